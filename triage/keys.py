@@ -18,7 +18,7 @@ PUBLIC_SUFFIX = ".pub"
 
 
 def fingerprint(public: Ed25519PublicKey) -> str:
-    """A short, stable name for a public key: the first 16 hex digits of SHA-256 of its raw bytes."""
+    """A short, stable name for a public key: 16 hex digits of SHA-256 of its raw bytes."""
     raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     return hashlib.sha256(raw).hexdigest()[:16]
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any, Protocol
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     """How much a finding weighs in the verdict; ordered from least to most serious."""
 
     INFO = "info"
@@ -25,7 +25,7 @@ class Severity(str, Enum):
 _SEVERITY_ORDER = list(Severity)
 
 
-class Verdict(str, Enum):
+class Verdict(StrEnum):
     """The one word an officer reads first."""
 
     GREEN = "green"  # everything reachable was examined and nothing was found

@@ -1,0 +1,335 @@
+"""The scan: sources -> volumes -> file records -> stages -> findings, listing and report."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from triage import __version__
+from triage.errors import EvidenceError, ExitCode, UsageError
+from triage.evidence import EvidenceSource, ImageSource, LogicalSource, open_source
+from triage.model import Content, FileRecord, Finding, ScanWarning
+from triage.report.listing import ListingWriter
+from triage.report.writer import build_report, write_report
+from triage.stages.digests import ReadError, hash_content
+from triage.stages.filetype import HEAD_BYTES, identify
+from triage.stages.matching import Matchers, load_matchers
+from triage.walk.fswalk import WalkStats, walk_volume
+from triage.walk.logical import walk_folder
+from triage.walk.tskimage import TskImage
+from triage.walk.volumes import find_volumes
+
+# Two workers match the two cores of the machines this runs on; reading happens under a
+# per-source lock, hashing (which releases the GIL) runs in parallel.
+WORKERS = 2
+# Records in flight between the walk and the listing: bounds memory, keeps both workers busy.
+IN_FLIGHT = 64
+
+
+@dataclass
+class ScanOptions:
+    """What the user asked for; defaults give a full scan with nothing loaded."""
+
+    hashsets: Path | None = None
+    trusted_keys: Path | None = None
+    rules: Path | None = None
+    case: str | None = None
+    officer: str | None = None
+    time_budget_min: float | None = None
+    since: dt.datetime | None = None
+    command: str = ""
+    workers: int = WORKERS
+
+
+class ProgressSink:
+    """Receives progress events; the console shows them, the library default ignores them."""
+
+    def source_started(self, name: str, size: int | None) -> None: ...
+    def volume_started(self, source: str, volume: dict[str, Any]) -> None: ...
+    def file_done(self, record: FileRecord) -> None: ...
+    def finding(self, finding: Finding) -> None: ...
+    def warning(self, warning: ScanWarning) -> None: ...
+
+
+@dataclass
+class ScanResult:
+    """What a finished scan hands back to its caller."""
+
+    report: dict[str, Any]
+    out_dir: Path
+    exit_code: ExitCode
+
+
+@dataclass
+class _State:
+    """Counters and collected results of one scan (the walk's thread owns them)."""
+
+    started: float = field(default_factory=time.monotonic)
+    deadline: float | None = None
+    budget_reached: bool = False
+    files_seen: int = 0
+    files_deleted: int = 0
+    files_hashed: int = 0
+    bytes_hashed: int = 0
+    read_errors: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    other_entries: Counter[str] = field(default_factory=Counter)
+    findings: list[Finding] = field(default_factory=list)
+    warnings: list[ScanWarning] = field(default_factory=list)
+    volumes: list[dict[str, Any]] = field(default_factory=list)
+    not_examined: list[dict[str, Any]] = field(default_factory=list)
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+    first_hit: float | None = None
+
+
+class _HeadCached:
+    """A content whose first bytes are already in memory, so later stages don't re-read them."""
+
+    def __init__(self, content: Content, head: bytes) -> None:
+        self._content = content
+        self._head = head
+        self.size = content.size
+
+    def read(self, offset: int, length: int) -> bytes:
+        if offset + length <= len(self._head):
+            return self._head[offset : offset + length]
+        return self._content.read(offset, length)
+
+    def close(self) -> None:
+        close = getattr(self._content, "close", None)
+        if close is not None:
+            close()
+
+
+_Processed = tuple[FileRecord, Content | None, list[Finding], list[str]]
+
+
+def _process(record: FileRecord, content: Content | None, matchers: Matchers) -> _Processed:
+    """Type, digests and hash-set/perceptual matching of one file, in a worker thread."""
+    problems: list[str] = []
+    if content is None:
+        return record, None, [], problems
+    try:
+        head = content.read(0, min(HEAD_BYTES, record.size)) if record.size else b""
+    except OSError as exc:
+        problems.append(f"not readable: {exc}")
+        record.facts["skipped"] = "read error"
+        return record, None, [], problems
+    identify(record, head)
+    try:
+        hash_content(record, content, matchers.algorithms, head)
+    except ReadError as exc:
+        problems.append(str(exc))
+        record.facts["skipped"] = "read error"
+    cached = _HeadCached(content, head)
+    return record, cached, matchers.match_content(record, cached), problems
+
+
+def _out_dir_inside(out_dir: Path, spec: str) -> bool:
+    try:
+        return out_dir.resolve().is_relative_to(Path(spec).resolve())
+    except OSError:
+        return False
+
+
+def run_scan(sources: list[str], out_dir: Path, options: ScanOptions | None = None,
+             progress: ProgressSink | None = None) -> ScanResult:
+    """Scan every source read-only and write report.json and files.jsonl.gz into `out_dir`."""
+    options = options or ScanOptions()
+    progress = progress or ProgressSink()
+    if not sources:
+        raise UsageError("no evidence to scan; name a disk, an image or a folder.")
+    for spec in sources:
+        if Path(spec).is_dir() and _out_dir_inside(out_dir, spec):
+            raise UsageError(f"the output folder {out_dir} is inside the evidence {spec}; "
+                             "choose an output folder elsewhere.")
+    if (out_dir / "report.json").exists():
+        raise UsageError(f"{out_dir} already holds a report; choose a new output folder.")
+    matchers = load_matchers(options)  # invalid rules stop the scan before it starts
+    out_dir.mkdir(parents=True, exist_ok=True)
+    state = _State()
+    if options.time_budget_min is not None:
+        state.deadline = state.started + options.time_budget_min * 60
+    started_utc = dt.datetime.now(dt.UTC)
+    listing = ListingWriter(out_dir)
+    opened_any = False
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, options.workers)) as pool:
+            for spec in sources:
+                if state.budget_reached:
+                    state.not_examined.append({"source": spec, "what": "source", "offset": 0,
+                                               "size": None, "reason": "time budget reached"})
+                    continue
+                try:
+                    source = open_source(spec)
+                except EvidenceError as exc:
+                    _warn(state, progress, spec, "evidence", str(exc))
+                    state.not_examined.append({"source": spec, "what": "source", "offset": 0,
+                                               "size": None, "reason": str(exc)})
+                    continue
+                opened_any = True
+                with source:
+                    _scan_source(source, state, pool, matchers, listing, progress)
+        for finding in matchers.finish():
+            _record_finding(state, progress, finding)
+    finally:
+        listing.close()
+    report = build_report(
+        state=state, options=options, matchers=matchers, started_utc=started_utc,
+        finished_utc=dt.datetime.now(dt.UTC), host=socket.gethostname(),
+        tool_version=__version__, listing_name=listing.name,
+    )
+    write_report(out_dir, report)
+    examined = any(v["status"] == "examined" for v in report["coverage"]["volumes"])
+    if not opened_any or not examined:
+        exit_code = ExitCode.EVIDENCE  # nothing at all could be examined
+    elif report["verdict"]["level"] == "green":
+        exit_code = ExitCode.OK
+    else:
+        exit_code = ExitCode.FINDINGS
+    return ScanResult(report=report, out_dir=out_dir, exit_code=exit_code)
+
+
+def _warn(state: _State, progress: ProgressSink, address: str, stage: str, message: str) -> None:
+    warning = ScanWarning(address, stage, message)
+    state.warnings.append(warning)
+    progress.warning(warning)
+
+
+def _record_finding(state: _State, progress: ProgressSink, finding: Finding) -> None:
+    if state.first_hit is None:
+        state.first_hit = time.monotonic() - state.started
+    state.findings.append(finding)
+    progress.finding(finding)
+
+
+def _scan_source(source: EvidenceSource, state: _State, pool: ThreadPoolExecutor,
+                 matchers: Matchers, listing: ListingWriter, progress: ProgressSink) -> None:
+    warn: Callable[[str, str], None] = lambda addr, msg: _warn(state, progress, addr, "walk", msg)  # noqa: E731
+    identity = source.identity().to_dict()
+    state.evidence.append(identity)
+    progress.source_started(source.name, identity.get("size"))
+    stats = WalkStats()
+    if isinstance(source, LogicalSource):
+        volume = {"source": source.name, "index": 0, "offset": 0, "size": None,
+                  "description": "folder", "fs": "folder", "status": "examined"}
+        progress.volume_started(source.name, volume)
+        records: Iterator[tuple[FileRecord, Content | None]] = walk_folder(source, warn, stats)  # type: ignore[arg-type]
+        volume["files"] = _drain(records, None, state, pool, matchers, listing, progress)
+        state.volumes.append(volume)
+    else:
+        assert isinstance(source, ImageSource)  # noqa: S101
+        _scan_image(source, state, pool, matchers, listing, progress, stats, warn)
+    state.other_entries.update(stats.other or {})
+
+
+def _scan_image(source: ImageSource, state: _State, pool: ThreadPoolExecutor,
+                matchers: Matchers, listing: ListingWriter, progress: ProgressSink,
+                stats: WalkStats, warn: Callable[[str, str], None]) -> None:
+    img = TskImage(source)
+    with img.lock:
+        layout = find_volumes(img)
+    for message in layout.warnings:
+        _warn(state, progress, source.name, "volume", message)
+    for offset, size in layout.unpartitioned:
+        state.not_examined.append({"source": source.name, "what": "unpartitioned space",
+                                   "offset": offset, "size": size,
+                                   "reason": "space outside any partition is not carved"})
+    for volume in layout.volumes:
+        info = volume.to_dict(source.name)
+        address = f"{source.name} · p{volume.index}@{volume.offset}"
+        for message in volume.warnings:
+            _warn(state, progress, address, "volume", message)
+        if volume.fs is None or state.budget_reached:
+            if volume.fs is not None:
+                info["status"], info["reason"] = "not_examined", "time budget reached"
+            state.not_examined.append({"source": source.name, "what": "partition",
+                                       "offset": volume.offset, "size": volume.size,
+                                       "reason": info["reason"]})
+            state.volumes.append(info)
+            for finding in matchers.match_volume(info):
+                _record_finding(state, progress, finding)
+            continue
+        progress.volume_started(source.name, info)
+        records = walk_volume(img, source.name, volume, warn, stats)
+        info["files"] = _drain(records, img.lock, state, pool, matchers, listing, progress)
+        state.volumes.append(info)
+        for finding in matchers.match_volume(info):
+            _record_finding(state, progress, finding)
+
+
+def _locked(records: Iterator[tuple[FileRecord, Content | None]], lock: Any
+            ) -> Iterator[tuple[FileRecord, Content | None]]:
+    """Advance a TSK walk only while holding its image's lock (workers read under it too)."""
+    while True:
+        with lock:
+            try:
+                item = next(records)
+            except StopIteration:
+                return
+        yield item
+
+
+def _drain(records: Iterator[tuple[FileRecord, Content | None]], lock: Any, state: _State,
+           pool: ThreadPoolExecutor, matchers: Matchers, listing: ListingWriter,
+           progress: ProgressSink) -> int:
+    """Feed walked records to the workers; write them to the listing in walk order."""
+    if lock is not None:
+        records = _locked(records, lock)
+    pending: deque[Future[_Processed]] = deque()
+    count = 0
+    for record, content in records:
+        if state.deadline is not None and time.monotonic() > state.deadline:
+            state.budget_reached = True
+            break
+        pending.append(pool.submit(_process, record, content, matchers))
+        count += 1
+        while len(pending) >= IN_FLIGHT:
+            _finish(pending.popleft().result(), state, matchers, listing, progress)
+    while pending:
+        _finish(pending.popleft().result(), state, matchers, listing, progress)
+    return count
+
+
+def _finish(result: _Processed, state: _State, matchers: Matchers, listing: ListingWriter,
+            progress: ProgressSink) -> None:
+    """Count, rule-check (in walk order, on this thread: rules keep aggregates) and list."""
+    record, content, findings, problems = result
+    findings = findings + matchers.match_rules(record, content)
+    if isinstance(content, _HeadCached):
+        content.close()  # folder sources hold a descriptor per file until here
+    state.files_seen += 1
+    state.files_deleted += record.deleted
+    skipped = record.facts.get("skipped")
+    if skipped:
+        state.skipped[skipped] += 1
+    if record.sha256 is not None:
+        state.files_hashed += 1
+        state.bytes_hashed += record.bytes_hashed
+    for problem in problems:
+        state.read_errors += 1
+        _warn(state, progress, str(record.address), "read", problem)
+    for finding in findings:
+        _record_finding(state, progress, finding)
+    listing.write(record)
+    progress.file_done(record)
+
+
+def default_out_dir(base: Path | None = None) -> Path:
+    """A new, timestamped output folder (never an existing report)."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    base = base or Path(os.environ.get("TRIAGE_REPORTS", "triage-reports"))
+    candidate = base / f"scan-{stamp}"
+    n = 1
+    while candidate.exists():
+        n += 1
+        candidate = base / f"scan-{stamp}-{n}"
+    return candidate

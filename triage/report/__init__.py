@@ -1,0 +1,1 @@
+"""The scan's outputs: report.json, the file listing, and (later stages) signatures and views."""

@@ -1,0 +1,1 @@
+"""Packaged JSON Schemas (report.json)."""

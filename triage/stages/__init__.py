@@ -1,0 +1,1 @@
+"""Per-file stages: each adds facts to a file record from its content."""

@@ -1,0 +1,87 @@
+"""What each file is compared against: hash sets, perceptual sets and rules, loaded once."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from triage.model import Content, FileRecord, Finding
+
+if TYPE_CHECKING:
+    from triage.hashdb.library import HashSetLibrary
+    from triage.pipeline import ScanOptions
+    from triage.ruleset import RuleContext, RuleSet
+
+
+@dataclass
+class Matchers:
+    """The loaded hash sets and rules; the stages call these methods for every file."""
+
+    hashsets: HashSetLibrary | None = None
+    rules: RuleSet | None = None
+    rule_context: RuleContext | None = None
+    problems: list[str] = field(default_factory=list)  # e.g. untrusted hash sets
+
+    @property
+    def algorithms(self) -> frozenset[str]:
+        """Digest algorithms the loaded sets need (SHA-256 is always computed)."""
+        return self.hashsets.algorithms if self.hashsets is not None else frozenset()
+
+    def match_content(self, record: FileRecord, content: Content) -> list[Finding]:
+        """Exact hash-set lookup (thread-safe: run in the workers)."""
+        if self.hashsets is None or record.sha256 is None:
+            return []
+        findings = []
+        hits = []
+        for match in self.hashsets.lookup(record.md5, record.sha1, record.sha256):
+            hits.append({"set": match.set_name, "category": match.category,
+                         "known_good": match.known_good})
+            if match.known_good:
+                record.facts["known_good"] = True
+                continue
+            category = f", category {match.category}" if match.category else ""
+            findings.append(Finding(
+                kind="exact", severity=match.severity, record=record,
+                title=f"Known file from hash set '{match.set_name}'{category}",
+                hashset=match.set_name, hashset_version=match.set_version,
+                category=match.category, reference=match.reference,
+                detail={"algorithm": match.algorithm},
+            ))
+        if hits:
+            record.facts["hashset_hits"] = hits
+        return findings
+
+    def match_rules(self, record: FileRecord, content: Content | None) -> list[Finding]:
+        if self.rules is None or self.rule_context is None:
+            return []
+        return self.rules.match_file(record, content, self.rule_context)
+
+    def match_volume(self, volume: dict[str, Any]) -> list[Finding]:
+        return self.rules.match_volume(volume) if self.rules is not None else []
+
+    def finish(self) -> list[Finding]:
+        return self.rules.finish() if self.rules is not None else []
+
+    def provenance(self) -> dict[str, list[dict[str, Any]]]:
+        return {
+            "hashsets": self.hashsets.provenance() if self.hashsets is not None else [],
+            "rules": self.rules.provenance() if self.rules is not None else [],
+        }
+
+
+def load_matchers(options: ScanOptions) -> Matchers:
+    """Load hash sets and rules named in the options; invalid rules raise before any scan."""
+    matchers = Matchers()
+    if options.rules is not None:
+        from triage.ruleset import RuleContext, load_rules
+
+        matchers.rules = load_rules(options.rules)
+        matchers.rule_context = RuleContext(since=options.since, now=dt.datetime.now(dt.UTC))
+    if options.hashsets is not None:
+        from triage.hashdb.library import HashSetLibrary
+
+        library = HashSetLibrary.load(options.hashsets, options.trusted_keys)
+        matchers.hashsets = library
+        matchers.problems.extend(library.trust_problems)
+    return matchers

@@ -1,0 +1,1 @@
+"""Walking evidence: volumes, file systems and folders turned into file records."""

@@ -1,0 +1,123 @@
+"""Partitions of an image (MBR with logical partitions, GPT, or none) and their file systems."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pytsk3
+
+from triage.walk.classify import guess_reason
+from triage.walk.tskimage import TskImage
+
+MIB = 1024 * 1024
+# Gaps between partitions smaller than this are alignment padding, not hiding places.
+UNPARTITIONED_REPORT_MIN = MIB
+
+# pytsk3 exposes file system types as plain ints; map them to short names once.
+_FS_NAMES: dict[int, str] = {
+    getattr(pytsk3, name): name.removeprefix("TSK_FS_TYPE_").lower()
+    for name in dir(pytsk3)
+    if name.startswith("TSK_FS_TYPE_") and not name.endswith(("_DETECT", "_ENUM"))
+}
+
+
+def fs_name(fs: pytsk3.FS_Info) -> str:
+    """Short file system name ("ntfs", "fat32", "ext4", ...)."""
+    return _FS_NAMES.get(int(fs.info.ftype), f"type {int(fs.info.ftype)}")
+
+
+@dataclass
+class Volume:
+    """One partition (or the whole image when it holds a bare file system)."""
+
+    index: int
+    offset: int
+    size: int
+    description: str
+    fs: pytsk3.FS_Info | None = None
+    fs_type: str = "unknown"
+    reason: str = ""  # why it was not examined, when fs is None
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self, source: str) -> dict[str, object]:
+        out: dict[str, object] = {
+            "source": source, "index": self.index, "offset": self.offset, "size": self.size,
+            "description": self.description, "fs": self.fs_type,
+            "status": "examined" if self.fs is not None else "not_examined",
+        }
+        if self.fs is None:
+            out["reason"] = self.reason
+        return out
+
+
+@dataclass
+class VolumeLayout:
+    """Everything found in one image: volumes plus what lies outside any partition."""
+
+    scheme: str  # "mbr", "gpt", "none", ...
+    volumes: list[Volume]
+    unpartitioned: list[tuple[int, int]]  # (offset, size) of sizeable unallocated areas
+    warnings: list[str]
+
+
+def _open_fs(img: TskImage, offset: int) -> tuple[pytsk3.FS_Info | None, str]:
+    try:
+        return pytsk3.FS_Info(img, offset=offset), ""
+    except OSError as exc:
+        # pytsk3 prefixes TSK's sentence with its own source location; keep only the sentence.
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else "cannot open"
+        return None, text.rsplit("with error: ", 1)[-1]
+
+
+def _make_volume(img: TskImage, index: int, offset: int, size: int, desc: str) -> Volume:
+    volume = Volume(index, offset, size, desc)
+    if offset >= img.get_size():
+        volume.reason = "starts beyond the end of the image (truncated image?)"
+        return volume
+    fs, error = _open_fs(img, offset)
+    if fs is not None:
+        volume.fs, volume.fs_type = fs, fs_name(fs)
+        if offset + size > img.get_size():
+            volume.warnings.append(
+                f"partition ends {offset + size - img.get_size()} bytes beyond the end of the "
+                "image; files there read as zeros"
+            )
+        return volume
+    volume.reason = guess_reason(img.read(offset, min(size or MIB, MIB)))
+    volume.warnings.append(f"file system not opened: {error}")
+    return volume
+
+
+def _partitions(vs: pytsk3.Volume_Info) -> Iterator[tuple[int, int, int, str]]:
+    block = vs.info.block_size
+    for part in vs:
+        yield part.flags, part.start * block, part.len * block, part.desc.decode(
+            "utf-8", "replace"
+        ) if isinstance(part.desc, bytes) else str(part.desc)
+
+
+def find_volumes(img: TskImage) -> VolumeLayout:
+    """Every partition and its file system; a bare file system counts as partition 0."""
+    try:
+        vs = pytsk3.Volume_Info(img)
+    except OSError:
+        vs = None
+    if vs is None:
+        volume = _make_volume(img, 0, 0, img.get_size(), "whole image (no partition table)")
+        return VolumeLayout("none", [volume], [], [])
+    scheme = str(vs.info.vstype).removeprefix("TSK_VS_TYPE_").lower()
+    volumes: list[Volume] = []
+    unpartitioned: list[tuple[int, int]] = []
+    warnings: list[str] = []
+    for flags, offset, size, desc in _partitions(vs):
+        if flags & pytsk3.TSK_VS_PART_FLAG_META:
+            continue  # the partition table itself, extended-partition containers
+        if flags & pytsk3.TSK_VS_PART_FLAG_UNALLOC:
+            if size >= UNPARTITIONED_REPORT_MIN and offset < img.get_size():
+                unpartitioned.append((offset, min(size, img.get_size() - offset)))
+            continue
+        volumes.append(_make_volume(img, len(volumes) + 1, offset, size, desc))
+    if not volumes:
+        warnings.append(f"{scheme} partition table lists no partitions")
+    return VolumeLayout(scheme, volumes, unpartitioned, warnings)
