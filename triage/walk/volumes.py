@@ -11,7 +11,8 @@ from triage.walk.classify import guess_reason
 from triage.walk.tskimage import TskImage
 
 MIB = 1024 * 1024
-# Gaps between partitions smaller than this are alignment padding, not hiding places.
+# Gaps between partitions up to this size are alignment padding (1 MiB is the usual
+# alignment), not hiding places.
 UNPARTITIONED_REPORT_MIN = MIB
 
 # pytsk3 exposes file system types as plain ints; map them to short names once.
@@ -114,7 +115,7 @@ def find_volumes(img: TskImage) -> VolumeLayout:
         if flags & pytsk3.TSK_VS_PART_FLAG_META:
             continue  # the partition table itself, extended-partition containers
         if flags & pytsk3.TSK_VS_PART_FLAG_UNALLOC:
-            if size >= UNPARTITIONED_REPORT_MIN and offset < img.get_size():
+            if size > UNPARTITIONED_REPORT_MIN and offset < img.get_size():
                 unpartitioned.append((offset, min(size, img.get_size() - offset)))
             continue
         volumes.append(_make_volume(img, len(volumes) + 1, offset, size, desc))

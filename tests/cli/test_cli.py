@@ -1,0 +1,77 @@
+"""The `triage` command as a user runs it: exit codes, one-line errors, JSON output, help."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import click
+import pytest
+
+from triage.cli import cli
+from triage.errors import ExitCode
+
+
+def run(*args: str, cwd=None) -> subprocess.CompletedProcess[str]:  # noqa: ANN001
+    return subprocess.run([sys.executable, "-m", "triage.cli", *args], capture_output=True,
+                          text=True, cwd=cwd, timeout=120, check=False)
+
+
+def test_missing_evidence_exits_3_with_one_line(tmp_path):
+    done = run("scan", str(tmp_path / "nothing.img"), "--out", str(tmp_path / "out"), "--json")
+    assert done.returncode == ExitCode.EVIDENCE
+    report = json.loads(done.stdout)
+    reason = report["coverage"]["not_examined"][0]["reason"]
+    assert reason.endswith("no such file, folder or device.")
+    assert "Traceback" not in done.stderr
+
+
+def test_scan_json_prints_the_report(demo_disk, tmp_path):
+    done = run("scan", str(demo_disk.image), "--out", str(tmp_path / "out"), "--json")
+    assert done.returncode == ExitCode.OK, done.stderr
+    report = json.loads(done.stdout)
+    assert report["verdict"]["level"] == "green"
+    # The Sleuth Kit lists each FAT volume label as an empty entry, as fls does: one a volume.
+    assert report["coverage"]["files_seen"] == len(demo_disk.files) + 2
+
+
+def test_plain_output_when_not_a_terminal(demo_disk, tmp_path):
+    done = run("scan", str(demo_disk.image), "--out", str(tmp_path / "out"), "--case", "C-1")
+    assert done.returncode == ExitCode.OK, done.stderr
+    assert "GREEN" in done.stdout
+    assert "\x1b[" not in done.stdout  # no terminal control codes in a pipe or a log
+    assert str(tmp_path / "out") in done.stdout.replace("\n", "")
+
+
+def test_demo_ends_red_with_the_report_path(tmp_path):
+    done = run("demo", "--out", str(tmp_path / "demo"))
+    assert done.returncode == ExitCode.FINDINGS, done.stderr
+    assert "RED" in done.stdout
+    assert (tmp_path / "demo" / "report" / "report.json").is_file()
+
+
+def test_reusing_an_output_folder_is_a_usage_error(demo_disk, tmp_path):
+    assert run("scan", str(demo_disk.image), "--out", str(tmp_path / "o")).returncode == 0
+    done = run("scan", str(demo_disk.image), "--out", str(tmp_path / "o"))
+    assert done.returncode == ExitCode.USAGE
+    assert done.stderr.strip().count("\n") == 0 and "already holds a report" in done.stderr
+
+
+def test_unknown_option_is_a_usage_error():
+    assert run("scan", "--no-such-option").returncode == ExitCode.USAGE
+
+
+def _commands(group: click.Group, prefix: tuple[str, ...] = ()):
+    for name, command in sorted(group.commands.items()):
+        yield (*prefix, name), command
+        if isinstance(command, click.Group):
+            yield from _commands(command, (*prefix, name))
+
+
+@pytest.mark.parametrize("path", [p for p, _ in _commands(cli)], ids=" ".join)
+def test_every_command_has_help(path):
+    command = dict(_commands(cli))[path]
+    assert command.help and command.help.strip(), f"{' '.join(path)} has no help text"
+    done = run(*path, "--help")
+    assert done.returncode == 0 and "Usage:" in done.stdout

@@ -1,0 +1,125 @@
+"""The `triage` command: parse, call the library, render; errors become an exit code."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from triage import __version__
+from triage.errors import ExitCode, TriageError, UsageError
+from triage.evidence.discovery import attached_disks
+from triage.pipeline import ProgressSink, ScanOptions, default_out_dir, run_scan
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="triage")
+@click.option("--debug", is_flag=True, help="Show tracebacks for internal errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Read-only forensic triage: known images and court-order breaches, with signed reports."""
+    ctx.obj = {"debug": debug}
+
+
+def _default_sources(console: Console) -> list[str]:
+    """Every attached disk except the one holding the running system (the boot stick)."""
+    sources = []
+    for disk in attached_disks():
+        if disk.is_boot_device:
+            console.print(f"Not scanning {disk.device}: it {disk.reason}.", highlight=False)
+            continue
+        sources.append(str(disk.device))
+    if not sources:
+        raise UsageError("no disks found to scan; attach the evidence or name it.")
+    return sources
+
+
+@cli.command()
+@click.argument("sources", nargs=-1)
+@click.option("--out", "out_dir", type=click.Path(path_type=Path),
+              help="Output folder (default: a new folder under ./triage-reports).")
+@click.option("--hashsets", type=click.Path(path_type=Path), help="Folder of hash sets.")
+@click.option("--trusted-keys", type=click.Path(path_type=Path),
+              help="Folder of trusted lab public keys (*.pub).")
+@click.option("--rules", type=click.Path(path_type=Path), help="Folder of YAML rules.")
+@click.option("--case", help="Case reference, recorded in the report.")
+@click.option("--officer", help="Officer name, recorded in the report.")
+@click.option("--time-budget", type=click.FloatRange(min=0.1), help="Stop after MIN minutes.")
+@click.option("--json", "as_json", is_flag=True, help="Print report.json instead of the screen.")
+def scan(sources: tuple[str, ...], out_dir: Path | None, hashsets: Path | None,
+         trusted_keys: Path | None, rules: Path | None, case: str | None, officer: str | None,
+         time_budget: float | None, as_json: bool) -> None:
+    """Scan disks, images (raw, .001, E01) or folders, read-only, and write a report.
+
+    With no SOURCE, every attached disk except the boot stick is scanned.
+    """
+    console = Console(stderr=as_json)
+    source_list = list(sources) or _default_sources(console)
+    options = ScanOptions(hashsets=hashsets, trusted_keys=trusted_keys, rules=rules, case=case,
+                          officer=officer, time_budget_min=time_budget,
+                          command=shlex.join(["triage", *sys.argv[1:]]))
+    out = out_dir or default_out_dir()
+    result = _run(console, source_list, out, options, quiet=as_json)
+    if as_json:
+        click.echo(json.dumps(result.report, ensure_ascii=False, indent=1))
+    sys.exit(int(result.exit_code))
+
+
+def _run(console: Console, sources: list[str], out: Path, options: ScanOptions, *,
+         quiet: bool = False):  # noqa: ANN202 - ScanResult
+    from triage.console import LiveProgress, render_summary
+
+    if quiet:
+        return run_scan(sources, out, options, ProgressSink())
+    with LiveProgress(console, options.time_budget_min) as progress:
+        result = run_scan(sources, out, options, progress)
+    render_summary(console, result.report, str(out))
+    return result
+
+
+@cli.command()
+@click.option("--out", "out_dir", type=click.Path(path_type=Path),
+              help="Where to keep the demo disk and report (default: a temporary folder).")
+def demo(out_dir: Path | None) -> None:
+    """Build a small demo disk of benign pictures and scan it (ends RED: it holds known files)."""
+    from triage.demo.run import run_demo
+
+    console = Console()
+    work = out_dir or Path(tempfile.mkdtemp(prefix="triage-demo-"))
+    result = run_demo(work, lambda sources, out, options: _run(console, sources, out, options))
+    sys.exit(int(result.exit_code))
+
+
+def main() -> None:
+    """Console entry point: maps errors to exit codes (tracebacks only with --debug)."""
+    debug = "--debug" in sys.argv[1:]
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Interrupted.", err=True)
+        sys.exit(ExitCode.INTERRUPTED)
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(ExitCode.INTERRUPTED)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(ExitCode.USAGE)
+    except TriageError as exc:
+        click.echo(f"triage: {exc}", err=True)
+        sys.exit(int(exc.exit_code))
+    except Exception as exc:  # noqa: BLE001 - the last line of defence, reported as a bug
+        if debug:
+            traceback.print_exc()
+        click.echo(f"triage: internal error: {exc!r} (run with --debug for details; "
+                   "please report it).", err=True)
+        sys.exit(ExitCode.INTERNAL)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,153 @@
+"""What the officer sees: live progress, hits as they appear, and the final verdict screen."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from triage.model import FileRecord, Finding, ScanWarning
+from triage.pipeline import ProgressSink
+
+VERDICT_STYLE = {"red": "bold white on red", "amber": "bold black on dark_orange",
+                 "green": "bold white on green"}
+LIVE_HITS = 8  # hits shown in the live panel; all of them are in the report
+REFRESH_PER_SECOND = 4
+
+
+def _size(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if n < 1000 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n} B"
+
+
+class LiveProgress(ProgressSink):
+    """Progress per partition and a panel of hits, drawn with rich (plain text if no TTY)."""
+
+    def __init__(self, console: Console, time_budget_min: float | None = None) -> None:
+        self.console = console
+        self.started = time.monotonic()
+        self.budget_s = None if time_budget_min is None else time_budget_min * 60
+        self.volume_label = ""
+        self.files = 0
+        self.bytes = 0
+        self.volume_files = 0
+        self.volume_bytes = 0
+        self.hits: list[Finding] = []
+        self.warnings = 0
+        self._live: Live | None = None
+        self._last_plain = self.started  # plain progress lines only for scans over 5 s
+
+    def __enter__(self) -> LiveProgress:
+        if self.console.is_terminal:
+            self._live = Live(self._render(), console=self.console,
+                              refresh_per_second=REFRESH_PER_SECOND, transient=True)
+            self._live.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._live is not None:
+            self._live.__exit__(None, None, None)
+
+    def _render(self) -> Group:
+        elapsed = time.monotonic() - self.started
+        rate = self.bytes / elapsed if elapsed > 0 else 0
+        line = Text.assemble(
+            ("Scanning ", "bold"), (self.volume_label or "…", "cyan"),
+            f"  partition: {self.volume_files:,} files, {_size(self.volume_bytes)}",
+            f"   total: {self.files:,} files, {_size(self.bytes)} at {_size(rate)}/s",
+            f"   elapsed {elapsed:,.0f} s",
+        )
+        if self.budget_s is not None:
+            line.append(f"   time left {max(0.0, self.budget_s - elapsed):,.0f} s", "yellow")
+        if self.warnings:
+            line.append(f"   {self.warnings} problems recorded", "dark_orange")
+        hits = Table(title=f"Hits so far: {len(self.hits)}", expand=True, show_edge=False)
+        hits.add_column("what", style="bold red", no_wrap=True)
+        hits.add_column("where", overflow="fold")
+        for finding in self.hits[-LIVE_HITS:]:
+            where = str(finding.record.address) if finding.record else "volume"
+            hits.add_row(Text(finding.title), Text(where))
+        return Group(line, hits)
+
+    def _refresh(self) -> None:
+        if self._live is not None:
+            self._live.update(self._render())
+        elif time.monotonic() - self._last_plain > 5:
+            self._last_plain = time.monotonic()
+            self.console.print(f"… {self.files:,} files, {_size(self.bytes)} examined",
+                               highlight=False)
+
+    def source_started(self, name: str, size: int | None) -> None:
+        label = f"{name} ({_size(size)})" if size else name
+        self.console.print(Text.assemble("Evidence: ", (label, "bold")), highlight=False)
+
+    def volume_started(self, source: str, volume: dict[str, Any]) -> None:
+        self.volume_label = f"{source} p{volume['index']} {volume['fs']}"
+        self.volume_files = self.volume_bytes = 0
+        self._refresh()
+
+    def file_done(self, record: FileRecord) -> None:
+        self.files += 1
+        self.volume_files += 1
+        self.bytes += record.bytes_hashed
+        self.volume_bytes += record.bytes_hashed
+        if self.files % 200 == 0:
+            self._refresh()
+
+    def finding(self, finding: Finding) -> None:
+        self.hits.append(finding)
+        if self._live is None:
+            where = str(finding.record.address) if finding.record else ""
+            self.console.print(Text.assemble(("HIT ", "bold red"), finding.title, " — ", where),
+                               highlight=False)
+        self._refresh()
+
+    def warning(self, warning: ScanWarning) -> None:
+        self.warnings += 1
+
+
+def render_summary(console: Console, report: dict[str, Any], out_dir: str) -> None:
+    """The final screen: the verdict in one colour, its reasons, what was not examined."""
+    verdict = report["verdict"]
+    level = verdict["level"]
+    banner = Text(f"  {level.upper()}  ", style=VERDICT_STYLE[level], justify="center")
+    body = Text("\n".join(verdict["reasons"]))
+    console.print(Panel(Group(banner, Text(""), body), title="triage verdict", expand=True))
+    findings = report["findings"]
+    if findings:
+        table = Table(title=f"Findings ({len(findings)})", expand=True)
+        table.add_column("severity", no_wrap=True)
+        table.add_column("what")
+        table.add_column("where", overflow="fold")
+        for finding in findings[:50]:
+            deleted = " (deleted)" if finding.get("deleted") else ""
+            table.add_row(finding["severity"], Text(finding["title"]),
+                          Text(finding.get("address", "") + deleted))
+        if len(findings) > 50:
+            table.caption = f"… and {len(findings) - 50} more in the report"
+        console.print(table)
+    coverage = report["coverage"]
+    gaps = coverage["not_examined"]
+    if gaps:
+        table = Table(title="Not examined", expand=True)
+        table.add_column("source")
+        table.add_column("what")
+        table.add_column("offset", justify="right")
+        table.add_column("why")
+        for gap in gaps:
+            table.add_row(Text(gap["source"]), gap["what"], str(gap["offset"]),
+                          Text(gap["reason"]))
+        console.print(table)
+    console.print(
+        f"{coverage['files_seen']:,} files examined ({coverage['files_deleted']:,} deleted), "
+        f"{coverage['files_hashed']:,} hashed, {_size(coverage['bytes_hashed'])} read; "
+        f"{report['warnings_total']} problems recorded.", highlight=False)
+    console.print(Text.assemble("Report: ", (out_dir, "bold")), highlight=False)
