@@ -67,9 +67,10 @@ def _loop_backing_disk(loop_dir: Path) -> str | None:
     return _parent_disk(sys_dir.resolve()) if sys_dir.exists() else None
 
 
-def attached_disks(sys_block: Path = Path("/sys/block")) -> list[DiskCandidate]:
+def attached_disks(sys_block: Path = Path("/sys/block"),
+                   mountinfo: Path = Path("/proc/self/mountinfo")) -> list[DiskCandidate]:
     """Every whole disk the kernel knows, with the boot device(s) marked."""
-    ours = boot_disks()
+    ours = boot_disks(mountinfo)
     disks = []
     for entry in sorted(sys_block.iterdir()) if sys_block.is_dir() else []:
         name = entry.name
