@@ -32,8 +32,8 @@ def test_scan_json_prints_the_report(demo_disk, tmp_path):
     assert done.returncode == ExitCode.OK, done.stderr
     report = json.loads(done.stdout)
     assert report["verdict"]["level"] == "green"
-    # The Sleuth Kit lists each FAT volume label as an empty entry, as fls does: one a volume.
-    assert report["coverage"]["files_seen"] == len(demo_disk.files) + 2
+    assert report["coverage"]["files_seen"] == len(demo_disk.files)
+    assert report["coverage"]["other_entries"]["volume label"] == 2
 
 
 def test_plain_output_when_not_a_terminal(demo_disk, tmp_path):

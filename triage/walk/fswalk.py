@@ -20,6 +20,9 @@ NTFS_METADATA = frozenset({
     "$MFT", "$MFTMirr", "$LogFile", "$Volume", "$AttrDef", "$Bitmap", "$Boot", "$BadClus",
     "$Secure", "$UpCase", "$Extend",
 })
+# The Sleuth Kit shows a FAT/exFAT volume label as an empty root entry with this suffix (fls
+# lists it too); it is not a file, so it is counted rather than listed.
+VOLUME_LABEL_SUFFIX = " (Volume Label Entry)"
 SKIP_FS_METADATA = "file system metadata"
 SKIP_REALLOCATED = "deleted name whose metadata now belongs to another file"
 SKIP_IMPLAUSIBLE_SIZE = "claims a size larger than its volume"
@@ -134,6 +137,9 @@ def walk_volume(
                     continue
                 if meta.type != pytsk3.TSK_FS_META_TYPE_REG:
                     stats.other[_meta_type_name(meta.type)] += 1
+                    continue
+                if depth == 0 and name.endswith(VOLUME_LABEL_SUFFIX) and not meta.size:
+                    stats.other["volume label"] += 1
                     continue
                 record = FileRecord(
                     address=Address(source, part, path, meta.addr),
