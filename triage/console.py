@@ -40,6 +40,8 @@ class LiveProgress(ProgressSink):
         self.bytes = 0
         self.volume_files = 0
         self.volume_bytes = 0
+        self.volume_used: int | None = None  # allocated bytes of the partition, when known
+        self.volume_started_at = self.started
         self.hits: list[Finding] = []
         self.warnings = 0
         self._live: Live | None = None
@@ -62,6 +64,7 @@ class LiveProgress(ProgressSink):
         line = Text.assemble(
             ("Scanning ", "bold"), (self.volume_label or "…", "cyan"),
             f"  partition: {self.volume_files:,} files, {_size(self.volume_bytes)}",
+            self._eta(),
             f"   total: {self.files:,} files, {_size(self.bytes)} at {_size(rate)}/s",
             f"   elapsed {elapsed:,.0f} s",
         )
@@ -76,6 +79,18 @@ class LiveProgress(ProgressSink):
             where = str(finding.record.address) if finding.record else "volume"
             hits.add_row(Text(finding.title), Text(where))
         return Group(line, hits)
+
+    def _eta(self) -> str:
+        """' of N (P%), ETA m:ss' from the partition's allocated bytes and the rate so far."""
+        if not self.volume_used:
+            return ""
+        done = min(self.volume_bytes, self.volume_used)
+        text = f" of {_size(self.volume_used)} ({100 * done / self.volume_used:.0f}%)"
+        spent = time.monotonic() - self.volume_started_at
+        if done and spent > 1:
+            left = (self.volume_used - done) * spent / done
+            text += f", ETA {int(left) // 60}:{int(left) % 60:02d}"
+        return text
 
     def _refresh(self) -> None:
         if self._live is not None:
@@ -92,6 +107,8 @@ class LiveProgress(ProgressSink):
     def volume_started(self, source: str, volume: dict[str, Any]) -> None:
         self.volume_label = f"{source} p{volume['index']} {volume['fs']}"
         self.volume_files = self.volume_bytes = 0
+        self.volume_used = volume.get("used_bytes")
+        self.volume_started_at = time.monotonic()
         self._refresh()
 
     def file_done(self, record: FileRecord) -> None:

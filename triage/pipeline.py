@@ -25,6 +25,7 @@ from triage.stages.matching import Matchers, load_matchers
 from triage.walk.fswalk import WalkStats, walk_volume
 from triage.walk.logical import walk_folder
 from triage.walk.tskimage import TskImage
+from triage.walk.usage import used_bytes
 from triage.walk.volumes import find_volumes
 
 # Two workers match the two cores of the machines this runs on; reading happens under a
@@ -258,6 +259,8 @@ def _scan_image(source: ImageSource, state: _State, pool: ThreadPoolExecutor,
             for finding in matchers.match_volume(info):
                 _record_finding(state, progress, finding)
             continue
+        with img.lock:
+            info["used_bytes"] = used_bytes(img, volume.fs, volume.fs_type, volume.offset)
         progress.volume_started(source.name, info)
         records = walk_volume(img, source.name, volume, warn, stats)
         info["files"] = _drain(records, img.lock, state, pool, matchers, listing, progress)

@@ -116,6 +116,14 @@ def walk_volume(
                 path = f"{dir_path}/{name}"
                 meta = entry.info.meta
                 name_deleted = bool(name_info.flags & pytsk3.TSK_FS_NAME_FLAG_UNALLOC)
+                if meta is None and name_deleted and name_info.meta_addr:
+                    # libtsk leaves the metadata of some deleted NTFS names unloaded during a
+                    # directory listing; fls resolves them by address, and so do we.
+                    try:
+                        entry = fs.open_meta(inode=name_info.meta_addr)
+                        meta = entry.info.meta
+                    except OSError:
+                        meta = None
                 if meta is None:
                     stats.other["deleted name without metadata" if name_deleted
                                 else "name without metadata"] += 1

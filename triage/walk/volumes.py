@@ -98,6 +98,33 @@ def _partitions(vs: pytsk3.Volume_Info) -> Iterator[tuple[int, int, int, str]]:
         ) if isinstance(part.desc, bytes) else str(part.desc)
 
 
+def _salvage_mbr(img: TskImage) -> VolumeLayout | None:
+    """Read the four primary MBR entries ourselves when libtsk rejects the whole table.
+
+    One bad entry (e.g. pointing past the end of the disk) makes libtsk refuse every
+    partition; the good ones must still be examined and the bad one reported.
+    """
+    sector = img.read(0, 512)
+    if sector[510:512] != b"\x55\xaa":
+        return None
+    volumes: list[Volume] = []
+    warnings = ["the partition table is damaged; its entries were read one by one"]
+    for slot in range(4):
+        entry = sector[446 + 16 * slot : 462 + 16 * slot]
+        ptype = entry[4]
+        start, count = int.from_bytes(entry[8:12], "little"), int.from_bytes(entry[12:16], "little")
+        if ptype == 0 or count == 0:
+            continue
+        desc = f"MBR entry {slot + 1} (type 0x{ptype:02x})"
+        if ptype in (0x05, 0x0F, 0x85):
+            warnings.append(f"{desc}: extended partition not followed in a damaged table")
+        volume = _make_volume(img, len(volumes) + 1, start * 512, count * 512, desc)
+        volumes.append(volume)
+    if not volumes:
+        return None
+    return VolumeLayout("mbr (damaged)", volumes, [], warnings)
+
+
 def find_volumes(img: TskImage) -> VolumeLayout:
     """Every partition and its file system; a bare file system counts as partition 0."""
     try:
@@ -106,6 +133,10 @@ def find_volumes(img: TskImage) -> VolumeLayout:
         vs = None
     if vs is None:
         volume = _make_volume(img, 0, 0, img.get_size(), "whole image (no partition table)")
+        if volume.fs is None:
+            salvaged = _salvage_mbr(img)
+            if salvaged is not None:
+                return salvaged
         return VolumeLayout("none", [volume], [], [])
     scheme = str(vs.info.vstype).removeprefix("TSK_VS_TYPE_").lower()
     volumes: list[Volume] = []

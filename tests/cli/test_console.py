@@ -1,0 +1,50 @@
+"""The officer's screen, rendered to a string console: progress with ETA, hits, verdict."""
+
+from __future__ import annotations
+
+import time
+
+from rich.console import Console
+
+from triage.console import LiveProgress, render_summary
+from triage.model import Address, FileRecord, Finding, PartitionRef, Severity
+
+
+def _console() -> Console:
+    return Console(record=True, width=120, force_terminal=False, color_system=None)
+
+
+def test_progress_shows_partition_share_and_eta():
+    progress = LiveProgress(_console(), time_budget_min=20)
+    progress.volume_started("disk.img", {"index": 1, "fs": "ntfs", "used_bytes": 4_000_000})
+    progress.volume_started_at = time.monotonic() - 10  # ten seconds into the partition
+    record = FileRecord(Address("disk.img", PartitionRef(1, 0, "ntfs"), "/a"), "a", 1_000_000)
+    record.bytes_hashed = 1_000_000
+    progress.file_done(record)
+    text = progress._render().renderables[0].plain
+    assert "1 files, 1.0 MB of 4.0 MB (25%), ETA 0:30" in text
+    assert "time left" in text
+
+
+def test_plain_console_prints_each_hit_and_the_summary():
+    console = _console()
+    progress = LiveProgress(console)
+    record = FileRecord(Address("disk.img", PartitionRef(2, 1048576, "fat16"), "/x.jpg", 7),
+                        "x.jpg", 10, deleted=True)
+    progress.finding(Finding("exact", Severity.HIGH, record, "Known file from hash set 'demo'"))
+    report = {
+        "verdict": {"level": "red", "reasons": ["Found 1 known file."]},
+        "findings": [{"severity": "high", "title": "Known file <b>", "deleted": True,
+                      "address": "disk.img · p2@1048576 fat16 · /x.jpg · inode 7"}],
+        "coverage": {"not_examined": [{"source": "disk.img", "what": "partition",
+                                       "offset": 5, "reason": "bitlocker"}],
+                     "files_seen": 3, "files_deleted": 1, "files_hashed": 3,
+                     "bytes_hashed": 30},
+        "warnings_total": 0,
+    }
+    render_summary(console, report, "/reports/scan-1")
+    out = console.export_text()
+    assert "HIT Known file from hash set 'demo' — disk.img · p2@1048576 fat16 · /x.jpg" in out
+    assert "RED" in out and "Found 1 known file." in out
+    assert "Known file <b>" in out and "(deleted)" in out
+    assert "bitlocker" in out and "/reports/scan-1" in out
