@@ -27,17 +27,19 @@ def cli(ctx: click.Context, debug: bool) -> None:
     ctx.obj = {"debug": debug}
 
 
-def _default_sources(console: Console) -> list[str]:
+def _default_sources(console: Console) -> tuple[list[str], list[dict[str, str]]]:
     """Every attached disk except the one holding the running system (the boot stick)."""
-    sources = []
+    sources, excluded = [], []
     for disk in attached_disks():
         if disk.is_boot_device:
             console.print(f"Not scanning {disk.device}: it {disk.reason}.", highlight=False)
+            excluded.append({"source": str(disk.device),
+                             "reason": f"the triage system itself: it {disk.reason}"})
             continue
         sources.append(str(disk.device))
     if not sources:
         raise UsageError("no disks found to scan; attach the evidence or name it.")
-    return sources
+    return sources, excluded
 
 
 @cli.command()
@@ -60,10 +62,10 @@ def scan(sources: tuple[str, ...], out_dir: Path | None, hashsets: Path | None,
     With no SOURCE, every attached disk except the boot stick is scanned.
     """
     console = Console(stderr=as_json)
-    source_list = list(sources) or _default_sources(console)
+    source_list, excluded = (list(sources), []) if sources else _default_sources(console)
     options = ScanOptions(hashsets=hashsets, trusted_keys=trusted_keys, rules=rules, case=case,
                           officer=officer, time_budget_min=time_budget,
-                          command=shlex.join(["triage", *sys.argv[1:]]))
+                          command=shlex.join(["triage", *sys.argv[1:]]), excluded=excluded)
     out = out_dir or default_out_dir()
     result = _run(console, source_list, out, options, quiet=as_json)
     if as_json:

@@ -48,6 +48,8 @@ class ScanOptions:
     since: dt.datetime | None = None
     command: str = ""
     workers: int = WORKERS
+    # Disks deliberately left out (the stick itself), as {"source", "reason"}; the report says so.
+    excluded: list[dict[str, str]] = field(default_factory=list)
 
 
 class ProgressSink:
@@ -161,6 +163,10 @@ def run_scan(sources: list[str], out_dir: Path, options: ScanOptions | None = No
         state.deadline = state.started + options.time_budget_min * 60
     started_utc = dt.datetime.now(dt.UTC)
     listing = ListingWriter(out_dir)
+    for left_out in options.excluded:
+        # Listed for completeness; not a gap in the evidence, so it does not affect the verdict.
+        state.not_examined.append({"source": left_out["source"], "what": "triage system",
+                                   "offset": 0, "size": None, "reason": left_out["reason"]})
     opened_any = False
     try:
         with ThreadPoolExecutor(max_workers=max(1, options.workers)) as pool:

@@ -105,3 +105,12 @@ def test_several_sources_in_one_scan(demo_disk, tmp_path):
     assert result.report["coverage"]["not_examined"][0]["what"] == "source"
     assert result.report["verdict"]["level"] == "amber"  # one source could not be opened
     assert result.exit_code is ExitCode.FINDINGS
+
+
+def test_the_excluded_boot_stick_is_listed_but_is_not_a_gap(demo_disk, tmp_path):
+    options = ScanOptions(excluded=[{"source": "/dev/sdz", "reason": "the triage system itself"}])
+    result = run_scan([str(demo_disk.image)], tmp_path / "out", options)
+    assert result.report["coverage"]["not_examined"] == [
+        {"source": "/dev/sdz", "what": "triage system", "offset": 0, "size": None,
+         "reason": "the triage system itself"}]
+    assert result.report["verdict"]["level"] == "green"
