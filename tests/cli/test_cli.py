@@ -29,17 +29,17 @@ def test_missing_evidence_exits_3_with_one_line(tmp_path):
 
 def test_scan_json_prints_the_report(demo_disk, tmp_path):
     done = run("scan", str(demo_disk.image), "--out", str(tmp_path / "out"), "--json")
-    assert done.returncode == ExitCode.OK, done.stderr
+    assert done.returncode == ExitCode.FINDINGS, done.stderr  # AMBER: no hash sets given
     report = json.loads(done.stdout)
-    assert report["verdict"]["level"] == "green"
+    assert report["verdict"]["level"] == "amber"
     assert report["coverage"]["files_seen"] == len(demo_disk.files)
     assert report["coverage"]["other_entries"]["volume label"] == 2
 
 
 def test_plain_output_when_not_a_terminal(demo_disk, tmp_path):
     done = run("scan", str(demo_disk.image), "--out", str(tmp_path / "out"), "--case", "C-1")
-    assert done.returncode == ExitCode.OK, done.stderr
-    assert "GREEN" in done.stdout
+    assert done.returncode == ExitCode.FINDINGS, done.stderr
+    assert "AMBER" in done.stdout and "No hash sets were loaded" in done.stdout
     assert "\x1b[" not in done.stdout  # no terminal control codes in a pipe or a log
     assert str(tmp_path / "out") in done.stdout.replace("\n", "")
 
@@ -52,7 +52,7 @@ def test_demo_ends_red_with_the_report_path(tmp_path):
 
 
 def test_reusing_an_output_folder_is_a_usage_error(demo_disk, tmp_path):
-    assert run("scan", str(demo_disk.image), "--out", str(tmp_path / "o")).returncode == 0
+    assert run("scan", str(demo_disk.image), "--out", str(tmp_path / "o")).returncode == 10
     done = run("scan", str(demo_disk.image), "--out", str(tmp_path / "o"))
     assert done.returncode == ExitCode.USAGE
     assert done.stderr.strip().count("\n") == 0 and "already holds a report" in done.stderr

@@ -13,6 +13,7 @@ from triage.errors import ExitCode, UsageError
 from triage.pipeline import ScanOptions, run_scan
 from triage.report.listing import read_listing
 from triage.report.writer import report_schema
+from triage.stages.matching import NO_HASHSETS
 
 
 @pytest.fixture(scope="module")
@@ -68,11 +69,26 @@ def test_both_partitions_are_examined_at_their_offsets(demo_scan, demo_disk):
     assert {v["offset"] for v in volumes} == {f.offset for f in demo_disk.files}
 
 
-def test_without_hash_sets_the_same_disk_is_green(demo_disk, tmp_path):
+def test_without_hash_sets_a_scan_cannot_be_green(demo_disk, tmp_path):
     result = run_scan([str(demo_disk.image)], tmp_path / "out")
+    assert result.exit_code is ExitCode.FINDINGS
+    assert result.report["verdict"] == {"level": "amber", "reasons": [NO_HASHSETS]}
+    assert result.report["findings"] == []
+
+
+@pytest.fixture()
+def clean_folder(tmp_path):
+    folder = tmp_path / "clean"
+    folder.mkdir()
+    (folder / "letter.txt").write_text("nothing to see")
+    return folder
+
+
+def test_trusted_sets_full_coverage_and_no_hits_is_green(clean_folder, tmp_path):
+    _, _, options = prepare_demo(tmp_path / "demo")
+    result = run_scan([str(clean_folder)], tmp_path / "out", options)
     assert result.exit_code is ExitCode.OK
     assert result.report["verdict"]["level"] == "green"
-    assert result.report["findings"] == []
 
 
 def test_a_spent_time_budget_gives_an_honest_partial_report(demo_disk, tmp_path):
@@ -107,9 +123,10 @@ def test_several_sources_in_one_scan(demo_disk, tmp_path):
     assert result.exit_code is ExitCode.FINDINGS
 
 
-def test_the_excluded_boot_stick_is_listed_but_is_not_a_gap(demo_disk, tmp_path):
-    options = ScanOptions(excluded=[{"source": "/dev/sdz", "reason": "the triage system itself"}])
-    result = run_scan([str(demo_disk.image)], tmp_path / "out", options)
+def test_the_excluded_boot_stick_is_listed_but_is_not_a_gap(clean_folder, tmp_path):
+    _, _, options = prepare_demo(tmp_path / "demo")
+    options.excluded = [{"source": "/dev/sdz", "reason": "the triage system itself"}]
+    result = run_scan([str(clean_folder)], tmp_path / "out", options)
     assert result.report["coverage"]["not_examined"] == [
         {"source": "/dev/sdz", "what": "triage system", "offset": 0, "size": None,
          "reason": "the triage system itself"}]

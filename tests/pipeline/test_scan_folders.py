@@ -13,6 +13,7 @@ from triage.model import Address, FileRecord
 from triage.pipeline import run_scan
 from triage.report.listing import read_listing
 from triage.stages.digests import ReadError, hash_content
+from triage.stages.matching import NO_HASHSETS
 
 
 def test_folder_scan_lists_files_and_does_not_follow_links(tmp_path):
@@ -31,7 +32,8 @@ def test_folder_scan_lists_files_and_does_not_follow_links(tmp_path):
     assert listed["/a/b/photo.txt"]["sha256"] == hashlib.sha256(b"x" * 5000).hexdigest()
     assert listed["/empty"]["sha256"] == hashlib.sha256(b"").hexdigest()
     assert result.report["coverage"]["other_entries"] == {"symbolic link": 2}
-    assert result.exit_code is ExitCode.OK
+    assert result.exit_code is ExitCode.FINDINGS  # AMBER only because no hash set was given
+    assert result.report["verdict"]["reasons"] == [NO_HASHSETS]
 
 
 def test_hostile_names_survive_into_the_listing(tmp_path):

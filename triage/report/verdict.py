@@ -14,32 +14,38 @@ RED_SEVERITIES = frozenset({Severity.HIGH, Severity.CRITICAL})
 AMBER_MIN = Severity.LOW
 
 
-def decide(findings: list[Finding], coverage: dict[str, Any], trust_problems: list[str],
-           warnings_total: int) -> dict[str, Any]:
-    """The verdict and every reason for it, most serious first."""
+def decide(findings: list[Finding], coverage: dict[str, Any], *, trust_problems: list[str],
+           gaps: list[str], warnings_total: int) -> dict[str, Any]:
+    """The verdict and every reason for it, most serious first.
+
+    `trust_problems` are hash sets nobody vouches for (unsigned, expired, altered): a known-file
+    hit against them is a lead, so it makes the verdict AMBER, not RED. `gaps` are comparisons
+    that could not be made at all (no hash sets); like unexamined partitions they rule out GREEN.
+    """
     reasons: list[str] = []
-    level = Verdict.GREEN
     red = [f for f in findings if f.kind != "perceptual" and f.severity in RED_SEVERITIES]
+    if trust_problems:
+        red = [f for f in red if f.kind != "exact"]
     red_ids = {id(f) for f in red}
     amber = [f for f in findings if f.severity.rank >= AMBER_MIN.rank and id(f) not in red_ids]
     if red:
         kinds = Counter("known file" if f.kind == "exact" else "serious rule finding" for f in red)
         reasons.append("Found " + ", ".join(f"{n} {k}{'s' if n > 1 else ''}"
                                             for k, n in sorted(kinds.items())) + ".")
-        level = Verdict.RED
     if amber:
-        reasons.append(f"{len(amber)} other finding{'s' if len(amber) > 1 else ''} need a look.")
-    gaps = _gaps(coverage, warnings_total)
-    reasons.extend(gaps)
-    if trust_problems:
-        reasons.extend(trust_problems)
-        if level is Verdict.RED:
-            # A hit against a set nobody vouches for cannot be more than a lead.
-            level = Verdict.AMBER
-            reasons.insert(0, "Hash set not trusted: the known-file result needs confirming.")
-    if level is Verdict.GREEN and (amber or gaps or trust_problems):
+        if trust_problems and any(f.kind == "exact" for f in amber):
+            reasons.append("Known files were matched against a hash set that is not trusted; "
+                           "the matches need confirming.")
+        reasons.append(f"{len(amber)} finding{'s' if len(amber) > 1 else ''} need a look.")
+    coverage_gaps = [*gaps, *_gaps(coverage, warnings_total)]
+    reasons.extend(coverage_gaps)
+    reasons.extend(trust_problems)
+    if red:
+        level = Verdict.RED
+    elif amber or coverage_gaps or trust_problems:
         level = Verdict.AMBER
-    if level is Verdict.GREEN:
+    else:
+        level = Verdict.GREEN
         reasons.append("Nothing found, and everything reachable was examined.")
     return {"level": level.value, "reasons": reasons}
 

@@ -56,7 +56,8 @@ def build_report(*, state: _State, options: ScanOptions, matchers: Matchers,
         "time_budget": {"minutes": options.time_budget_min, "reached": state.budget_reached},
     }
     findings = sorted((f.to_dict() for f in state.findings), key=_finding_key)
-    verdict = decide(state.findings, coverage, matchers.problems, len(state.warnings))
+    verdict = decide(state.findings, coverage, trust_problems=matchers.trust_problems,
+                     gaps=matchers.gaps, warnings_total=len(state.warnings))
     provenance = {
         "tool": {"name": "triage", "version": tool_version},
         "started_utc": _utc(started_utc),

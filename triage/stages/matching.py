@@ -14,6 +14,9 @@ if TYPE_CHECKING:
     from triage.ruleset import RuleContext, RuleSet
 
 
+NO_HASHSETS = "No hash sets were loaded, so known files could not be recognised."
+
+
 @dataclass
 class Matchers:
     """The loaded hash sets and rules; the stages call these methods for every file."""
@@ -21,7 +24,8 @@ class Matchers:
     hashsets: HashSetLibrary | None = None
     rules: RuleSet | None = None
     rule_context: RuleContext | None = None
-    problems: list[str] = field(default_factory=list)  # e.g. untrusted hash sets
+    trust_problems: list[str] = field(default_factory=list)  # unsigned, expired, altered sets
+    gaps: list[str] = field(default_factory=list)  # comparisons that could not be made
 
     @property
     def algorithms(self) -> frozenset[str]:
@@ -83,5 +87,8 @@ def load_matchers(options: ScanOptions) -> Matchers:
 
         library = HashSetLibrary.load(options.hashsets, options.trusted_keys)
         matchers.hashsets = library
-        matchers.problems.extend(library.trust_problems)
+        matchers.trust_problems.extend(library.trust_problems)
+    if matchers.hashsets is None or matchers.hashsets.is_empty:
+        # Nothing was compared, so "nothing found" would mislead: the verdict cannot be GREEN.
+        matchers.gaps.append(NO_HASHSETS)
     return matchers
