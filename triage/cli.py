@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import sys
 import tempfile
@@ -42,14 +43,31 @@ def _default_sources(console: Console) -> tuple[list[str], list[dict[str, str]]]
     return sources, excluded
 
 
+# On the stick, the writable data partition is mounted here and named by $TRIAGE_DATA; lab staff
+# update hashsets/, rules/ and keys/trusted/ on it, and reports/ collects the officers' reports.
+DATA_ENV = "TRIAGE_DATA"
+
+
+def data_dir(*parts: str) -> Path | None:
+    """A folder on the stick's data partition, when $TRIAGE_DATA names one and it exists."""
+    base = os.environ.get(DATA_ENV)
+    if not base:
+        return None
+    path = Path(base, *parts)
+    return path if path.is_dir() else None
+
+
 @cli.command()
 @click.argument("sources", nargs=-1)
 @click.option("--out", "out_dir", type=click.Path(path_type=Path),
               help="Output folder (default: a new folder under ./triage-reports).")
-@click.option("--hashsets", type=click.Path(path_type=Path), help="Folder of hash sets.")
+@click.option("--hashsets", type=click.Path(path_type=Path),
+              help="Folder of hash sets (default on the stick: $TRIAGE_DATA/hashsets).")
 @click.option("--trusted-keys", type=click.Path(path_type=Path),
-              help="Folder of trusted lab public keys (*.pub).")
-@click.option("--rules", type=click.Path(path_type=Path), help="Folder of YAML rules.")
+              help="Folder of trusted lab public keys, *.pub "
+                   "(default on the stick: $TRIAGE_DATA/keys/trusted).")
+@click.option("--rules", type=click.Path(path_type=Path),
+              help="Folder of YAML rules (default on the stick: $TRIAGE_DATA/rules).")
 @click.option("--case", help="Case reference, recorded in the report.")
 @click.option("--officer", help="Officer name, recorded in the report.")
 @click.option("--time-budget", type=click.FloatRange(min=0.1), help="Stop after MIN minutes.")
@@ -62,11 +80,15 @@ def scan(sources: tuple[str, ...], out_dir: Path | None, hashsets: Path | None,
     With no SOURCE, every attached disk except the boot stick is scanned.
     """
     console = Console(stderr=as_json)
+    hashsets = hashsets or data_dir("hashsets")
+    rules = rules or data_dir("rules")
+    trusted_keys = trusted_keys or data_dir("keys", "trusted")
     source_list, excluded = (list(sources), []) if sources else _default_sources(console)
     options = ScanOptions(hashsets=hashsets, trusted_keys=trusted_keys, rules=rules, case=case,
                           officer=officer, time_budget_min=time_budget,
                           command=shlex.join(["triage", *sys.argv[1:]]), excluded=excluded)
-    out = out_dir or default_out_dir()
+    reports = Path(os.environ[DATA_ENV], "reports") if os.environ.get(DATA_ENV) else None
+    out = out_dir or default_out_dir(reports)
     result = _run(console, source_list, out, options, quiet=as_json)
     if as_json:
         click.echo(json.dumps(result.report, ensure_ascii=False, indent=1))

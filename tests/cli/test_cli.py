@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -75,3 +76,21 @@ def test_every_command_has_help(path):
     assert command.help and command.help.strip(), f"{' '.join(path)} has no help text"
     done = run(*path, "--help")
     assert done.returncode == 0 and "Usage:" in done.stdout
+
+
+def test_the_stick_data_partition_supplies_defaults(tmp_path):
+    from triage.demo.run import prepare_demo
+
+    sources, _, options = prepare_demo(tmp_path / "demo")
+    data = tmp_path / "data"
+    (data / "keys").mkdir(parents=True)
+    options.hashsets.rename(data / "hashsets")
+    options.trusted_keys.rename(data / "keys" / "trusted")
+    done = subprocess.run([sys.executable, "-m", "triage.cli", "scan", sources[0], "--json"],
+                          capture_output=True, text=True, timeout=120, check=False,
+                          env={**os.environ, "TRIAGE_DATA": str(data)})
+    assert done.returncode == ExitCode.FINDINGS, done.stderr
+    report = json.loads(done.stdout)
+    assert report["verdict"]["level"] == "red"
+    assert [s["trusted"] for s in report["provenance"]["hashsets"]] == [True]
+    assert len(list((data / "reports").glob("scan-*/report.json"))) == 1
