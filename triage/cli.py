@@ -13,10 +13,11 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from triage import __version__
-from triage.errors import ExitCode, TriageError, UsageError
+from triage import __version__, keys
+from triage.errors import ExitCode, InvalidInputError, TriageError, UsageError
 from triage.evidence.discovery import attached_disks
 from triage.pipeline import ProgressSink, ScanOptions, default_out_dir, run_scan
+from triage.report.cli import COMMANDS as REPORT_COMMANDS
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -68,13 +69,16 @@ def data_dir(*parts: str) -> Path | None:
                    "(default on the stick: $TRIAGE_DATA/keys/trusted).")
 @click.option("--rules", type=click.Path(path_type=Path),
               help="Folder of YAML rules (default on the stick: $TRIAGE_DATA/rules).")
+@click.option("--key", "key_file", type=click.Path(path_type=Path),
+              help="Private key that signs the report (default on the stick: "
+                   "$TRIAGE_DATA/keys/stick.key).")
 @click.option("--case", help="Case reference, recorded in the report.")
 @click.option("--officer", help="Officer name, recorded in the report.")
 @click.option("--time-budget", type=click.FloatRange(min=0.1), help="Stop after MIN minutes.")
 @click.option("--json", "as_json", is_flag=True, help="Print report.json instead of the screen.")
 def scan(sources: tuple[str, ...], out_dir: Path | None, hashsets: Path | None,
-         trusted_keys: Path | None, rules: Path | None, case: str | None, officer: str | None,
-         time_budget: float | None, as_json: bool) -> None:
+         trusted_keys: Path | None, rules: Path | None, key_file: Path | None, case: str | None,
+         officer: str | None, time_budget: float | None, as_json: bool) -> None:
     """Scan disks, images (raw, .001, E01) or folders, read-only, and write a report.
 
     With no SOURCE, every attached disk except the boot stick is scanned.
@@ -83,16 +87,34 @@ def scan(sources: tuple[str, ...], out_dir: Path | None, hashsets: Path | None,
     hashsets = hashsets or data_dir("hashsets")
     rules = rules or data_dir("rules")
     trusted_keys = trusted_keys or data_dir("keys", "trusted")
+    signing_key = _signing_key(key_file)
     source_list, excluded = (list(sources), []) if sources else _default_sources(console)
     options = ScanOptions(hashsets=hashsets, trusted_keys=trusted_keys, rules=rules, case=case,
                           officer=officer, time_budget_min=time_budget,
-                          command=shlex.join(["triage", *sys.argv[1:]]), excluded=excluded)
+                          command=shlex.join(["triage", *sys.argv[1:]]), excluded=excluded,
+                          signing_key=signing_key)
     reports = Path(os.environ[DATA_ENV], "reports") if os.environ.get(DATA_ENV) else None
     out = out_dir or default_out_dir(reports)
     result = _run(console, source_list, out, options, quiet=as_json)
     if as_json:
         click.echo(json.dumps(result.report, ensure_ascii=False, indent=1))
     sys.exit(int(result.exit_code))
+
+
+def _signing_key(key_file: Path | None) -> keys.SigningKey | None:
+    """The key named by --key, else the stick's own; a protected key asks for its passphrase."""
+    if key_file is None:
+        stick = data_dir("keys")
+        key_file = stick / "stick.key" if stick and (stick / "stick.key").is_file() else None
+    if key_file is None:
+        return None
+    try:
+        return keys.load_private(key_file)
+    except InvalidInputError:
+        if not sys.stdin.isatty():
+            raise
+        secret = click.prompt(f"Passphrase for {key_file}", hide_input=True)
+        return keys.load_private(key_file, secret.encode("utf-8"))
 
 
 def _run(console: Console, sources: list[str], out: Path, options: ScanOptions, *,
@@ -104,6 +126,9 @@ def _run(console: Console, sources: list[str], out: Path, options: ScanOptions, 
     with LiveProgress(console, options.time_budget_min) as progress:
         result = run_scan(sources, out, options, progress)
     render_summary(console, result.report, str(out))
+    if options.signing_key is None:
+        console.print("The report is not signed (no --key given); `triage verify` will say so.",
+                      style="dark_orange", highlight=False)
     return result
 
 
@@ -117,7 +142,13 @@ def demo(out_dir: Path | None) -> None:
     console = Console()
     work = out_dir or Path(tempfile.mkdtemp(prefix="triage-demo-"))
     result = run_demo(work, lambda sources, out, options: _run(console, sources, out, options))
+    console.print(f"Check its signature: triage verify {result.out_dir} "
+                  f"--trusted {work / 'trusted-keys'}", highlight=False)
     sys.exit(int(result.exit_code))
+
+
+for _group in (*REPORT_COMMANDS,):
+    cli.add_command(_group)
 
 
 def main() -> None:

@@ -16,8 +16,10 @@ from typing import Any
 from triage import __version__
 from triage.errors import EvidenceError, ExitCode, UsageError
 from triage.evidence import EvidenceSource, ImageSource, LogicalSource, open_source
+from triage.keys import SigningKey
 from triage.model import Content, FileRecord, Finding, ScanWarning
 from triage.report.listing import ListingWriter
+from triage.report.sign import seal_output
 from triage.report.writer import build_report, write_report
 from triage.stages.digests import ReadError, hash_content
 from triage.stages.filetype import HEAD_BYTES, identify
@@ -48,6 +50,7 @@ class ScanOptions:
     since: dt.datetime | None = None
     command: str = ""
     workers: int = WORKERS
+    signing_key: SigningKey | None = None  # the stick's (or officer's) key; None: unsigned
     # Disks deliberately left out (the stick itself), as {"source", "reason"}; the report says so.
     excluded: list[dict[str, str]] = field(default_factory=list)
 
@@ -195,6 +198,7 @@ def run_scan(sources: list[str], out_dir: Path, options: ScanOptions | None = No
         tool_version=__version__, listing_name=listing.name,
     )
     write_report(out_dir, report)
+    seal_output(out_dir, options.signing_key, __version__)
     examined = any(v["status"] == "examined" for v in report["coverage"]["volumes"])
     if not opened_any or not examined:
         exit_code = ExitCode.EVIDENCE  # nothing at all could be examined

@@ -94,3 +94,26 @@ def test_the_stick_data_partition_supplies_defaults(tmp_path):
     assert report["verdict"]["level"] == "red"
     assert [s["trusted"] for s in report["provenance"]["hashsets"]] == [True]
     assert len(list((data / "reports").glob("scan-*/report.json"))) == 1
+
+
+def test_demo_report_is_signed_and_verifies(tmp_path):
+    assert run("demo", "--out", str(tmp_path / "d")).returncode == ExitCode.FINDINGS
+    report = tmp_path / "d" / "report"
+    for name in ("report.json", "report.html", "report.dfxml", "report.case.jsonld",
+                 "files.jsonl.gz", "manifest.json", "manifest.sig"):
+        assert (report / name).is_file(), name
+    ok = run("verify", str(report), "--trusted", str(tmp_path / "d" / "trusted-keys"))
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    untrusted = run("verify", str(report), "--trusted", str(tmp_path))
+    assert untrusted.returncode == ExitCode.INVALID_INPUT
+
+
+def test_scan_signs_with_the_given_key(demo_disk, tmp_path):
+    assert run("keys", "init", "stick", "--dir", str(tmp_path / "k")).returncode == 0
+    done = run("scan", str(demo_disk.image), "--out", str(tmp_path / "o"),
+               "--key", str(tmp_path / "k" / "stick.key"))
+    assert done.returncode == ExitCode.FINDINGS
+    (tmp_path / "trusted").mkdir()
+    (tmp_path / "k" / "stick.pub").rename(tmp_path / "trusted" / "stick.pub")
+    verified = run("verify", str(tmp_path / "o"), "--trusted", str(tmp_path / "trusted"))
+    assert verified.returncode == 0, verified.stdout

@@ -37,12 +37,14 @@ def prepare_demo(work: Path) -> tuple[list[str], Path, ScanOptions]:
         default_severity=Severity.HIGH,
     )
     import_files([disk.hashset], info, work / "hashsets", signer=lab_key)
+    # The same throw-away key signs the report, so `triage verify` can be tried on it at once.
     options = ScanOptions(
         hashsets=work / "hashsets",
         trusted_keys=trusted,
         case="DEMO-0001",
         officer="demo",
         command="triage demo",
+        signing_key=lab_key,
     )
     return [str(disk.image)], work / "report", options
 

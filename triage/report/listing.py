@@ -5,8 +5,12 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import zlib
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+from triage.errors import InvalidInputError
 from triage.model import FileRecord
 
 LISTING_NAME = "files.jsonl.gz"
@@ -43,7 +47,27 @@ class ListingWriter:
         os.replace(self._tmp, self.path)
 
 
-def read_listing(path: Path) -> list[dict[str, object]]:
+def iter_listing(path: Path) -> Iterator[dict[str, Any]]:
+    """The file records of files.jsonl.gz, one dict per line, streamed."""
+    try:
+        with gzip.open(path, "rt", encoding="utf-8", errors="surrogateescape") as handle:
+            for number, line in enumerate(handle, 1):
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                except ValueError as exc:
+                    raise InvalidInputError(
+                        f"{path}:{number}: not a JSON file record; re-run the scan to rebuild it."
+                    ) from exc
+                if isinstance(record, dict):
+                    yield record
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:
+        raise InvalidInputError(
+            f"cannot read the file listing {path} ({exc}); re-run the scan to rebuild it."
+        ) from exc
+
+
+def read_listing(path: Path) -> list[dict[str, Any]]:
     """All records of a listing (for tests and small reports; large ones should stream)."""
-    with gzip.open(path, "rt", encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle]
+    return list(iter_listing(path))

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import jsonschema
 
 from triage.report.atomic import write_atomic
+from triage.report.canonical import canonical_bytes
 from triage.report.verdict import decide
 
 if TYPE_CHECKING:
@@ -87,6 +88,6 @@ def write_report(out_dir: Path, report: dict[str, Any]) -> Path:
     """Validate against the schema (a failure is a bug in triage) and write report.json."""
     jsonschema.validate(report, report_schema())
     path = out_dir / "report.json"
-    data = json.dumps(report, ensure_ascii=False, sort_keys=True, indent=1) + "\n"
-    write_atomic(path, data.encode("utf-8", "surrogateescape"))
+    # Canonical bytes: two scans of the same evidence give byte-identical findings.
+    write_atomic(path, canonical_bytes(report))
     return path

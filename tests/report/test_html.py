@@ -1,0 +1,141 @@
+"""report.html: verdict first, every section present, every value escaped — checked in Chromium."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from tests.report.factory import HOSTILE_NAME, record, report, write_scan_output
+from triage.report.html import BANNER_COLOURS, make_thumbnail, render_html, text
+from triage.report.sign import write_exports
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None, reason="headless Chromium is not installed (apt-get install chromium)"
+)
+
+
+def _chromium(*args: str) -> str:
+    assert CHROMIUM is not None
+    with tempfile.TemporaryDirectory() as profile:
+        done = subprocess.run(  # noqa: S603 - fixed arguments, our own file
+            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
+             "--disable-background-networking", "--no-first-run",
+             f"--user-data-dir={profile}", *args],
+            capture_output=True, text=True, timeout=120, check=True,
+        )
+    return done.stdout
+
+
+def test_hostile_file_name_is_escaped_in_the_source() -> None:
+    page = render_html(report())
+    assert "<img src=x" not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;.jpg" in page
+    assert "<script" not in page.lower()
+
+
+def test_hidden_characters_are_shown_not_obeyed() -> None:
+    # U+202E reverses text: "photo\u202egpj.exe" would display as "photoexe.jpg".
+    assert text("photo\u202egpj.exe") == "photo\\u202egpj.exe"
+    assert text("a\x00b") == "a\\u0000b"
+    assert text(b"x\xff".decode("utf-8", "surrogateescape")) == "x\\udcff"
+    assert text('"quoted" & <tag>') == "&quot;quoted&quot; &amp; &lt;tag&gt;"
+
+
+def test_sections_in_order_verdict_first() -> None:
+    page = render_html(report())
+    headings = [
+        'id="verdict"', "What was found", "Known images", "Similar images", "Court-order",
+        "What was not examined", "Devices examined", "Hash sets and rules used",
+        "Case, officer and times",
+    ]
+    positions = [page.index(h) for h in headings]
+    assert positions == sorted(positions)
+    for value in ("encrypted (BitLocker)", "unpartitioned space", "2 symlink entries",
+                  "1 file(s) skipped", "ACME Disk", "SN-001", "demo-known", "2026-01-01",
+                  "R-7", "CASE-42", "PC 1234 Smith", "2025-01-10T09:00:00Z",
+                  "no encryption software"):
+        assert value in page, value
+
+
+@pytest.mark.parametrize("level", ["red", "amber", "green"])
+def test_banner_carries_word_and_colour(level: str) -> None:
+    page = render_html(report(level))
+    banner = re.search(r'<section class="banner (\w+)"[^>]*>(.*?)</section>', page)
+    assert banner is not None
+    assert banner.group(1) == level
+    assert f"<h1>{level.upper()}</h1>" in banner.group(2)
+    assert BANNER_COLOURS[level] in page
+
+
+def test_green_report_says_nothing_found() -> None:
+    assert "Nothing was found." in render_html(report("green"))
+
+
+def test_no_images_unless_thumbnails_are_given() -> None:
+    rep = report()
+    assert "<img" not in render_html(rep)
+    source = io.BytesIO()
+    Image.new("RGB", (300, 200), (255, 0, 0)).save(source, format="PNG")
+    thumb = make_thumbnail(source.getvalue())
+    page = render_html(rep, {rep["findings"][0]["address"]: thumb})
+    assert page.count("<img") == 1
+    assert 'src="data:image/png;base64,' in page
+
+
+def test_thumbnail_is_small_grey_and_blurred() -> None:
+    source = io.BytesIO()
+    picture = Image.new("RGB", (400, 300), (255, 255, 255))
+    for x in range(0, 400, 2):  # sharp one-pixel stripes: blurring must smear them
+        for y in range(300):
+            picture.putpixel((x, y), (0, 0, 0))
+    picture.save(source, format="PNG")
+    with Image.open(io.BytesIO(make_thumbnail(source.getvalue()))) as thumb:
+        assert thumb.mode == "L"
+        assert max(thumb.size) <= 96
+        lo, hi = thumb.getextrema()
+        assert hi - lo < 64, "stripes still sharp: the thumbnail was not blurred"
+
+
+def test_thumbnail_of_a_non_image_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="not an image"):
+        make_thumbnail(b"not a picture")
+
+
+@needs_chromium
+def test_hostile_name_renders_as_text_in_a_real_browser(tmp_path: Path) -> None:
+    rep = report()
+    out = write_scan_output(tmp_path / "out", rep, [record(f"/x/{HOSTILE_NAME}", meta_addr=9)])
+    write_exports(out)
+    dom = _chromium("--dump-dom", (out / "report.html").as_uri())
+    assert "<img" not in dom, "a file name became an element"
+    assert "onerror=alert(1)&gt;.jpg" in dom
+    assert "RED" in dom and "What was found" in dom
+
+
+def _banner_pixels(png: Path) -> list[tuple[int, int, int]]:
+    with Image.open(png) as shot:
+        rgb = shot.convert("RGB")
+        # Inside the banner (top of the page, left of the heading text).
+        raw = rgb.crop((60, 30, 360, 60)).tobytes()
+        return [(raw[i], raw[i + 1], raw[i + 2]) for i in range(0, len(raw), 3)]
+
+
+@needs_chromium
+@pytest.mark.parametrize("level", ["red", "amber", "green"])
+def test_screenshot_banner_is_mostly_the_verdict_colour(tmp_path: Path, level: str) -> None:
+    path = tmp_path / "report.html"
+    path.write_text(render_html(report(level)), encoding="utf-8")
+    png = tmp_path / "shot.png"
+    _chromium("--window-size=800,600", "--hide-scrollbars", f"--screenshot={png}", path.as_uri())
+    want = tuple(int(BANNER_COLOURS[level][i:i + 2], 16) for i in (1, 3, 5))
+    pixels = _banner_pixels(png)
+    close = sum(1 for p in pixels if all(abs(a - b) <= 24 for a, b in zip(p, want, strict=True)))
+    assert close / len(pixels) > 0.6, f"only {close}/{len(pixels)} pixels are {level}"

@@ -1,0 +1,321 @@
+"""report.html: one self-contained, printable page an officer can read; every value escaped."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from triage.report.atomic import write_atomic
+
+HTML_NAME = "report.html"
+# Banner colours: the verdict must be readable at a glance and in a greyscale print, so each
+# carries its word as well as its colour. Amber takes dark text for contrast (WCAG AA).
+BANNER_COLOURS = {"red": "#c62828", "amber": "#ffb300", "green": "#2e7d32"}
+BANNER_TEXT = {"red": "#ffffff", "amber": "#000000", "green": "#ffffff"}
+PLAIN_VERDICT = {
+    "red": "Known indecent material or a serious breach was found.",
+    "amber": "Something needs a closer look, or part of the device could not be examined.",
+    "green": "Everything reachable was examined and nothing was found.",
+}
+# Warnings beyond this many are counted, not listed: a broken disk can yield millions.
+MAX_WARNINGS_LISTED = 200
+# Thumbnails: small and blurred so a reviewer can recognise a match without seeing detail.
+THUMBNAIL_PX = 96
+THUMBNAIL_BLUR = 4
+
+# Characters a suspect can put in a file name to hide or reorder text: C0/C1 controls,
+# bidirectional overrides (the "gpj.exe" trick), zero-width marks and lone surrogates.
+_HIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+_CSS = """
+@page { size: A4; margin: 14mm; }
+* { box-sizing: border-box; }
+body { font: 10.5pt/1.35 "DejaVu Sans", Arial, sans-serif; color: #111; margin: 0; }
+main { max-width: 182mm; margin: 0 auto; padding: 6mm 0; }
+.banner { padding: 6mm 8mm; border-radius: 2mm; margin-bottom: 5mm;
+  -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+.banner h1 { font-size: 30pt; margin: 0 0 2mm 0; letter-spacing: 0.08em; }
+.banner p { font-size: 12pt; margin: 0; }
+h2 { font-size: 13pt; border-bottom: 1px solid #999; margin: 6mm 0 2mm; break-after: avoid; }
+h3 { font-size: 11pt; margin: 3mm 0 1mm; }
+table { border-collapse: collapse; width: 100%; margin-bottom: 3mm; }
+th, td { border: 1px solid #bbb; padding: 1mm 1.5mm; text-align: left; vertical-align: top;
+  overflow-wrap: break-word; font-size: 9pt; }
+.wrap { word-break: break-all; }
+th { background: #eee; }
+tr { break-inside: avoid; }
+.kv th { width: 32%; }
+.none { color: #555; font-style: italic; }
+.thumb { width: 24mm; height: auto; filter: grayscale(1); }
+footer { margin-top: 6mm; font-size: 8.5pt; color: #444; }
+"""
+
+
+def text(value: Any) -> str:
+    """A value as safe HTML text: escaped, hidden characters shown as visible escapes."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    shown = _HIDDEN.sub(lambda m: f"\\u{ord(m.group()):04x}", str(value))
+    return html.escape(shown, quote=True)
+
+
+def wrap(html_text: str) -> str:
+    """Let a long unbroken value (a path, a digest) wrap anywhere instead of widening the page."""
+    return f'<span class="wrap">{html_text}</span>'
+
+
+def _table(headers: list[str], rows: Iterable[list[Any]], empty: str) -> str:
+    body = ["<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows]
+    if not body:
+        return f'<p class="none">{text(empty)}</p>'
+    head = "".join(f"<th>{text(h)}</th>" for h in headers)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _kv(pairs: list[tuple[str, Any]]) -> str:
+    rows = "".join(f"<tr><th>{text(k)}</th><td>{text(v)}</td></tr>" for k, v in pairs)
+    return f'<table class="kv"><tbody>{rows}</tbody></table>'
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _banner(report: dict[str, Any]) -> str:
+    verdict = _dict(report.get("verdict"))
+    level = verdict.get("level") if verdict.get("level") in BANNER_COLOURS else "amber"
+    reasons = [r for r in _list(verdict.get("reasons")) if r]
+    reason = reasons[0] if reasons else PLAIN_VERDICT[level]
+    style = f"background:{BANNER_COLOURS[level]};color:{BANNER_TEXT[level]}"
+    more = "".join(f"<p>{text(r)}</p>" for r in reasons[1:])
+    return (
+        f'<section class="banner {level}" id="verdict" style="{style}">'
+        f"<h1>{level.upper()}</h1><p>{text(reason)}</p>{more}</section>"
+    )
+
+
+def _where(finding: dict[str, Any]) -> str:
+    where = wrap(text(finding.get("address") or finding.get("path")))
+    return f"{where} <strong>(deleted)</strong>" if finding.get("deleted") else where
+
+
+def _thumb(finding: dict[str, Any], thumbnails: Mapping[str, bytes] | None) -> list[str]:
+    if thumbnails is None:
+        return []
+    png = thumbnails.get(str(finding.get("address")))
+    if png is None:
+        return [text(None)]
+    data = base64.b64encode(png).decode("ascii")
+    return [f'<img class="thumb" alt="blurred thumbnail" src="data:image/png;base64,{data}">']
+
+
+def _group(findings: list[dict[str, Any]], key: str) -> dict[str, list[dict[str, Any]]]:
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for finding in findings:
+        groups.setdefault(str(finding.get(key) or "uncategorised"), []).append(finding)
+    return dict(sorted(groups.items()))
+
+
+def _findings(report: dict[str, Any], thumbnails: Mapping[str, bytes] | None) -> str:
+    findings = [f for f in _list(report.get("findings")) if isinstance(f, dict)]
+    thumb_head = ["Thumbnail"] if thumbnails is not None else []
+    parts = ["<h2>What was found</h2>"]
+    if not findings:
+        parts.append('<p class="none">Nothing was found.</p>')
+    sections = [
+        ("exact", "Known images (exact match with a hash set), by category", "category"),
+        ("perceptual", "Similar images (close to a known image), by category", "category"),
+        ("rule", "Court-order conditions (rule findings), by condition", "condition"),
+    ]
+    for kind, title, key in sections:
+        chosen = [f for f in findings if f.get("kind") == kind]
+        if not chosen:
+            continue
+        parts.append(f"<h3>{text(title)} — {len(chosen)}</h3>")
+        for group, items in _group(chosen, key).items():
+            parts.append(f"<h3>{text(group)}</h3>")
+            rows = [
+                [
+                    *_thumb(f, thumbnails),
+                    text(f.get("severity")),
+                    text(f.get("title")),
+                    _where(f),
+                    text(f.get("size")),
+                    text(f.get("mtime")),
+                    wrap(text(f.get("sha256"))),
+                    text(_match_detail(f)),
+                ]
+                for f in items
+            ]
+            headers = [*thumb_head, "Severity", "What", "Where", "Bytes", "Modified", "SHA-256",
+                       "Matched"]
+            parts.append(_table(headers, rows, "none"))
+    return "".join(parts)
+
+
+def _match_detail(finding: dict[str, Any]) -> str:
+    bits = []
+    if finding.get("hashset"):
+        version = finding.get("hashset_version")
+        bits.append(f"{finding['hashset']} {version}" if version else str(finding["hashset"]))
+    if finding.get("distance") is not None:
+        bits.append(f"distance {finding['distance']}")
+    if finding.get("rule"):
+        bits.append(f"rule {finding['rule']}")
+    return "; ".join(bits)
+
+
+def _not_examined(coverage: dict[str, Any], report: dict[str, Any]) -> str:
+    rows = [
+        [text(v.get("source")), text(f"volume {v.get('index')} at byte {v.get('offset')}"),
+         text(v.get("size")), text(v.get("reason"))]
+        for v in _list(coverage.get("volumes"))
+        if isinstance(v, dict) and v.get("status") == "not_examined"
+    ]
+    rows += [
+        [text(n.get("source")), text(n.get("what")), text(n.get("size")), text(n.get("reason"))]
+        for n in _list(coverage.get("not_examined"))
+        if isinstance(n, dict)
+    ]
+    skipped = _dict(coverage.get("files_skipped"))
+    rows += [[text("files"), text(f"{n} file(s) skipped"), text(None), text(reason)]
+             for reason, n in sorted(skipped.items())]
+    others = _dict(coverage.get("other_entries"))
+    rows += [[text("files"), text(f"{n} {kind} entr{'y' if n == 1 else 'ies'}"), text(None),
+              text("not a regular file: listed, not examined")]
+             for kind, n in sorted(others.items())]
+    if coverage.get("read_errors"):
+        rows.append([text("files"), text(f"{coverage['read_errors']} read error(s)"), text(None),
+                     text("the device could not be read there")])
+    budget = _dict(coverage.get("time_budget"))
+    if budget.get("reached"):
+        rows.append([text("scan"), text("time budget reached"), text(None),
+                     text(f"stopped after {budget.get('minutes')} minutes; the rest was not seen")])
+    complete = "Coverage is complete." if coverage.get("complete") else "Coverage is NOT complete."
+    warnings = [w for w in _list(report.get("warnings")) if isinstance(w, dict)]
+    total = report.get("warnings_total", len(warnings))
+    warn_rows = [[text(w.get("address")), text(w.get("stage")), text(w.get("message"))]
+                 for w in warnings[:MAX_WARNINGS_LISTED]]
+    shown = min(len(warnings), MAX_WARNINGS_LISTED)
+    return (
+        f"<h2>What was not examined, and why</h2><p>{text(complete)}</p>"
+        + _table(["Source", "What", "Bytes", "Why"], rows, "Everything found was examined.")
+        + f"<h3>Warnings — {text(total)} (listed: {shown})</h3>"
+        + _table(["Where", "Stage", "Message"], warn_rows, "No warnings.")
+    )
+
+
+def _devices(provenance: dict[str, Any], coverage: dict[str, Any]) -> str:
+    devices = [
+        [text(d.get("source")), text(d.get("kind")), text(d.get("model")), text(d.get("serial")),
+         text(d.get("size")), text(d.get("read_only")), wrap(text(d.get("first_mib_sha256")))]
+        for d in _list(provenance.get("evidence")) if isinstance(d, dict)
+    ]
+    volumes = [
+        [text(v.get("source")), text(v.get("index")), text(v.get("offset")), text(v.get("size")),
+         text(v.get("fs")), text(v.get("status")), text(v.get("files"))]
+        for v in _list(coverage.get("volumes")) if isinstance(v, dict)
+    ]
+    return (
+        "<h2>Devices examined</h2>"
+        + _table(["Source", "Kind", "Model", "Serial", "Bytes", "Read-only",
+                  "SHA-256 of first MiB"], devices, "No device is recorded.")
+        + "<h3>Partitions and file systems</h3>"
+        + _table(["Source", "Index", "Offset", "Bytes", "File system", "Status", "Files"],
+                 volumes, "No volume is recorded.")
+    )
+
+
+def _references(provenance: dict[str, Any]) -> str:
+    sets = [
+        [text(h.get("name")), text(h.get("version")), text(h.get("kind")), text(h.get("count")),
+         wrap(text(h.get("digest"))), text(h.get("signer")), text(h.get("trusted")),
+         text(h.get("expires"))]
+        for h in _list(provenance.get("hashsets")) if isinstance(h, dict)
+    ]
+    rules = [
+        [text(r.get("id")), text(r.get("version")), wrap(text(r.get("file"))),
+         wrap(text(r.get("sha256")))]
+        for r in _list(provenance.get("rules")) if isinstance(r, dict)
+    ]
+    return (
+        "<h2>Hash sets and rules used</h2>"
+        + _table(["Hash set", "Version", "Kind", "Entries", "Digest", "Signer", "Trusted",
+                  "Expires"], sets, "No hash set was used.")
+        + _table(["Rule", "Version", "File", "SHA-256"], rules, "No rule was used.")
+    )
+
+
+def _case(report: dict[str, Any], provenance: dict[str, Any]) -> str:
+    tool = _dict(provenance.get("tool"))
+    coverage = _dict(report.get("coverage"))
+    return "<h2>Case, officer and times</h2>" + _kv([
+        ("Case", provenance.get("case")),
+        ("Officer", provenance.get("officer")),
+        ("Started (UTC)", provenance.get("started_utc")),
+        ("Finished (UTC)", provenance.get("finished_utc")),
+        ("Duration (s)", provenance.get("duration_s")),
+        ("First hit after (s)", provenance.get("time_to_first_hit_s")),
+        ("Host", provenance.get("host")),
+        ("Command", provenance.get("command")),
+        ("Files seen / deleted / hashed", "{} / {} / {}".format(
+            coverage.get("files_seen"), coverage.get("files_deleted"),
+            coverage.get("files_hashed"))),
+        ("Tool", f"{tool.get('name', 'triage')} {tool.get('version', '')}".strip()),
+    ])
+
+
+def render_html(report: dict[str, Any], thumbnails: Mapping[str, bytes] | None = None) -> str:
+    """The whole page. `thumbnails` (finding address -> PNG) only for authorised reviewers."""
+    provenance = _dict(report.get("provenance"))
+    coverage = _dict(report.get("coverage"))
+    title = f"triage report — {provenance.get('case') or 'no case reference'}"
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        # No script may run and nothing may be fetched, even if a value ever escaped escaping.
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+        "style-src 'unsafe-inline'; img-src data:\">"
+        f"<title>{text(title)}</title><style>{_CSS}</style></head><body><main>"
+        + _banner(report)
+        + _findings(report, thumbnails)
+        + _not_examined(coverage, report)
+        + _devices(provenance, coverage)
+        + _references(provenance)
+        + _case(report, provenance)
+        + f"<footer>Report schema {text(report.get('schema'))}. Check it has not been altered "
+        "with <code>triage verify</code> on this folder.</footer></main></body></html>\n"
+    )
+
+
+def write_html(path: Path, report: dict[str, Any],
+               thumbnails: Mapping[str, bytes] | None = None) -> None:
+    write_atomic(path, render_html(report, thumbnails).encode("utf-8"))
+
+
+def make_thumbnail(image: bytes) -> bytes:
+    """A small, greyscale, blurred PNG of an image, for authorised reviewers' reports only."""
+    from PIL import Image, ImageFilter
+
+    try:
+        with Image.open(io.BytesIO(image)) as picture:
+            grey = picture.convert("L")
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise ValueError(
+            f"cannot make a thumbnail: the file is not an image Pillow reads ({exc})."
+        ) from exc
+    grey.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX))
+    blurred = grey.filter(ImageFilter.GaussianBlur(THUMBNAIL_BLUR))
+    out = io.BytesIO()
+    blurred.save(out, format="PNG")
+    return out.getvalue()

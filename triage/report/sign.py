@@ -1,0 +1,149 @@
+"""Sealing a scan's output folder: exports, manifest and the detached Ed25519 signature."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+
+from triage.errors import InvalidInputError
+from triage.keys import SigningKey
+from triage.report import case_uco, dfxml, html
+from triage.report.atomic import write_atomic
+from triage.report.canonical import canonical_bytes
+from triage.report.listing import iter_listing
+from triage.report.manifest import MANIFEST_NAME, SIGNATURE_NAME, write_manifest
+
+REPORT_NAME = "report.json"
+LISTING_DEFAULT = "files.jsonl.gz"
+SIGNATURE_SCHEMA = "triage-signature/1"
+SIGNER, COUNTERSIGNER = "signer", "countersigner"
+# The fields of one signature entry; every one but "signature" is inside what is signed.
+ENTRY_FIELDS = frozenset(
+    {"role", "key", "name", "public_key", "tool_version", "signed_utc", "manifest_sha256",
+     "previous", "signature"}
+)
+
+
+def load_report(out_dir: Path) -> dict[str, Any]:
+    """Read report.json from an output folder."""
+    path = out_dir / REPORT_NAME
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InvalidInputError(
+            f"cannot read {path}: {exc.strerror}; is it a report folder?"
+        ) from exc
+    try:
+        # The scan writes suspect-chosen names that are not valid UTF-8 with surrogateescape.
+        report = json.loads(raw.decode("utf-8", "surrogateescape"))
+    except ValueError as exc:
+        raise InvalidInputError(
+            f"{path} is not valid JSON; re-run the scan to rebuild it."
+        ) from exc
+    if not isinstance(report, dict):
+        raise InvalidInputError(f"{path} is not a triage report; re-run the scan to rebuild it.")
+    return report
+
+
+def listing_path(out_dir: Path, report: dict[str, Any]) -> Path:
+    outputs = report.get("outputs") if isinstance(report.get("outputs"), dict) else {}
+    name = outputs.get("listing") or LISTING_DEFAULT
+    return out_dir / str(name)
+
+
+def utc_now() -> str:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def raw_public(key: SigningKey) -> bytes:
+    return key.public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def entry_digest(entry: dict[str, Any]) -> str:
+    """SHA-256 of a whole signature entry (signature included): what a countersigner signs."""
+    return hashlib.sha256(canonical_bytes(entry)).hexdigest()
+
+
+def statement_bytes(entry: dict[str, Any]) -> bytes:
+    """The bytes an entry's signature is over: every field but the signature, canonically."""
+    return canonical_bytes({k: v for k, v in entry.items() if k != "signature"})
+
+
+def make_entry(
+    key: SigningKey,
+    *,
+    role: str,
+    manifest: bytes,
+    tool_version: str,
+    previous: dict[str, Any] | None,
+    signed_utc: str | None = None,
+) -> dict[str, Any]:
+    """A signed statement binding the manifest (and any earlier signature) to `key`."""
+    entry: dict[str, Any] = {
+        "role": role,
+        "key": key.fingerprint,
+        "name": key.name,
+        "public_key": base64.b64encode(raw_public(key)).decode("ascii"),
+        "tool_version": tool_version,
+        "signed_utc": signed_utc or utc_now(),
+        "manifest_sha256": hashlib.sha256(manifest).hexdigest(),
+        "previous": None if previous is None else entry_digest(previous),
+    }
+    entry["signature"] = base64.b64encode(key.sign(statement_bytes(entry))).decode("ascii")
+    return entry
+
+
+def write_signatures(out_dir: Path, entries: list[dict[str, Any]]) -> None:
+    document = {"schema": SIGNATURE_SCHEMA, "signatures": entries}
+    write_atomic(out_dir / SIGNATURE_NAME, canonical_bytes(document))
+
+
+def write_exports(out_dir: Path) -> None:
+    """Write report.html, report.dfxml and report.case.jsonld beside report.json."""
+    report = load_report(out_dir)
+    listing = listing_path(out_dir, report)
+    if not listing.is_file():
+        raise InvalidInputError(f"the file listing {listing} is missing; re-run the scan.")
+    html.write_html(out_dir / html.HTML_NAME, report)
+    dfxml.write_dfxml(out_dir / dfxml.DFXML_NAME, report, lambda: iter_listing(listing))
+    case_uco.write_case(out_dir / case_uco.CASE_NAME, report, iter_listing(listing))
+
+
+def seal_output(out_dir: Path, key: SigningKey | None, tool_version: str) -> None:
+    """Write the exports, then manifest.json, then (given a key) the detached manifest.sig."""
+    write_exports(out_dir)
+    stale = out_dir / SIGNATURE_NAME
+    if stale.exists():
+        stale.unlink()  # an old signature would describe a manifest that no longer exists
+    manifest = write_manifest(out_dir, tool_version)
+    if key is not None:
+        entry = make_entry(
+            key, role=SIGNER, manifest=manifest, tool_version=tool_version, previous=None
+        )
+        write_signatures(out_dir, [entry])
+
+
+def countersign(out_dir: Path, key: SigningKey, tool_version: str) -> dict[str, Any]:
+    """Add a countersignature over the last signature; the caller verifies the report first."""
+    from triage.report.verify import read_signatures  # verify imports this module
+
+    manifest = (out_dir / MANIFEST_NAME).read_bytes()
+    entries = read_signatures(out_dir)
+    if not entries:
+        raise InvalidInputError(
+            f"{out_dir} is unsigned; only a signed report can be countersigned."
+        )
+    if any(e["key"] == key.fingerprint for e in entries):
+        raise InvalidInputError(f"key {key.fingerprint} has already signed {out_dir}.")
+    entry = make_entry(
+        key, role=COUNTERSIGNER, manifest=manifest, tool_version=tool_version,
+        previous=entries[-1],
+    )
+    write_signatures(out_dir, [*entries, entry])
+    return entry
