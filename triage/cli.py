@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shlex
@@ -18,6 +19,8 @@ from triage.errors import ExitCode, InvalidInputError, TriageError, UsageError
 from triage.evidence.discovery import attached_disks
 from triage.pipeline import ProgressSink, ScanOptions, default_out_dir, run_scan
 from triage.report.cli import COMMANDS as REPORT_COMMANDS
+from triage.ruleset import PACKAGED_RULES
+from triage.ruleset.cli import rules as rules_group
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -68,7 +71,10 @@ def data_dir(*parts: str) -> Path | None:
               help="Folder of trusted lab public keys, *.pub "
                    "(default on the stick: $TRIAGE_DATA/keys/trusted).")
 @click.option("--rules", type=click.Path(path_type=Path),
-              help="Folder of YAML rules (default on the stick: $TRIAGE_DATA/rules).")
+              help="Folder of YAML rules (default: $TRIAGE_DATA/rules on the stick, else the "
+                   "pack installed with triage).")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]),
+              help="Date (YYYY-MM-DD) for rules about files changed since it.")
 @click.option("--key", "key_file", type=click.Path(path_type=Path),
               help="Private key that signs the report (default on the stick: "
                    "$TRIAGE_DATA/keys/stick.key).")
@@ -78,19 +84,21 @@ def data_dir(*parts: str) -> Path | None:
 @click.option("--json", "as_json", is_flag=True, help="Print report.json instead of the screen.")
 def scan(sources: tuple[str, ...], out_dir: Path | None, hashsets: Path | None,
          trusted_keys: Path | None, rules: Path | None, key_file: Path | None, case: str | None,
-         officer: str | None, time_budget: float | None, as_json: bool) -> None:
+         officer: str | None, since: dt.datetime | None, time_budget: float | None,
+         as_json: bool) -> None:
     """Scan disks, images (raw, .001, E01) or folders, read-only, and write a report.
 
     With no SOURCE, every attached disk except the boot stick is scanned.
     """
     console = Console(stderr=as_json)
     hashsets = hashsets or data_dir("hashsets")
-    rules = rules or data_dir("rules")
+    rules = rules or data_dir("rules") or PACKAGED_RULES
     trusted_keys = trusted_keys or data_dir("keys", "trusted")
     signing_key = _signing_key(key_file)
     source_list, excluded = (list(sources), []) if sources else _default_sources(console)
     options = ScanOptions(hashsets=hashsets, trusted_keys=trusted_keys, rules=rules, case=case,
                           officer=officer, time_budget_min=time_budget,
+                          since=since.replace(tzinfo=dt.UTC) if since else None,
                           command=shlex.join(["triage", *sys.argv[1:]]), excluded=excluded,
                           signing_key=signing_key)
     reports = Path(os.environ[DATA_ENV], "reports") if os.environ.get(DATA_ENV) else None
@@ -147,7 +155,7 @@ def demo(out_dir: Path | None) -> None:
     sys.exit(int(result.exit_code))
 
 
-for _group in (*REPORT_COMMANDS,):
+for _group in (*REPORT_COMMANDS, rules_group):
     cli.add_command(_group)
 
 

@@ -76,8 +76,7 @@ class LiveProgress(ProgressSink):
         hits.add_column("what", style="bold red", no_wrap=True)
         hits.add_column("where", overflow="fold")
         for finding in self.hits[-LIVE_HITS:]:
-            where = str(finding.record.address) if finding.record else "volume"
-            hits.add_row(Text(finding.title), Text(where))
+            hits.add_row(Text(finding.title), Text(finding.where))
         return Group(line, hits)
 
     def _eta(self) -> str:
@@ -122,8 +121,8 @@ class LiveProgress(ProgressSink):
     def finding(self, finding: Finding) -> None:
         self.hits.append(finding)
         if self._live is None:
-            where = str(finding.record.address) if finding.record else ""
-            self.console.print(Text.assemble(("HIT ", "bold red"), finding.title, " — ", where),
+            self.console.print(Text.assemble(("HIT ", "bold red"), finding.title, " — ",
+                                             finding.where),
                                highlight=False)
         self._refresh()
 

@@ -172,12 +172,21 @@ class Finding:
     condition: str | None = None
     detail: dict[str, Any] | None = None
 
+    @property
+    def where(self) -> str:
+        """The printable address: the file's, or a volume's or folder's for aggregates."""
+        if self.record is not None:
+            return str(self.record.address)
+        return str((self.detail or {}).get("address", ""))
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "kind": self.kind,
             "severity": self.severity.value,
             "title": self.title,
         }
+        if self.record is None and self.detail and "address" in self.detail:
+            out["address"] = str(self.detail["address"])  # a volume or a folder (aggregates)
         if self.record is not None:
             rec = self.record.to_dict()
             for key in (

@@ -12,6 +12,7 @@ from triage.hashdb.importing import import_files
 from triage.hashdb.setinfo import SetInfo
 from triage.model import Severity
 from triage.pipeline import ScanOptions
+from triage.ruleset import PACKAGED_RULES
 
 DEMO_SET = "demo-known-pictures"
 DEMO_CATEGORY = "demo"
@@ -41,6 +42,7 @@ def prepare_demo(work: Path) -> tuple[list[str], Path, ScanOptions]:
     options = ScanOptions(
         hashsets=work / "hashsets",
         trusted_keys=trusted,
+        rules=PACKAGED_RULES,
         case="DEMO-0001",
         officer="demo",
         command="triage demo",

@@ -1,0 +1,237 @@
+"""A loaded rule pack, matched against each file record as the walk produces it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from triage.model import Address, Content, FileRecord, Finding, PartitionRef
+from triage.ruleset import limits
+from triage.ruleset.facts import Clock, FileFacts
+from triage.ruleset.rule import Rule
+
+
+@dataclass(frozen=True, slots=True)
+class RuleContext:
+    """What the scan tells rules about time: `--since` and the scan's start."""
+
+    since: dt.datetime | None = None
+    now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+
+    def clock(self) -> Clock:
+        return Clock(_posix(self.now), None if self.since is None else _posix(self.since))
+
+
+def _posix(when: dt.datetime) -> float:
+    return (when if when.tzinfo else when.replace(tzinfo=dt.UTC)).timestamp()
+
+
+@dataclass(frozen=True, slots=True)
+class RuleFile:
+    """Where rules came from, for the report's provenance."""
+
+    path: str  # as shown to the user
+    name: str  # relative to the rules directory
+    sha256: str
+
+
+@dataclass(slots=True)
+class _Group:
+    count: int = 0
+    examples: list[str] = field(default_factory=list)
+
+
+# Folders whose rule hits are remembered; the walk lists a folder's files together, so a
+# small cache answers nearly every lookup (cleared when full to bound memory).
+_FOLDER_CACHE_SIZE = 4096
+
+
+def _partition_label(part: PartitionRef | None) -> str:
+    return "" if part is None else part.label()
+
+
+class RuleSet:
+    """The compiled pack: dispatches each record to the few rules that could match it."""
+
+    def __init__(self, rules: list[Rule], files: list[RuleFile]) -> None:
+        self.rules = tuple(rules)
+        self.files = {f.path: f for f in files}
+        self._file_rules = [r for r in rules if not r.is_volume]
+        self._volume_rules = [r for r in rules if r.is_volume]
+        self._tests = [r.match.test for r in self._file_rules]
+        by: dict[str, dict[str, set[int]]] = {k: {} for k in ("comp", "ext", "pext", "sub",
+                                                                  "mime", "flag")}
+        always: list[int] = []
+        for index, rule in enumerate(self._file_rules):
+            if rule.match.anchor is None:
+                always.append(index)
+                continue
+            for kind, key in rule.match.anchor:
+                by[kind].setdefault(key, set()).add(index)
+        self._by_comp = {k: frozenset(v) for k, v in by["comp"].items()}
+        self._by_ext = {k: frozenset(v) for k, v in by["ext"].items()}
+        self._by_pext = {k: frozenset(v) for k, v in by["pext"].items()}
+        self._by_mime = {k: frozenset(v) for k, v in by["mime"].items()}
+        self._by_sub = tuple((k, frozenset(v)) for k, v in by["sub"].items())
+        flags = {k: frozenset(v) for k, v in by["flag"].items()}
+        self._flag_deleted = flags.get("deleted")
+        self._flag_mismatch = flags.get("mismatch")
+        self._flag_large = flags.get("large")
+        self._flag_hashset = flags.get("hashset")
+        self._flag_perceptual = flags.get("perceptual")
+        self._folder_cache: dict[str, frozenset[int]] = {}
+        self._mime_cache: dict[str, frozenset[int]] = {}
+        self._always = tuple(always)
+        self._always_set = frozenset(always)
+        self.prefix_bytes = max((r.match.needs_bytes for r in self._file_rules), default=0)
+        self._groups: dict[tuple[int, tuple[str, str, str]], _Group] = {}
+        self._last_context: RuleContext | None = None
+        self._clock = RuleContext().clock()
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+    def _folder_hits(self, folder: str) -> frozenset[int]:
+        """Rules anchored on a component of `folder`, cached: the walk goes folder by folder."""
+        found = self._folder_cache.get(folder)
+        if found is None:
+            found = frozenset()
+            for comp in folder.split("/"):
+                hit = self._by_comp.get(comp)
+                if hit is not None:
+                    found = found | hit
+            if len(self._folder_cache) >= _FOLDER_CACHE_SIZE:
+                self._folder_cache.clear()
+            self._folder_cache[folder] = found
+        return found
+
+    def _mime_hits(self, mime: str) -> frozenset[int]:
+        found = self._mime_cache.get(mime)
+        if found is None:
+            found = self._by_mime.get(mime.partition("/")[0], frozenset())
+            self._mime_cache[mime] = found  # libmagic knows a few thousand types at most
+        return found
+
+    def _candidates(self, record: FileRecord, path: str,
+                    ext: str) -> tuple[int, ...] | list[int]:
+        """Indexes of the file rules that could match: anchored rules hit, plus unanchored ones."""
+        folder, _, base = path.rpartition("/")
+        found = self._folder_cache.get(folder)
+        if found is None:
+            found = self._folder_hits(folder)
+        hit = self._by_comp.get(base)
+        if hit is not None:
+            found = found | hit
+        hit = self._by_ext.get(ext)
+        if hit is not None:
+            found = found | hit
+        if self._by_pext:
+            hit = self._by_pext.get(base.rpartition(".")[2] if "." in base else "")
+            if hit is not None:
+                found = found | hit
+        for text, hit in self._by_sub:
+            if text in path:
+                found = found | hit
+        mime = record.mime
+        if mime:
+            hit = self._mime_cache.get(mime)
+            found = found | (self._mime_hits(mime) if hit is None else hit)
+        if self._flag_deleted and record.deleted:
+            found = found | self._flag_deleted
+        if self._flag_mismatch and record.ext_mismatch is True:
+            found = found | self._flag_mismatch
+        if self._flag_large and record.size >= limits.LARGE_FILE:
+            found = found | self._flag_large
+        if record.facts:
+            if self._flag_hashset and record.facts.get("hashset_hits"):
+                found = found | self._flag_hashset
+            if self._flag_perceptual and record.facts.get("perceptual_hits"):
+                found = found | self._flag_perceptual
+        if not found:
+            return self._always
+        return sorted(found | self._always_set)
+
+    def match_file(self, record: FileRecord, content: Content | None,
+                   options: RuleContext) -> list[Finding]:
+        """Findings of every file rule for one record; count rules only tally until finish()."""
+        if options is not self._last_context:
+            self._last_context, self._clock = options, options.clock()
+        path = record.address.full_path().lower()
+        stem, dot, ext = record.name.rpartition(".")  # as FileRecord.extension, without a call
+        ext = ext.lower() if dot and stem else ""
+        candidates = self._candidates(record, path, ext)
+        if not candidates:
+            return []
+        facts = FileFacts(record, content, self._clock, path, ext)
+        findings: list[Finding] = []
+        for index in candidates:
+            facts.notes = None
+            if not self._tests[index](facts):
+                continue
+            rule = self._file_rules[index]
+            if rule.group_by is not None:
+                self._tally(index, rule, record)
+                continue
+            detail: dict[str, Any] = {"version": rule.version}
+            if facts.notes:
+                detail.update(facts.notes)
+            findings.append(Finding(kind="rule", severity=rule.severity, record=record,
+                                    title=rule.title, rule=rule.id, condition=rule.condition,
+                                    detail=detail))
+        return findings
+
+    def _tally(self, index: int, rule: Rule, record: FileRecord) -> None:
+        address = record.address
+        folder = address.full_path().rpartition("/")[0] or "/"
+        key = (address.source, _partition_label(address.partition),
+               folder if rule.group_by == "folder" else "")
+        group = self._groups.get((index, key))
+        if group is None:
+            group = self._groups[(index, key)] = _Group()
+        group.count += 1
+        if len(group.examples) < limits.AGGREGATE_EXAMPLES:
+            group.examples.append(address.full_path())
+
+    def match_volume(self, volume: dict[str, Any]) -> list[Finding]:
+        """Findings of every volume rule for one entry of the report's coverage.volumes."""
+        findings = []
+        for rule in self._volume_rules:
+            if rule.match.test(volume):
+                address = Address(str(volume.get("source", "")), PartitionRef(
+                    int(volume.get("index") or 0), int(volume.get("offset") or 0),
+                    str(volume.get("fs") or "unknown")))
+                findings.append(Finding(
+                    kind="rule", severity=rule.severity, record=None, title=rule.title,
+                    rule=rule.id, condition=rule.condition,
+                    detail={"version": rule.version, "address": str(address),
+                            "volume": dict(volume)}))
+        return findings
+
+    def finish(self) -> list[Finding]:
+        """Findings of count rules over everything matched so far; resets the tallies."""
+        findings = []
+        for (index, (source, part, folder)), group in sorted(self._groups.items()):
+            rule = self._file_rules[index]
+            if group.count < rule.count_min:
+                continue
+            where = " · ".join(p for p in (source, part, folder) if p)
+            findings.append(Finding(
+                kind="rule", severity=rule.severity, record=None,
+                title=f"{rule.title} ({group.count} files)", rule=rule.id,
+                condition=rule.condition,
+                detail={"version": rule.version, "group_by": rule.group_by, "address": where,
+                        "count": group.count, "min": rule.count_min,
+                        "examples": list(group.examples)}))
+        self._groups.clear()
+        return findings
+
+    def provenance(self) -> list[dict[str, str]]:
+        """Per rule: id, version, file (relative to the rules directory) and its sha256."""
+        out = []
+        for rule in self.rules:
+            source = self.files.get(rule.file)
+            out.append({"id": rule.id, "version": rule.version,
+                        "file": source.name if source else rule.file,
+                        "sha256": source.sha256 if source else ""})
+        return out
