@@ -17,6 +17,7 @@ from rich.console import Console
 from triage import __version__, keys
 from triage.errors import ExitCode, InvalidInputError, TriageError, UsageError
 from triage.evidence.discovery import attached_disks
+from triage.hashdb.cli import hashset as hashset_group
 from triage.pipeline import ProgressSink, ScanOptions, default_out_dir, run_scan
 from triage.report.cli import COMMANDS as REPORT_COMMANDS
 from triage.ruleset import PACKAGED_RULES
@@ -70,6 +71,9 @@ def data_dir(*parts: str) -> Path | None:
 @click.option("--trusted-keys", type=click.Path(path_type=Path),
               help="Folder of trusted lab public keys, *.pub "
                    "(default on the stick: $TRIAGE_DATA/keys/trusted).")
+@click.option("--require-trusted-hashsets", is_flag=True,
+              help="Refuse to scan when a hash set is unsigned, expired or altered "
+                   "(default: scan, but such a set can make the verdict at most AMBER).")
 @click.option("--rules", type=click.Path(path_type=Path),
               help="Folder of YAML rules (default: $TRIAGE_DATA/rules on the stick, else the "
                    "pack installed with triage).")
@@ -83,7 +87,8 @@ def data_dir(*parts: str) -> Path | None:
 @click.option("--time-budget", type=click.FloatRange(min=0.1), help="Stop after MIN minutes.")
 @click.option("--json", "as_json", is_flag=True, help="Print report.json instead of the screen.")
 def scan(sources: tuple[str, ...], out_dir: Path | None, hashsets: Path | None,
-         trusted_keys: Path | None, rules: Path | None, key_file: Path | None, case: str | None,
+         trusted_keys: Path | None, require_trusted_hashsets: bool, rules: Path | None,
+         key_file: Path | None, case: str | None,
          officer: str | None, since: dt.datetime | None, time_budget: float | None,
          as_json: bool) -> None:
     """Scan disks, images (raw, .001, E01) or folders, read-only, and write a report.
@@ -100,7 +105,8 @@ def scan(sources: tuple[str, ...], out_dir: Path | None, hashsets: Path | None,
                           officer=officer, time_budget_min=time_budget,
                           since=since.replace(tzinfo=dt.UTC) if since else None,
                           command=shlex.join(["triage", *sys.argv[1:]]), excluded=excluded,
-                          signing_key=signing_key)
+                          signing_key=signing_key,
+                          require_trusted_hashsets=require_trusted_hashsets)
     reports = Path(os.environ[DATA_ENV], "reports") if os.environ.get(DATA_ENV) else None
     out = out_dir or default_out_dir(reports)
     result = _run(console, source_list, out, options, quiet=as_json)
@@ -155,7 +161,7 @@ def demo(out_dir: Path | None) -> None:
     sys.exit(int(result.exit_code))
 
 
-for _group in (*REPORT_COMMANDS, rules_group):
+for _group in (*REPORT_COMMANDS, rules_group, hashset_group):
     cli.add_command(_group)
 
 

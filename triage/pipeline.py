@@ -50,6 +50,7 @@ class ScanOptions:
     since: dt.datetime | None = None
     command: str = ""
     workers: int = WORKERS
+    require_trusted_hashsets: bool = False  # refuse to start rather than cap the verdict
     signing_key: SigningKey | None = None  # the stick's (or officer's) key; None: unsigned
     # Disks deliberately left out (the stick itself), as {"source", "reason"}; the report says so.
     excluded: list[dict[str, str]] = field(default_factory=list)

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from triage.errors import InvalidInputError
 from triage.model import Content, FileRecord, Finding
 
 if TYPE_CHECKING:
@@ -88,6 +89,10 @@ def load_matchers(options: ScanOptions) -> Matchers:
         library = HashSetLibrary.load(options.hashsets, options.trusted_keys)
         matchers.hashsets = library
         matchers.trust_problems.extend(library.trust_problems)
+        if options.require_trusted_hashsets and library.trust_problems:
+            raise InvalidInputError(
+                f"{library.trust_problems[0]}; re-sign or remove it, or scan without "
+                "--require-trusted-hashsets.")
     if matchers.hashsets is None or matchers.hashsets.is_empty:
         # Nothing was compared, so "nothing found" would mislead: the verdict cannot be GREEN.
         matchers.gaps.append(NO_HASHSETS)

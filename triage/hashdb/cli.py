@@ -1,0 +1,332 @@
+"""`triage hashset ...`: the lab's commands over the hash-set library (parse, call, print)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+
+from triage import keys
+from triage.errors import InvalidInputError
+from triage.hashdb import delta as deltas
+from triage.hashdb.build import bundle_path, check_name, write_bundle
+from triage.hashdb.bundle import Bundle
+from triage.hashdb.collect import EntryCollector
+from triage.hashdb.formats import registry
+from triage.hashdb.formats.registry import ImportOptions
+from triage.hashdb.images import add_folder
+from triage.hashdb.importing import import_files
+from triage.hashdb.library import HashSetLibrary
+from triage.hashdb.manifest import MANIFEST
+from triage.hashdb.setinfo import ImportStats, SetInfo, SetKind
+from triage.hashdb.verify import verify
+
+SHOWN_PROBLEMS = 20  # malformed rows printed after an import; the rest are counted
+FORMAT_CHOICES = ["auto", *sorted(registry.IMPORTERS)]
+EXISTING = click.Path(exists=True, path_type=Path)
+FOLDER = click.Path(file_okay=False, path_type=Path)
+
+
+def _date(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        message = f"--expires {value!r} is not a date; write it as YYYY-MM-DD."
+        raise InvalidInputError(message) from None
+
+
+def _mapping(pairs: tuple[str, ...], option: str) -> dict[str, str]:
+    """`KEY=VALUE` options (repeatable or comma-separated) as a dict."""
+    out: dict[str, str] = {}
+    for item in ",".join(pairs).split(","):
+        if not item.strip():
+            continue
+        key, eq, value = item.partition("=")
+        if not eq or not key.strip() or not value.strip():
+            raise InvalidInputError(f"{option} {item!r} is not KEY=VALUE; write e.g. 1=A.")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _signer(path: Path | None, ask: bool) -> keys.SigningKey | None:
+    if path is None:
+        return None
+    secret = click.prompt(f"Passphrase for {path}", hide_input=True).encode() if ask else None
+    return keys.load_private(path, secret)
+
+
+def signing_options(command):
+    """--sign KEY and --passphrase (ask for the key's passphrase), shared by writing commands."""
+    command = click.option(
+        "--passphrase", "ask_passphrase", is_flag=True, help="Ask for the signing key's passphrase."
+    )(command)
+    return click.option("--sign", "sign_key", type=EXISTING, help="Lab private key to sign with.")(
+        command
+    )
+
+
+def _report(stats: ImportStats, target: Path) -> None:
+    for problem in stats.problems[:SHOWN_PROBLEMS]:
+        click.echo(problem, err=True)
+    hidden = stats.rejected - min(len(stats.problems), SHOWN_PROBLEMS)
+    if hidden > 0:
+        click.echo(f"... and {hidden} more rejected rows", err=True)
+    click.echo(f"{target}: {stats.summary()}")
+
+
+@click.group("hashset")
+def hashset() -> None:
+    """Import, sign, check and compare known-indicator hash sets."""
+
+
+@hashset.command("import")
+@click.argument("files", nargs=-1, required=True, type=EXISTING)
+@click.option("--name", required=True, help="Set name (also its folder name).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMAT_CHOICES),
+    default="auto",
+    show_default=True,
+    help="Input format; auto reads it from the content.",
+)
+@click.option("--category", help="Category for entries whose input names none.")
+@click.option("--known-good", is_flag=True, help="A known-good set: never a hit.")
+@click.option("--version", "version", default="1", show_default=True, help="Set version.")
+@click.option("--expires", help="Expiry date YYYY-MM-DD; scans report an expired set.")
+@click.option("--source", default="", help="Where the lab got the set (free text).")
+@click.option(
+    "--category-map",
+    multiple=True,
+    help="CAID numeric category to legal category, e.g. 1=A,2=B,3=C.",
+)
+@click.option("--severity", multiple=True, help="Category to severity, e.g. C=medium.")
+@click.option(
+    "--column",
+    multiple=True,
+    help="CSV header mapping ROLE=HEADER (md5, sha1, sha256, category, reference).",
+)
+@signing_options
+@click.option("--into", required=True, type=FOLDER, help="Folder the bundle is written into.")
+@click.option("--replace", is_flag=True, help="Replace an existing bundle of the same name.")
+def import_command(
+    files: tuple[Path, ...],
+    name: str,
+    fmt: str,
+    category: str | None,
+    known_good: bool,
+    version: str,
+    expires: str | None,
+    source: str,
+    category_map: tuple[str, ...],
+    severity: tuple[str, ...],
+    column: tuple[str, ...],
+    sign_key: Path | None,
+    ask_passphrase: bool,
+    into: Path,
+    replace: bool,
+) -> None:
+    """Import hash lists FILE... as one bundle."""
+    info = SetInfo(
+        name=check_name(name),
+        version=version,
+        kind=SetKind.KNOWN_GOOD if known_good else SetKind.NOTABLE,
+        source=source,
+        category=category,
+        expires=_date(expires),
+        severities=_severities(severity),
+        category_map=_mapping(category_map, "--category-map") or None,
+    )
+    options = ImportOptions(category_map=info.category_map, columns=_mapping(column, "--column"))
+    target, stats = import_files(
+        list(files),
+        info,
+        into,
+        fmt=fmt,
+        options=options,
+        signer=_signer(sign_key, ask_passphrase),
+        replace=replace,
+    )
+    _report(stats, target)
+
+
+def _severities(pairs: tuple[str, ...]) -> dict[str, str]:
+    table = _mapping(pairs, "--severity")
+    allowed = {"info", "low", "medium", "high", "critical"}
+    for category, level in table.items():
+        if level not in allowed:
+            raise InvalidInputError(
+                f"--severity {category}={level} is not a severity; use one of {sorted(allowed)}."
+            )
+    return table
+
+
+@hashset.command("add-images")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--name", required=True, help="Set name (also its folder name).")
+@click.option("--category", help="Category of every picture in the folder.")
+@click.option("--version", "version", default="1", show_default=True)
+@signing_options
+@click.option("--into", required=True, type=FOLDER)
+@click.option("--replace", is_flag=True)
+def add_images(
+    folder: Path,
+    name: str,
+    category: str | None,
+    version: str,
+    sign_key: Path | None,
+    ask_passphrase: bool,
+    into: Path,
+    replace: bool,
+) -> None:
+    """Make a bundle of the exact digests of every file under FOLDER."""
+    info = SetInfo(
+        name=check_name(name),
+        version=version,
+        category=category,
+        source=f"reference pictures in {folder.name}",
+    )
+    sink = EntryCollector(info)
+    if not add_folder(folder, sink, category):
+        raise InvalidInputError(f"{folder} holds no readable files; point at the pictures.")
+    compiled = sink.compile()
+    target = write_bundle(
+        bundle_path(into, name),
+        info,
+        compiled,
+        categories=sink.categories,
+        references=sink.references,
+        stats=sink.stats,
+        inputs=[{"file": folder.name, "format": "images"}],
+        signer=_signer(sign_key, ask_passphrase),
+        replace=replace,
+    )
+    _report(sink.stats, target)
+
+
+@hashset.command("list")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--trusted",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Folder of trusted lab public keys.",
+)
+def list_command(directory: Path, trusted: Path | None) -> None:
+    """List the hash sets in DIRECTORY with their trust state."""
+    lib = HashSetLibrary.load(directory, trusted)
+    if not lib.provenance():
+        click.echo(f"{directory}: no hash sets")
+        return
+    for record in lib.provenance():
+        state = "trusted" if record["trusted"] else "NOT TRUSTED"
+        click.echo(
+            f"{record['name']}\t{record['version']}\t{record['kind']}\t{record['count']}\t"
+            f"signer={record['signer'] or '-'}\texpires={record['expires'] or '-'}\t{state}"
+        )
+    for problem in lib.trust_problems:
+        click.echo(f"  {problem}", err=True)
+
+
+@hashset.command("info")
+@click.argument("bundle", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def info_command(bundle: Path) -> None:
+    """Show a bundle's manifest: identity, counts, categories, inputs."""
+    opened = Bundle.open(bundle)
+    m = opened.manifest
+    click.echo(f"name:       {opened.name}\nversion:    {opened.version}\nkind:       {m['kind']}")
+    click.echo(f"source:     {m.get('source') or '-'}\ncreated:    {m['created']}")
+    click.echo(f"expires:    {m.get('expires') or '-'}\ndigest:     {opened.digest}")
+    for algorithm, count in opened.counts.items():
+        click.echo(f"count:      {algorithm} {count}")
+    if opened.categories:
+        click.echo(f"categories: {', '.join(opened.categories)}")
+    if m.get("category_map"):
+        mapping = ", ".join(f"{k}={v}" for k, v in m["category_map"].items())
+        click.echo(f"category map: {mapping}")
+    summary = m.get("import") or {}
+    for source in summary.get("inputs", []):
+        click.echo(f"input:      {source.get('file')} ({source.get('format')})")
+    click.echo(
+        f"import:     {summary.get('accepted')} accepted, {summary.get('rejected')} rejected, "
+        f"{summary.get('duplicates')} duplicates"
+    )
+    if "previous" in m:
+        click.echo(f"previous:   version {m['previous']['version']} {m['previous']['digest']}")
+
+
+@hashset.command("verify")
+@click.argument("bundle", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--trusted",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Folder of trusted lab public keys; without it any valid signature passes.",
+)
+def verify_command(bundle: Path, trusted: Path | None) -> None:
+    """Re-hash every file of BUNDLE and check its signature and expiry."""
+    result = verify(bundle, trusted)
+    for problem in result.problems:
+        click.echo(problem, err=True)
+    if not result.ok:
+        raise InvalidInputError(
+            f"{bundle} failed verification ({len(result.problems)} problems); "
+            "re-import or re-copy the set."
+        )
+    who = "a trusted key" if result.trusted else "a key not checked against a trusted list"
+    click.echo(f"{bundle}: intact, signed by {result.signer} ({who})")
+
+
+@hashset.command("diff")
+@click.argument("old", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("new", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write a delta file `update` can apply.",
+)
+def diff_command(old: Path, new: Path, out: Path | None) -> None:
+    """Show what changed between two versions of a set."""
+    result = deltas.diff(Bundle.open(old), Bundle.open(new))
+    click.echo(f"{result.old.name} {result.old.version} -> {result.new.name} {result.new.version}")
+    for algorithm in result.added:
+        click.echo(
+            f"{algorithm}: +{result.added[algorithm]} -{result.removed[algorithm]} "
+            f"~{result.recategorised[algorithm]} recategorised"
+        )
+    if out is not None:
+        deltas.write_delta(result, out)
+        click.echo(f"delta written to {out}")
+
+
+@hashset.command("update")
+@click.argument("bundle", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("delta_files", nargs=-1, required=True, type=EXISTING)
+@click.option("--version", "version", help="New version (default: the old one plus one).")
+@click.option("--expires", help="New expiry date YYYY-MM-DD.")
+@signing_options
+@click.option("--out", "out", type=FOLDER, help="Write the new version here, not over BUNDLE.")
+def update_command(
+    bundle: Path,
+    delta_files: tuple[Path, ...],
+    version: str | None,
+    expires: str | None,
+    sign_key: Path | None,
+    ask_passphrase: bool,
+    out: Path | None,
+) -> None:
+    """Apply delta files (or further exports, as additions) to BUNDLE as a new version."""
+    if not (bundle / MANIFEST).exists():
+        raise InvalidInputError(f"{bundle} is not a hash-set bundle; give the bundle folder.")
+    target, opened = deltas.apply_update(
+        bundle,
+        list(delta_files),
+        version=version,
+        out=out,
+        expires=_date(expires),
+        signer=_signer(sign_key, ask_passphrase),
+    )
+    counts = ", ".join(f"{alg} {n}" for alg, n in opened.counts.items())
+    click.echo(f"{target}: version {opened.version} ({counts})")

@@ -1,0 +1,1 @@
+"""Hash-set input formats: one module per format, each registered in `registry`."""

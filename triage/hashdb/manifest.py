@@ -1,0 +1,80 @@
+"""The bundle manifest: what it records, how it is written and read back safely."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from triage.errors import InvalidInputError
+
+FORMAT = "triage-hashset/1"
+MANIFEST = "manifest.json"
+SIGNATURE = "signature.json"
+REFS_TEXT = "refs.txt"
+REFS_OFFSETS = "refs.off"
+KEY_SUFFIX = "key"  # <algorithm>.key: sorted little-endian uint64 of the first 8 digest bytes
+TAIL_SUFFIX = "tail"  # <algorithm>.tail: the remaining digest bytes, same order
+FENCE_SUFFIX = "fence"  # <algorithm>.fence: every FENCE_STRIDE-th key, read into memory
+MAX_MANIFEST_BYTES = 16 << 20  # a manifest lists a few dozen files; anything bigger is not ours
+HASH_BLOCK = 1 << 20
+
+_REQUIRED = ("format", "name", "version", "kind", "created", "counts", "files")
+
+
+class BundleError(InvalidInputError):
+    """A bundle folder that cannot be used at all (missing, unreadable, malformed manifest)."""
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file, read in blocks (not memory-mapped, so resident memory stays flat)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(HASH_BLOCK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def encode(manifest: dict[str, Any]) -> bytes:
+    """The exact bytes signed and stored: sorted keys, two-space indent, trailing newline."""
+    return (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+
+
+def utc_now_text(now: dt.datetime | None = None) -> str:
+    now = now or dt.datetime.now(dt.UTC)
+    return now.astimezone(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def read(directory: Path) -> tuple[dict[str, Any], bytes]:
+    """(manifest, its raw bytes) of a bundle folder, validated enough to open the bundle."""
+    path = directory / MANIFEST
+    try:
+        size = path.stat().st_size
+        if size > MAX_MANIFEST_BYTES:
+            raise BundleError(f"{path} is too large to be a hash-set manifest; rebuild the bundle.")
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise BundleError(f"cannot read {path}: {exc.strerror}; rebuild the bundle.") from exc
+    try:
+        manifest = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BundleError(f"{path} is not valid JSON ({exc}); rebuild the bundle.") from exc
+    if not isinstance(manifest, dict):
+        raise BundleError(f"{path} is not a hash-set manifest; rebuild the bundle.")
+    missing = [key for key in _REQUIRED if key not in manifest]
+    if missing:
+        raise BundleError(f"{path} lacks {', '.join(missing)}; rebuild the bundle.")
+    if manifest["format"] != FORMAT:
+        raise BundleError(
+            f"{path} has format {manifest['format']!r}, this tool reads {FORMAT!r}; "
+            "rebuild the bundle with this version."
+        )
+    if not isinstance(manifest["files"], dict) or not isinstance(manifest["counts"], dict):
+        raise BundleError(f"{path} has malformed 'files' or 'counts'; rebuild the bundle.")
+    for name in manifest["files"]:
+        # Names come from the manifest: never let one reach outside the bundle folder.
+        if not isinstance(name, str) or "/" in name or "\\" in name or name.startswith("."):
+            raise BundleError(f"{path} names an invalid file {name!r}; rebuild the bundle.")
+    return manifest, raw
