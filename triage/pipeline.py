@@ -26,7 +26,7 @@ from triage.stages.filetype import HEAD_BYTES, identify
 from triage.stages.matching import Matchers, load_matchers
 from triage.walk.fswalk import WalkStats, walk_volume
 from triage.walk.logical import walk_folder
-from triage.walk.tskimage import TskImage
+from triage.walk.tskimage import open_tsk_image
 from triage.walk.usage import used_bytes
 from triage.walk.volumes import find_volumes
 
@@ -246,7 +246,7 @@ def _scan_source(source: EvidenceSource, state: _State, pool: ThreadPoolExecutor
 def _scan_image(source: ImageSource, state: _State, pool: ThreadPoolExecutor,
                 matchers: Matchers, listing: ListingWriter, progress: ProgressSink,
                 stats: WalkStats, warn: Callable[[str, str], None]) -> None:
-    img = TskImage(source)
+    img = open_tsk_image(source)
     with img.lock:
         layout = find_volumes(img)
     for message in layout.warnings:

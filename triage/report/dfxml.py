@@ -115,29 +115,32 @@ def _write_head(out: IO[str], report: dict[str, Any]) -> None:
 
 
 def write_dfxml(path: Path, report: dict[str, Any], listing: ListingSource) -> None:
-    """Write the listing as DFXML; `listing` is called once per volume (the listing is streamed)."""
-    keys: dict[tuple[str, int, int], str] = {}
-    for record in listing():
-        key = _volume_key(record)
-        if key is not None and key not in keys:
-            part = record["partition"]
-            keys[key] = str(part.get("fs") or "")
+    """Write the listing as DFXML in one streamed pass.
+
+    The scan lists a volume's files together, so each run of records from one volume becomes
+    one <volume> element (a volume whose records were not contiguous gets one element per run).
+    """
     # Written under a temporary name first so a crash never leaves half an export in place.
     partial = path.with_name(f".{path.name}.part")
     with partial.open("w", encoding="utf-8") as out:
         _write_head(out, report)
-        for (source, index, offset), fs in sorted(keys.items()):
-            out.write(
-                f"<volume offset={_attr(offset)} triage:source={_attr(source)} "
-                f"triage:index={_attr(index)}>"
-                f"{_element('partition_offset', offset)}{_element('ftype_str', fs)}\n"
-            )
-            for record in listing():
-                if _volume_key(record) == (source, index, offset):
-                    out.write(fileobject(record) + "\n")
-            out.write("</volume>\n")
+        current: tuple[str, int, int] | None = None
         for record in listing():
-            if _volume_key(record) is None:
-                out.write(fileobject(record) + "\n")
+            key = _volume_key(record)
+            if key != current:
+                if current is not None:
+                    out.write("</volume>\n")
+                if key is not None:
+                    source, index, offset = key
+                    fs = str(record["partition"].get("fs") or "")
+                    out.write(
+                        f"<volume offset={_attr(offset)} triage:source={_attr(source)} "
+                        f"triage:index={_attr(index)}>"
+                        f"{_element('partition_offset', offset)}{_element('ftype_str', fs)}\n"
+                    )
+                current = key
+            out.write(fileobject(record) + "\n")
+        if current is not None:
+            out.write("</volume>\n")
         out.write("</dfxml>\n")
     os.replace(partial, path)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pytsk3
 
 from triage.model import Address, FileRecord, PartitionRef
-from triage.walk.tskimage import TskImage
+from triage.walk.tskimage import AnyTskImage
 from triage.walk.volumes import Volume
 
 # Deeper than any real file system; a corrupt one can chain directories without end.
@@ -27,7 +27,11 @@ SKIP_FS_METADATA = "file system metadata"
 SKIP_REALLOCATED = "deleted name whose metadata now belongs to another file"
 SKIP_IMPLAUSIBLE_SIZE = "claims a size larger than its volume"
 
-_DIR_TYPES = (pytsk3.TSK_FS_META_TYPE_DIR, pytsk3.TSK_FS_META_TYPE_VIRT_DIR)
+TYPE_DIR = pytsk3.TSK_FS_META_TYPE_DIR
+TYPE_VIRT_DIR = pytsk3.TSK_FS_META_TYPE_VIRT_DIR
+TYPE_REG = pytsk3.TSK_FS_META_TYPE_REG
+NAME_UNALLOC = pytsk3.TSK_FS_NAME_FLAG_UNALLOC
+META_UNALLOC = pytsk3.TSK_FS_META_FLAG_UNALLOC
 _NTFS_DATA = pytsk3.TSK_FS_ATTR_TYPE_NTFS_DATA
 
 WarnFn = Callable[[str, str], None]  # (address, message)
@@ -36,7 +40,7 @@ WarnFn = Callable[[str, str], None]  # (address, message)
 class TskContent:
     """A file's (or one of its streams') bytes, read through The Sleuth Kit under the lock."""
 
-    def __init__(self, img: TskImage, handle: pytsk3.File, size: int,
+    def __init__(self, img: AnyTskImage, handle: pytsk3.File, size: int,
                  attr: tuple[int, int] | None = None) -> None:
         self._img = img
         self._handle = handle
@@ -79,13 +83,14 @@ def _time(value: int | None) -> float | None:
 
 
 def walk_volume(
-    img: TskImage, source: str, volume: Volume, warn: WarnFn, stats: WalkStats
+    img: AnyTskImage, source: str, volume: Volume, warn: WarnFn, stats: WalkStats
 ) -> Iterator[tuple[FileRecord, TskContent | None]]:
     """Yield a record (and its content, when it should be read) for every file in `volume`."""
     fs = volume.fs
     assert fs is not None  # noqa: S101 - callers pass examined volumes only
     part = PartitionRef(volume.index, volume.offset, volume.fs_type)
     is_ntfs = volume.fs_type == "ntfs"
+    volume_size = volume.size
     root = fs.info.root_inum
     visited = {root}
     stack: list[tuple[int, str, int]] = [(root, "", 0)]
@@ -108,14 +113,17 @@ def walk_volume(
                     warn(str(Address(source, part, dir_path or "/", dir_addr)),
                          f"directory listing stopped early: {exc}")
                     break
-                name_info = entry.info.name
-                name = _text(name_info.name)
-                if name in (".", "..") or not name:
+                # Each pytsk3 attribute access builds a Python object: read each once.
+                info = entry.info
+                name_info = info.name
+                raw_name = name_info.name
+                name = raw_name.decode("utf-8", "backslashreplace") if raw_name else ""
+                if not name or name == "." or name == "..":
                     continue
                 stats.entries += 1
                 path = f"{dir_path}/{name}"
-                meta = entry.info.meta
-                name_deleted = bool(name_info.flags & pytsk3.TSK_FS_NAME_FLAG_UNALLOC)
+                meta = info.meta
+                name_deleted = bool(name_info.flags & NAME_UNALLOC)
                 if meta is None and name_deleted and name_info.meta_addr:
                     # libtsk leaves the metadata of some deleted NTFS names unloaded during a
                     # directory listing; fls resolves them by address, and so do we.
@@ -128,45 +136,47 @@ def walk_volume(
                     stats.other["deleted name without metadata" if name_deleted
                                 else "name without metadata"] += 1
                     continue
-                meta_deleted = bool(meta.flags & pytsk3.TSK_FS_META_FLAG_UNALLOC)
-                if meta.type in _DIR_TYPES:
+                meta_type = meta.type
+                meta_addr = meta.addr
+                if meta_type == TYPE_DIR or meta_type == TYPE_VIRT_DIR:
                     stats.directories += 1
-                    if meta.addr in visited:
+                    if meta_addr in visited:
                         continue  # a link back up the tree, or a corrupt entry: walk it once
                     if depth + 1 > MAX_DEPTH:
-                        warn(str(Address(source, part, path, meta.addr)),
+                        warn(str(Address(source, part, path, meta_addr)),
                              f"deeper than {MAX_DEPTH} folders; not walked further")
                         continue
-                    visited.add(meta.addr)
-                    stack.append((meta.addr, path, depth + 1))
+                    visited.add(meta_addr)
+                    stack.append((meta_addr, path, depth + 1))
                     if is_ntfs:
                         yield from _streams(img, entry, source, part, path, meta, name_deleted,
-                                            volume.size, None)
+                                            volume_size, None)
                     continue
-                if meta.type != pytsk3.TSK_FS_META_TYPE_REG:
-                    stats.other[_meta_type_name(meta.type)] += 1
+                if meta_type != TYPE_REG:
+                    stats.other[_meta_type_name(meta_type)] += 1
                     continue
-                if depth == 0 and name.endswith(VOLUME_LABEL_SUFFIX) and not meta.size:
+                size = meta.size
+                if depth == 0 and not size and name.endswith(VOLUME_LABEL_SUFFIX):
                     stats.other["volume label"] += 1
                     continue
+                meta_deleted = bool(meta.flags & META_UNALLOC)
                 record = FileRecord(
-                    address=Address(source, part, path, meta.addr),
-                    name=name,
-                    size=int(meta.size),
-                    deleted=name_deleted or meta_deleted,
-                    mtime=_time(meta.mtime), atime=_time(meta.atime),
-                    ctime=_time(meta.ctime), crtime=_time(meta.crtime),
+                    Address(source, part, path, meta_addr), name, size,
+                    name_deleted or meta_deleted,
+                    meta.mtime or None, meta.atime or None, meta.ctime or None,
+                    meta.crtime or None,
                 )
-                skip = _skip_reason(record, is_ntfs, depth, name_deleted, meta_deleted,
-                                    volume.size)
+                skip = (_skip_reason(record, is_ntfs, depth, name_deleted, meta_deleted,
+                                     volume_size)
+                        if is_ntfs or name_deleted or size > volume_size else None)
                 if skip:
                     record.facts["skipped"] = skip
                     yield record, None
                 else:
-                    yield record, TskContent(img, entry, record.size)
+                    yield record, TskContent(img, entry, size)
                 if is_ntfs:
                     yield from _streams(img, entry, source, part, path, meta, record.deleted,
-                                        volume.size, skip)
+                                        volume_size, skip)
         finally:
             del directory
 
@@ -184,7 +194,7 @@ def _skip_reason(record: FileRecord, is_ntfs: bool, depth: int, name_deleted: bo
     return None
 
 
-def _streams(img: TskImage, entry: pytsk3.File, source: str, part: PartitionRef, path: str,
+def _streams(img: AnyTskImage, entry: pytsk3.File, source: str, part: PartitionRef, path: str,
              meta: object, deleted: bool, volume_size: int, parent_skip: str | None
              ) -> Iterator[tuple[FileRecord, TskContent | None]]:
     """NTFS alternate data streams (named $DATA attributes) as records of their own."""

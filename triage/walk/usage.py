@@ -7,7 +7,7 @@ import struct
 import numpy as np
 import pytsk3
 
-from triage.walk.tskimage import TskImage
+from triage.walk.tskimage import AnyTskImage
 
 # Allocation structures larger than this are not read for an estimate (a 64 TiB NTFS volume
 # with 4 KiB clusters has a 2 GiB $Bitmap); the ETA is then unknown rather than slow.
@@ -15,7 +15,7 @@ MAX_BITMAP_BYTES = 256 * 1024 * 1024
 _EXT_INCOMPAT_64BIT = 0x80
 
 
-def used_bytes(img: TskImage, fs: pytsk3.FS_Info, fs_type: str, offset: int) -> int | None:
+def used_bytes(img: AnyTskImage, fs: pytsk3.FS_Info, fs_type: str, offset: int) -> int | None:
     """Allocated bytes of the file system at `offset`, or None when it cannot be told cheaply."""
     try:
         if fs_type.startswith("ext"):
@@ -32,7 +32,7 @@ def used_bytes(img: TskImage, fs: pytsk3.FS_Info, fs_type: str, offset: int) -> 
     return None
 
 
-def _ext_used(img: TskImage, offset: int) -> int | None:
+def _ext_used(img: AnyTskImage, offset: int) -> int | None:
     sb = img.read(offset + 1024, 1024)
     if sb[0x38:0x3A] != b"\x53\xef":
         return None
@@ -53,7 +53,7 @@ def _bitmap_file_used(fs: pytsk3.FS_Info, path: str, cluster_bytes: int) -> int 
     return int(bits.sum()) * cluster_bytes
 
 
-def _fat_used(img: TskImage, offset: int, fs_type: str) -> int | None:
+def _fat_used(img: AnyTskImage, offset: int, fs_type: str) -> int | None:
     boot = img.read(offset, 512)
     bytes_per_sector, sectors_per_cluster, reserved = struct.unpack_from("<HBH", boot, 0x0B)
     total_sectors = struct.unpack_from("<H", boot, 0x13)[0] or struct.unpack_from(

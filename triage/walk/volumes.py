@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import pytsk3
 
 from triage.walk.classify import guess_reason
-from triage.walk.tskimage import TskImage
+from triage.walk.tskimage import AnyTskImage, read_safely
 
 MIB = 1024 * 1024
 # Gaps between partitions up to this size are alignment padding (1 MiB is the usual
@@ -62,7 +62,7 @@ class VolumeLayout:
     warnings: list[str]
 
 
-def _open_fs(img: TskImage, offset: int) -> tuple[pytsk3.FS_Info | None, str]:
+def _open_fs(img: AnyTskImage, offset: int) -> tuple[pytsk3.FS_Info | None, str]:
     try:
         return pytsk3.FS_Info(img, offset=offset), ""
     except OSError as exc:
@@ -71,7 +71,7 @@ def _open_fs(img: TskImage, offset: int) -> tuple[pytsk3.FS_Info | None, str]:
         return None, text.rsplit("with error: ", 1)[-1]
 
 
-def _make_volume(img: TskImage, index: int, offset: int, size: int, desc: str) -> Volume:
+def _make_volume(img: AnyTskImage, index: int, offset: int, size: int, desc: str) -> Volume:
     volume = Volume(index, offset, size, desc)
     if offset >= img.get_size():
         volume.reason = "starts beyond the end of the image (truncated image?)"
@@ -85,7 +85,7 @@ def _make_volume(img: TskImage, index: int, offset: int, size: int, desc: str) -
                 "image; files there read as zeros"
             )
         return volume
-    volume.reason = guess_reason(img.read(offset, min(size or MIB, MIB)))
+    volume.reason = guess_reason(read_safely(img, offset, min(size or MIB, MIB)))
     volume.warnings.append(f"file system not opened: {error}")
     return volume
 
@@ -98,13 +98,13 @@ def _partitions(vs: pytsk3.Volume_Info) -> Iterator[tuple[int, int, int, str]]:
         ) if isinstance(part.desc, bytes) else str(part.desc)
 
 
-def _salvage_mbr(img: TskImage) -> VolumeLayout | None:
+def _salvage_mbr(img: AnyTskImage) -> VolumeLayout | None:
     """Read the four primary MBR entries ourselves when libtsk rejects the whole table.
 
     One bad entry (e.g. pointing past the end of the disk) makes libtsk refuse every
     partition; the good ones must still be examined and the bad one reported.
     """
-    sector = img.read(0, 512)
+    sector = read_safely(img, 0, 512)
     if sector[510:512] != b"\x55\xaa":
         return None
     volumes: list[Volume] = []
@@ -125,7 +125,7 @@ def _salvage_mbr(img: TskImage) -> VolumeLayout | None:
     return VolumeLayout("mbr (damaged)", volumes, [], warnings)
 
 
-def find_volumes(img: TskImage) -> VolumeLayout:
+def find_volumes(img: AnyTskImage) -> VolumeLayout:
     """Every partition and its file system; a bare file system counts as partition 0."""
     try:
         vs = pytsk3.Volume_Info(img)
