@@ -116,28 +116,31 @@ class _HeadCached:
             close()
 
 
-_Processed = tuple[FileRecord, Content | None, list[Finding], list[str]]
+# (record, its content, findings, (stage, message) problems)
+_Processed = tuple[FileRecord, Content | None, list[Finding], list[tuple[str, str]]]
 
 
 def _process(record: FileRecord, content: Content | None, matchers: Matchers) -> _Processed:
     """Type, digests and hash-set/perceptual matching of one file, in a worker thread."""
-    problems: list[str] = []
+    problems: list[tuple[str, str]] = []
     if content is None:
         return record, None, [], problems
     try:
         head = content.read(0, min(HEAD_BYTES, record.size)) if record.size else b""
     except OSError as exc:
-        problems.append(f"not readable: {exc}")
+        problems.append(("read", f"not readable: {exc}"))
         record.facts["skipped"] = "read error"
         return record, None, [], problems
     identify(record, head)
     try:
         hash_content(record, content, matchers.algorithms, head)
     except ReadError as exc:
-        problems.append(str(exc))
+        problems.append(("read", str(exc)))
         record.facts["skipped"] = "read error"
+        return record, _HeadCached(content, head), [], problems
     cached = _HeadCached(content, head)
-    return record, cached, matchers.match_content(record, cached), problems
+    findings, more = matchers.match_content(record, cached)
+    return record, cached, findings, problems + more
 
 
 def _out_dir_inside(out_dir: Path, spec: str) -> bool:
@@ -161,6 +164,14 @@ def run_scan(sources: list[str], out_dir: Path, options: ScanOptions | None = No
     if (out_dir / "report.json").exists():
         raise UsageError(f"{out_dir} already holds a report; choose a new output folder.")
     matchers = load_matchers(options)  # invalid rules stop the scan before it starts
+    try:
+        return _scan_all(sources, out_dir, options, progress, matchers)
+    finally:
+        matchers.close()
+
+
+def _scan_all(sources: list[str], out_dir: Path, options: ScanOptions, progress: ProgressSink,
+              matchers: Matchers) -> ScanResult:
     out_dir.mkdir(parents=True, exist_ok=True)
     state = _State()
     if options.time_budget_min is not None:
@@ -171,6 +182,8 @@ def run_scan(sources: list[str], out_dir: Path, options: ScanOptions | None = No
         # Listed for completeness; not a gap in the evidence, so it does not affect the verdict.
         state.not_examined.append({"source": left_out["source"], "what": "triage system",
                                    "offset": 0, "size": None, "reason": left_out["reason"]})
+    for problem in matchers.load_problems:
+        _warn(state, progress, str(options.hashsets), "hashsets", problem)
     opened_any = False
     try:
         with ThreadPoolExecutor(max_workers=max(1, options.workers)) as pool:
@@ -328,9 +341,9 @@ def _finish(result: _Processed, state: _State, matchers: Matchers, listing: List
     if record.sha256 is not None:
         state.files_hashed += 1
         state.bytes_hashed += record.bytes_hashed
-    for problem in problems:
-        state.read_errors += 1
-        _warn(state, progress, str(record.address), "read", problem)
+    for stage, problem in problems:
+        state.read_errors += stage == "read"
+        _warn(state, progress, str(record.address), stage, problem)
     for finding in findings:
         _record_finding(state, progress, finding)
     listing.write(record)

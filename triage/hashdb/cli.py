@@ -10,7 +10,7 @@ import click
 from triage import keys
 from triage.errors import InvalidInputError
 from triage.hashdb import delta as deltas
-from triage.hashdb.build import bundle_path, check_name, write_bundle
+from triage.hashdb.build import atomic_directory, bundle_path, check_name, write_bundle
 from triage.hashdb.bundle import Bundle
 from triage.hashdb.collect import EntryCollector
 from triage.hashdb.formats import registry
@@ -21,6 +21,8 @@ from triage.hashdb.library import HashSetLibrary
 from triage.hashdb.manifest import MANIFEST
 from triage.hashdb.setinfo import ImportStats, SetInfo, SetKind
 from triage.hashdb.verify import verify
+from triage.perceptual.build import BuildResult, build_from_folder, import_pdq_lists
+from triage.stages.perceptual import PERCEPTUAL_DIR
 
 SHOWN_PROBLEMS = 20  # malformed rows printed after an import; the rest are counted
 FORMAT_CHOICES = ["auto", *sorted(registry.IMPORTERS)]
@@ -182,7 +184,10 @@ def add_images(
     into: Path,
     replace: bool,
 ) -> None:
-    """Make a bundle of the exact digests of every file under FOLDER."""
+    """Make a bundle of the exact digests and a perceptual set (pHash, PDQ) of FOLDER's pictures.
+
+    The exact bundle goes to INTO/NAME, the perceptual set to INTO/perceptual/NAME.
+    """
     info = SetInfo(
         name=check_name(name),
         version=version,
@@ -205,6 +210,41 @@ def add_images(
         replace=replace,
     )
     _report(sink.stats, target)
+    try:
+        with atomic_directory(into / PERCEPTUAL_DIR / name, replace=replace) as work:
+            result = build_from_folder(folder, work, name=name, version=version,
+                                       category=category or "")
+    except InvalidInputError as exc:
+        # The exact bundle stands on its own; say why no perceptual set came with it.
+        click.echo(f"no perceptual set made: {exc}", err=True)
+        return
+    _report_perceptual(result, into / PERCEPTUAL_DIR / name)
+
+
+@hashset.command("import-pdq")
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--name", required=True, help="Set name (also its folder name).")
+@click.option("--category", default="", help="Category of lines that name none.")
+@click.option("--version", "version", default="1", show_default=True)
+@click.option("--into", required=True, type=FOLDER)
+@click.option("--replace", is_flag=True)
+def import_pdq(files: tuple[Path, ...], name: str, category: str, version: str, into: Path,
+               replace: bool) -> None:
+    """Import PDQ hash lists (hex, optional quality and category columns) as a perceptual set."""
+    target = into / PERCEPTUAL_DIR / check_name(name)
+    with atomic_directory(target, replace=replace) as work:
+        result = import_pdq_lists(list(files), work, name=name, version=version,
+                                  category=category)
+    _report_perceptual(result, target)
+
+
+def _report_perceptual(result: BuildResult, target: Path) -> None:
+    click.echo(f"perceptual set {target}: {result.count} references")
+    for line in result.skipped:
+        click.echo(f"  skipped: {line}")
+    for line in result.unmatchable:
+        click.echo(f"  too featureless ever to match: {line}")
 
 
 @hashset.command("list")

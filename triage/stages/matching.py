@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from triage.hashdb.library import HashSetLibrary
     from triage.pipeline import ScanOptions
     from triage.ruleset import RuleContext, RuleSet
+    from triage.stages.perceptual import PerceptualStage
 
 
 NO_HASHSETS = "No hash sets were loaded, so known files could not be recognised."
@@ -23,9 +24,11 @@ class Matchers:
     """The loaded hash sets and rules; the stages call these methods for every file."""
 
     hashsets: HashSetLibrary | None = None
+    perceptual: PerceptualStage | None = None
     rules: RuleSet | None = None
     rule_context: RuleContext | None = None
     trust_problems: list[str] = field(default_factory=list)  # unsigned, expired, altered sets
+    load_problems: list[str] = field(default_factory=list)  # sets skipped at load (warnings)
     gaps: list[str] = field(default_factory=list)  # comparisons that could not be made
 
     @property
@@ -33,8 +36,22 @@ class Matchers:
         """Digest algorithms the loaded sets need (SHA-256 is always computed)."""
         return self.hashsets.algorithms if self.hashsets is not None else frozenset()
 
-    def match_content(self, record: FileRecord, content: Content) -> list[Finding]:
-        """Exact hash-set lookup (thread-safe: run in the workers)."""
+    def match_content(self, record: FileRecord, content: Content
+                      ) -> tuple[list[Finding], list[tuple[str, str]]]:
+        """Exact and perceptual matching (thread-safe: run in the workers).
+
+        Returns the findings and the (stage, message) problems met on the way.
+        """
+        findings = self._match_exact(record)
+        problems: list[tuple[str, str]] = []
+        if self.perceptual is not None and self.perceptual.wants(record):
+            found, problem = self.perceptual.examine(record, content)
+            findings.extend(found)
+            if problem:
+                problems.append(("perceptual", problem))
+        return findings, problems
+
+    def _match_exact(self, record: FileRecord) -> list[Finding]:
         if self.hashsets is None or record.sha256 is None:
             return []
         findings = []
@@ -68,9 +85,14 @@ class Matchers:
     def finish(self) -> list[Finding]:
         return self.rules.finish() if self.rules is not None else []
 
+    def close(self) -> None:
+        if self.perceptual is not None:
+            self.perceptual.close()
+
     def provenance(self) -> dict[str, list[dict[str, Any]]]:
+        perceptual = self.perceptual.provenance() if self.perceptual is not None else []
         return {
-            "hashsets": self.hashsets.provenance() if self.hashsets is not None else [],
+            "hashsets": [*(self.hashsets.provenance() if self.hashsets else []), *perceptual],
             "rules": self.rules.provenance() if self.rules is not None else [],
         }
 
@@ -93,6 +115,10 @@ def load_matchers(options: ScanOptions) -> Matchers:
             raise InvalidInputError(
                 f"{library.trust_problems[0]}; re-sign or remove it, or scan without "
                 "--require-trusted-hashsets.")
+        from triage.stages.perceptual import PerceptualStage
+
+        matchers.perceptual, problems = PerceptualStage.load(options.hashsets, options.workers)
+        matchers.load_problems.extend(problems)
     if matchers.hashsets is None or matchers.hashsets.is_empty:
         # Nothing was compared, so "nothing found" would mislead: the verdict cannot be GREEN.
         matchers.gaps.append(NO_HASHSETS)

@@ -1,0 +1,88 @@
+"""The multi-index radius search: exactly the brute-force answer, saved and memory-mapped."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from triage.perceptual.index import PDQ_LAYOUT, PHASH_LAYOUT, Layout, RadiusIndex, brute_force
+
+
+def _near(rng: np.random.Generator, codes: np.ndarray, flips: int) -> np.ndarray:
+    """A copy of each row with `flips` random bits changed."""
+    unpacked = np.unpackbits(codes, axis=1)
+    for row in unpacked:
+        row[rng.choice(row.size, flips, replace=False)] ^= 1
+    return np.packbits(unpacked, axis=1)
+
+
+def _as_sets(q: np.ndarray, r: np.ndarray, nqueries: int) -> list[set[int]]:
+    out: list[set[int]] = [set() for _ in range(nqueries)]
+    for qi, ri in zip(q.tolist(), r.tolist(), strict=True):
+        out[qi].add(ri)
+    return out
+
+
+@pytest.mark.parametrize(("layout", "nbytes"), [(PDQ_LAYOUT, 32), (PHASH_LAYOUT, 8)])
+def test_search_returns_exactly_what_brute_force_finds(layout: Layout, nbytes: int) -> None:
+    rng = np.random.default_rng(5)
+    codes = rng.integers(0, 256, (20_000, nbytes), dtype=np.uint8)
+    index = RadiusIndex.build(layout, codes)
+    picks = codes[rng.integers(0, len(codes), 60)]
+    # Distances straddling the radius, plus unrelated queries.
+    queries = np.concatenate(
+        [
+            _near(rng, picks[:20], layout.radius),
+            _near(rng, picks[20:40], layout.radius + 1),
+            _near(rng, picks[40:], layout.radius // 2),
+            rng.integers(0, 256, (20, nbytes), dtype=np.uint8),
+        ]
+    )
+    q, r, d = index.search(queries)
+    expected = [set(rows.tolist()) for rows in brute_force(codes, queries, layout.radius)]
+    assert _as_sets(q, r, len(queries)) == expected
+    assert all(expected[i] for i in range(20))  # those at the radius are found...
+    assert not any(
+        expected[i] & {int(np.flatnonzero((codes == picks[i]).all(1))[0])} for i in range(20, 40)
+    )  # ...those one bit beyond are not
+    pairs = zip(q.tolist(), r.tolist(), strict=True)
+    assert d.tolist() == [int(np.unpackbits(codes[ri] ^ queries[qi]).sum()) for qi, ri in pairs]
+
+
+def test_smaller_radius_and_duplicates() -> None:
+    rng = np.random.default_rng(6)
+    base = rng.integers(0, 256, (1, 32), dtype=np.uint8)
+    codes = np.concatenate([base, base, _near(rng, base, 10), _near(rng, base, 40)])
+    index = RadiusIndex.build(PDQ_LAYOUT, codes)
+    q, r, d = index.search(base, radius=5)
+    assert sorted(r.tolist()) == [0, 1] and d.tolist() == [0, 0]
+    q, r, d = index.search(base)
+    assert sorted(r.tolist()) == [0, 1, 2]
+    with pytest.raises(ValueError, match="radius <= 31"):
+        index.search(base, radius=32)
+
+
+def test_save_and_memory_mapped_load_round_trip(tmp_path: Path) -> None:
+    rng = np.random.default_rng(7)
+    codes = rng.integers(0, 256, (500, 8), dtype=np.uint8)
+    written = RadiusIndex.build(PHASH_LAYOUT, codes).save(tmp_path, "phash")
+    assert len(written) == 1 + 2 * len(PHASH_LAYOUT.widths)
+    loaded = RadiusIndex.load(PHASH_LAYOUT, tmp_path, "phash")
+    q, r, _ = loaded.search(codes[:50])
+    assert all(qi in set(r[q == qi].tolist()) for qi in range(50))
+    np.save(tmp_path / "phash_ids1.npy", np.zeros(3, dtype=np.int32))
+    with pytest.raises(ValueError, match="does not match its hashes"):
+        RadiusIndex.load(PHASH_LAYOUT, tmp_path, "phash")
+
+
+def test_empty_index_and_empty_queries() -> None:
+    empty = RadiusIndex.build(PDQ_LAYOUT, np.empty((0, 32), dtype=np.uint8))
+    assert len(empty) == 0
+    assert all(len(a) == 0 for a in empty.search(np.zeros((3, 32), dtype=np.uint8)))
+
+
+def test_layout_must_cover_the_hash() -> None:
+    with pytest.raises(ValueError, match="do not add up"):
+        Layout(nbits=64, widths=(16, 16), radius=10)

@@ -1,0 +1,41 @@
+"""The decision rule, on the cases the calibration bench singled out."""
+
+from __future__ import annotations
+
+import pytest
+
+from triage.perceptual.rules import CHOSEN_RULE, RULES, Evidence, decide
+
+
+@pytest.mark.parametrize(
+    ("evidence", "expected", "why"),
+    [
+        (Evidence(0, 0, 0, 0), False, "flat picture against a flat reference: both hashes agree"),
+        (Evidence(84, 4, 100, 100), False, "second shot of a stereo pair: pHash alone says yes"),
+        (Evidence(30, 20, 100, 100), True, "PDQ within Meta's 31 above the quality floor"),
+        (Evidence(30, 20, 40, 100), False, "PDQ below its quality floor needs pHash"),
+        (Evidence(60, 6, 100, 100), True, "5% crop: PDQ 60 corroborated by pHash 6"),
+        (Evidence(60, 11, 100, 100), False, "PDQ 60 with pHash just outside 10"),
+        (Evidence(73, 2, 100, 100), False, "PDQ beyond the corroborated 72"),
+        (Evidence(40, 2, 22, 35), True, "darkened copy of a blurred photo (quality 22)"),
+        (Evidence(40, 2, 19, 35), False, "quality under 20: too featureless to trust"),
+        (Evidence(24, None, 100, None), True, "PDQ-only reference within the stricter 24"),
+        (Evidence(25, None, 100, None), False, "PDQ-only reference: 25 is not enough alone"),
+        (Evidence(10, None, 100, 40), False, "PDQ-only reference below the quality floor"),
+    ],
+)
+def test_chosen_rule(evidence: Evidence, expected: bool, why: str) -> None:
+    assert decide(evidence) is expected, why
+
+
+def test_chosen_rule_is_one_the_bench_compares() -> None:
+    assert CHOSEN_RULE in RULES
+    # The bench's evidence that a guard is needed: pHash alone takes the flat pair.
+    assert RULES["phash<=10"](Evidence(0, 0, 0, 0))
+
+
+def test_agreed_lists_hashes_within_their_own_thresholds() -> None:
+    assert Evidence(10, 3, 100, 100).agreed() == ["pdq", "phash"]
+    assert Evidence(60, 3, 100, 100).agreed() == ["phash"]
+    assert Evidence(10, 30, 100, 100).agreed() == ["pdq"]
+    assert Evidence(10, 30, 10, 100).agreed() == []

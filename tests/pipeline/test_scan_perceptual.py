@@ -1,0 +1,139 @@
+"""Perceptual matching in the scan: a resized, re-encoded copy is found as a lead, not as RED."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image, ImageDraw
+
+from triage.perceptual.build import build_from_folder
+from triage.pipeline import ScanOptions, run_scan
+from triage.report.listing import read_listing
+from triage.stages.perceptual import PERCEPTUAL_DIR
+
+
+def _scene(seed: int) -> Image.Image:
+    """A detailed, benign generated picture (featureless ones are never matched)."""
+    picture = Image.new("RGB", (640, 480), (30 + seed * 40, 90, 160))
+    draw = ImageDraw.Draw(picture)
+    for i in range(40):
+        x, y = (i * 97 + seed * 31) % 600, (i * 53 + seed * 17) % 440
+        draw.ellipse([x, y, x + 40 + i % 30, y + 30 + i % 20],
+                     fill=((i * 37) % 255, (i * 91 + seed) % 255, (i * 13) % 255))
+        draw.line([0, i * 12, 640, 480 - i * 9], fill=(255 - i * 5, i * 6, 100), width=3)
+    return picture
+
+
+def _jpeg(picture: Image.Image, quality: int) -> bytes:
+    out = io.BytesIO()
+    picture.save(out, "JPEG", quality=quality)
+    return out.getvalue()
+
+
+@pytest.fixture()
+def perceptual_sets(tmp_path):
+    refs = tmp_path / "reference-pictures"
+    refs.mkdir()
+    (refs / "known-1.png").write_bytes(_png(_scene(1)))
+    sets = tmp_path / "sets"
+    build_from_folder(refs, sets / PERCEPTUAL_DIR / "demo-perceptual", name="demo-perceptual",
+                      version="1", category="demo")
+    return sets
+
+
+def _png(picture: Image.Image) -> bytes:
+    out = io.BytesIO()
+    picture.save(out, "PNG")
+    return out.getvalue()
+
+
+def test_a_transformed_copy_is_a_perceptual_lead(perceptual_sets, tmp_path):
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    copy = _scene(1).resize((320, 240)).transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    (evidence / "holiday.jpg").write_bytes(_jpeg(copy, 60))
+    (evidence / "other.jpg").write_bytes(_jpeg(_scene(3), 85))
+    (evidence / "broken.jpg").write_bytes(_jpeg(_scene(4), 85)[:600])
+    result = run_scan([str(evidence)], tmp_path / "out", ScanOptions(hashsets=perceptual_sets))
+    findings = result.report["findings"]
+    assert [(f["kind"], f["path"], f["hashset"]) for f in findings] == [
+        ("perceptual", "/holiday.jpg", "demo-perceptual")]
+    assert findings[0]["distance"] <= 31
+    assert result.report["verdict"]["level"] == "amber"  # a lead, never RED on its own
+    listed = {r["path"]: r for r in read_listing(tmp_path / "out" / "files.jsonl.gz")}
+    assert listed["/other.jpg"]["facts"]["perceptual"]["pdq_quality"] >= 50
+    warned = [w for w in result.report["warnings"] if w["stage"] == "perceptual"]
+    assert ["· /broken.jpg ·" in w["address"] for w in warned] == [True]
+    kinds = {s["kind"] for s in result.report["provenance"]["hashsets"]}
+    assert "perceptual" in kinds
+
+
+def test_a_dying_decoder_process_does_not_end_the_scan(perceptual_sets, tmp_path, monkeypatch):
+    import os
+
+    import triage.stages.perceptual as stage
+
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    (evidence / "a.jpg").write_bytes(_jpeg(_scene(2), 80))
+    (evidence / "b.jpg").write_bytes(_jpeg(_scene(1), 80))
+    calls = []
+    original = stage.PerceptualStage.examine
+
+    def kill_first(self, record, content):  # noqa: ANN001, ANN202
+        if not calls:
+            calls.append(record.name)
+            self._pool.submit(os._exit, 9)  # a worker dies as if its decoder crashed
+        return original(self, record, content)
+
+    monkeypatch.setattr(stage.PerceptualStage, "examine", kill_first)
+    result = run_scan([str(evidence)], tmp_path / "out", ScanOptions(hashsets=perceptual_sets,
+                                                                     workers=1))
+    assert result.report["coverage"]["files_seen"] == 2
+    died = [w for w in result.report["warnings"] if "decoder process died" in w["message"]]
+    assert len(died) == 1
+    # the pool was rebuilt: the other picture was still hashed
+    listed = {r["name"]: r for r in read_listing(tmp_path / "out" / "files.jsonl.gz")}
+    other = ({"a.jpg", "b.jpg"} - set(calls)).pop()
+    assert "perceptual" in listed[other]["facts"]
+    assert "perceptual" not in listed[calls[0]].get("facts", {})
+
+
+def test_lab_add_images_then_scan_finds_exact_and_perceptual(tmp_path):
+    import subprocess
+    import sys
+
+    refs = tmp_path / "refs"
+    refs.mkdir()
+    (refs / "known-1.png").write_bytes(_png(_scene(1)))
+    done = subprocess.run([sys.executable, "-m", "triage.cli", "hashset", "add-images", str(refs),
+                           "--name", "lab-pictures", "--category", "A",
+                           "--into", str(tmp_path / "sets")],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "perceptual set" in done.stdout and "1 references" in done.stdout
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    (evidence / "exact.png").write_bytes((refs / "known-1.png").read_bytes())
+    (evidence / "resized.jpg").write_bytes(_jpeg(_scene(1).resize((400, 300)), 70))
+    result = run_scan([str(evidence)], tmp_path / "out",
+                      ScanOptions(hashsets=tmp_path / "sets"))
+    kinds = sorted((f["kind"], f["path"]) for f in result.report["findings"])
+    assert ("exact", "/exact.png") in kinds and ("perceptual", "/resized.jpg") in kinds
+
+
+def test_import_pdq_list_command(tmp_path):
+    import subprocess
+    import sys
+
+    from triage.perceptual import hash_picture
+
+    pdq = hash_picture(_png(_scene(1))).pdq
+    listing = tmp_path / "ncmec.pdq"
+    listing.write_text(f"{pdq},100,A\n")
+    done = subprocess.run([sys.executable, "-m", "triage.cli", "hashset", "import-pdq",
+                           str(listing), "--name", "shared", "--into", str(tmp_path / "sets")],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "sets" / PERCEPTUAL_DIR / "shared" / "manifest.json").is_file()

@@ -1,0 +1,152 @@
+"""Match a picture's hashes against every perceptual reference set, flips and rotations included."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from triage.perceptual import bits
+from triage.perceptual.dihedral import DIHEDRAL_NAMES
+from triage.perceptual.hasher import FrameHashes, PictureHashes
+from triage.perceptual.refset import FORMAT, MANIFEST, ReferenceSet, SetError, load_set
+from triage.perceptual.rules import Evidence, decide
+
+
+@dataclass(frozen=True, slots=True)
+class PerceptualMatch:
+    """A lead, never proof: a picture that looks like a reference picture by its hashes."""
+
+    set_name: str
+    set_version: str
+    reference: str
+    category: str
+    pdq_distance: int | None
+    phash_distance: int | None
+    agreed: list[str]  # the hashes within their own thresholds ("pdq", "phash")
+    dihedral: str | None  # the flip/rotation of the picture that matched; None: as stored
+    frame: int = 0  # which hashed frame of an animation matched (0: the first)
+
+    def title(self) -> str:
+        """One line for the report: what matched, and that it is a lead."""
+        turned = f", {self.dihedral}" if self.dihedral else ""
+        return (
+            f"Looks like {self.reference} in {self.set_name} {self.set_version} "
+            f"(perceptual lead{turned}: {'+'.join(self.agreed)} agreed; "
+            f"not an exact match)"
+        )
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "hashset": self.set_name,
+            "hashset_version": self.set_version,
+            "reference": self.reference,
+            "category": self.category,
+            "pdq_distance": self.pdq_distance,
+            "phash_distance": self.phash_distance,
+            "agreed": list(self.agreed),
+            "dihedral": self.dihedral,
+            "frame": self.frame,
+        }
+
+
+def _frames(h: PictureHashes) -> tuple[FrameHashes, ...]:
+    if h.variants:
+        return h.variants
+    # Hashes made elsewhere (e.g. read back from a report) carry only the stored orientation.
+    return (FrameHashes(phash=(h.phash,), pdq=(h.pdq,), pdq_quality=h.pdq_quality),)
+
+
+class PerceptualMatcher:
+    """Every perceptual reference set in a folder, ready to match pictures against."""
+
+    def __init__(self, sets: list[ReferenceSet], problems: list[str] | None = None) -> None:
+        self.sets = sets
+        self.problems = problems or []
+
+    @classmethod
+    def load(cls, directory: Path, *, verify: bool = True) -> PerceptualMatcher:
+        """Load every set under `directory`; a set that fails to load is noted in .problems."""
+        sets: list[ReferenceSet] = []
+        problems: list[str] = []
+        if not directory.is_dir():
+            return cls(sets, problems)
+        manifests = sorted(directory.rglob(MANIFEST))
+        for manifest in manifests:
+            try:
+                ours = (manifest.parent / "pdq_codes.npy").exists()
+                if not ours and FORMAT.encode() not in manifest.read_bytes():
+                    continue  # another engineer's manifest (exact hash bundles, reports...)
+                sets.append(load_set(manifest.parent, verify=verify))
+            except SetError as exc:
+                problems.append(f"perceptual set skipped: {exc}")
+            except OSError as exc:
+                problems.append(f"perceptual set {manifest.parent} skipped: {exc}")
+        return cls(sets, problems)
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(len(s) for s in self.sets)
+
+    def provenance(self) -> list[dict]:
+        return [s.provenance() for s in self.sets]
+
+    def match(self, h: PictureHashes) -> list[PerceptualMatch]:
+        """Matches of one picture (all its hashed frames and 8 variants), best first."""
+        out: list[PerceptualMatch] = []
+        for ref_set in self.sets:
+            for frame_no, frame in enumerate(_frames(h)):
+                out.extend(_match_frame(ref_set, frame, frame_no))
+        best: dict[tuple[str, str, str], PerceptualMatch] = {}
+        for m in sorted(out, key=_rank):
+            best.setdefault((m.set_name, m.set_version, m.reference), m)
+        return sorted(best.values(), key=_rank)
+
+
+def _rank(m: PerceptualMatch) -> tuple[int, int, int, int]:
+    return (-len(m.agreed), m.pdq_distance or 0, m.phash_distance or 0, m.frame)
+
+
+def _match_frame(ref_set: ReferenceSet, frame: FrameHashes, frame_no: int) -> list[PerceptualMatch]:
+    pdqs = [bytes.fromhex(x) for x in frame.pdq]
+    phashes = [bytes.fromhex(x) for x in frame.phash]
+    pdq_q = np.frombuffer(b"".join(pdqs), dtype=np.uint8).reshape(len(pdqs), 32)
+    ph_q = np.frombuffer(b"".join(phashes), dtype=np.uint8).reshape(len(phashes), 8)
+    # Candidate (variant, entry) pairs from either index; the rule then weighs both distances.
+    candidates: set[tuple[int, int]] = set()
+    variants, rows, _ = ref_set.pdq.search(pdq_q)
+    candidates.update(zip(variants.tolist(), rows.tolist(), strict=True))
+    variants, rows, _ = ref_set.phash.search(ph_q)
+    entries = ref_set.phash_entry[rows] if len(rows) else rows
+    candidates.update(zip(variants.tolist(), np.asarray(entries).tolist(), strict=True))
+    best: dict[int, tuple[tuple[int, int, int], Evidence, int]] = {}
+    for variant, row in candidates:
+        ph_row = int(ref_set.phash_row[row])
+        evidence = Evidence(
+            pdq_distance=bits.distance(pdqs[variant], ref_set.pdq.codes[row].tobytes()),
+            phash_distance=None
+            if ph_row < 0
+            else bits.distance(phashes[variant], ref_set.phash.codes[ph_row].tobytes()),
+            query_quality=frame.pdq_quality,
+            reference_quality=ref_set.quality(row),
+        )
+        if not decide(evidence):
+            continue
+        key = (-len(evidence.agreed()), evidence.pdq_distance, variant)
+        if row not in best or key < best[row][0]:
+            best[row] = (key, evidence, variant)
+    return [
+        PerceptualMatch(
+            set_name=ref_set.name,
+            set_version=ref_set.version,
+            reference=ref_set.references[row],
+            category=ref_set.category_of(row),
+            pdq_distance=evidence.pdq_distance,
+            phash_distance=evidence.phash_distance,
+            agreed=evidence.agreed(),
+            dihedral=None if variant == 0 else DIHEDRAL_NAMES[variant],
+            frame=frame_no,
+        )
+        for row, (_, evidence, variant) in best.items()
+    ]

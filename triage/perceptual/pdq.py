@@ -1,0 +1,57 @@
+"""PDQ, Meta's 256-bit perceptual hash: hex form, distance, threshold, computing with quality."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+import pdqhash
+
+from triage.perceptual import bits
+from triage.perceptual.thresholds import PDQ_MATCH_DISTANCE, PDQ_QUALITY_FLOOR
+
+
+class Pdq:
+    """PDQ hashes as 64 hex digits; distance is the Hamming distance of the 256 bits."""
+
+    name: ClassVar[str] = "pdq"
+    nbits: ClassVar[int] = 256
+    match_distance: ClassVar[int] = PDQ_MATCH_DISTANCE
+    quality_floor: ClassVar[int] = PDQ_QUALITY_FLOOR
+    # Known answers: pdqhash 0.2.8 on Meta's bridge-1-original.jpg (tests/perceptual) and an
+    # all-black picture, whose hash is all zeros with quality 0 (nothing to describe).
+    examples: ClassVar[dict[str, str]] = {
+        "bridge-1-original.jpg": (
+            "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
+        ),
+        "black": "0" * 64,
+    }
+
+    @classmethod
+    def parse(cls, text: str) -> bytes:
+        """The 32 bytes of a hex PDQ hash; ValueError if it is not 64 hex digits."""
+        return bits.parse_hex(text, cls.nbits, "PDQ")
+
+    @staticmethod
+    def format(value: bytes) -> str:
+        return value.hex()
+
+    @staticmethod
+    def distance(a: bytes, b: bytes) -> int:
+        return bits.distance(a, b)
+
+    @classmethod
+    def matches(cls, a: bytes, b: bytes) -> tuple[bool, int]:
+        """Whether two hashes are the same picture by PDQ's own threshold, and their distance."""
+        dist = bits.distance(a, b)
+        return dist <= cls.match_distance, dist
+
+    @staticmethod
+    def compute_dihedral(rgb: np.ndarray) -> tuple[list[bytes], int]:
+        """The 8 dihedral hashes of an RGB uint8 array (order: dihedral.DIHEDRAL_NAMES), quality.
+
+        One transform yields all eight, which is why variants are computed here rather than by
+        hashing eight rotated copies.
+        """
+        hashes, qualities = pdqhash.compute_dihedral(np.ascontiguousarray(rgb))
+        return [bits.pack(h) for h in hashes], int(np.min(qualities))

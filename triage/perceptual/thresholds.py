@@ -1,0 +1,42 @@
+"""Every judgement the perceptual matcher makes, in one place, with where each number comes from."""
+
+from __future__ import annotations
+
+# PDQ: Meta's published operating point (pdq/README.md in ThreatExchange, "hashing.pdf"):
+# two hashes at Hamming distance <= 31 of 256 are the same picture, and a hash whose quality
+# is below 50 describes a near-featureless picture and should not be matched at all.
+PDQ_MATCH_DISTANCE = 31
+PDQ_QUALITY_FLOOR = 50
+
+# pHash (64-bit DCT hash of imagehash): 10, the radius issue 4 names. bench/perceptual/calibrate.py
+# measured every goal transform within 10 bits except one watermarked texture (18), but also the
+# second shot of a stereo pair at 4 and flat pictures at 0: pHash alone is never enough.
+PHASH_MATCH_DISTANCE = 10
+
+# The decision rule (rules.py), chosen by the grid in bench/perceptual/calibrate.py over 34
+# photo references x 33 transforms against 140 distractors: PDQ within 31 above the quality
+# floor, or PDQ within 72 *and* pHash within 10 with both qualities >= 20. The closest unrelated
+# pair by PDQ was the stereo pair at 84 (pHash 4), so 72 keeps a 12-bit margin; 76 and 80 found
+# a few more crops but with less margin. A quality floor of 0 matched flat pictures to a flat
+# reference; 20 and 30 matched none, and 20 also found darkened copies of a blurred photo.
+PDQ_CORROBORATED_DISTANCE = 72
+CORROBORATED_QUALITY_FLOOR = 20
+# A reference with no pHash (an imported PDQ list) has nothing to corroborate it, so PDQ alone
+# must be closer than Meta's 31: issue 4's trial saw PDQ <= 31 with the quality floor match 1 of
+# 86 unrelated pictures; 24 found every re-compressed copy in the bench (table "pdq<=24").
+PDQ_ALONE_DISTANCE = 24
+
+# PDQ conformance: Meta's test notes accept hashes within 10 bits of the C++ reference for
+# pictures of quality >= 80 ("different languages or libraries give different hashes").
+PDQ_CONFORMANCE_TOLERANCE = 10
+
+# Decoding. Pillow raises DecompressionBombError above twice this; we refuse above it outright.
+# 200 MP covers the largest phone sensors sold today (200 MP); a bigger claim is a hostile or
+# corrupt header, and decoding it would take gigabytes on a machine shared by two workers.
+MAX_PICTURE_PIXELS = 200_000_000
+# PDQ drifts 2-12 bits when a picture is decoded below 512 px (measured in issue 4), so JPEG's
+# DCT-domain downscaling stops at the smallest scale that keeps both sides >= 512 px.
+PDQ_DECODE_MIN_SIDE = 512
+# Animated pictures: the first frame and a few more spread across the animation, because a
+# known picture may be one frame of a GIF or WebP slideshow. Each extra frame costs a hash.
+MAX_FRAMES = 4
