@@ -34,10 +34,10 @@ from _images import CACHE_ROOT, BenchDisk, BenchSpec, ensure_disk  # noqa: E402
 
 from triage.evidence.open import open_source  # noqa: E402
 from triage.model import Content, FileRecord  # noqa: E402
-from triage.pipeline import IN_FLIGHT, ScanOptions, run_scan  # noqa: E402
+from triage.pipeline import IN_FLIGHT, ScanOptions, batches, run_scan  # noqa: E402
 from triage.stages.digests import hash_content  # noqa: E402
 from triage.walk.fswalk import WalkStats, walk_volume  # noqa: E402
-from triage.walk.tskimage import TskImage  # noqa: E402
+from triage.walk.tskimage import open_tsk_image  # noqa: E402
 from triage.walk.volumes import find_volumes  # noqa: E402
 
 # Defaults chosen so a first run (build included) takes about two minutes on 2 cores.
@@ -95,7 +95,7 @@ def our_walk(image: Path) -> tuple[int, int]:
     stats = WalkStats()
     records = 0
     with open_source(str(image)) as source:
-        img = TskImage(source)
+        img = open_tsk_image(source)
         for volume in find_volumes(img).volumes:
             if volume.fs is None:
                 continue
@@ -119,14 +119,14 @@ def fls_walk(image: Path, sectors: list[int]) -> int:
 def examined_sectors(image: Path) -> list[int]:
     """Sector offsets of the partitions our walk examines (fls gets the same ones)."""
     with open_source(str(image)) as source:
-        return [v.offset // 512 for v in find_volumes(TskImage(source)).volumes if v.fs]
+        return [v.offset // 512 for v in find_volumes(open_tsk_image(source)).volumes if v.fs]
 
 
 def extract(image: Path, dest: Path) -> tuple[int, int]:
     """Write every file the scan hashes into `dest` through our reader: (files, bytes)."""
     count = total = 0
     with open_source(str(image)) as source:
-        img = TskImage(source)
+        img = open_tsk_image(source)
         for volume in find_volumes(img).volumes:
             if volume.fs is None:
                 continue
@@ -156,7 +156,7 @@ def _hash_one(record: FileRecord, content: Content) -> str:
 def walked(image: Path) -> Iterator[list[tuple[FileRecord, Content]]]:
     """Every file the scan would hash, walked ahead (untimed); open while the caller hashes."""
     with open_source(str(image)) as source:
-        img = TskImage(source)
+        img = open_tsk_image(source)
         items: list[tuple[FileRecord, Content]] = []
         for volume in find_volumes(img).volumes:
             if volume.fs is None:
@@ -168,17 +168,23 @@ def walked(image: Path) -> Iterator[list[tuple[FileRecord, Content]]]:
         yield items
 
 
+def _hash_batch(batch: list[tuple[FileRecord, Content]]) -> list[str]:
+    return [_hash_one(record, content) for record, content in batch]
+
+
 def hash_stage(items: list[tuple[FileRecord, Content]], workers: int) -> list[str]:
     """The scan's hashing stage alone: TSK reads (under the image lock) and SHA-256 in
-    `workers` threads, records in flight bounded as in the scan; no walk, typing or listing."""
+    `workers` threads, files batched and batches in flight bounded exactly as in the scan
+    (triage.pipeline.batches); no walk, typing or listing."""
     digests: list[str] = []
-    pending: deque[Future[str]] = deque()
+    pending: deque[Future[list[str]]] = deque()
     with ThreadPoolExecutor(workers) as pool:
-        for record, content in items:
-            pending.append(pool.submit(_hash_one, record, content))
+        for batch in batches(iter(items)):
+            pending.append(pool.submit(_hash_batch, batch))
             while len(pending) >= IN_FLIGHT:
-                digests.append(pending.popleft().result())
-        digests.extend(f.result() for f in pending)
+                digests.extend(pending.popleft().result())
+        for future in pending:
+            digests.extend(future.result())
     return digests
 
 
