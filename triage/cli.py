@@ -85,12 +85,15 @@ def data_dir(*parts: str) -> Path | None:
 @click.option("--case", help="Case reference, recorded in the report.")
 @click.option("--officer", help="Officer name, recorded in the report.")
 @click.option("--time-budget", type=click.FloatRange(min=0.1), help="Stop after MIN minutes.")
+@click.option("--thumbnails", is_flag=True,
+              help="Put blurred greyscale thumbnails of flagged pictures in report.html "
+                   "(for authorised reviewers only; off by default).")
 @click.option("--json", "as_json", is_flag=True, help="Print report.json instead of the screen.")
 def scan(sources: tuple[str, ...], out_dir: Path | None, hashsets: Path | None,
          trusted_keys: Path | None, require_trusted_hashsets: bool, rules: Path | None,
          key_file: Path | None, case: str | None,
          officer: str | None, since: dt.datetime | None, time_budget: float | None,
-         as_json: bool) -> None:
+         thumbnails: bool, as_json: bool) -> None:
     """Scan disks, images (raw, .001, E01) or folders, read-only, and write a report.
 
     With no SOURCE, every attached disk except the boot stick is scanned.
@@ -106,7 +109,8 @@ def scan(sources: tuple[str, ...], out_dir: Path | None, hashsets: Path | None,
                           since=since.replace(tzinfo=dt.UTC) if since else None,
                           command=shlex.join(["triage", *sys.argv[1:]]), excluded=excluded,
                           signing_key=signing_key,
-                          require_trusted_hashsets=require_trusted_hashsets)
+                          require_trusted_hashsets=require_trusted_hashsets,
+                          thumbnails=thumbnails)
     reports = Path(os.environ[DATA_ENV], "reports") if os.environ.get(DATA_ENV) else None
     out = out_dir or default_out_dir(reports)
     result = _run(console, source_list, out, options, quiet=as_json)

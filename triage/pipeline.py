@@ -18,6 +18,7 @@ from triage.errors import EvidenceError, ExitCode, UsageError
 from triage.evidence import EvidenceSource, ImageSource, LogicalSource, open_source
 from triage.keys import SigningKey
 from triage.model import Content, FileRecord, Finding, ScanWarning
+from triage.report.html import make_thumbnail
 from triage.report.listing import ListingWriter
 from triage.report.sign import seal_output
 from triage.report.writer import build_report, write_report
@@ -39,6 +40,8 @@ IN_FLIGHT = 8
 # a small file, so small files travel together (bench/scan_bench.py measured the difference).
 BATCH_FILES = 64
 BATCH_BYTES = 8 * 1024 * 1024
+# Flagged pictures larger than this get no thumbnail (decoding them is not worth a preview).
+THUMBNAIL_MAX_BYTES = 64 * 1024 * 1024
 
 
 @dataclass
@@ -54,6 +57,7 @@ class ScanOptions:
     since: dt.datetime | None = None
     command: str = ""
     workers: int = WORKERS
+    thumbnails: bool = False  # blurred greyscale thumbnails of flagged pictures in report.html
     require_trusted_hashsets: bool = False  # refuse to start rather than cap the verdict
     signing_key: SigningKey | None = None  # the stick's (or officer's) key; None: unsigned
     # Disks deliberately left out (the stick itself), as {"source", "reason"}; the report says so.
@@ -99,6 +103,7 @@ class _State:
     not_examined: list[dict[str, Any]] = field(default_factory=list)
     evidence: list[dict[str, Any]] = field(default_factory=list)
     first_hit: float | None = None
+    thumbnails: dict[str, bytes] | None = None  # finding address -> PNG, when asked for
 
 
 class _HeadCached:
@@ -200,7 +205,7 @@ def run_scan(sources: list[str], out_dir: Path, options: ScanOptions | None = No
 def _scan_all(sources: list[str], out_dir: Path, options: ScanOptions, progress: ProgressSink,
               matchers: Matchers) -> ScanResult:
     out_dir.mkdir(parents=True, exist_ok=True)
-    state = _State()
+    state = _State(thumbnails={} if options.thumbnails else None)
     if options.time_budget_min is not None:
         state.deadline = state.started + options.time_budget_min * 60
     started_utc = dt.datetime.now(dt.UTC)
@@ -239,7 +244,7 @@ def _scan_all(sources: list[str], out_dir: Path, options: ScanOptions, progress:
         tool_version=__version__, listing_name=listing.name,
     )
     write_report(out_dir, report)
-    seal_output(out_dir, options.signing_key, __version__)
+    seal_output(out_dir, options.signing_key, __version__, state.thumbnails)
     examined = any(v["status"] == "examined" for v in report["coverage"]["volumes"])
     if not opened_any or not examined:
         exit_code = ExitCode.EVIDENCE  # nothing at all could be examined
@@ -381,8 +386,24 @@ def _finish(result: _Processed, state: _State, matchers: Matchers, listing: List
         _warn(state, progress, str(record.address), stage, problem)
     for finding in findings:
         _record_finding(state, progress, finding)
+    if findings and state.thumbnails is not None and content is not None:
+        _thumbnail(record, content, state, progress)
     listing.write(record)
     progress.file_done(record)
+
+
+def _thumbnail(record: FileRecord, content: Content, state: _State,
+               progress: ProgressSink) -> None:
+    """A blurred greyscale thumbnail of a flagged picture, for authorised reviewers."""
+    if not (record.mime or "").startswith("image/") or record.size > THUMBNAIL_MAX_BYTES:
+        return
+    try:
+        png = make_thumbnail(content.read(0, record.size))
+    except (ValueError, OSError) as exc:
+        _warn(state, progress, str(record.address), "thumbnail", str(exc))
+        return
+    assert state.thumbnails is not None  # noqa: S101 - the caller checked
+    state.thumbnails[str(record.address)] = png
 
 
 def default_out_dir(base: Path | None = None) -> Path:

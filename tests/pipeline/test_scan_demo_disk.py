@@ -131,3 +131,24 @@ def test_the_excluded_boot_stick_is_listed_but_is_not_a_gap(clean_folder, tmp_pa
         {"source": "/dev/sdz", "what": "triage system", "offset": 0, "size": None,
          "reason": "the triage system itself"}]
     assert result.report["verdict"]["level"] == "green"
+
+
+def test_thumbnails_only_when_asked_and_greyscale_blurred(tmp_path):
+    import base64
+    import io
+    import re
+
+    from PIL import Image
+
+    sources, out, options = prepare_demo(tmp_path / "demo")
+    plain = run_scan(sources, tmp_path / "plain", options)
+    assert "<img" not in (plain.out_dir / "report.html").read_text("utf-8")
+    options.thumbnails = True
+    result = run_scan(sources, out, options)
+    html = (result.out_dir / "report.html").read_text("utf-8")
+    images = re.findall(r'src="data:image/png;base64,([^"]+)"', html)
+    flagged_pictures = {f["address"] for f in result.report["findings"]
+                        if (f.get("mime") or "").startswith("image/")}
+    assert len(flagged_pictures) >= 3 and len(images) >= len(flagged_pictures)
+    thumb = Image.open(io.BytesIO(base64.b64decode(images[0])))
+    assert thumb.mode == "L" and max(thumb.size) <= 128

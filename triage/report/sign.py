@@ -6,7 +6,7 @@ import base64
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -105,13 +105,17 @@ def write_signatures(out_dir: Path, entries: list[dict[str, Any]]) -> None:
     write_atomic(out_dir / SIGNATURE_NAME, canonical_bytes(document))
 
 
-def write_exports(out_dir: Path) -> None:
-    """Write report.html, report.dfxml and report.case.jsonld beside report.json."""
+def write_exports(out_dir: Path, thumbnails: Mapping[str, bytes] | None = None) -> None:
+    """Write report.html, report.dfxml and report.case.jsonld beside report.json.
+
+    `thumbnails` (finding address -> PNG) go into report.html only when the scan was asked for
+    them (authorised reviewers); by default the report holds no images at all.
+    """
     report = load_report(out_dir)
     listing = listing_path(out_dir, report)
     if not listing.is_file():
         raise InvalidInputError(f"the file listing {listing} is missing; re-run the scan.")
-    html.write_html(out_dir / html.HTML_NAME, report)
+    html.write_html(out_dir / html.HTML_NAME, report, thumbnails)
     dfxml.write_dfxml(out_dir / dfxml.DFXML_NAME, report, lambda: iter_listing(listing))
     case_uco.write_case(out_dir / case_uco.CASE_NAME, report, flagged_records(report, listing))
 
@@ -132,9 +136,10 @@ def flagged_records(report: dict[str, Any], listing: Path) -> Iterator[dict[str,
             yield record
 
 
-def seal_output(out_dir: Path, key: SigningKey | None, tool_version: str) -> None:
+def seal_output(out_dir: Path, key: SigningKey | None, tool_version: str,
+                thumbnails: Mapping[str, bytes] | None = None) -> None:
     """Write the exports, then manifest.json, then (given a key) the detached manifest.sig."""
-    write_exports(out_dir)
+    write_exports(out_dir, thumbnails)
     stale = out_dir / SIGNATURE_NAME
     if stale.exists():
         stale.unlink()  # an old signature would describe a manifest that no longer exists
