@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
-from pathlib import Path
-
 import pytest
 
 from triage.demo.build import DemoDisk, build_demo
+from triage.files import sha256_file
 
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+__all__ = ["demo_disk", "sha256_file"]
 
 
 @pytest.fixture(scope="session")

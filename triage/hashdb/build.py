@@ -15,6 +15,7 @@ import numpy as np
 
 from triage import keys
 from triage.errors import InvalidInputError
+from triage.files import sha256_file
 from triage.hashdb import manifest as mf
 from triage.hashdb import signing
 from triage.hashdb.collect import SortedDigests
@@ -131,7 +132,7 @@ def write_bundle(
                 "inputs": inputs,
             },
             "files": {
-                path.name: {"size": path.stat().st_size, "sha256": mf.file_sha256(path)}
+                path.name: {"size": path.stat().st_size, "sha256": sha256_file(path)}
                 for path in sorted(work.iterdir())
             },
         }

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from triage.files import sha256_file
 from triage.hashdb import manifest as mf
 from triage.hashdb import signing
 from triage.hashdb.algorithms import WIDTHS
@@ -148,7 +149,7 @@ class Bundle:
                 ok = (
                     isinstance(expected, dict)
                     and path.stat().st_size == expected.get("size")
-                    and mf.file_sha256(path) == expected.get("sha256")
+                    and sha256_file(path) == expected.get("sha256")
                 )
             except OSError:
                 problems.append(f"{label} was altered (file {name} is missing)")

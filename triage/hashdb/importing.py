@@ -10,7 +10,7 @@ from typing import Any
 
 from triage import keys
 from triage.errors import InvalidInputError
-from triage.hashdb import manifest as mf
+from triage.files import sha256_file
 from triage.hashdb.build import bundle_path, check_name, write_bundle
 from triage.hashdb.collect import EntryCollector, SortedDigests
 from triage.hashdb.formats import registry
@@ -65,7 +65,7 @@ def collect(
     inputs = []
     for path, importer in zip(paths, chosen, strict=True):
         importer.run(path, collector, options)
-        inputs.append({"file": path.name, "format": importer.name, "sha256": mf.file_sha256(path)})
+        inputs.append({"file": path.name, "format": importer.name, "sha256": sha256_file(path)})
     compiled = collector.compile()
     if not any(len(entries) for entries in compiled.values()):
         names = ", ".join(str(p) for p in paths)

@@ -11,12 +11,13 @@ import numpy as np
 
 from triage import keys
 from triage.errors import TriageError
+from triage.files import sha256_file
 from triage.hashdb.algorithms import WIDTHS, parse_hex
 from triage.hashdb.bundle import Bundle
 from triage.hashdb.formats import registry
 from triage.hashdb.importing import Collected, collect
 from triage.hashdb.lookup import find_rows
-from triage.hashdb.manifest import MANIFEST, file_sha256
+from triage.hashdb.manifest import MANIFEST
 from triage.hashdb.policy import KNOWN_GOOD_SEVERITY, severity_for
 from triage.hashdb.setinfo import SetInfo, SetKind
 from triage.model import Severity
@@ -271,6 +272,6 @@ def _load_plain(path: Path) -> tuple[_Loaded | None, dict[str, Any] | None]:
             f"(first: {done.stats.problems[0]})"
         )
     record["count"] = done.stats.accepted
-    record["digest"] = file_sha256(path)
+    record["digest"] = sha256_file(path)
     plain = _PlainList(path.name, done, record["digest"])
     return _Loaded(path.name, "unversioned", SetKind.NOTABLE, plain, record), record

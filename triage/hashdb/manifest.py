@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -19,22 +18,12 @@ KEY_SUFFIX = "key"  # <algorithm>.key: sorted little-endian uint64 of the first 
 TAIL_SUFFIX = "tail"  # <algorithm>.tail: the remaining digest bytes, same order
 FENCE_SUFFIX = "fence"  # <algorithm>.fence: every FENCE_STRIDE-th key, read into memory
 MAX_MANIFEST_BYTES = 16 << 20  # a manifest lists a few dozen files; anything bigger is not ours
-HASH_BLOCK = 1 << 20
 
 _REQUIRED = ("format", "name", "version", "kind", "created", "counts", "files")
 
 
 class BundleError(InvalidInputError):
     """A bundle folder that cannot be used at all (missing, unreadable, malformed manifest)."""
-
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file, read in blocks (not memory-mapped, so resident memory stays flat)."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(HASH_BLOCK):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def encode(manifest: dict[str, Any]) -> bytes:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 
@@ -36,3 +38,31 @@ def as_matrix(hexes: list[str], nbits: int, label: str) -> np.ndarray:
     for row, text in enumerate(hexes):
         out[row] = np.frombuffer(parse_hex(text, nbits, label), dtype=np.uint8)
     return out
+
+
+class BitHash:
+    """What every fixed-width perceptual hash shares: hex form, Hamming distance, threshold."""
+
+    label: ClassVar[str]  # the name used in error messages ("PDQ", "pHash")
+    nbits: ClassVar[int]
+    match_distance: ClassVar[int]
+
+    @classmethod
+    def parse(cls, text: str) -> bytes:
+        """The hash's bytes; ValueError if `text` is not nbits/4 hex digits."""
+        return parse_hex(text, cls.nbits, cls.label)
+
+    @staticmethod
+    def format(value: bytes) -> str:
+        return value.hex()
+
+    @staticmethod
+    def distance(a: bytes, b: bytes) -> int:
+        return distance(a, b)
+
+    @classmethod
+    def matches(cls, a: bytes, b: bytes) -> tuple[bool, int]:
+        """Whether two hashes are the same picture by this hash's own threshold, and their
+        distance."""
+        dist = distance(a, b)
+        return dist <= cls.match_distance, dist

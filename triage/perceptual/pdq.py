@@ -11,10 +11,11 @@ from triage.perceptual import bits
 from triage.perceptual.thresholds import PDQ_MATCH_DISTANCE, PDQ_QUALITY_FLOOR
 
 
-class Pdq:
+class Pdq(bits.BitHash):
     """PDQ hashes as 64 hex digits; distance is the Hamming distance of the 256 bits."""
 
     name: ClassVar[str] = "pdq"
+    label: ClassVar[str] = "PDQ"
     nbits: ClassVar[int] = 256
     match_distance: ClassVar[int] = PDQ_MATCH_DISTANCE
     quality_floor: ClassVar[int] = PDQ_QUALITY_FLOOR
@@ -26,25 +27,6 @@ class Pdq:
         ),
         "black": "0" * 64,
     }
-
-    @classmethod
-    def parse(cls, text: str) -> bytes:
-        """The 32 bytes of a hex PDQ hash; ValueError if it is not 64 hex digits."""
-        return bits.parse_hex(text, cls.nbits, "PDQ")
-
-    @staticmethod
-    def format(value: bytes) -> str:
-        return value.hex()
-
-    @staticmethod
-    def distance(a: bytes, b: bytes) -> int:
-        return bits.distance(a, b)
-
-    @classmethod
-    def matches(cls, a: bytes, b: bytes) -> tuple[bool, int]:
-        """Whether two hashes are the same picture by PDQ's own threshold, and their distance."""
-        dist = bits.distance(a, b)
-        return dist <= cls.match_distance, dist
 
     @staticmethod
     def compute_dihedral(rgb: np.ndarray) -> tuple[list[bytes], int]:

@@ -19,34 +19,17 @@ _FLIP_LR = np.where(_V % 2 == 1, -1.0, 1.0)  # mirroring a row negates its odd D
 _FLIP_TB = np.where(_U % 2 == 1, -1.0, 1.0)
 
 
-class PHash:
+class PHash(bits.BitHash):
     """pHash values as 16 hex digits, bit-identical to ``str(imagehash.phash(image))``."""
 
     name: ClassVar[str] = "phash"
+    label: ClassVar[str] = "pHash"
     nbits: ClassVar[int] = 64
     match_distance: ClassVar[int] = PHASH_MATCH_DISTANCE
     # Known answers, pinned with imagehash 4.3.2 (tests/perceptual/test_phash.py recomputes).
     examples: ClassVar[dict[str, str]] = {
         "bridge-1-original.jpg": "aca29c1c33dc23d7",
     }
-
-    @classmethod
-    def parse(cls, text: str) -> bytes:
-        """The 8 bytes of a hex pHash; ValueError if it is not 16 hex digits."""
-        return bits.parse_hex(text, cls.nbits, "pHash")
-
-    @staticmethod
-    def format(value: bytes) -> str:
-        return value.hex()
-
-    @staticmethod
-    def distance(a: bytes, b: bytes) -> int:
-        return bits.distance(a, b)
-
-    @classmethod
-    def matches(cls, a: bytes, b: bytes) -> tuple[bool, int]:
-        dist = bits.distance(a, b)
-        return dist <= cls.match_distance, dist
 
     @staticmethod
     def compute_dihedral(image: Image.Image) -> list[bytes]:

@@ -11,19 +11,12 @@ from pathlib import Path
 import numpy as np
 
 from triage.errors import InvalidInputError
+from triage.files import sha256_file
 from triage.perceptual.index import PDQ_LAYOUT, PHASH_LAYOUT, Layout, RadiusIndex
 
 FORMAT = "triage-perceptual-set/1"
 MANIFEST = "manifest.json"
 NO_QUALITY = 255  # pdq_quality.npy value for "the list gave none"; real qualities are 0-100
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass(slots=True)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from triage.files import sha256_file
 from triage.report.atomic import write_atomic
 from triage.report.canonical import canonical_bytes
 
@@ -16,7 +16,6 @@ SIGNATURE_NAME = "manifest.sig"
 MANIFEST_SCHEMA = "triage-manifest/1"
 # Files the manifest cannot list: itself, and the signatures made over it afterwards.
 UNLISTED = frozenset({MANIFEST_NAME, SIGNATURE_NAME})
-_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,15 +28,6 @@ class ManifestEntry:
 
     def to_dict(self) -> dict[str, Any]:
         return {"path": self.path, "size": self.size, "sha256": self.sha256}
-
-
-def sha256_file(path: Path) -> str:
-    """SHA-256 of a file's bytes, read in chunks so large listings need little memory."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
