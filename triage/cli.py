@@ -15,6 +15,7 @@ import click
 from rich.console import Console
 
 from triage import __version__, keys
+from triage.containers import limits as containers
 from triage.errors import ExitCode, InvalidInputError, TriageError, UsageError
 from triage.evidence.discovery import attached_disks
 from triage.hashdb.cli import hashset as hashset_group
@@ -85,6 +86,17 @@ def data_dir(*parts: str) -> Path | None:
 @click.option("--case", help="Case reference, recorded in the report.")
 @click.option("--officer", help="Officer name, recorded in the report.")
 @click.option("--time-budget", type=click.FloatRange(min=0.1), help="Stop after MIN minutes.")
+@click.option("--no-containers", is_flag=True,
+              help="Do not look inside archives, documents and videos.")
+@click.option("--max-expanded-mb", type=click.IntRange(min=1),
+              default=containers.MAX_EXPANDED_BYTES // 2**20, show_default=True,
+              help="Bytes one archive may expand to, in MiB (zip-bomb limit).")
+@click.option("--max-ratio", type=click.FloatRange(min=1), default=containers.MAX_RATIO,
+              show_default=True, help="Largest compression ratio accepted inside an archive.")
+@click.option("--max-members", type=click.IntRange(min=1), default=containers.MAX_MEMBERS,
+              show_default=True, help="Most members looked at in one archive, nesting included.")
+@click.option("--max-depth", type=click.IntRange(min=1), default=containers.MAX_DEPTH,
+              show_default=True, help="Deepest nesting of archives looked into.")
 @click.option("--thumbnails", is_flag=True,
               help="Put blurred greyscale thumbnails of flagged pictures in report.html "
                    "(for authorised reviewers only; off by default).")
@@ -93,7 +105,8 @@ def scan(sources: tuple[str, ...], out_dir: Path | None, hashsets: Path | None,
          trusted_keys: Path | None, require_trusted_hashsets: bool, rules: Path | None,
          key_file: Path | None, case: str | None,
          officer: str | None, since: dt.datetime | None, time_budget: float | None,
-         thumbnails: bool, as_json: bool) -> None:
+         no_containers: bool, max_expanded_mb: int, max_ratio: float, max_members: int,
+         max_depth: int, thumbnails: bool, as_json: bool) -> None:
     """Scan disks, images (raw, .001, E01) or folders, read-only, and write a report.
 
     With no SOURCE, every attached disk except the boot stick is scanned.
@@ -110,7 +123,10 @@ def scan(sources: tuple[str, ...], out_dir: Path | None, hashsets: Path | None,
                           command=shlex.join(["triage", *sys.argv[1:]]), excluded=excluded,
                           signing_key=signing_key,
                           require_trusted_hashsets=require_trusted_hashsets,
-                          thumbnails=thumbnails)
+                          thumbnails=thumbnails,
+                          containers=None if no_containers else containers.ContainerLimits(
+                              max_expanded_bytes=max_expanded_mb * 2**20, max_ratio=max_ratio,
+                              max_members=max_members, max_depth=max_depth))
     reports = Path(os.environ[DATA_ENV], "reports") if os.environ.get(DATA_ENV) else None
     out = out_dir or default_out_dir(reports)
     result = _run(console, source_list, out, options, quiet=as_json)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
+import shutil
 import socket
 import time
 from collections import Counter, deque
@@ -14,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from triage import __version__
+from triage.containers import ContainerLimits, Problem, expand, is_container
 from triage.errors import EvidenceError, ExitCode, UsageError
 from triage.evidence import EvidenceSource, ImageSource, LogicalSource, open_source
 from triage.keys import SigningKey
@@ -40,6 +43,9 @@ IN_FLIGHT = 8
 # a small file, so small files travel together (bench/scan_bench.py measured the difference).
 BATCH_FILES = 64
 BATCH_BYTES = 8 * 1024 * 1024
+# Archive members too large for memory are spilled here, inside the output folder, and the
+# folder is removed when the scan ends.
+SPILL_DIR = ".spill"
 # Flagged pictures larger than this get no thumbnail (decoding them is not worth a preview).
 THUMBNAIL_MAX_BYTES = 64 * 1024 * 1024
 
@@ -57,6 +63,8 @@ class ScanOptions:
     since: dt.datetime | None = None
     command: str = ""
     workers: int = WORKERS
+    # Bomb limits for looking inside archives, documents and videos; None: do not look inside.
+    containers: ContainerLimits | None = field(default_factory=ContainerLimits)
     thumbnails: bool = False  # blurred greyscale thumbnails of flagged pictures in report.html
     require_trusted_hashsets: bool = False  # refuse to start rather than cap the verdict
     signing_key: SigningKey | None = None  # the stick's (or officer's) key; None: unsigned
@@ -125,31 +133,66 @@ class _HeadCached:
             close()
 
 
-# (record, its content, findings, (stage, message) problems)
-_Processed = tuple[FileRecord, Content | None, list[Finding], list[tuple[str, str]]]
+@dataclass(frozen=True, slots=True)
+class _Issue:
+    """A problem met while processing one file (or a member inside it)."""
+
+    stage: str  # "read", "perceptual", "containers", ...
+    message: str
+    address: str | None = None  # when it concerns a member rather than the file itself
+    not_examined: str | None = None  # reason key when it leaves a coverage gap
+
+
+# (record, its content for the rules, findings, issues)
+_Processed = tuple[FileRecord, Content | None, list[Finding], list[_Issue]]
 
 
 def _process(record: FileRecord, content: Content | None, matchers: Matchers) -> _Processed:
     """Type, digests and hash-set/perceptual matching of one file, in a worker thread."""
-    problems: list[tuple[str, str]] = []
+    problems: list[_Issue] = []
     if content is None:
         return record, None, [], problems
     try:
         head = content.read(0, min(HEAD_BYTES, record.size)) if record.size else b""
     except OSError as exc:
-        problems.append(("read", f"not readable: {exc}"))
+        problems.append(_Issue("read", f"not readable: {exc}"))
         record.facts["skipped"] = "read error"
         return record, None, [], problems
     identify(record, head)
     try:
         hash_content(record, content, matchers.algorithms, head)
     except ReadError as exc:
-        problems.append(("read", str(exc)))
+        problems.append(_Issue("read", str(exc)))
         record.facts["skipped"] = "read error"
         return record, _HeadCached(content, head), [], problems
     cached = _HeadCached(content, head)
     findings, more = matchers.match_content(record, cached)
-    return record, cached, findings, problems + more
+    problems.extend(_Issue(stage, message) for stage, message in more)
+    return record, cached, findings, problems
+
+
+def _process_with_members(record: FileRecord, content: Content | None, matchers: Matchers
+                          ) -> list[_Processed]:
+    """A file, then (if it is a container) every member inside it, depth-first.
+
+    Members go through every stage like any file. Their content lives only until the next
+    member is read (a zip of 100,000 photos is never held at once), so the rules, which run
+    later on the walk's thread, see members' names and facts but not their bytes.
+    """
+    first = _process(record, content, matchers)
+    results = [first]
+    limits = matchers.containers
+    cached = first[1]
+    if limits is None or cached is None or not is_container(record):
+        return results
+    for item in expand(record, cached, limits=limits):
+        if isinstance(item, Problem):
+            results[0][3].append(_Issue("containers", item.message, item.address,
+                                        item.reason if item.not_examined else None))
+            continue
+        member, _, findings, problems = _process(item.record, item.content, matchers)
+        results.append((member, None, findings, problems))
+    return results
 
 
 _Item = tuple[FileRecord, Content | None]
@@ -171,8 +214,9 @@ def batches(records: Iterator[_Item], *, max_files: int = BATCH_FILES,
 
 
 def process_batch(batch: list[_Item], matchers: Matchers) -> list[_Processed]:
-    """Every per-file stage for a batch of files, in a worker thread."""
-    return [_process(record, content, matchers) for record, content in batch]
+    """Every per-file stage for a batch of files (and their members), in a worker thread."""
+    return [done for record, content in batch
+            for done in _process_with_members(record, content, matchers)]
 
 
 def _out_dir_inside(out_dir: Path, spec: str) -> bool:
@@ -196,10 +240,14 @@ def run_scan(sources: list[str], out_dir: Path, options: ScanOptions | None = No
     if (out_dir / "report.json").exists():
         raise UsageError(f"{out_dir} already holds a report; choose a new output folder.")
     matchers = load_matchers(options)  # invalid rules stop the scan before it starts
+    spill = out_dir / SPILL_DIR
+    if options.containers is not None:
+        matchers.containers = dataclasses.replace(options.containers, spill_dir=spill)
     try:
         return _scan_all(sources, out_dir, options, progress, matchers)
     finally:
         matchers.close()
+        shutil.rmtree(spill, ignore_errors=True)  # large archive members spilled while read
 
 
 def _scan_all(sources: list[str], out_dir: Path, options: ScanOptions, progress: ProgressSink,
@@ -381,9 +429,14 @@ def _finish(result: _Processed, state: _State, matchers: Matchers, listing: List
     if record.sha256 is not None:
         state.files_hashed += 1
         state.bytes_hashed += record.bytes_hashed
-    for stage, problem in problems:
-        state.read_errors += stage == "read"
-        _warn(state, progress, str(record.address), stage, problem)
+    for issue in problems:
+        state.read_errors += issue.stage == "read"
+        address = issue.address or str(record.address)
+        _warn(state, progress, address, issue.stage, issue.message)
+        if issue.not_examined:
+            state.not_examined.append({"source": record.address.source, "what": "archive",
+                                       "offset": None, "size": None, "address": address,
+                                       "reason": f"{issue.not_examined}: {issue.message}"})
     for finding in findings:
         _record_finding(state, progress, finding)
     if findings and state.thumbnails is not None and content is not None:

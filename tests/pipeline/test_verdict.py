@@ -57,6 +57,7 @@ def test_every_kind_of_gap_rules_out_green():
     gaps = {
         "volume": _coverage(volumes=[{"status": "not_examined", "reason": "bitlocker"}]),
         "source": _coverage(not_examined=[{"what": "source"}]),
+        "archive": _coverage(not_examined=[{"what": "archive"}]),
         "read errors": _coverage(read_errors=2),
         "time budget": _coverage(time_budget={"minutes": 1, "reached": True}),
     }

@@ -61,12 +61,17 @@ def _gaps(coverage: dict[str, Any], warnings_total: int) -> list[str]:
     if sources:
         gaps.append(f"{len(sources)} evidence source{'s' if len(sources) > 1 else ''} could "
                     "not be opened.")
+    archives = [n for n in coverage["not_examined"] if n["what"] == "archive"]
+    if archives:
+        gaps.append(f"{len(archives)} archive{'s' if len(archives) > 1 else ''} or member"
+                    f"{'s' if len(archives) > 1 else ''} could not be looked into "
+                    "(encrypted, damaged, unsupported or past a safety limit).")
     if coverage["read_errors"]:
         gaps.append(f"{coverage['read_errors']} file{'s' if coverage['read_errors'] > 1 else ''}"
                     " could not be read completely.")
     if coverage["time_budget"]["reached"]:
         gaps.append("The time budget ran out before the scan was complete.")
-    elif warnings_total and not volumes and not coverage["read_errors"]:
+    elif warnings_total and not volumes and not archives and not coverage["read_errors"]:
         gaps.append(f"{warnings_total} problem{'s' if warnings_total > 1 else ''} recorded "
                     "while walking the evidence; see the warnings.")
     return gaps

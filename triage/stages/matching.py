@@ -10,6 +10,7 @@ from triage.errors import InvalidInputError
 from triage.model import Content, FileRecord, Finding
 
 if TYPE_CHECKING:
+    from triage.containers import ContainerLimits
     from triage.hashdb.library import HashSetLibrary
     from triage.pipeline import ScanOptions
     from triage.ruleset import RuleContext, RuleSet
@@ -25,6 +26,7 @@ class Matchers:
 
     hashsets: HashSetLibrary | None = None
     perceptual: PerceptualStage | None = None
+    containers: ContainerLimits | None = None  # None: archives are not looked into
     rules: RuleSet | None = None
     rule_context: RuleContext | None = None
     trust_problems: list[str] = field(default_factory=list)  # unsigned, expired, altered sets

@@ -1,0 +1,90 @@
+"""Images embedded in PDF documents (pikepdf): JPEG and JPEG 2000 as stored, others as PNG."""
+
+from __future__ import annotations
+
+import io
+import zlib
+from collections.abc import Iterator
+
+import pikepdf
+from PIL import Image
+
+from triage.containers.buffers import BytesContent, ContentFile
+from triage.containers.formats import Context, Found, Issue
+from triage.containers.limits import LimitReached
+from triage.model import Content
+
+# A JPEG (or JPEG 2000) image is kept exactly as stored: the bytes are the original picture
+# file, so its digests match a hash set entry for that picture.
+_AS_STORED = {"/DCTDecode": "jpg", "/JPXDecode": "jp2"}
+_READ_ERRORS = (pikepdf.PdfError, OSError, ValueError, TypeError, KeyError, NotImplementedError,
+                zlib.error, RuntimeError, Image.DecompressionBombError)
+
+
+def read_pdf(content: Content, ctx: Context) -> Iterator[Found | Issue]:
+    """Each distinct image of a PDF once, named by the first page that shows it."""
+    try:
+        pdf = pikepdf.open(ContentFile(content))
+    except pikepdf.PasswordError:
+        yield Issue(None, "encrypted PDF; its images were not examined", "encrypted")
+        return
+    except _READ_ERRORS as exc:
+        yield Issue(None, f"not a readable PDF ({exc}); its images were not examined", "corrupt")
+        return
+    with pdf:
+        seen: set[tuple[int, int]] = set()
+        count = 0
+        for path, image in _images(pdf, seen):
+            count += 1
+            if count > ctx.budget.limits.max_pdf_images:
+                yield Issue(None, f"more than {ctx.budget.limits.max_pdf_images} images; the "
+                            "rest were not examined", "limit")
+                return
+            try:
+                found = _extract(path, image, ctx)
+            except LimitReached:
+                raise
+            except _READ_ERRORS as exc:
+                yield Issue(path, f"image not decodable ({exc}); not examined", "corrupt")
+                continue
+            yield found
+
+
+def _images(pdf: pikepdf.Pdf, seen: set[tuple[int, int]]
+            ) -> Iterator[tuple[str, pikepdf.Stream]]:
+    for number, page in enumerate(pdf.pages, start=1):
+        try:
+            images = dict(page.get_images())  # forms' images too
+        except _READ_ERRORS:
+            continue
+        for name, image in images.items():
+            if image.objgen in seen or image.objgen == (0, 0):
+                continue
+            seen.add(image.objgen)
+            yield f"page{number}/{name.lstrip('/')}", image
+    # Images reached only otherwise (annotations, unused resources): by object number.
+    masks = {obj.get("/SMask").objgen for obj in pdf.objects
+             if isinstance(obj, pikepdf.Stream) and isinstance(obj.get("/SMask"), pikepdf.Stream)}
+    for obj in pdf.objects:
+        if (isinstance(obj, pikepdf.Stream) and obj.get("/Subtype") == "/Image"
+                and obj.objgen not in seen and obj.objgen not in masks):
+            seen.add(obj.objgen)
+            yield f"object{obj.objgen[0]}", obj
+
+
+def _extract(path: str, stream: pikepdf.Stream, ctx: Context) -> Found:
+    image = pikepdf.PdfImage(stream)
+    filters = [str(f) for f in image.filters]
+    budget = ctx.budget
+    if len(filters) == 1 and filters[0] in _AS_STORED:
+        data = stream.read_raw_bytes()
+        budget.take_bytes(len(data))
+        return Found(f"{path}.{_AS_STORED[filters[0]]}", None, BytesContent(data))
+    if image.width * image.height > budget.limits.max_pdf_image_pixels:
+        raise ValueError(f"{image.width}x{image.height} pixels passes the "
+                         f"{budget.limits.max_pdf_image_pixels}-pixel limit")
+    out = io.BytesIO()
+    image.as_pil_image().save(out, format="PNG", compress_level=1)
+    data = out.getvalue()
+    budget.take_bytes(len(data))
+    return Found(f"{path}.png", None, BytesContent(data))

@@ -1,0 +1,75 @@
+"""Which container format a file is, from its first bytes or its MIME type (cheap)."""
+
+from __future__ import annotations
+
+from triage.model import FileRecord
+
+# Bytes needed to recognise every format below (tar's 'ustar' sits at offset 257).
+SNIFF_BYTES = 512
+
+_MAGIC: tuple[tuple[int, bytes, str], ...] = (
+    (0, b"PK\x03\x04", "zip"),
+    (0, b"PK\x05\x06", "zip"),  # an empty zip: no members, but still a zip
+    (0, b"7z\xbc\xaf\x27\x1c", "7z"),
+    (0, b"Rar!\x1a\x07", "rar"),
+    (0, b"\x1f\x8b", "gzip"),
+    (0, b"BZh", "bzip2"),
+    (0, b"\xfd7zXZ\x00", "xz"),
+    (0, b"%PDF-", "pdf"),
+    (257, b"ustar", "tar"),
+    (0, b"\x1a\x45\xdf\xa3", "video"),  # Matroska / WebM
+)
+# ISO base media brands that are still pictures (HEIF/AVIF), not videos.
+_IMAGE_BRANDS = {b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1", b"avif", b"avis"}
+
+_MIME_KINDS = {
+    "application/zip": "zip",
+    "application/java-archive": "zip",
+    "application/epub+zip": "zip",
+    "application/x-tar": "tar",
+    "application/gzip": "gzip",
+    "application/x-gzip": "gzip",
+    "application/x-bzip2": "bzip2",
+    "application/x-xz": "xz",
+    "application/x-7z-compressed": "7z",
+    "application/x-rar": "rar",
+    "application/vnd.rar": "rar",
+    "application/x-rar-compressed": "rar",
+    "application/pdf": "pdf",
+}
+# Office documents (docx, xlsx, pptx, odt, ods, odp) are zip files: they fall out of zip handling.
+_ZIP_MIME_PREFIXES = ("application/vnd.openxmlformats-officedocument.",
+                      "application/vnd.oasis.opendocument.")
+KINDS = frozenset({*_MIME_KINDS.values(), "video"})
+
+
+def kind_of(head: bytes) -> str | None:
+    """The container format these first bytes announce, or None."""
+    for offset, magic, kind in _MAGIC:
+        if head[offset : offset + len(magic)] == magic:
+            return kind
+    if head[4:8] == b"ftyp":  # MP4, MOV, 3GP: an ISO base media file
+        return None if head[8:12] in _IMAGE_BRANDS else "video"
+    if head[4:8] in (b"moov", b"mdat", b"wide", b"free"):  # QuickTime without 'ftyp'
+        return "video"
+    if head[:4] == b"RIFF" and head[8:12] == b"AVI ":
+        return "video"
+    return None
+
+
+def kind_of_mime(mime: str | None) -> str | None:
+    """The container format a libmagic MIME type names, or None."""
+    if not mime:
+        return None
+    if mime.startswith("video/"):
+        return "video"
+    if mime.startswith(_ZIP_MIME_PREFIXES):
+        return "zip"
+    return _MIME_KINDS.get(mime)
+
+
+def is_container(record: FileRecord, head: bytes | None = None) -> bool:
+    """True when expand() may find members: by the record's MIME type or its first bytes."""
+    if kind_of_mime(record.mime) is not None:
+        return True
+    return head is not None and kind_of(head) is not None
