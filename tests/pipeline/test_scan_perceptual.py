@@ -137,3 +137,23 @@ def test_import_pdq_list_command(tmp_path):
                           capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "sets" / PERCEPTUAL_DIR / "shared" / "manifest.json").is_file()
+
+
+def test_a_known_frame_in_a_video_is_a_lead_naming_the_time(tmp_path):
+    from tests.containers import builders
+    from tests.containers.test_documents_and_video import _video
+
+    known = builders.picture(21, (192, 128))
+    refs = tmp_path / "refs"
+    refs.mkdir()
+    known.save(refs / "frame.png")
+    sets = tmp_path / "sets"
+    build_from_folder(refs, sets / PERCEPTUAL_DIR / "frames", name="frames", version="1",
+                      category="demo")
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    scenes = [builders.picture(20, (192, 128)), known, builders.picture(22, (192, 128))]
+    (evidence / "clip.mp4").write_bytes(_video(scenes, seconds_each=2))
+    result = run_scan([str(evidence)], tmp_path / "out", ScanOptions(hashsets=sets))
+    leads = [(f["kind"], f["path"]) for f in result.report["findings"]]
+    assert leads == [("perceptual", "/clip.mp4!frame@2.000s")]
