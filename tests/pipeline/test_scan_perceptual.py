@@ -157,3 +157,69 @@ def test_a_known_frame_in_a_video_is_a_lead_naming_the_time(tmp_path):
     result = run_scan([str(evidence)], tmp_path / "out", ScanOptions(hashsets=sets))
     leads = [(f["kind"], f["path"]) for f in result.report["findings"]]
     assert leads == [("perceptual", "/clip.mp4!frame@2.000s")]
+
+
+def _lab(tmp_path):  # noqa: ANN001, ANN202
+    from triage import keys
+
+    key_dir = tmp_path / "lab"
+    keys.generate(key_dir, "lab")
+    trusted = tmp_path / "trusted"
+    trusted.mkdir()
+    (key_dir / "lab.pub").rename(trusted / "lab.pub")
+    return key_dir / "lab.key", trusted
+
+
+def _add_images(refs, sets, *extra):  # noqa: ANN001, ANN002, ANN202
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "triage.cli", "hashset", "add-images",
+                           str(refs), "--name", "lab-pictures", "--into", str(sets), *extra],
+                          capture_output=True, text=True, check=False)
+
+
+def test_signed_perceptual_sets_are_trusted_and_unsigned_ones_are_flagged(tmp_path):
+    key, trusted = _lab(tmp_path)
+    refs = tmp_path / "refs"
+    refs.mkdir()
+    (refs / "known-1.png").write_bytes(_png(_scene(1)))
+    assert _add_images(refs, tmp_path / "signed", "--sign", str(key)).returncode == 0
+    assert _add_images(refs, tmp_path / "unsigned").returncode == 0
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    (evidence / "resized.jpg").write_bytes(_jpeg(_scene(1).resize((400, 300)), 70))
+
+    def perceptual_provenance(sets):  # noqa: ANN001, ANN202
+        result = run_scan([str(evidence)], tmp_path / sets.name / "out",
+                          ScanOptions(hashsets=sets, trusted_keys=trusted))
+        (entry,) = [h for h in result.report["provenance"]["hashsets"]
+                    if h["kind"] == "perceptual"]
+        return entry, result.report
+
+    signed, report = perceptual_provenance(tmp_path / "signed")
+    assert signed["trusted"] is True and signed["problems"] == []
+    assert [f["kind"] for f in report["findings"]] == ["perceptual"]
+    unsigned, report = perceptual_provenance(tmp_path / "unsigned")
+    assert unsigned["trusted"] is False
+    assert unsigned["problems"] == ["hash set 'lab-pictures' is not signed"]
+    assert any("not signed" in w["message"] for w in report["warnings"])
+
+
+def test_an_altered_perceptual_set_is_not_used(tmp_path):
+    key, trusted = _lab(tmp_path)
+    refs = tmp_path / "refs"
+    refs.mkdir()
+    (refs / "known-1.png").write_bytes(_png(_scene(1)))
+    assert _add_images(refs, tmp_path / "sets", "--sign", str(key)).returncode == 0
+    index = next((tmp_path / "sets" / PERCEPTUAL_DIR / "lab-pictures").glob("*.npy"))
+    data = bytearray(index.read_bytes())
+    data[-1] ^= 0xFF
+    index.write_bytes(bytes(data))
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    (evidence / "resized.jpg").write_bytes(_jpeg(_scene(1).resize((400, 300)), 70))
+    result = run_scan([str(evidence)], tmp_path / "out",
+                      ScanOptions(hashsets=tmp_path / "sets", trusted_keys=trusted))
+    assert [f for f in result.report["findings"] if f["kind"] == "perceptual"] == []
+    assert any("does not match its manifest" in w["message"] for w in result.report["warnings"])

@@ -10,6 +10,7 @@ import click
 from triage import keys
 from triage.errors import InvalidInputError
 from triage.hashdb import delta as deltas
+from triage.hashdb import signing
 from triage.hashdb.build import atomic_directory, bundle_path, check_name, write_bundle
 from triage.hashdb.bundle import Bundle
 from triage.hashdb.collect import EntryCollector
@@ -194,6 +195,7 @@ def add_images(
         category=category,
         source=f"reference pictures in {folder.name}",
     )
+    signer = _signer(sign_key, ask_passphrase)
     sink = EntryCollector(info)
     if not add_folder(folder, sink, category):
         raise InvalidInputError(f"{folder} holds no readable files; point at the pictures.")
@@ -206,7 +208,7 @@ def add_images(
         references=sink.references,
         stats=sink.stats,
         inputs=[{"file": folder.name, "format": "images"}],
-        signer=_signer(sign_key, ask_passphrase),
+        signer=signer,
         replace=replace,
     )
     _report(sink.stats, target)
@@ -214,6 +216,7 @@ def add_images(
         with atomic_directory(into / PERCEPTUAL_DIR / name, replace=replace) as work:
             result = build_from_folder(folder, work, name=name, version=version,
                                        category=category or "")
+            _sign_perceptual(work, signer)
     except InvalidInputError as exc:
         # The exact bundle stands on its own; say why no perceptual set came with it.
         click.echo(f"no perceptual set made: {exc}", err=True)
@@ -227,16 +230,24 @@ def add_images(
 @click.option("--name", required=True, help="Set name (also its folder name).")
 @click.option("--category", default="", help="Category of lines that name none.")
 @click.option("--version", "version", default="1", show_default=True)
+@signing_options
 @click.option("--into", required=True, type=FOLDER)
 @click.option("--replace", is_flag=True)
-def import_pdq(files: tuple[Path, ...], name: str, category: str, version: str, into: Path,
-               replace: bool) -> None:
+def import_pdq(files: tuple[Path, ...], name: str, category: str, version: str,
+               sign_key: Path | None, ask_passphrase: bool, into: Path, replace: bool) -> None:
     """Import PDQ hash lists (hex, optional quality and category columns) as a perceptual set."""
     target = into / PERCEPTUAL_DIR / check_name(name)
     with atomic_directory(target, replace=replace) as work:
         result = import_pdq_lists(list(files), work, name=name, version=version,
                                   category=category)
+        _sign_perceptual(work, _signer(sign_key, ask_passphrase))
     _report_perceptual(result, target)
+
+
+def _sign_perceptual(folder: Path, signer: keys.SigningKey | None) -> None:
+    """Sign a perceptual set's manifest (it pins every file) as bundles are signed."""
+    if signer is not None:
+        signing.sign(folder, (folder / MANIFEST).read_bytes(), signer)
 
 
 def _report_perceptual(result: BuildResult, target: Path) -> None:

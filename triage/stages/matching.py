@@ -119,7 +119,8 @@ def load_matchers(options: ScanOptions) -> Matchers:
                 "--require-trusted-hashsets.")
         from triage.stages.perceptual import PerceptualStage
 
-        matchers.perceptual, problems = PerceptualStage.load(options.hashsets, options.workers)
+        matchers.perceptual, problems = PerceptualStage.load(options.hashsets, options.workers,
+                                                             options.trusted_keys)
         matchers.load_problems.extend(problems)
     if matchers.hashsets is None or matchers.hashsets.is_empty:
         # Nothing was compared, so "nothing found" would mislead: the verdict cannot be GREEN.

@@ -9,6 +9,10 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
+from triage import keys
+from triage.errors import TriageError
+from triage.hashdb import signing
+from triage.hashdb.manifest import MANIFEST
 from triage.model import Content, FileRecord, Finding, Severity
 from triage.perceptual import PerceptualMatcher, hash_picture
 
@@ -30,8 +34,10 @@ class PerceptualStage:
     """Decodes and hashes pictures in a pool of processes (decoding is CPU-bound and its
     warning handling is not thread-safe), then matches them in the calling thread."""
 
-    def __init__(self, matcher: PerceptualMatcher, workers: int) -> None:
+    def __init__(self, matcher: PerceptualMatcher, workers: int,
+                 trust: dict[str, dict[str, Any]] | None = None) -> None:
         self.matcher = matcher
+        self._trust = trust or {}  # set path -> signer, trusted, problems
         self._workers = workers
         self._lock = threading.Lock()
         self._pool = self._new_pool()
@@ -42,12 +48,30 @@ class PerceptualStage:
                                    mp_context=multiprocessing.get_context("spawn"))
 
     @classmethod
-    def load(cls, hashsets: Path, workers: int) -> tuple[PerceptualStage | None, list[str]]:
-        """The stage for the sets under hashsets/perceptual, or None when there are none."""
+    def load(cls, hashsets: Path, workers: int, trusted_keys: Path | None = None
+             ) -> tuple[PerceptualStage | None, list[str]]:
+        """The stage for the sets under hashsets/perceptual, or None when there are none.
+
+        Each set's signature is checked against the trusted lab keys as bundles are; a set that
+        is not trusted still gives leads, and the problems say why it is not trusted.
+        """
         matcher = PerceptualMatcher.load(hashsets / PERCEPTUAL_DIR)
+        problems = list(matcher.problems)
         if matcher.is_empty:
-            return None, list(matcher.problems)
-        return cls(matcher, workers), list(matcher.problems)
+            return None, problems
+        try:
+            trusted = keys.load_trusted(trusted_keys)
+        except TriageError as exc:
+            trusted, problems = {}, [*problems, f"trusted keys could not be loaded: {exc}"]
+        trust = {}
+        for ref_set in matcher.sets:
+            check = signing.check(ref_set.path, (ref_set.path / MANIFEST).read_bytes(), trusted,
+                                  ref_set.name)
+            trust[str(ref_set.path)] = {"signer": check.signer, "trusted": check.trusted,
+                                        "problems": [check.problem] if check.problem else []}
+            if check.problem:
+                problems.append(check.problem)
+        return cls(matcher, workers, trust), problems
 
     @staticmethod
     def wants(record: FileRecord) -> bool:
@@ -84,7 +108,8 @@ class PerceptualStage:
                 self._pool = self._new_pool()
 
     def provenance(self) -> list[dict[str, Any]]:
-        return [{**entry, "kind": "perceptual"} for entry in self.matcher.provenance()]
+        return [{**entry, "kind": "perceptual", **self._trust.get(str(entry.get("path")), {})}
+                for entry in self.matcher.provenance()]
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
