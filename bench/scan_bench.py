@@ -34,8 +34,9 @@ from _images import CACHE_ROOT, BenchDisk, BenchSpec, ensure_disk  # noqa: E402
 
 from triage.evidence.open import open_source  # noqa: E402
 from triage.model import Content, FileRecord  # noqa: E402
-from triage.pipeline import IN_FLIGHT, ScanOptions, batches, run_scan  # noqa: E402
+from triage.pipeline import IN_FLIGHT, ScanOptions, run_scan  # noqa: E402
 from triage.stages.digests import hash_content  # noqa: E402
+from triage.stages.process import batches  # noqa: E402
 from triage.walk.fswalk import WalkStats, walk_volume  # noqa: E402
 from triage.walk.tskimage import open_tsk_image  # noqa: E402
 from triage.walk.volumes import find_volumes  # noqa: E402
@@ -175,7 +176,7 @@ def _hash_batch(batch: list[tuple[FileRecord, Content]]) -> list[str]:
 def hash_stage(items: list[tuple[FileRecord, Content]], workers: int) -> list[str]:
     """The scan's hashing stage alone: TSK reads (under the image lock) and SHA-256 in
     `workers` threads, files batched and batches in flight bounded exactly as in the scan
-    (triage.pipeline.batches); no walk, typing or listing."""
+    (triage.stages.process.batches); no walk, typing or listing."""
     digests: list[str] = []
     pending: deque[Future[list[str]]] = deque()
     with ThreadPoolExecutor(workers) as pool:

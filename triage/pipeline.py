@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from triage import __version__
-from triage.containers import ContainerLimits, Problem, expand, is_container
+from triage.containers import ContainerLimits
 from triage.errors import EvidenceError, ExitCode, UsageError
 from triage.evidence import EvidenceSource, ImageSource, LogicalSource, open_source
 from triage.keys import SigningKey
@@ -24,10 +24,9 @@ from triage.model import Content, FileRecord, Finding, ScanWarning
 from triage.report.html import make_thumbnail
 from triage.report.listing import ListingWriter
 from triage.report.sign import seal_output
-from triage.report.writer import build_report, write_report
-from triage.stages.digests import ReadError, hash_content
-from triage.stages.filetype import HEAD_BYTES, identify
+from triage.report.writer import MAX_WARNINGS_LISTED, build_report, write_report
 from triage.stages.matching import Matchers, load_matchers
+from triage.stages.process import HeadCached, Item, Processed, batches, process_batch
 from triage.walk.fswalk import WalkStats, walk_volume
 from triage.walk.logical import walk_folder
 from triage.walk.tskimage import open_tsk_image
@@ -39,10 +38,6 @@ from triage.walk.volumes import find_volumes
 WORKERS = 2
 # Batches in flight between the walk and the listing: bounds memory, keeps both workers busy.
 IN_FLIGHT = 8
-# Files go to the workers in batches: one executor round trip costs ~20 µs, more than hashing
-# a small file, so small files travel together (bench/scan_bench.py measured the difference).
-BATCH_FILES = 64
-BATCH_BYTES = 8 * 1024 * 1024
 # Archive members too large for memory are spilled here, inside the output folder, and the
 # folder is removed when the scan ends.
 SPILL_DIR = ".spill"
@@ -106,117 +101,13 @@ class _State:
     skipped: Counter[str] = field(default_factory=Counter)
     other_entries: Counter[str] = field(default_factory=Counter)
     findings: list[Finding] = field(default_factory=list)
-    warnings: list[ScanWarning] = field(default_factory=list)
+    warnings: list[ScanWarning] = field(default_factory=list)  # the first MAX_WARNINGS_LISTED
+    warnings_total: int = 0
     volumes: list[dict[str, Any]] = field(default_factory=list)
     not_examined: list[dict[str, Any]] = field(default_factory=list)
     evidence: list[dict[str, Any]] = field(default_factory=list)
     first_hit: float | None = None
     thumbnails: dict[str, bytes] | None = None  # finding address -> PNG, when asked for
-
-
-class _HeadCached:
-    """A content whose first bytes are already in memory, so later stages don't re-read them."""
-
-    def __init__(self, content: Content, head: bytes) -> None:
-        self._content = content
-        self._head = head
-        self.size = content.size
-
-    def read(self, offset: int, length: int) -> bytes:
-        if offset + length <= len(self._head):
-            return self._head[offset : offset + length]
-        return self._content.read(offset, length)
-
-    def close(self) -> None:
-        close = getattr(self._content, "close", None)
-        if close is not None:
-            close()
-
-
-@dataclass(frozen=True, slots=True)
-class _Issue:
-    """A problem met while processing one file (or a member inside it)."""
-
-    stage: str  # "read", "perceptual", "containers", ...
-    message: str
-    address: str | None = None  # when it concerns a member rather than the file itself
-    not_examined: str | None = None  # reason key when it leaves a coverage gap
-
-
-# (record, its content for the rules, findings, issues)
-_Processed = tuple[FileRecord, Content | None, list[Finding], list[_Issue]]
-
-
-def _process(record: FileRecord, content: Content | None, matchers: Matchers) -> _Processed:
-    """Type, digests and hash-set/perceptual matching of one file, in a worker thread."""
-    problems: list[_Issue] = []
-    if content is None:
-        return record, None, [], problems
-    try:
-        head = content.read(0, min(HEAD_BYTES, record.size)) if record.size else b""
-    except OSError as exc:
-        problems.append(_Issue("read", f"not readable: {exc}"))
-        record.facts["skipped"] = "read error"
-        return record, None, [], problems
-    identify(record, head)
-    try:
-        hash_content(record, content, matchers.algorithms, head)
-    except ReadError as exc:
-        problems.append(_Issue("read", str(exc)))
-        record.facts["skipped"] = "read error"
-        return record, _HeadCached(content, head), [], problems
-    cached = _HeadCached(content, head)
-    findings, more = matchers.match_content(record, cached)
-    problems.extend(_Issue(stage, message) for stage, message in more)
-    return record, cached, findings, problems
-
-
-def _process_with_members(record: FileRecord, content: Content | None, matchers: Matchers
-                          ) -> list[_Processed]:
-    """A file, then (if it is a container) every member inside it, depth-first.
-
-    Members go through every stage like any file. Their content lives only until the next
-    member is read (a zip of 100,000 photos is never held at once), so the rules, which run
-    later on the walk's thread, see members' names and facts but not their bytes.
-    """
-    first = _process(record, content, matchers)
-    results = [first]
-    limits = matchers.containers
-    cached = first[1]
-    if limits is None or cached is None or not is_container(record):
-        return results
-    for item in expand(record, cached, limits=limits):
-        if isinstance(item, Problem):
-            results[0][3].append(_Issue("containers", item.message, item.address,
-                                        item.reason if item.not_examined else None))
-            continue
-        member, _, findings, problems = _process(item.record, item.content, matchers)
-        results.append((member, None, findings, problems))
-    return results
-
-
-_Item = tuple[FileRecord, Content | None]
-
-
-def batches(records: Iterator[_Item], *, max_files: int = BATCH_FILES,
-            max_bytes: int = BATCH_BYTES) -> Iterator[list[_Item]]:
-    """Group walked records into batches of at most `max_files` files or about `max_bytes`."""
-    batch: list[_Item] = []
-    size = 0
-    for item in records:
-        batch.append(item)
-        size += item[0].size if item[1] is not None else 0
-        if len(batch) >= max_files or size >= max_bytes:
-            yield batch
-            batch, size = [], 0
-    if batch:
-        yield batch
-
-
-def process_batch(batch: list[_Item], matchers: Matchers) -> list[_Processed]:
-    """Every per-file stage for a batch of files (and their members), in a worker thread."""
-    return [done for record, content in batch
-            for done in _process_with_members(record, content, matchers)]
 
 
 def _out_dir_inside(out_dir: Path, spec: str) -> bool:
@@ -305,7 +196,9 @@ def _scan_all(sources: list[str], out_dir: Path, options: ScanOptions, progress:
 
 def _warn(state: _State, progress: ProgressSink, address: str, stage: str, message: str) -> None:
     warning = ScanWarning(address, stage, message)
-    state.warnings.append(warning)
+    state.warnings_total += 1
+    if len(state.warnings) < MAX_WARNINGS_LISTED:
+        state.warnings.append(warning)  # kept in full up to the report's limit; all are counted
     progress.warning(warning)
 
 
@@ -391,7 +284,7 @@ def _drain(records: Iterator[tuple[FileRecord, Content | None]], lock: Any, stat
     """Feed walked records to the workers; write them to the listing in walk order."""
     if lock is not None:
         records = _locked(records, lock)
-    pending: deque[Future[list[_Processed]]] = deque()
+    pending: deque[Future[list[Processed]]] = deque()
     count = 0
     for batch in batches(_until_deadline(records, state)):
         pending.append(pool.submit(process_batch, batch, matchers))
@@ -405,7 +298,7 @@ def _drain(records: Iterator[tuple[FileRecord, Content | None]], lock: Any, stat
     return count
 
 
-def _until_deadline(records: Iterator[_Item], state: _State) -> Iterator[_Item]:
+def _until_deadline(records: Iterator[Item], state: _State) -> Iterator[Item]:
     """The walk's records until the time budget runs out (then it is marked as reached)."""
     for item in records:
         if state.deadline is not None and time.monotonic() > state.deadline:
@@ -414,12 +307,12 @@ def _until_deadline(records: Iterator[_Item], state: _State) -> Iterator[_Item]:
         yield item
 
 
-def _finish(result: _Processed, state: _State, matchers: Matchers, listing: ListingWriter,
+def _finish(result: Processed, state: _State, matchers: Matchers, listing: ListingWriter,
             progress: ProgressSink) -> None:
     """Count, rule-check (in walk order, on this thread: rules keep aggregates) and list."""
     record, content, findings, problems = result
     findings = findings + matchers.match_rules(record, content)
-    if isinstance(content, _HeadCached):
+    if isinstance(content, HeadCached):
         content.close()  # folder sources hold a descriptor per file until here
     state.files_seen += 1
     state.files_deleted += record.deleted

@@ -66,3 +66,26 @@ def test_a_file_that_shrinks_while_read_is_a_read_error_not_a_crash(tmp_path):
         hash_content(record, content, ["md5"])
     content.close()
     assert record.sha256 is None
+
+
+def test_warnings_are_all_counted_but_listed_only_up_to_the_limit(tmp_path, monkeypatch):
+    import triage.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "MAX_WARNINGS_LISTED", 5)
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    for i in range(12):  # folders that cannot be read: one warning each
+        folder = evidence / f"locked{i}"
+        folder.mkdir()
+        (folder / "x").write_text("x")
+    real_scandir = os.scandir
+
+    def refusing(path):  # noqa: ANN001, ANN202
+        if os.fsdecode(path).rsplit("/", 1)[-1].startswith("locked"):
+            raise PermissionError(13, "Permission denied")
+        return real_scandir(path)
+
+    monkeypatch.setattr("triage.walk.logical.os.scandir", refusing)
+    result = run_scan([str(evidence)], tmp_path / "out")
+    assert result.report["warnings_total"] == 12
+    assert len(result.report["warnings"]) == 5

@@ -58,7 +58,7 @@ def build_report(*, state: _State, options: ScanOptions, matchers: Matchers,
     }
     findings = sorted((f.to_dict() for f in state.findings), key=_finding_key)
     verdict = decide(state.findings, coverage, trust_problems=matchers.trust_problems,
-                     gaps=matchers.gaps, warnings_total=len(state.warnings))
+                     gaps=matchers.gaps, warnings_total=state.warnings_total)
     provenance = {
         "tool": {"name": "triage", "version": tool_version},
         "started_utc": _utc(started_utc),
@@ -77,8 +77,8 @@ def build_report(*, state: _State, options: ScanOptions, matchers: Matchers,
         "verdict": verdict,
         "findings": findings,
         "coverage": coverage,
-        "warnings": [w.to_dict() for w in state.warnings[:MAX_WARNINGS_LISTED]],
-        "warnings_total": len(state.warnings),
+        "warnings": [w.to_dict() for w in state.warnings],
+        "warnings_total": state.warnings_total,
         "provenance": provenance,
         "outputs": {"listing": listing_name},
     }

@@ -1,0 +1,122 @@
+"""Per-file work in the scan's worker threads: type, digests, matching, container members."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from triage.containers import Problem, expand, is_container
+from triage.model import Content, FileRecord, Finding
+from triage.stages.digests import ReadError, hash_content
+from triage.stages.filetype import HEAD_BYTES, identify
+from triage.stages.matching import Matchers
+
+# Files go to the workers in batches: one executor round trip costs ~20 µs, more than hashing
+# a small file, so small files travel together (bench/scan_bench.py measured the difference).
+BATCH_FILES = 64
+BATCH_BYTES = 8 * 1024 * 1024
+
+
+class HeadCached:
+    """A content whose first bytes are already in memory, so later stages don't re-read them."""
+
+    def __init__(self, content: Content, head: bytes) -> None:
+        self._content = content
+        self._head = head
+        self.size = content.size
+
+    def read(self, offset: int, length: int) -> bytes:
+        if offset + length <= len(self._head):
+            return self._head[offset : offset + length]
+        return self._content.read(offset, length)
+
+    def close(self) -> None:
+        close = getattr(self._content, "close", None)
+        if close is not None:
+            close()
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """A problem met while processing one file (or a member inside it)."""
+
+    stage: str  # "read", "perceptual", "containers", ...
+    message: str
+    address: str | None = None  # when it concerns a member rather than the file itself
+    not_examined: str | None = None  # reason key when it leaves a coverage gap
+
+
+# (record, its content for the rules, findings, issues)
+Processed = tuple[FileRecord, Content | None, list[Finding], list[Issue]]
+
+
+def process_file(record: FileRecord, content: Content | None, matchers: Matchers) -> Processed:
+    """Type, digests and hash-set/perceptual matching of one file, in a worker thread."""
+    problems: list[Issue] = []
+    if content is None:
+        return record, None, [], problems
+    try:
+        head = content.read(0, min(HEAD_BYTES, record.size)) if record.size else b""
+    except OSError as exc:
+        problems.append(Issue("read", f"not readable: {exc}"))
+        record.facts["skipped"] = "read error"
+        return record, None, [], problems
+    identify(record, head)
+    try:
+        hash_content(record, content, matchers.algorithms, head)
+    except ReadError as exc:
+        problems.append(Issue("read", str(exc)))
+        record.facts["skipped"] = "read error"
+        return record, HeadCached(content, head), [], problems
+    cached = HeadCached(content, head)
+    findings, more = matchers.match_content(record, cached)
+    problems.extend(Issue(stage, message) for stage, message in more)
+    return record, cached, findings, problems
+
+
+def process_with_members(record: FileRecord, content: Content | None, matchers: Matchers
+                          ) -> list[Processed]:
+    """A file, then (if it is a container) every member inside it, depth-first.
+
+    Members go through every stage like any file. Their content lives only until the next
+    member is read (a zip of 100,000 photos is never held at once), so the rules, which run
+    later on the walk's thread, see members' names and facts but not their bytes.
+    """
+    first = process_file(record, content, matchers)
+    results = [first]
+    limits = matchers.containers
+    cached = first[1]
+    if limits is None or cached is None or not is_container(record):
+        return results
+    for item in expand(record, cached, limits=limits):
+        if isinstance(item, Problem):
+            results[0][3].append(Issue("containers", item.message, item.address,
+                                        item.reason if item.not_examined else None))
+            continue
+        member, _, findings, problems = process_file(item.record, item.content, matchers)
+        results.append((member, None, findings, problems))
+    return results
+
+
+Item = tuple[FileRecord, Content | None]
+
+
+def batches(records: Iterator[Item], *, max_files: int = BATCH_FILES,
+            max_bytes: int = BATCH_BYTES) -> Iterator[list[Item]]:
+    """Group walked records into batches of at most `max_files` files or about `max_bytes`."""
+    batch: list[Item] = []
+    size = 0
+    for item in records:
+        batch.append(item)
+        size += item[0].size if item[1] is not None else 0
+        if len(batch) >= max_files or size >= max_bytes:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def process_batch(batch: list[Item], matchers: Matchers) -> list[Processed]:
+    """Every per-file stage for a batch of files (and their members), in a worker thread."""
+    return [done for record, content in batch
+            for done in process_with_members(record, content, matchers)]
