@@ -103,6 +103,7 @@ class _State:
     findings: list[Finding] = field(default_factory=list)
     warnings: list[ScanWarning] = field(default_factory=list)  # the first MAX_WARNINGS_LISTED
     warnings_total: int = 0
+    writable_devices: list[str] = field(default_factory=list)
     volumes: list[dict[str, Any]] = field(default_factory=list)
     not_examined: list[dict[str, Any]] = field(default_factory=list)
     evidence: list[dict[str, Any]] = field(default_factory=list)
@@ -214,6 +215,13 @@ def _scan_source(source: EvidenceSource, state: _State, pool: ThreadPoolExecutor
     warn: Callable[[str, str], None] = lambda addr, msg: _warn(state, progress, addr, "walk", msg)  # noqa: E731
     identity = source.identity().to_dict()
     state.evidence.append(identity)
+    if identity.get("read_only") is False:
+        # Read-only by construction: the stick marks every disk read-only before anything
+        # runs, so a writable evidence device means that protection is missing.
+        _warn(state, progress, source.name, "evidence",
+              "the device is writable (blockdev --getro is 0); triage never writes to it, "
+              "but mark evidence read-only (blockdev --setro) before scanning")
+        state.writable_devices.append(source.name)
     progress.source_started(source.name, identity.get("size"))
     stats = WalkStats()
     if isinstance(source, LogicalSource):

@@ -62,3 +62,21 @@ def test_attached_disks_skips_ram_empty_and_unbacked_loop_devices(tmp_path):
         [(name, 2048 * 512, True), ("sdz", 4096 * 512, False)])
     boot = next(d for d in disks if d.is_boot_device)
     assert "holds the running system (/)" in boot.reason
+
+
+def test_the_live_systems_loop_device_counts_as_the_boot_stick(tmp_path):
+    import os
+
+    backing = tmp_path / "filesystem.squashfs"
+    backing.write_bytes(b"\0" * 4096)
+    dev = os.stat(backing).st_dev
+    major_minor = f"{os.major(dev)}:{os.minor(dev)}"
+    if not Path(f"/sys/dev/block/{major_minor}").exists():
+        pytest.skip("the temporary folder is not on a block device here")
+    sys_block = tmp_path / "block"
+    (sys_block / "loop0" / "loop").mkdir(parents=True)
+    (sys_block / "loop0" / "size").write_text("8\n")
+    (sys_block / "loop0" / "loop" / "backing_file").write_text(f"{backing}\n")
+    disks = attached_disks(sys_block, _mountinfo(tmp_path, major_minor, "/run/live/medium"))
+    (loop,) = [d for d in disks if d.device.name == "loop0"]
+    assert loop.is_boot_device and "through a file on" in loop.reason

@@ -139,3 +139,39 @@ def test_read_only_block_device(readonly_loop, demo_disk):
     assert identity.read_only is True
     assert identity.kind == "block device"
     assert identity.size == demo_disk.image.stat().st_size
+
+
+@pytest.fixture()
+def writable_loop(demo_disk, tmp_path):
+    reason = _root_with_loop()
+    if reason:
+        pytest.skip(reason)
+    copy = tmp_path / "disk.img"
+    copy.write_bytes(demo_disk.image.read_bytes())
+    device = subprocess.run(["losetup", "-f", "--show", str(copy)], check=True,
+                            capture_output=True, text=True).stdout.strip()
+    subprocess.run(["blockdev", "--setrw", device], check=True)
+    try:
+        yield Path(device)
+    finally:
+        subprocess.run(["losetup", "-d", device], check=False)
+
+
+def test_a_writable_evidence_device_is_reported_and_rules_out_green(writable_loop, tmp_path):
+    from triage.pipeline import run_scan
+
+    before = sha256_file(writable_loop)
+    result = run_scan([str(writable_loop)], tmp_path / "out")
+    assert sha256_file(writable_loop) == before
+    assert result.report["coverage"]["writable_devices"] == [str(writable_loop)]
+    assert result.report["provenance"]["evidence"][0]["read_only"] is False
+    assert any("not write-protected" in r for r in result.report["verdict"]["reasons"])
+    assert any("is writable" in w["message"] for w in result.report["warnings"])
+
+
+def test_a_read_only_device_scans_without_that_warning(readonly_loop, tmp_path):
+    from triage.pipeline import run_scan
+
+    result = run_scan([str(readonly_loop)], tmp_path / "out")
+    assert result.report["coverage"]["writable_devices"] == []
+    assert result.report["provenance"]["evidence"][0]["read_only"] is True

@@ -84,6 +84,11 @@ def attached_disks(sys_block: Path = Path("/sys/block"),
             size = 0
         if size == 0:
             continue  # empty card readers and ejected media
+        if name.startswith("loop") and name not in ours:
+            # live-boot's squashfs is a loop device backed by a file on the stick itself
+            backing = _loop_backing_disk(entry)
+            if backing in ours:
+                ours[name] = f"{ours[backing]}, through a file on {backing}"
         reason = f"holds the running system ({ours[name]})" if name in ours else ""
         disks.append(DiskCandidate(Path("/dev") / name, size, name in ours, reason))
     return disks

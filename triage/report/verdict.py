@@ -66,6 +66,10 @@ def _gaps(coverage: dict[str, Any], warnings_total: int) -> list[str]:
         gaps.append(f"{len(archives)} archive{'s' if len(archives) > 1 else ''} or member"
                     f"{'s' if len(archives) > 1 else ''} could not be looked into "
                     "(encrypted, damaged, unsupported or past a safety limit).")
+    if coverage.get("writable_devices"):
+        gaps.append(f"{len(coverage['writable_devices'])} evidence device"
+                    f"{'s were' if len(coverage['writable_devices']) > 1 else ' was'} not "
+                    "write-protected during the scan.")
     if coverage["read_errors"]:
         gaps.append(f"{coverage['read_errors']} file{'s' if coverage['read_errors'] > 1 else ''}"
                     " could not be read completely.")
