@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -13,6 +14,18 @@ from rich.text import Text
 
 from triage.model import FileRecord, Finding, ScanWarning
 from triage.pipeline import ProgressSink
+
+# Control characters (terminal escape sequences) and bidirectional overrides in suspect-chosen
+# names could clear the officer's screen, retitle the window or reorder text; they are shown
+# as escapes instead. rich's Text keeps ESC, so every name goes through shown().
+_CTRL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def shown(text: str) -> str:
+    """`text` safe for a terminal: control and direction characters written as escapes."""
+    return _CTRL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256
+                     else f"\\u{ord(m.group()):04x}", text)
+
 
 VERDICT_STYLE = {"red": "bold white on red", "amber": "bold black on dark_orange",
                  "green": "bold white on green"}
@@ -76,7 +89,7 @@ class LiveProgress(ProgressSink):
         hits.add_column("what", style="bold red", no_wrap=True)
         hits.add_column("where", overflow="fold")
         for finding in self.hits[-LIVE_HITS:]:
-            hits.add_row(Text(finding.title), Text(finding.where))
+            hits.add_row(Text(shown(finding.title)), Text(shown(finding.where)))
         return Group(line, hits)
 
     def _eta(self) -> str:
@@ -101,10 +114,10 @@ class LiveProgress(ProgressSink):
 
     def source_started(self, name: str, size: int | None) -> None:
         label = f"{name} ({_size(size)})" if size else name
-        self.console.print(Text.assemble("Evidence: ", (label, "bold")), highlight=False)
+        self.console.print(Text.assemble("Evidence: ", (shown(label), "bold")), highlight=False)
 
     def volume_started(self, source: str, volume: dict[str, Any]) -> None:
-        self.volume_label = f"{source} p{volume['index']} {volume['fs']}"
+        self.volume_label = shown(f"{source} p{volume['index']} {volume['fs']}")
         self.volume_files = self.volume_bytes = 0
         self.volume_used = volume.get("used_bytes")
         self.volume_started_at = time.monotonic()
@@ -121,8 +134,8 @@ class LiveProgress(ProgressSink):
     def finding(self, finding: Finding) -> None:
         self.hits.append(finding)
         if self._live is None:
-            self.console.print(Text.assemble(("HIT ", "bold red"), finding.title, " — ",
-                                             finding.where),
+            self.console.print(Text.assemble(("HIT ", "bold red"), shown(finding.title), " — ",
+                                             shown(finding.where)),
                                highlight=False)
         self._refresh()
 
@@ -135,7 +148,7 @@ def render_summary(console: Console, report: dict[str, Any], out_dir: str) -> No
     verdict = report["verdict"]
     level = verdict["level"]
     banner = Text(f"  {level.upper()}  ", style=VERDICT_STYLE[level], justify="center")
-    body = Text("\n".join(verdict["reasons"]))
+    body = Text("\n".join(shown(reason) for reason in verdict["reasons"]))
     console.print(Panel(Group(banner, Text(""), body), title="triage verdict", expand=True))
     findings = report["findings"]
     if findings:
@@ -145,8 +158,8 @@ def render_summary(console: Console, report: dict[str, Any], out_dir: str) -> No
         table.add_column("where", overflow="fold")
         for finding in findings[:50]:
             deleted = " (deleted)" if finding.get("deleted") else ""
-            table.add_row(finding["severity"], Text(finding["title"]),
-                          Text(finding.get("address", "") + deleted))
+            table.add_row(finding["severity"], Text(shown(finding["title"])),
+                          Text(shown(finding.get("address", "")) + deleted))
         if len(findings) > 50:
             table.caption = f"… and {len(findings) - 50} more in the report"
         console.print(table)
@@ -159,8 +172,8 @@ def render_summary(console: Console, report: dict[str, Any], out_dir: str) -> No
         table.add_column("offset", justify="right")
         table.add_column("why")
         for gap in gaps:
-            table.add_row(Text(gap["source"]), gap["what"], str(gap["offset"]),
-                          Text(gap["reason"]))
+            table.add_row(Text(shown(gap["source"])), gap["what"], str(gap["offset"]),
+                          Text(shown(gap["reason"])))
         console.print(table)
     console.print(
         f"{coverage['files_seen']:,} files examined ({coverage['files_deleted']:,} deleted), "

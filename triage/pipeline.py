@@ -173,7 +173,15 @@ def _scan_all(sources: list[str], out_dir: Path, options: ScanOptions, progress:
                     continue
                 opened_any = True
                 with source:
-                    _scan_source(source, state, pool, matchers, listing, progress)
+                    try:
+                        _scan_source(source, state, pool, matchers, listing, progress)
+                    except Exception as exc:  # noqa: BLE001 - a bug must still leave a report
+                        _warn(state, progress, spec, "internal",
+                              f"stopped by an internal error ({type(exc).__name__}: {exc}); "
+                              "please report it")
+                        state.not_examined.append({
+                            "source": spec, "what": "source", "offset": 0, "size": None,
+                            "reason": "internal error part-way; see warnings"})
         for finding in matchers.finish():
             _record_finding(state, progress, finding)
     finally:
@@ -232,7 +240,7 @@ def _scan_source(source: EvidenceSource, state: _State, pool: ThreadPoolExecutor
         volume["files"] = _drain(records, None, state, pool, matchers, listing, progress)
         state.volumes.append(volume)
     else:
-        assert isinstance(source, ImageSource)  # noqa: S101
+        assert isinstance(source, ImageSource)  # noqa: S101 - narrows the type; sources are one of the two
         _scan_image(source, state, pool, matchers, listing, progress, stats, warn)
     state.other_entries.update(stats.other or {})
 

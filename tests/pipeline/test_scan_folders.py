@@ -89,3 +89,21 @@ def test_warnings_are_all_counted_but_listed_only_up_to_the_limit(tmp_path, monk
     result = run_scan([str(evidence)], tmp_path / "out")
     assert result.report["warnings_total"] == 12
     assert len(result.report["warnings"]) == 5
+
+
+def test_an_internal_error_still_leaves_an_honest_report(tmp_path, monkeypatch):
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    (evidence / "a.txt").write_text("a")
+
+    def broken_walk(*_args, **_kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise RuntimeError("a bug in the walker")
+        yield  # pragma: no cover - makes this a generator like the real walk
+
+    monkeypatch.setattr("triage.pipeline.walk_folder", broken_walk)
+    result = run_scan([str(evidence)], tmp_path / "out")
+    assert (tmp_path / "out" / "report.json").is_file()
+    assert result.report["verdict"]["level"] == "amber"
+    assert any(w["stage"] == "internal" and "a bug in the walker" in w["message"]
+               for w in result.report["warnings"])
+    assert result.report["coverage"]["not_examined"][0]["reason"].startswith("internal error")

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, Any
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import escape, quoteattr  # nosec B406 - escaping output only, no parsing
 
 DFXML_NAME = "report.dfxml"
 DFXML_NS = "http://www.forensicswiki.org/wiki/Category:Digital_Forensics_XML"

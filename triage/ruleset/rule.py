@@ -144,7 +144,8 @@ def parse_rule(doc: Any, mark: Mark, sink: ProblemSink) -> Rule | None:
     positive, negative = _tests(doc, sink, volume=volume)
     if len([p for p in sink.problems if p.is_error]) > before or match is None or count is None:
         return None
-    assert title and description and author and severity and condition and version
+    # Narrows the types only: every missing field was reported as an error just above.
+    assert title and description and author and severity and condition and version  # noqa: S101
     return Rule(
         id=rule_id, title=title, description=description, severity=Severity(severity),
         condition=condition, author=author, version=version,

@@ -100,7 +100,11 @@ class _Builder:
 
 def load_documents(text: str, sink: ProblemSink) -> list[Any]:
     """Every YAML document in `text` with marks kept; syntax errors go to `sink`, not raised."""
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.YAMLError as exc:  # e.g. a NUL byte: the reader refuses before any mark exists
+        sink.error(NO_MARK, f"YAML error: {exc}")
+        return []
     builder = _Builder(loader, sink)
     docs: list[Any] = []
     try:

@@ -27,7 +27,7 @@ def used_bytes(img: AnyTskImage, fs: pytsk3.FS_Info, fs_type: str, offset: int) 
             return _bitmap_file_used(fs, "/$ALLOC_BITMAP", 1 << (boot[0x6C] + boot[0x6D]))
         if fs_type.startswith("fat"):
             return _fat_used(img, offset, fs_type)
-    except (OSError, ValueError, struct.error):
+    except (OSError, ValueError, struct.error, MemoryError):
         return None  # a damaged allocation structure only costs the estimate
     return None
 
@@ -47,8 +47,8 @@ def _ext_used(img: AnyTskImage, offset: int) -> int | None:
 def _bitmap_file_used(fs: pytsk3.FS_Info, path: str, cluster_bytes: int) -> int | None:
     handle = fs.open(path)
     size = int(handle.info.meta.size)
-    if size > MAX_BITMAP_BYTES:
-        return None
+    if size > MAX_BITMAP_BYTES or size > fs.info.block_count * fs.info.block_size:
+        return None  # larger than the volume it maps: a damaged entry, not a bitmap
     bits = np.unpackbits(np.frombuffer(handle.read_random(0, size), dtype=np.uint8))
     return int(bits.sum()) * cluster_bytes
 
@@ -64,7 +64,15 @@ def _fat_used(img: AnyTskImage, offset: int, fs_type: str) -> int | None:
         return None
     cluster_bytes = bytes_per_sector * sectors_per_cluster
     clusters = total_sectors * bytes_per_sector // cluster_bytes + 2
-    table = img.read(offset + reserved * bytes_per_sector, fat_sectors * bytes_per_sector)
+    # Read only the entries the clusters need, and never more than the image holds: a damaged
+    # boot sector can claim a FAT of terabytes (found by tests/fuzz).
+    entry_bits = {"fat32": 32, "fat16": 16}.get(fs_type, 12)
+    start = offset + reserved * bytes_per_sector
+    length = min(fat_sectors * bytes_per_sector, -(-clusters * entry_bits // 8),
+                 img.get_size() - start)
+    if length <= 0 or length > MAX_BITMAP_BYTES:
+        return None
+    table = img.read(start, length)
     if fs_type == "fat32":
         entries = np.frombuffer(table[: len(table) // 4 * 4], dtype="<u4") & 0x0FFFFFFF
     elif fs_type == "fat16":

@@ -71,6 +71,8 @@ class Nsrl:
         uri = f"{path.resolve().as_uri()}?mode=ro&immutable=1"
         try:
             with sqlite3.connect(uri, uri=True) as db:
+                # A damaged database can hold invalid UTF-8; it is reported, never raised raw.
+                db.text_factory = lambda raw: raw.decode("utf-8", "replace")
                 names = {row[1].lower() for row in db.execute("PRAGMA table_info(FILE)")}
                 wanted = [c for c in _RDS_COLUMNS if c in names]
                 if not wanted:
@@ -78,13 +80,14 @@ class Nsrl:
                         f"{where} has no FILE table with sha256, sha1 or md5; "
                         "is it an NSRL RDS v3 database?"
                     )
+                # Columns come from the fixed _RDS_COLUMNS, never from the file.
                 cursor = db.execute(f"SELECT rowid, {', '.join(wanted)} FROM FILE")  # noqa: S608
                 while batch := cursor.fetchmany(FETCH_ROWS):
                     rowids = [row[0] for row in batch]
                     for offset, algorithm in enumerate(wanted, start=1):
                         values = [row[offset] for row in batch]
                         _add_column(values, rowids, algorithm, sink, where)
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
             raise InvalidInputError(f"{where} is not a readable SQLite database ({exc}).") from exc
 
     @staticmethod

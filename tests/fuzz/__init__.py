@@ -1,0 +1,1 @@
+"""Fuzzing the scan with mutated fixture file systems: harness, fixed-seed sample, regressions."""
