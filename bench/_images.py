@@ -8,12 +8,13 @@ import os
 import random
 import shutil
 import subprocess
+import sys
 import tempfile
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests.fixtures, from any cwd
+from tests.fixtures.tools import ntfs_mounted  # noqa: E402 - the fixtures' ntfs-3g mount
 
 MIB = 1024 * 1024
 SECTOR = 512
@@ -33,7 +34,6 @@ SMALL_MAX = 512 * 1024
 # Large files (videos, archives, installers) fill the rest of the byte budget.
 LARGE_MIN, LARGE_MAX = 1 * MIB, 16 * MIB
 POOL = 16 * MIB  # random bytes that file contents are cut from (fast and deterministic)
-MOUNT_TIMEOUT_S = 30.0
 UTF8_ENV = {"LC_ALL": "C.UTF-8", "LANG": "C.UTF-8"}
 
 _HEADERS = {
@@ -237,42 +237,6 @@ def build_ext4(image: Path, files: list[PlannedFile], maker: ContentMaker, work:
         commands.write_text("".join(f'rm "{f.path}"\n' for f in deleted), encoding="utf-8")
         run(["debugfs", "-w", "-f", str(commands), str(image)], env=UTF8_ENV)
     return size
-
-
-def _umount(mountpoint: Path) -> None:
-    for attempt in range(20):  # the mount can read as busy for a moment after the last write
-        proc = subprocess.run(["umount", str(mountpoint)], capture_output=True, check=False)  # noqa: S603, S607
-        if proc.returncode == 0:
-            return
-        time.sleep(0.05 * (attempt + 1))
-    raise RuntimeError(f"umount {mountpoint} failed: {proc.stderr.decode(errors='replace')}")
-
-
-@contextmanager
-def ntfs_mounted(image: Path) -> Iterator[Path]:
-    """ntfs-3g in the foreground on a plain file; unmounted, and the daemon waited for, after."""
-    mountpoint = Path(tempfile.mkdtemp(prefix="triage-bench-ntfs-"))
-    daemon = subprocess.Popen(  # noqa: S603
-        ["ntfs-3g", "-o", "no_detach", str(image), str(mountpoint)],  # noqa: S607
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + MOUNT_TIMEOUT_S
-        while not os.path.ismount(mountpoint):
-            if daemon.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"ntfs-3g could not mount {image}")
-            time.sleep(0.02)
-        yield mountpoint
-    finally:
-        if os.path.ismount(mountpoint):
-            _umount(mountpoint)
-        try:
-            # umount returns before the daemon has flushed and closed the image; wait for it.
-            daemon.wait(timeout=MOUNT_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            daemon.kill()
-            daemon.wait()
-        mountpoint.rmdir()
 
 
 def build_ntfs(image: Path, files: list[PlannedFile], maker: ContentMaker, sector: int) -> int:
