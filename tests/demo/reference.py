@@ -57,10 +57,6 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def sha256_file(path: Path) -> str:
-    return sha256(path.read_bytes())
-
-
 @dataclass(frozen=True)
 class Seen:
     """A file as an independent reader reports it."""

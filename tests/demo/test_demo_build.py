@@ -16,12 +16,12 @@ from tests.demo.reference import (
     run,
     run_bytes,
     sha256,
-    sha256_file,
     tsk_files,
 )
 from triage.demo import DemoDisk, build_demo
 from triage.demo.build import HASHSET_NAME, IMAGE_NAME
 from triage.errors import UsageError
+from triage.files import sha256_file
 
 SECTOR = 512
 

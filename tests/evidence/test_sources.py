@@ -6,6 +6,8 @@ import hashlib
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -114,21 +116,29 @@ def _root_with_loop() -> str | None:
     return None
 
 
-@pytest.fixture()
-def readonly_loop(demo_disk):
+@contextmanager
+def _loop_device(image: Path, *, read_only: bool) -> Iterator[Path]:
+    """A loop device over `image` with the kernel's read-only flag set or cleared."""
     reason = _root_with_loop()
     if reason:
         pytest.skip(reason)
     try:
-        device = subprocess.run(["losetup", "-f", "--show", "-r", str(demo_disk.image)],
+        device = subprocess.run(["losetup", "-f", "--show", *(["-r"] if read_only else []),
+                                 str(image)],
                                 check=True, capture_output=True, text=True).stdout.strip()
     except subprocess.CalledProcessError as exc:
         pytest.skip(f"losetup failed here: {exc.stderr.strip()}")
-    subprocess.run(["blockdev", "--setro", device], check=True)
     try:
+        subprocess.run(["blockdev", "--setro" if read_only else "--setrw", device], check=True)
         yield Path(device)
     finally:
         subprocess.run(["losetup", "-d", device], check=False)
+
+
+@pytest.fixture()
+def readonly_loop(demo_disk):
+    with _loop_device(demo_disk.image, read_only=True) as device:
+        yield device
 
 
 def test_read_only_block_device(readonly_loop, demo_disk):
@@ -143,18 +153,10 @@ def test_read_only_block_device(readonly_loop, demo_disk):
 
 @pytest.fixture()
 def writable_loop(demo_disk, tmp_path):
-    reason = _root_with_loop()
-    if reason:
-        pytest.skip(reason)
-    copy = tmp_path / "disk.img"
+    copy = tmp_path / "disk.img"  # a copy: a writable device must never be the shared fixture
     copy.write_bytes(demo_disk.image.read_bytes())
-    device = subprocess.run(["losetup", "-f", "--show", str(copy)], check=True,
-                            capture_output=True, text=True).stdout.strip()
-    subprocess.run(["blockdev", "--setrw", device], check=True)
-    try:
-        yield Path(device)
-    finally:
-        subprocess.run(["losetup", "-d", device], check=False)
+    with _loop_device(copy, read_only=False) as device:
+        yield device
 
 
 def test_a_writable_evidence_device_is_reported_and_rules_out_green(writable_loop, tmp_path):

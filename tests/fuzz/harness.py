@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import random
@@ -17,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
+
+from triage.files import sha256_file
 
 from .mutate import Patch, PatchedCopy, make_variant
 from .regions import FINDERS
@@ -44,14 +45,6 @@ class Outcome:
     detail: str = ""
     seconds: float = 0.0
     exit_code: int | None = None
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 class ScanWorker:
