@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from triage.evidence.blockdev import kernel_read_only
+from triage.evidence.blockdev import kernel_read_only, read_attr
 from triage.evidence.discovery import attached_disks
 
 DATA_MOUNT = Path(os.environ.get("TRIAGE_DATA", "/media/triage-data"))
@@ -116,18 +116,6 @@ def human_size(size: int) -> str:
     raise AssertionError("unreachable")
 
 
-def _attr(directory: Path, *names: str) -> str:
-    for name in names:
-        for candidate in (directory / "device" / name, directory / name):
-            try:
-                value = candidate.read_text(errors="replace").strip()
-            except OSError:
-                continue
-            if value:
-                return value
-    return ""
-
-
 def evidence_disks(sys_block: Path = Path("/sys/block"),
                    mountinfo: Path = Path("/proc/self/mountinfo")) -> list[Disk]:
     """Every attached disk but the stick, with model and serial from /sys."""
@@ -137,8 +125,8 @@ def evidence_disks(sys_block: Path = Path("/sys/block"),
         if found.is_boot_device or found.device.name.startswith("loop"):
             continue
         entry = sys_block / found.device.name
-        disks.append(Disk(found.device, found.size, _attr(entry, "model"),
-                          _attr(entry, "serial", "wwid")))
+        disks.append(Disk(found.device, found.size, read_attr(entry, "model") or "",
+                          read_attr(entry, "serial", "wwid") or ""))
     return disks
 
 

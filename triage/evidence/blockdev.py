@@ -23,7 +23,7 @@ def sys_block_dir(device: Path) -> Path | None:
     return path.resolve() if path.exists() else None
 
 
-def _read_attr(directory: Path | None, *names: str) -> str | None:
+def read_attr(directory: Path | None, *names: str) -> str | None:
     """First non-empty attribute among `names` under `directory` (and its device/ folder)."""
     if directory is None:
         return None
@@ -60,8 +60,8 @@ class BlockDevice(RawImage):
         sys_dir = sys_block_dir(self.path)
         return Identity(
             source=self.name, kind=self.kind, size=self.size,
-            model=_read_attr(sys_dir, "model", "name"),
-            serial=_read_attr(sys_dir, "serial", "wwid", "device/serial"),
+            model=read_attr(sys_dir, "model", "name"),
+            serial=read_attr(sys_dir, "serial", "wwid", "device/serial"),
             first_mib_sha256=first, last_mib_sha256=last,
             read_only=kernel_read_only(self._fd),
         )
