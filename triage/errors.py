@@ -13,6 +13,7 @@ class ExitCode(IntEnum):
     USAGE = 2  # bad command line
     EVIDENCE = 3  # evidence could not be opened or read at all
     INVALID_INPUT = 4  # invalid rules, hash sets or keys
+    OUTPUT = 5  # the output folder could not be written (its disk is full)
     FINDINGS = 10  # finished with findings or gaps (verdict RED or AMBER)
     INTERRUPTED = 130  # stopped by the user (Ctrl-C)
 
@@ -39,3 +40,9 @@ class UsageError(TriageError):
     """The command line asks for something impossible."""
 
     exit_code = ExitCode.USAGE
+
+
+class OutputError(TriageError):
+    """The output disk filled up; what was written before it is intact and still valid."""
+
+    exit_code = ExitCode.OUTPUT

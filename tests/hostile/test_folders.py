@@ -15,6 +15,7 @@ import pytest
 from tests.hostile.conftest import warnings_for
 from triage.report.listing import read_listing
 from triage.walk.fswalk import MAX_DEPTH, SKIP_SPARSE, SPARSE_MIN_SIZE
+from triage.walk.logical import FOLDER_MAX_DEPTH
 
 EVIL_NAMES = [
     b"bell\x07tab\tnl\nesc\x1b[31mred.jpg",
@@ -135,7 +136,7 @@ def remove_deep_folder(root: Path) -> None:
             os.rename(spare, top)
 
 
-def test_a_10000_level_folder_tree_ends_with_a_warning(watched_scan, tmp_path):
+def test_a_10000_level_folder_tree_is_examined_to_the_bottom(watched_scan, tmp_path):
     evidence = tmp_path / "evidence"
     evidence.mkdir()
     try:
@@ -145,11 +146,14 @@ def test_a_10000_level_folder_tree_ends_with_a_warning(watched_scan, tmp_path):
         remove_deep_folder(evidence)
     listed = _listing(report)
     assert "/d/d/d/d/d/at5.txt" in listed
-    assert any(p.endswith("/at1000.txt") for p in listed)
-    # Beyond what the system lets a path name (or MAX_DEPTH), the walk stops and says so.
-    assert not any(p.endswith("/at9999.txt") for p in listed)
-    assert [w for w in report["warnings"] if w["stage"] == "walk"]
-    assert report["verdict"]["level"] == "amber"
+    # Folders are opened by descriptor, one level at a time: a 20,000-byte path (five times
+    # PATH_MAX) is walked, and the file at the bottom is read and hashed.
+    [bottom] = [p for p in listed if p.endswith("/at9999.txt")]
+    assert bottom == "/d" * 9_999 + "/at9999.txt"
+    assert listed[bottom]["sha256"] == hashlib.sha256(b"9998").hexdigest()
+    assert listed["/d" * 1000 + "/at1000.txt"]["sha256"] == hashlib.sha256(b"999").hexdigest()
+    assert [w for w in report["warnings"] if w["stage"] == "walk"] == []
+    assert report["coverage"]["files_hashed"] == 3
 
 
 def _bind(source: Path, target: Path) -> bool:
@@ -179,3 +183,4 @@ def test_a_bind_mount_loop_is_walked_once(watched_scan, tmp_path):
 
 def test_max_depth_is_far_deeper_than_real_trees():
     assert MAX_DEPTH >= 1024
+    assert FOLDER_MAX_DEPTH >= 10 * 10_000

@@ -59,7 +59,7 @@ def test_output_inside_the_evidence_folder_is_refused(tmp_path):
 def test_a_file_that_shrinks_while_read_is_a_read_error_not_a_crash(tmp_path):
     path = tmp_path / "shrinking.bin"
     path.write_bytes(b"y" * 3_000_000)
-    content = FileContent(str(path), 3_000_000)
+    content = FileContent(str(tmp_path), "shrinking.bin", 3_000_000)
     os.truncate(path, 1_500_000)  # the file changed between the walk and the read
     record = FileRecord(Address("t", None, "/shrinking.bin"), "shrinking.bin", 3_000_000)
     with pytest.raises(ReadError, match="ended at byte 1500000 of 3000000"):
@@ -78,14 +78,16 @@ def test_warnings_are_all_counted_but_listed_only_up_to_the_limit(tmp_path, monk
         folder = evidence / f"locked{i}"
         folder.mkdir()
         (folder / "x").write_text("x")
-    real_scandir = os.scandir
+    import triage.walk.logical as logical
 
-    def refusing(path):  # noqa: ANN001, ANN202
-        if os.fsdecode(path).rsplit("/", 1)[-1].startswith("locked"):
+    real_open = logical.open_subfolder
+
+    def refusing(parent, name):  # noqa: ANN001, ANN202
+        if os.fsencode(name).startswith(b"locked"):
             raise PermissionError(13, "Permission denied")
-        return real_scandir(path)
+        return real_open(parent, name)
 
-    monkeypatch.setattr("triage.walk.logical.os.scandir", refusing)
+    monkeypatch.setattr(logical, "open_subfolder", refusing)
     result = run_scan([str(evidence)], tmp_path / "out")
     assert result.report["warnings_total"] == 12
     assert len(result.report["warnings"]) == 5

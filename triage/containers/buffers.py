@@ -9,6 +9,7 @@ from collections.abc import Iterable
 
 from triage.containers.limits import Budget
 from triage.model import Content
+from triage.report.atomic import full_disk_is_output_error
 
 CHUNK = 1024 * 1024
 
@@ -61,6 +62,7 @@ class Collector:
         self._spill: io.BufferedRandom | None = None
         self._spill_path = ""
         self.size = 0
+        self._started = budget.clock()  # the member's watchdog starts with its first byte asked
 
     def write(self, data: bytes) -> None:
         if not data:
@@ -68,8 +70,10 @@ class Collector:
         self._budget.take_bytes(len(data))
         self.size += len(data)
         self._budget.check_ratio(self.size, self._compressed, self._what)
+        self._budget.check_time(self._started, self.size, self._what)
         if self._spill is not None:
-            self._spill.write(data)
+            with full_disk_is_output_error(self._spill_path):
+                self._spill.write(data)
             return
         self._parts.append(bytes(data))
         self._held += len(data)
@@ -81,18 +85,22 @@ class Collector:
         if folder is None:
             raise SpillRequired(f"larger than {self._budget.limits.memory_member_bytes} bytes "
                                 "and no spill folder was given; not examined")
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, self._spill_path = tempfile.mkstemp(prefix="member-", dir=folder)
-        self._spill = open(fd, "w+b")  # noqa: SIM115 - owned by the SpilledContent
-        for part in self._parts:
-            self._spill.write(part)
+        # A full output disk stops the scan (OutputError), not just this member: the listing
+        # and the report need that disk too.
+        with full_disk_is_output_error(folder):
+            folder.mkdir(parents=True, exist_ok=True)
+            fd, self._spill_path = tempfile.mkstemp(prefix="member-", dir=folder)
+            self._spill = open(fd, "w+b")  # noqa: SIM115 - owned by the SpilledContent
+            for part in self._parts:
+                self._spill.write(part)
         self._parts, self._held = [], 0
 
     def content(self) -> Content:
         """The collected bytes; the collector must not be used afterwards."""
         if self._spill is None:
             return BytesContent(b"".join(self._parts))
-        self._spill.flush()
+        with full_disk_is_output_error(self._spill_path):
+            self._spill.flush()
         return SpilledContent(self._spill, self._spill_path, self.size)
 
     def discard(self) -> None:

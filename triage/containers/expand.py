@@ -77,7 +77,7 @@ def expand(record: FileRecord, content: Content, *, limits: ContainerLimits | No
             if budget.exhausted:
                 return
     except LimitReached as exc:
-        yield Problem(address, str(exc), True, "bomb")
+        yield Problem(address, str(exc), True, exc.reason)
 
 
 def _member(parent: FileRecord, found: Found, budget: Budget, depth: int,

@@ -27,7 +27,8 @@ class Issue:
 
     path: str | None
     message: str
-    reason: str  # "bomb" | "encrypted" | "corrupt" | "unsupported" | "too large" | "limit"
+    reason: str  # "bomb" | "encrypted" | "corrupt" | "unsupported" | "too large" | "limit" |
+    # "timeout"
     not_examined: bool = True
 
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from triage.stages.digests import READ_DEADLINE_BASE_S, READ_MIN_RATE
 
 # Every expansion of one file found on the evidence (its members, their members, ...) shares
 # one budget, so a limit holds across the whole nesting, not per level.
@@ -55,6 +59,13 @@ VIDEO_SCENE_DIFF = 20.0
 # scene cut and at least every few seconds, and decoding every frame of a two-hour film would
 # take longer than the whole triage (bench/containers_bench.py measures frames per second).
 VIDEO_FULL_DECODE_S = 600.0
+# One member must arrive (read and decompressed) within the per-file watchdog's allowance for
+# its size so far (triage/stages/digests.py says where the numbers come from): a damaged
+# archive on a failing disk, or a decompressor crawling through hostile data, gives up that
+# member, not the scan. Decompression itself runs at 50-500 MB/s, far above the rate floor.
+MEMBER_DEADLINE_S = READ_DEADLINE_BASE_S
+MEMBER_MIN_RATE = READ_MIN_RATE
+
 # Frames decoded per video at most, a bound on the work one (possibly hostile) file can cause.
 VIDEO_MAX_DECODED = 30_000
 
@@ -79,13 +90,16 @@ class ContainerLimits:
     video_scene_diff: float = VIDEO_SCENE_DIFF
     video_full_decode_s: float = VIDEO_FULL_DECODE_S
     video_max_decoded: int = VIDEO_MAX_DECODED
+    member_deadline_s: float = MEMBER_DEADLINE_S
+    member_min_rate: float = MEMBER_MIN_RATE
 
 
 class LimitReached(Exception):
     """A bomb limit stopped the expansion; the message is the sentence the report shows."""
 
-    def __init__(self, message: str, *, whole_container: bool) -> None:
+    def __init__(self, message: str, *, whole_container: bool, reason: str = "bomb") -> None:
         super().__init__(message)
+        self.reason = reason  # the coverage key: "bomb", or "timeout" for the watchdog
         # True: nothing more of the top-level container may be expanded (bytes, members);
         # False: only the member or archive at hand is given up (ratio, depth).
         self.whole_container = whole_container
@@ -99,6 +113,7 @@ class Budget:
     bytes_used: int = 0
     members_used: int = 0
     exhausted: str | None = None  # the reason, once a whole-container limit is reached
+    clock: Callable[[], float] = field(default=time.monotonic, repr=False)
 
     def take_bytes(self, count: int) -> None:
         self.bytes_used += count
@@ -123,3 +138,13 @@ class Budget:
                 f"{what} expands more than {self.limits.max_ratio:g} times its compressed "
                 "size (the ratio limit); not examined further, possibly an archive bomb",
                 whole_container=False)
+
+    def check_time(self, started: float, produced: int, what: str) -> None:
+        """Give up `what` once it has taken longer than the watchdog allows for its bytes."""
+        elapsed = self.clock() - started
+        allowed = self.limits.member_deadline_s + produced / self.limits.member_min_rate
+        if elapsed > allowed:
+            raise LimitReached(
+                f"gave up on {what} after {elapsed:.1f} s at byte {produced} (slower than the "
+                f"{allowed:.1f} s allowed; a failing disk or damaged data); not examined",
+                whole_container=False, reason="timeout")

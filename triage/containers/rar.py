@@ -65,7 +65,7 @@ def read_rar(content: Content, ctx: Context) -> Iterator[Found | Issue]:
             except LimitReached as exc:
                 if exc.whole_container:
                     raise
-                yield Issue(name, str(exc), "bomb")
+                yield Issue(name, str(exc), exc.reason)
                 continue
             except SpillRequired as exc:
                 yield Issue(name, str(exc), "too large")

@@ -13,6 +13,7 @@ from py7zr.io import Py7zIO, WriterFactory
 from triage.containers.buffers import Collector, ContentFile, SpillRequired
 from triage.containers.formats import Context, Found, Issue
 from triage.containers.limits import LimitReached
+from triage.errors import OutputError
 from triage.model import Content
 
 _OPEN_ERRORS = (py7zr.exceptions.ArchiveError, OSError, EOFError, ValueError, KeyError,
@@ -40,10 +41,11 @@ class _Writer(Py7zIO):
         if self._collector is not None and self._failure is None:
             try:
                 self._collector.write(bytes(s))
-            except (LimitReached, SpillRequired, OSError) as exc:
+            except (LimitReached, SpillRequired, OutputError, OSError) as exc:
                 self._collector.discard()
                 self._failure = exc
-                if isinstance(exc, LimitReached) and exc.whole_container:
+                if isinstance(exc, OutputError) or (
+                        isinstance(exc, LimitReached) and exc.whole_container):
                     raise
         return len(s)
 
@@ -137,8 +139,10 @@ def _extract(archive: py7zr.SevenZipFile, infos: dict[str, Any],
             name, item = sink.handed.get()
             if item is _DONE:
                 break
+            if isinstance(item, OutputError):
+                raise item
             if isinstance(item, LimitReached):
-                yield Issue(name, str(item), "bomb")
+                yield Issue(name, str(item), item.reason)
             elif isinstance(item, SpillRequired):
                 yield Issue(name, str(item), "too large")
             elif isinstance(item, Exception):
@@ -155,7 +159,7 @@ def _extract(archive: py7zr.SevenZipFile, infos: dict[str, Any],
         _drain(sink)
     if failure:
         exc = failure[0]
-        if isinstance(exc, LimitReached):
+        if isinstance(exc, LimitReached | OutputError):
             raise exc
         yield Issue(None, f"damaged 7z archive ({exc}); the rest was not examined", "corrupt")
     for name in infos:

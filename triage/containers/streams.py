@@ -106,7 +106,7 @@ def read_compressed(kind: str) -> Callable[[Content, Context], Iterator[Found | 
         except LimitReached as exc:
             if exc.whole_container:
                 raise
-            yield Issue(name, str(exc), "bomb")
+            yield Issue(name, str(exc), exc.reason)
             return
         except SpillRequired as exc:
             yield Issue(name, str(exc), "too large")
@@ -153,8 +153,13 @@ def _tar_members(stream: IO[bytes], ctx: Context) -> Iterator[Found | Issue]:
             except SpillRequired as exc:
                 yield Issue(info.name, str(exc), "too large")
                 continue
-            except LimitReached:
-                raise
+            except LimitReached as exc:
+                if exc.reason != "timeout":
+                    raise
+                # A stream cannot skip the slow member without reading it: stop here.
+                yield Issue(info.name, f"{exc}; the rest of the archive was not examined",
+                            exc.reason)
+                return
             except _READ_ERRORS as exc:
                 yield Issue(info.name, f"damaged member ({exc}); the rest was not examined",
                             "corrupt")

@@ -58,7 +58,7 @@ def read_zip(content: Content, ctx: Context) -> Iterator[Found | Issue]:
             except LimitReached as exc:
                 if exc.whole_container:
                     raise
-                yield Issue(info.filename, str(exc), "bomb")
+                yield Issue(info.filename, str(exc), exc.reason)
                 continue
             except SpillRequired as exc:
                 yield Issue(info.filename, str(exc), "too large")

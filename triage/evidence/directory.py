@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from triage.evidence.base import Identity, LogicalSource
-from triage.evidence.readonly import open_readonly, pread_fully
+from triage.evidence.readonly import open_beneath, pread_fully
 
 
 class DirectorySource(LogicalSource):
@@ -21,16 +21,30 @@ class DirectorySource(LogicalSource):
 
 
 class FileContent:
-    """A regular file's bytes, opened read-only on first use and closed by `close`."""
+    """A regular file's bytes, found again from the folder and its relative path on first read.
 
-    def __init__(self, path: str, size: int) -> None:
-        self.path = path
+    Nothing is opened until `read`, so one can be made for each of a million files and kept
+    until the scan's plan reaches it; `close` releases the descriptor (a later read reopens).
+    `relative` is the path under `root` as the walk saw it (bytes, or str from os.fsdecode).
+    """
+
+    __slots__ = ("root", "relative", "size", "_fd")
+
+    def __init__(self, root: str | bytes | Path, relative: bytes | str, size: int) -> None:
+        self.root = root
+        self.relative = relative
         self.size = size
         self._fd: int | None = None
 
+    @property
+    def token(self) -> str:
+        """The relative path as JSON-safe text; FileContent(root, token, size) reopens it."""
+        rel = self.relative
+        return rel if isinstance(rel, str) else os.fsdecode(rel)
+
     def read(self, offset: int, length: int) -> bytes:
         if self._fd is None:
-            self._fd = open_readonly(self.path, follow_symlinks=False)
+            self._fd = open_beneath(self.root, os.fsencode(self.relative))
         return pread_fully(self._fd, offset, length)
 
     def close(self) -> None:

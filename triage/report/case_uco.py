@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
 
+from triage.report.atomic import atomic_file
 from triage.report.canonical import canonical_bytes
 
 CASE_NAME = "report.case.jsonld"
@@ -171,9 +171,9 @@ def _head_nodes(report: dict[str, Any], ids: _Ids) -> list[dict[str, Any]]:
 def write_case(path: Path, report: dict[str, Any], listing: Iterable[dict[str, Any]]) -> None:
     """Write the graph, streaming one File node per listed record."""
     ids = _Ids(report)
-    # Written under a temporary name first so a crash never leaves half an export in place.
-    partial = path.with_name(f".{path.name}.part")
-    with partial.open("w", encoding="utf-8") as out:
+    # Written under a temporary name first so a crash or a full disk never leaves half an
+    # export in place.
+    with atomic_file(path, "w", encoding="utf-8") as out:
         out.write('{"@context":' + canonical_bytes(CONTEXT).decode("utf-8") + ',"@graph":[\n')
         first = True
         for node in _head_nodes(report, ids):
@@ -182,4 +182,3 @@ def write_case(path: Path, report: dict[str, Any], listing: Iterable[dict[str, A
         for record in listing:
             _write_node(out, file_node(record, ids), first)
         out.write("\n]}\n")
-    os.replace(partial, path)

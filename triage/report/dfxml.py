@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, Any
 from xml.sax.saxutils import escape, quoteattr  # nosec B406 - escaping output only, no parsing
+
+from triage.report.atomic import atomic_file
 
 DFXML_NAME = "report.dfxml"
 DFXML_NS = "http://www.forensicswiki.org/wiki/Category:Digital_Forensics_XML"
@@ -120,9 +121,9 @@ def write_dfxml(path: Path, report: dict[str, Any], listing: ListingSource) -> N
     The scan lists a volume's files together, so each run of records from one volume becomes
     one <volume> element (a volume whose records were not contiguous gets one element per run).
     """
-    # Written under a temporary name first so a crash never leaves half an export in place.
-    partial = path.with_name(f".{path.name}.part")
-    with partial.open("w", encoding="utf-8") as out:
+    # Written under a temporary name first so a crash or a full disk never leaves half an
+    # export in place.
+    with atomic_file(path, "w", encoding="utf-8") as out:
         _write_head(out, report)
         current: tuple[str, int, int] | None = None
         for record in listing():
@@ -143,4 +144,3 @@ def write_dfxml(path: Path, report: dict[str, Any], listing: ListingSource) -> N
         if current is not None:
             out.write("</volume>\n")
         out.write("</dfxml>\n")
-    os.replace(partial, path)

@@ -138,11 +138,15 @@ def flagged_records(report: dict[str, Any], listing: Path) -> Iterator[dict[str,
 
 def seal_output(out_dir: Path, key: SigningKey | None, tool_version: str,
                 thumbnails: Mapping[str, bytes] | None = None) -> None:
-    """Write the exports, then manifest.json, then (given a key) the detached manifest.sig."""
+    """Write the exports, then manifest.json, then (given a key) the detached manifest.sig.
+
+    A full output disk raises OutputError; the folder is then left unsealed (no manifest, no
+    signature), never with a manifest or signature describing files that changed since.
+    """
+    for name in (SIGNATURE_NAME, MANIFEST_NAME):
+        # An old manifest or signature would describe exports about to be rewritten.
+        (out_dir / name).unlink(missing_ok=True)
     write_exports(out_dir, thumbnails)
-    stale = out_dir / SIGNATURE_NAME
-    if stale.exists():
-        stale.unlink()  # an old signature would describe a manifest that no longer exists
     manifest = write_manifest(out_dir, tool_version)
     if key is not None:
         entry = make_entry(

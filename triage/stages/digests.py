@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 
 from triage.model import Content, FileRecord
 
@@ -12,27 +13,54 @@ from triage.model import Content, FileRecord
 CHUNK = 1024 * 1024
 ALGORITHMS = ("md5", "sha1", "sha256")
 
+# The per-file watchdog: a file whose reads take longer than READ_DEADLINE_BASE_S plus its size
+# at READ_MIN_RATE is given up, so one failing sector or one pathological file cannot eat the
+# officer's time budget. The base covers a disk spinning up and the Linux SCSI layer's retries
+# (its default command timeout is 30 s, so two retried commands fit). The rate is a quarter of
+# the slowest healthy medium an officer meets (USB 2.0 flash sticks and old laptop disks read
+# at 20 MB/s or more): a file that arrives slower than that is coming off a dying disk, or out
+# of a libtsk reader chewing through a pathologically fragmented or compressed file.
+READ_DEADLINE_BASE_S = 60.0
+READ_MIN_RATE = 5 * 1000 * 1000  # bytes per second
+
+Clock = Callable[[], float]
+
 
 class ReadError(Exception):
     """Reading the content failed part-way; the message says where."""
 
 
+def read_deadline(size: int) -> float:
+    """Seconds allowed for reading `size` bytes before the file is given up."""
+    return READ_DEADLINE_BASE_S + max(size, 0) / READ_MIN_RATE
+
+
 def hash_content(record: FileRecord, content: Content, algorithms: Iterable[str],
-                 head: bytes = b"") -> None:
+                 head: bytes = b"", *, deadline_s: float | None = None,
+                 clock: Clock = time.monotonic) -> None:
     """Stream `content` once through every requested algorithm (SHA-256 always).
 
-    `head` is the already-read start of the content, reused so no byte is read twice.
+    `head` is the already-read start of the content, reused so no byte is read twice. The
+    reads must finish within `deadline_s` seconds (default: read_deadline(size)), checked
+    between chunks; past it ReadError says how far the read got.
     """
     wanted = {"sha256", *algorithms}
     hashers = [(name, hashlib.new(name)) for name in ALGORITHMS if name in wanted]
     offset = 0
     size = content.size
+    allowed = read_deadline(size) if deadline_s is None else deadline_s
+    started = clock()
     if head:
         head = head[:size]
         for _, hasher in hashers:
             hasher.update(head)
         offset = len(head)
     while offset < size:
+        elapsed = clock() - started
+        if elapsed > allowed:
+            raise ReadError(f"gave up after {elapsed:.1f} s at byte {offset} of {size} (reads "
+                            f"slower than the {allowed:.1f} s allowed for this file; a failing "
+                            "disk or a damaged file)")
         try:
             chunk = content.read(offset, min(CHUNK, size - offset))
         except OSError as exc:
