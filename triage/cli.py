@@ -19,7 +19,7 @@ from triage.containers import limits as containers
 from triage.errors import ExitCode, InvalidInputError, TriageError, UsageError
 from triage.evidence.discovery import attached_disks
 from triage.hashdb.cli import hashset as hashset_group
-from triage.pipeline import ProgressSink, ScanOptions, default_out_dir, run_scan
+from triage.pipeline import ProgressSink, ScanOptions, default_out_dir, resume_scan, run_scan
 from triage.report.cli import COMMANDS as REPORT_COMMANDS
 from triage.ruleset import PACKAGED_RULES
 from triage.ruleset.cli import rules as rules_group
@@ -85,7 +85,10 @@ def data_dir(*parts: str) -> Path | None:
                    "$TRIAGE_DATA/keys/stick.key).")
 @click.option("--case", help="Case reference, recorded in the report.")
 @click.option("--officer", help="Officer name, recorded in the report.")
-@click.option("--time-budget", type=click.FloatRange(min=0.1), help="Stop after MIN minutes.")
+@click.option("--time-budget", type=click.FloatRange(min=0.1),
+              help="Stop reading after MIN minutes; the report says what was not reached.")
+@click.option("--stop-on-first-red", is_flag=True,
+              help="End the scan at the first RED finding (the rest is listed, not read).")
 @click.option("--no-containers", is_flag=True,
               help="Do not look inside archives, documents and videos.")
 @click.option("--max-expanded-mb", type=click.IntRange(min=1),
@@ -100,18 +103,30 @@ def data_dir(*parts: str) -> Path | None:
 @click.option("--thumbnails", is_flag=True,
               help="Put blurred greyscale thumbnails of flagged pictures in report.html "
                    "(for authorised reviewers only; off by default).")
+@click.option("--resume", "resume_dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Finish the interrupted scan in this output folder (killed, powered off or "
+                   "out of disk space) with its own sources and options.")
 @click.option("--json", "as_json", is_flag=True, help="Print report.json instead of the screen.")
 def scan(sources: tuple[str, ...], out_dir: Path | None, hashsets: Path | None,
          trusted_keys: Path | None, require_trusted_hashsets: bool, rules: Path | None,
          key_file: Path | None, case: str | None,
          officer: str | None, since: dt.datetime | None, time_budget: float | None,
-         no_containers: bool, max_expanded_mb: int, max_ratio: float, max_members: int,
-         max_depth: int, thumbnails: bool, as_json: bool) -> None:
+         stop_on_first_red: bool, no_containers: bool, max_expanded_mb: int, max_ratio: float,
+         max_members: int, max_depth: int, thumbnails: bool, resume_dir: Path | None,
+         as_json: bool) -> None:
     """Scan disks, images (raw, .001, E01) or folders, read-only, and write a report.
 
     With no SOURCE, every attached disk except the boot stick is scanned.
     """
     console = Console(stderr=as_json)
+    if resume_dir is not None:
+        if sources or out_dir:
+            raise UsageError("--resume continues with the interrupted scan's own sources and "
+                             "output folder; give no SOURCE and no --out.")
+        result = _run(console, [], resume_dir, None, quiet=as_json, key=_signing_key(key_file))
+        if as_json:
+            click.echo(json.dumps(result.report, ensure_ascii=False, indent=1))
+        sys.exit(int(result.exit_code))
     hashsets = hashsets or data_dir("hashsets")
     rules = rules or data_dir("rules") or PACKAGED_RULES
     trusted_keys = trusted_keys or data_dir("keys", "trusted")
@@ -119,6 +134,7 @@ def scan(sources: tuple[str, ...], out_dir: Path | None, hashsets: Path | None,
     source_list, excluded = (list(sources), []) if sources else _default_sources(console)
     options = ScanOptions(hashsets=hashsets, trusted_keys=trusted_keys, rules=rules, case=case,
                           officer=officer, time_budget_min=time_budget,
+                          stop_on_first_red=stop_on_first_red,
                           since=since.replace(tzinfo=dt.UTC) if since else None,
                           command=shlex.join(["triage", *sys.argv[1:]]), excluded=excluded,
                           signing_key=signing_key,
@@ -151,16 +167,22 @@ def _signing_key(key_file: Path | None) -> keys.SigningKey | None:
         return keys.load_private(key_file, secret.encode("utf-8"))
 
 
-def _run(console: Console, sources: list[str], out: Path, options: ScanOptions, *,
-         quiet: bool = False):  # noqa: ANN202 - ScanResult
+def _run(console: Console, sources: list[str], out: Path, options: ScanOptions | None, *,
+         quiet: bool = False, key: keys.SigningKey | None = None):  # noqa: ANN202 - ScanResult
+    """A scan (or, with options None, the resumption of the one in `out`) with its screen."""
     from triage.console import LiveProgress, render_summary
 
+    def go(progress: ProgressSink):  # noqa: ANN202 - ScanResult
+        if options is None:
+            return resume_scan(out, progress, key)
+        return run_scan(sources, out, options, progress)
+
     if quiet:
-        return run_scan(sources, out, options, ProgressSink())
-    with LiveProgress(console, options.time_budget_min) as progress:
-        result = run_scan(sources, out, options, progress)
+        return go(ProgressSink())
+    with LiveProgress(console, options.time_budget_min if options else None) as progress:
+        result = go(progress)
     render_summary(console, result.report, str(out))
-    if options.signing_key is None:
+    if (options.signing_key if options else key) is None:
         console.print("The report is not signed (no --key given); `triage verify` will say so.",
                       style="dark_orange", highlight=False)
     return result

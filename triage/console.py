@@ -48,13 +48,15 @@ class LiveProgress(ProgressSink):
         self.console = console
         self.started = time.monotonic()
         self.budget_s = None if time_budget_min is None else time_budget_min * 60
-        self.volume_label = ""
+        self.phase = "Listing"  # the walk of names first, then "Reading" in priority order
+        self.label = ""  # the partition being listed, or the priority class being read
+        self.found = 0  # files the walk has found so far
+        self._volume_found = 0  # ... in the partition being listed
         self.files = 0
         self.bytes = 0
-        self.volume_files = 0
-        self.volume_bytes = 0
-        self.volume_used: int | None = None  # allocated bytes of the partition, when known
-        self.volume_started_at = self.started
+        self.total_files: int | None = None  # known once the plan is made
+        self.total_bytes: int | None = None
+        self.reading_started_at = self.started
         self.hits: list[Finding] = []
         self.warnings = 0
         self._live: Live | None = None
@@ -73,14 +75,15 @@ class LiveProgress(ProgressSink):
 
     def _render(self) -> Group:
         elapsed = time.monotonic() - self.started
-        rate = self.bytes / elapsed if elapsed > 0 else 0
-        line = Text.assemble(
-            ("Scanning ", "bold"), (self.volume_label or "…", "cyan"),
-            f"  partition: {self.volume_files:,} files, {_size(self.volume_bytes)}",
-            self._eta(),
-            f"   total: {self.files:,} files, {_size(self.bytes)} at {_size(rate)}/s",
-            f"   elapsed {elapsed:,.0f} s",
-        )
+        line = Text.assemble((f"{self.phase} ", "bold"), (self.label or "…", "cyan"))
+        if self.total_files is None:
+            line.append(f"  {self.found:,} files found")
+        else:
+            spent = time.monotonic() - self.reading_started_at
+            rate = self.bytes / spent if spent > 0 else 0
+            line.append(f"  {self.files:,} of {self.total_files:,} files, {_size(self.bytes)}"
+                        f"{self._eta()} at {_size(rate)}/s")
+        line.append(f"   elapsed {elapsed:,.0f} s")
         if self.budget_s is not None:
             line.append(f"   time left {max(0.0, self.budget_s - elapsed):,.0f} s", "yellow")
         if self.warnings:
@@ -93,14 +96,14 @@ class LiveProgress(ProgressSink):
         return Group(line, hits)
 
     def _eta(self) -> str:
-        """' of N (P%), ETA m:ss' from the partition's allocated bytes and the rate so far."""
-        if not self.volume_used:
+        """' of N (P%), ETA m:ss' from the plan's bytes to read and the rate so far."""
+        if not self.total_bytes:
             return ""
-        done = min(self.volume_bytes, self.volume_used)
-        text = f" of {_size(self.volume_used)} ({100 * done / self.volume_used:.0f}%)"
-        spent = time.monotonic() - self.volume_started_at
+        done = min(self.bytes, self.total_bytes)
+        text = f" of {_size(self.total_bytes)} ({100 * done / self.total_bytes:.0f}%)"
+        spent = time.monotonic() - self.reading_started_at
         if done and spent > 1:
-            left = (self.volume_used - done) * spent / done
+            left = (self.total_bytes - done) * spent / done
             text += f", ETA {int(left) // 60}:{int(left) % 60:02d}"
         return text
 
@@ -117,17 +120,27 @@ class LiveProgress(ProgressSink):
         self.console.print(Text.assemble("Evidence: ", (shown(label), "bold")), highlight=False)
 
     def volume_started(self, source: str, volume: dict[str, Any]) -> None:
-        self.volume_label = shown(f"{source} p{volume['index']} {volume['fs']}")
-        self.volume_files = self.volume_bytes = 0
-        self.volume_used = volume.get("used_bytes")
-        self.volume_started_at = time.monotonic()
+        self.label = shown(f"{source} p{volume['index']} {volume['fs']}")
+        self._volume_found = 0
+        self._refresh()
+
+    def planning(self, files: int) -> None:
+        self.found += files - self._volume_found
+        self._volume_found = files
+        self._refresh()
+
+    def planned(self, files: int, size: int) -> None:
+        self.phase, self.total_files, self.total_bytes = "Reading", files, size
+        self.reading_started_at = time.monotonic()
+        self._refresh()
+
+    def class_started(self, name: str) -> None:
+        self.label = name
         self._refresh()
 
     def file_done(self, record: FileRecord) -> None:
         self.files += 1
-        self.volume_files += 1
         self.bytes += record.bytes_hashed
-        self.volume_bytes += record.bytes_hashed
         if self.files % 200 == 0:
             self._refresh()
 

@@ -14,15 +14,24 @@ def _console() -> Console:
     return Console(record=True, width=120, force_terminal=False, color_system=None)
 
 
-def test_progress_shows_partition_share_and_eta():
+def test_progress_lists_then_reads_with_share_and_eta():
     progress = LiveProgress(_console(), time_budget_min=20)
-    progress.volume_started("disk.img", {"index": 1, "fs": "ntfs", "used_bytes": 4_000_000})
-    progress.volume_started_at = time.monotonic() - 10  # ten seconds into the partition
+    progress.volume_started("disk.img", {"index": 1, "fs": "ntfs"})
+    progress.planning(256)
+    progress.planning(512)
+    progress.volume_started("disk.img", {"index": 2, "fs": "ext4"})
+    progress.planning(256)
+    listing = progress._render().renderables[0].plain
+    assert "Listing disk.img p2 ext4  768 files found" in listing
+    progress.planned(768, 4_000_000)
+    progress.class_started("pictures in chosen folders")
+    progress.reading_started_at = time.monotonic() - 10  # ten seconds into reading
     record = FileRecord(Address("disk.img", PartitionRef(1, 0, "ntfs"), "/a"), "a", 1_000_000)
     record.bytes_hashed = 1_000_000
     progress.file_done(record)
     text = progress._render().renderables[0].plain
-    assert "1 files, 1.0 MB of 4.0 MB (25%), ETA 0:30" in text
+    assert "Reading pictures in chosen folders  1 of 768 files, 1.0 MB of 4.0 MB (25%), ETA 0:30" \
+        in text
     assert "time left" in text
 
 

@@ -13,8 +13,9 @@ USB = Path(__file__).resolve().parents[2] / "usb"
 
 def test_template_config_loads_with_its_documented_defaults(officer):
     config = officer.load_config(USB / "config.yaml")
-    assert config == officer.OfficerConfig(officer="", case="", time_budget_minutes=30.0,
-                                           ask_officer=True, ask_case=True)
+    assert config == officer.OfficerConfig(officer="", case="", time_budget_minutes=20.0,
+                                           ask_officer=True, ask_case=True,
+                                           stop_on_first_red=False)
 
 
 def test_missing_config_gives_defaults(officer, tmp_path):
@@ -24,10 +25,10 @@ def test_missing_config_gives_defaults(officer, tmp_path):
 def test_config_values_are_read(officer, tmp_path):
     path = tmp_path / "config.yaml"
     path.write_text("officer: PC 1234 Smith\ncase: 42\n"
-                    "time_budget_minutes: 12.5\nask_case: false\n")
+                    "time_budget_minutes: 12.5\nask_case: false\nstop_on_first_red: true\n")
     config = officer.load_config(path)
-    assert (config.officer, config.case, config.time_budget_minutes, config.ask_case) == (
-        "PC 1234 Smith", "42", 12.5, False)
+    assert (config.officer, config.case, config.time_budget_minutes, config.ask_case,
+            config.stop_on_first_red) == ("PC 1234 Smith", "42", 12.5, False, True)
 
 
 @pytest.mark.parametrize(("text", "message"), [
@@ -140,6 +141,9 @@ def test_scan_command_passes_the_answers_and_budget(officer):
                        "/media/d/reports/x", "--time-budget", "12.5",
                        "--officer", "PC Smith", "--case", "OP-17"]
     assert "--officer" not in officer.scan_command(config, "", "", Path("/r"), [])
+    assert "--stop-on-first-red" not in command
+    stopping = officer.OfficerConfig(stop_on_first_red=True)
+    assert "--stop-on-first-red" in officer.scan_command(stopping, "", "", Path("/r"), [])
 
 
 @pytest.mark.parametrize("level", ["red", "amber", "green"])

@@ -22,6 +22,7 @@ class Identity:
     first_mib_sha256: str | None = None
     last_mib_sha256: str | None = None
     read_only: bool | None = None  # the kernel's read-only flag, for block devices
+    removable: bool | None = None  # the kernel's removable flag (USB sticks, card readers)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -38,6 +38,14 @@ def read_attr(directory: Path | None, *names: str) -> str | None:
     return None
 
 
+def _removable(sys_dir: Path | None) -> bool | None:
+    """The kernel's removable flag; a partition (sdb1) has it on its parent disk."""
+    value = read_attr(sys_dir, "removable")
+    if value is None and sys_dir is not None:
+        value = read_attr(sys_dir.parent, "removable")
+    return None if value is None else value == "1"
+
+
 def kernel_read_only(fd: int) -> bool | None:
     """The kernel's read-only flag of an open block device (what `blockdev --getro` prints)."""
     try:
@@ -64,4 +72,5 @@ class BlockDevice(RawImage):
             serial=read_attr(sys_dir, "serial", "wwid", "device/serial"),
             first_mib_sha256=first, last_mib_sha256=last,
             read_only=kernel_read_only(self._fd),
+            removable=_removable(sys_dir),
         )

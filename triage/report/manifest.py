@@ -8,6 +8,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from triage.files import sha256_file
+from triage.plan.journal import JOURNAL_DIR
 from triage.report.atomic import write_atomic
 from triage.report.canonical import canonical_bytes
 
@@ -44,6 +45,10 @@ def scan_output(out_dir: Path) -> OutputScan:
     irregular: list[str] = []
     for root, dirs, names in os.walk(out_dir, followlinks=False):
         rel_root = Path(root).relative_to(out_dir)
+        if root == str(out_dir) and JOURNAL_DIR in dirs:
+            # An unfinished scan's journal: never sealed (the scan removes it once sealed,
+            # and verify refuses a folder that still has one).
+            dirs.remove(JOURNAL_DIR)
         for name in dirs:
             if (Path(root) / name).is_symlink():
                 irregular.append((rel_root / name).as_posix())

@@ -14,6 +14,13 @@ RED_SEVERITIES = frozenset({Severity.HIGH, Severity.CRITICAL})
 AMBER_MIN = Severity.LOW
 
 
+def is_red(finding: Finding, trust_problems: list[str]) -> bool:
+    """Whether this finding alone makes the verdict RED (see `decide`)."""
+    if finding.kind == "perceptual" or finding.severity not in RED_SEVERITIES:
+        return False
+    return not (trust_problems and finding.kind == "exact")
+
+
 def decide(findings: list[Finding], coverage: dict[str, Any], *, trust_problems: list[str],
            gaps: list[str], warnings_total: int) -> dict[str, Any]:
     """The verdict and every reason for it, most serious first.
@@ -23,9 +30,7 @@ def decide(findings: list[Finding], coverage: dict[str, Any], *, trust_problems:
     that could not be made at all (no hash sets); like unexamined partitions they rule out GREEN.
     """
     reasons: list[str] = []
-    red = [f for f in findings if f.kind != "perceptual" and f.severity in RED_SEVERITIES]
-    if trust_problems:
-        red = [f for f in red if f.kind != "exact"]
+    red = [f for f in findings if is_red(f, trust_problems)]
     red_ids = {id(f) for f in red}
     amber = [f for f in findings if f.severity.rank >= AMBER_MIN.rank and id(f) not in red_ids]
     if red:
@@ -73,8 +78,18 @@ def _gaps(coverage: dict[str, Any], warnings_total: int) -> list[str]:
     if coverage["read_errors"]:
         gaps.append(f"{coverage['read_errors']} file{'s' if coverage['read_errors'] > 1 else ''}"
                     " could not be read completely.")
+    partial = [n for n in coverage["not_examined"] if n["what"] == "partition remainder"]
+    if partial:
+        gaps.append(f"{len(partial)} partition{'s were' if len(partial) > 1 else ' was'} "
+                    "only partly listed; see what was not examined.")
+    stopped = coverage.get("stopped_early")
     if coverage["time_budget"]["reached"]:
-        gaps.append("The time budget ran out before the scan was complete.")
+        gaps.append("The time budget ran out before the scan was complete"
+                    + (f"; {stopped['files_not_reached']:,} files were not read."
+                       if stopped else "."))
+    elif stopped:
+        gaps.append(f"The scan {stopped['reason']}; {stopped['files_not_reached']:,} files "
+                    "were not read.")
     elif warnings_total and not volumes and not archives and not coverage["read_errors"]:
         gaps.append(f"{warnings_total} problem{'s' if warnings_total > 1 else ''} recorded "
                     "while walking the evidence; see the warnings.")

@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from triage.errors import InvalidInputError
 from triage.keys import fingerprint, load_trusted, verify
+from triage.plan.journal import JOURNAL_DIR
 from triage.report.canonical import canonical_bytes
 from triage.report.manifest import (
     MANIFEST_NAME,
@@ -127,6 +128,9 @@ def _check_files(out_dir: Path, manifest: dict[str, Any], problems: list[str]) -
             problems.append(f"{MANIFEST_NAME} lists a bad or repeated path {path!r}.")
             continue
         listed[path] = item
+    if (out_dir / JOURNAL_DIR).exists():
+        problems.append(f"{JOURNAL_DIR} is still there: the scan did not finish; finish it "
+                        f"with `triage scan --resume {out_dir}`.")
     scan = scan_output(out_dir)
     for rel in scan.irregular:
         problems.append(f"{rel} is a link or special file, which triage never writes.")

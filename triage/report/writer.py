@@ -44,7 +44,8 @@ def build_report(*, state: _State, options: ScanOptions, matchers: Matchers,
                  tool_version: str, listing_name: str) -> dict[str, Any]:
     """The report as a plain dict, findings sorted so equal scans give equal findings."""
     coverage = {
-        "complete": not state.budget_reached,
+        "complete": state.stopped is None and all(
+            v.get("walk_complete", True) for v in state.volumes),
         "files_seen": state.files_seen,
         "files_deleted": state.files_deleted,
         "files_hashed": state.files_hashed,
@@ -56,6 +57,8 @@ def build_report(*, state: _State, options: ScanOptions, matchers: Matchers,
         "volumes": state.volumes,
         "not_examined": state.not_examined,
         "time_budget": {"minutes": options.time_budget_min, "reached": state.budget_reached},
+        "priority": state.priority,
+        "stopped_early": state.stopped_early,
     }
     findings = sorted((f.to_dict() for f in state.findings), key=_finding_key)
     verdict = decide(state.findings, coverage, trust_problems=matchers.trust_problems,
@@ -71,6 +74,7 @@ def build_report(*, state: _State, options: ScanOptions, matchers: Matchers,
         "officer": options.officer,
         "command": options.command or " ".join(sys.argv),
         "evidence": state.evidence,
+        "resumed": state.resumed,
         **matchers.provenance(),
     }
     return {

@@ -208,6 +208,16 @@ class RuleSet:
                             "volume": dict(volume)}))
         return findings
 
+    def tallies(self) -> list[list[Any]]:
+        """The count rules' tallies so far as JSON-able rows (a scan's journal keeps them)."""
+        return [[index, list(key), group.count, group.examples]
+                for (index, key), group in self._groups.items()]
+
+    def restore_tallies(self, rows: list[list[Any]]) -> None:
+        """Continue from tallies saved by `tallies` (a resumed scan)."""
+        self._groups = {(index, tuple(key)): _Group(count, list(examples))
+                        for index, key, count, examples in rows}
+
     def finish(self) -> list[Finding]:
         """Findings of count rules over everything matched so far; resets the tallies."""
         findings = []

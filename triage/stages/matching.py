@@ -87,6 +87,18 @@ class Matchers:
     def finish(self) -> list[Finding]:
         return self.rules.finish() if self.rules is not None else []
 
+    def tallies(self) -> list[Any]:
+        """The count rules' running tallies, for the scan's journal."""
+        return self.rules.tallies() if self.rules is not None else []
+
+    def restore_tallies(self, tallies: list[Any]) -> None:
+        if self.rules is not None:
+            self.rules.restore_tallies(tallies)
+
+    def hashset_identity(self) -> list[dict[str, Any]]:
+        """Which sets (names, versions, digests) this scan compares against."""
+        return self.provenance()["hashsets"]
+
     def close(self) -> None:
         if self.perceptual is not None:
             self.perceptual.close()
