@@ -153,6 +153,7 @@ class _State:
     not_examined: list[dict[str, Any]] = field(default_factory=list)
     evidence: list[dict[str, Any]] = field(default_factory=list)
     first_hit: float | None = None
+    first_hit_address: str | None = None
     thumbnails: dict[str, bytes] | None = None  # finding address -> PNG, when asked for
 
     def elapsed(self) -> float:
@@ -422,6 +423,7 @@ def _warn(state: _State, progress: ProgressSink, address: str, stage: str, messa
 def _record_finding(state: _State, progress: ProgressSink, finding: Finding) -> None:
     if state.first_hit is None:
         state.first_hit = state.elapsed()
+        state.first_hit_address = finding.where
     state.findings.append(finding)
     progress.finding(finding)
     if state.stop_on_red and not state.stopped and is_red(finding, state.trust_problems):
@@ -535,7 +537,7 @@ def _plan_volume(plan: Plan, volume: PlannedVolume, records: Iterator[Item],
             reason = None
             if _out_of_time(state):
                 reason = f"{BUDGET_REACHED} while listing this partition"
-            elif time.monotonic() - started > VOLUME_WALK_LIMIT_S:
+            elif count and time.monotonic() - started > VOLUME_WALK_LIMIT_S:
                 reason = f"walk stopped by the watchdog after {VOLUME_WALK_LIMIT_S:.0f} s"
                 warn(f"{volume.source} · {volume.partition.label()}",
                      f"{reason} (a damaged or hostile file system); the files found so far "

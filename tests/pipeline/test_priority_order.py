@@ -34,6 +34,8 @@ def test_files_are_read_in_the_table_order_and_the_known_picture_first(household
     assert len(order) == len(LAYOUT)
     report = result.report
     assert report["verdict"]["level"] == "red"
+    assert report["provenance"]["first_hit_address"].endswith(
+        "/Users/alice/Pictures/holiday/known.jpg · inode 13398")
     assert report["coverage"]["complete"] is True
     assert report["coverage"]["stopped_early"] is None
     priority = {row["class"]: row for row in report["coverage"]["priority"]}
@@ -108,3 +110,20 @@ def test_without_a_red_finding_stop_on_first_red_reads_everything(household, tmp
     report = run_scan([str(image)], tmp_path / "out", ScanOptions(stop_on_first_red=True)).report
     assert report["coverage"]["stopped_early"] is None
     assert report["coverage"]["files_seen"] == len(LAYOUT)
+
+
+def test_the_volume_watchdog_stops_a_walk_that_takes_too_long(household, tmp_path, monkeypatch):
+    import triage.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "VOLUME_WALK_LIMIT_S", 0.0)  # every walk is "too long"
+    image, options = household
+    report = run_scan([str(image)], tmp_path / "out", options).report
+    volume = report["coverage"]["volumes"][0]
+    assert volume["walk_complete"] is False
+    assert volume["files"] == pipeline.PLAN_CHECK_EVERY  # listed up to the first check
+    gaps = [n for n in report["coverage"]["not_examined"] if n["what"] == "partition remainder"]
+    assert len(gaps) == 1 and "watchdog" in gaps[0]["reason"]
+    assert any("watchdog" in w["message"] for w in report["warnings"])
+    assert report["coverage"]["complete"] is False
+    assert any("only partly listed" in r for r in report["verdict"]["reasons"])
+    assert len(read_listing(tmp_path / "out" / "files.jsonl.gz")) == pipeline.PLAN_CHECK_EVERY

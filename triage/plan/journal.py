@@ -147,7 +147,7 @@ def state_to_json(state: Any) -> dict[str, Any]:
         "warnings": [asdict(w) for w in state.warnings], "warnings_total": state.warnings_total,
         "writable_devices": state.writable_devices, "volumes": state.volumes,
         "not_examined": state.not_examined, "evidence": state.evidence,
-        "first_hit": state.first_hit,
+        "first_hit": state.first_hit, "first_hit_address": state.first_hit_address,
         "thumbnails": None if state.thumbnails is None else {
             k: base64.b64encode(v).decode() for k, v in state.thumbnails.items()},
         "planned": [[*k, *v] for k, v in state.planned.items()],
@@ -162,7 +162,8 @@ def restore_state(state: Any, data: dict[str, Any]) -> None:
     """Put a checkpoint's values back into a fresh state (the inverse of state_to_json)."""
     for name in ("budget_reached", "stopped", "files_seen", "files_deleted", "files_hashed",
                  "bytes_hashed", "read_errors", "warnings_total", "writable_devices", "volumes",
-                 "not_examined", "evidence", "first_hit", "done_entries", "resumed",
+                 "not_examined", "evidence", "first_hit", "first_hit_address", "done_entries",
+                 "resumed",
                  "finished", "priority", "stopped_early"):
         setattr(state, name, data[name])
     state.elapsed_before = data["elapsed_s"]
