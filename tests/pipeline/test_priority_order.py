@@ -14,7 +14,6 @@ from triage.plan.priority import CLASSES
 from triage.report.listing import read_listing
 
 
-
 @pytest.fixture(scope="module")
 def household(tmp_path_factory) -> tuple[Path, ScanOptions]:
     return build_household(tmp_path_factory.mktemp("household"))

@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from tests.pipeline.household import LAYOUT, build_household
-from tests.report.test_full_disk import fill, small_disk  # noqa: F401 - a pytest fixture
+from tests.report.test_full_disk import fill
 from triage.cli import cli
 from triage.errors import OutputError, UsageError
 from triage.files import sha256_file
