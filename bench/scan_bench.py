@@ -34,7 +34,8 @@ from _images import CACHE_ROOT, BenchDisk, BenchSpec, ensure_disk  # noqa: E402
 
 from triage.evidence.open import open_source  # noqa: E402
 from triage.model import Content, FileRecord  # noqa: E402
-from triage.pipeline import IN_FLIGHT, ScanOptions, run_scan  # noqa: E402
+from triage.pipeline import ScanOptions, run_scan  # noqa: E402
+from triage.plan.reading import IN_FLIGHT  # noqa: E402
 from triage.stages.digests import hash_content  # noqa: E402
 from triage.stages.process import batches  # noqa: E402
 from triage.walk.fswalk import WalkStats, walk_volume  # noqa: E402

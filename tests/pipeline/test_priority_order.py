@@ -112,17 +112,17 @@ def test_without_a_red_finding_stop_on_first_red_reads_everything(household, tmp
 
 
 def test_the_volume_watchdog_stops_a_walk_that_takes_too_long(household, tmp_path, monkeypatch):
-    import triage.pipeline as pipeline
+    import triage.plan.walking as walking
 
-    monkeypatch.setattr(pipeline, "VOLUME_WALK_LIMIT_S", 0.0)  # every walk is "too long"
+    monkeypatch.setattr(walking, "VOLUME_WALK_LIMIT_S", 0.0)  # every walk is "too long"
     image, options = household
     report = run_scan([str(image)], tmp_path / "out", options).report
     volume = report["coverage"]["volumes"][0]
     assert volume["walk_complete"] is False
-    assert volume["files"] == pipeline.PLAN_CHECK_EVERY  # listed up to the first check
+    assert volume["files"] == walking.PLAN_CHECK_EVERY  # listed up to the first check
     gaps = [n for n in report["coverage"]["not_examined"] if n["what"] == "partition remainder"]
     assert len(gaps) == 1 and "watchdog" in gaps[0]["reason"]
     assert any("watchdog" in w["message"] for w in report["warnings"])
     assert report["coverage"]["complete"] is False
     assert any("only partly listed" in r for r in report["verdict"]["reasons"])
-    assert len(read_listing(tmp_path / "out" / "files.jsonl.gz")) == pipeline.PLAN_CHECK_EVERY
+    assert len(read_listing(tmp_path / "out" / "files.jsonl.gz")) == walking.PLAN_CHECK_EVERY

@@ -69,9 +69,9 @@ def test_a_file_that_shrinks_while_read_is_a_read_error_not_a_crash(tmp_path):
 
 
 def test_warnings_are_all_counted_but_listed_only_up_to_the_limit(tmp_path, monkeypatch):
-    import triage.pipeline as pipeline
+    import triage.scanstate as scanstate
 
-    monkeypatch.setattr(pipeline, "MAX_WARNINGS_LISTED", 5)
+    monkeypatch.setattr(scanstate, "MAX_WARNINGS_LISTED", 5)
     evidence = tmp_path / "evidence"
     evidence.mkdir()
     for i in range(12):  # folders that cannot be read: one warning each
@@ -102,7 +102,7 @@ def test_an_internal_error_still_leaves_an_honest_report(tmp_path, monkeypatch):
         raise RuntimeError("a bug in the walker")
         yield  # pragma: no cover - makes this a generator like the real walk
 
-    monkeypatch.setattr("triage.pipeline.walk_folder", broken_walk)
+    monkeypatch.setattr("triage.plan.walking.walk_folder", broken_walk)
     result = run_scan([str(evidence)], tmp_path / "out")
     assert (tmp_path / "out" / "report.json").is_file()
     assert result.report["verdict"]["level"] == "amber"

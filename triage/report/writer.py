@@ -16,7 +16,8 @@ from triage.report.canonical import canonical_bytes
 from triage.report.verdict import decide
 
 if TYPE_CHECKING:
-    from triage.pipeline import ScanOptions, _State
+    from triage.pipeline import ScanOptions
+    from triage.scanstate import ScanState
     from triage.stages.matching import Matchers
 
 SCHEMA_ID = "triage-report/1"
@@ -39,7 +40,7 @@ def _finding_key(finding: dict[str, Any]) -> tuple[str, ...]:
             finding.get("rule") or "", finding["title"])
 
 
-def build_report(*, state: _State, options: ScanOptions, matchers: Matchers,
+def build_report(*, state: ScanState, options: ScanOptions, matchers: Matchers,
                  started_utc: dt.datetime, finished_utc: dt.datetime, host: str,
                  tool_version: str, listing_name: str) -> dict[str, Any]:
     """The report as a plain dict, findings sorted so equal scans give equal findings."""
