@@ -180,6 +180,20 @@ def scan_command(config: OfficerConfig, officer: str, case: str, out: Path,
     return command
 
 
+def interrupted_scans(reports: Path) -> list[Path]:
+    """Report folders whose scan was cut off (a journal, no report), oldest first."""
+    try:
+        folders = sorted(p for p in reports.iterdir() if p.is_dir())
+    except OSError:
+        return []
+    return [p for p in folders if (p / ".journal").is_dir() and not (p / "report.json").exists()]
+
+
+def resume_command(out: Path) -> list[str]:
+    """`triage scan --resume` of a cut-off scan: its own disks, options and folder."""
+    return [TRIAGE, "scan", "--resume", str(out)]
+
+
 def verdict_of(out: Path) -> str | None:
     """The verdict level (red/amber/green) recorded in the report, or None without a report."""
     try:
@@ -221,9 +235,24 @@ def session(config: OfficerConfig, flags: set[str]) -> int:
     """One scan from the questions to the verdict screen; returns the scan's exit code."""
     auto = AUTO_FLAG in flags
     print("\x1b[2J\x1b[H\x1b[1mTRIAGE\x1b[0m  read-only forensic triage\n")
+    pending = [] if auto else interrupted_scans(DATA_MOUNT / "reports")
+    if pending:
+        # A scan cut off by a power cut or a full stick is finished rather than lost.
+        answer = input(f"The scan in reports/{pending[-1].name} was cut off before it "
+                       "finished. Finish it now? [Y/n] ").strip().lower()
+        if answer in ("", "y", "yes"):
+            return _run_scan(resume_command(pending[-1]), pending[-1], evidence_disks(),
+                             "Finishing the interrupted scan...")
     officer = ask("Officer name", config.officer, auto or not config.ask_officer)
     case = ask("Case reference", config.case, auto or not config.ask_case)
+    out = report_folder(DATA_MOUNT / "reports", case, dt.datetime.now(dt.UTC))
     disks = evidence_disks()
+    return _run_scan(scan_command(config, officer, case, out, disks), out, disks,
+                     f"Scanning with a time budget of {config.time_budget_minutes:g} minutes...")
+
+
+def _run_scan(command: list[str], out: Path, disks: list[Disk], headline: str) -> int:
+    """Check the disks are there and read-only, run the scan, show the verdict screen."""
     if not disks:
         print("No disks found to scan. Power off, attach the evidence and start again.")
         return 2
@@ -236,9 +265,8 @@ def session(config: OfficerConfig, flags: set[str]) -> int:
         print(f"\nRefusing to scan: {names} could not be made read-only; "
               "power off and tell the lab.")
         return 2
-    out = report_folder(DATA_MOUNT / "reports", case, dt.datetime.now(dt.UTC))
-    print(f"\nScanning with a time budget of {config.time_budget_minutes:g} minutes...\n")
-    code = subprocess.run(scan_command(config, officer, case, out, disks), check=False).returncode  # noqa: S603
+    print(f"\n{headline}\n")
+    code = subprocess.run(command, check=False).returncode  # noqa: S603
     subprocess.run(["sync"], check=False)  # noqa: S607
     print("\n" + banner(verdict_of(out)))
     if out.exists():

@@ -172,3 +172,22 @@ def test_kernel_flags(officer):
     flags = officer.kernel_flags("boot=live quiet triage.auto triage.poweroff\n")
     assert officer.AUTO_FLAG in flags and officer.POWEROFF_FLAG in flags
     assert officer.AUTO_FLAG not in officer.kernel_flags("boot=live triage.shell")
+
+
+def test_cut_off_scans_are_found_to_be_finished(officer, tmp_path):
+    reports = tmp_path / "reports"
+    for name, journal, report in (("20250101T090000Z-a", True, False),
+                                  ("20250102T090000Z-b", True, True),  # sealed, then copied
+                                  ("20250103T090000Z-c", False, True),
+                                  ("20250104T090000Z-d", True, False)):
+        folder = reports / name
+        folder.mkdir(parents=True)
+        if journal:
+            (folder / ".journal").mkdir()
+        if report:
+            (folder / "report.json").write_text("{}")
+    assert [p.name for p in officer.interrupted_scans(reports)] == [
+        "20250101T090000Z-a", "20250104T090000Z-d"]
+    assert officer.interrupted_scans(tmp_path / "missing") == []
+    assert officer.resume_command(reports / "x") == [officer.TRIAGE, "scan", "--resume",
+                                                     str(reports / "x")]
