@@ -24,7 +24,7 @@ from PIL import Image  # noqa: E402
 from transforms import GOALS, TRANSFORMS  # noqa: E402
 
 from triage.perceptual.hasher import PictureHashes, hash_many  # noqa: E402
-from triage.perceptual.rules import CHOSEN_RULE, RULES, Evidence  # noqa: E402
+from triage.perceptual.rules import CHOSEN_RULE, CORROBORATED, RULES, Evidence  # noqa: E402
 
 # Featureless references: matched against like any other, but kept out of the recall goals,
 # because the quality gate exists precisely to stop matching pictures like these.
@@ -66,7 +66,9 @@ class Table:
             for v in range(pdq.shape[0]):
                 for r, quality in enumerate(self.quality):
                     per_ref[r].append(
-                        Evidence(int(pdq[v, r]), int(phash[v, r]), frame.pdq_quality, quality)
+                        Evidence(
+                            int(pdq[v, r]), int(phash[v, r]), frame.pdq_quality, quality, v != 0
+                        )
                     )
         return per_ref
 
@@ -207,6 +209,7 @@ def main() -> None:
 
     _print_tables(rules, transforms, recall, worst, false, wrong, closest)
     _print_grid(transforms, positives, negatives)
+    _print_near_grid(transforms, positives, negatives)
     found = sum(featureless_hits.values())
     print(
         f"\nfeatureless references {FEATURELESS_REFS} found under the chosen rule: {found} of "
@@ -257,6 +260,55 @@ def _print_grid(transforms, positives, negatives) -> None:
                     + f"  {len(false):>5}  "
                     + "; ".join(false[:2])
                 )
+
+
+def _print_near_grid(transforms, positives, negatives) -> None:
+    """R6 plus a third way: pdq<=A2 and phash<=P2, qualities >= Q3, stored orientation; swept."""
+    print("\ngrid: R6, or (pdq<=A2 and phash<=P2, qualities>=Q3, picture as stored)")
+    print(f"{'A2':>4}{'P2':>4}{'Q3':>4}  " + " ".join(f"{g[:10]:>10}" for g in GOALS) + "  false")
+    chosen = RULES[CORROBORATED]
+    for bound in (40, 44, 47, 52, 56, 63):
+        for ph in (16, 18, 20, 22, 24, 64):
+            for q3 in (80, 50):
+
+                def rule(e: Evidence, bound=bound, ph=ph, q3=q3) -> bool:
+                    if chosen(e):
+                        return True
+                    ref_q = 100 if e.reference_quality is None else e.reference_quality
+                    return (
+                        not e.turned
+                        and min(e.query_quality, ref_q) >= q3
+                        and e.pdq_distance <= bound
+                        and e.phash_distance is not None
+                        and e.phash_distance <= ph
+                    )
+
+                by_group: dict[str, list[bool]] = defaultdict(list)
+                for t_name, own in positives:
+                    by_group[transforms[t_name][0]].append(any(rule(e) for e in own))
+                false = [label for label, ev in negatives if any(rule(e) for e in ev)]
+                cells = []
+                for g, goal in GOALS.items():
+                    hits = by_group[g]
+                    rate = sum(hits) / len(hits) if hits else float("nan")
+                    cells.append(f"{rate:>9.3f}{'' if rate >= goal else '!'}")
+                print(
+                    f"{bound:>4}{ph:>4}{q3:>4}  "
+                    + " ".join(cells)
+                    + f"  {len(false):>5}  "
+                    + "; ".join(false[:2])
+                )
+    # The margin: how close any pair that must not match came, by PDQ, among pictures with
+    # quality (featureless pairs are the quality gate's business).
+    for floor in (50, 80):
+        near = sorted(
+            (min(e.pdq_distance for e in ev), min(e.phash_distance or 99 for e in ev), label)
+            for label, ev in negatives
+            if min(ev[0].query_quality, ev[0].reference_quality or 100) >= floor
+        )[:4]
+        print(f"closest pairs that must not match, both qualities >= {floor} (pdq, phash):")
+        for pdq, phash, label in near:
+            print(f"  {pdq:>4} {phash:>3}  {label}")
 
 
 def _print_tables(rules, transforms, recall, worst, false, wrong, closest) -> None:

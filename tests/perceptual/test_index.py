@@ -25,8 +25,14 @@ def _as_sets(q: np.ndarray, r: np.ndarray, nqueries: int) -> list[set[int]]:
     return out
 
 
-@pytest.mark.parametrize(("layout", "nbytes"), [(PDQ_LAYOUT, 32), (PHASH_LAYOUT, 8)])
-def test_search_returns_exactly_what_brute_force_finds(layout: Layout, nbytes: int) -> None:
+@pytest.mark.parametrize(
+    ("layout", "nbytes", "radius"),
+    [(PDQ_LAYOUT, 32, 47), (PDQ_LAYOUT, 32, 31), (PDQ_LAYOUT, 32, 15), (PHASH_LAYOUT, 8, 10)],
+)
+def test_search_returns_exactly_what_brute_force_finds(
+    layout: Layout, nbytes: int, radius: int
+) -> None:
+    # Radii under the layout's use fewer probes (31: 1-bit, 15: none); recall must stay exact.
     rng = np.random.default_rng(5)
     codes = rng.integers(0, 256, (20_000, nbytes), dtype=np.uint8)
     index = RadiusIndex.build(layout, codes)
@@ -34,14 +40,14 @@ def test_search_returns_exactly_what_brute_force_finds(layout: Layout, nbytes: i
     # Distances straddling the radius, plus unrelated queries.
     queries = np.concatenate(
         [
-            _near(rng, picks[:20], layout.radius),
-            _near(rng, picks[20:40], layout.radius + 1),
-            _near(rng, picks[40:], layout.radius // 2),
+            _near(rng, picks[:20], radius),
+            _near(rng, picks[20:40], radius + 1),
+            _near(rng, picks[40:], radius // 2),
             rng.integers(0, 256, (20, nbytes), dtype=np.uint8),
         ]
     )
-    q, r, d = index.search(queries)
-    expected = [set(rows.tolist()) for rows in brute_force(codes, queries, layout.radius)]
+    q, r, d = index.search(queries, radius)
+    expected = [set(rows.tolist()) for rows in brute_force(codes, queries, radius)]
     assert _as_sets(q, r, len(queries)) == expected
     assert all(expected[i] for i in range(20))  # those at the radius are found...
     assert not any(
@@ -54,14 +60,18 @@ def test_search_returns_exactly_what_brute_force_finds(layout: Layout, nbytes: i
 def test_smaller_radius_and_duplicates() -> None:
     rng = np.random.default_rng(6)
     base = rng.integers(0, 256, (1, 32), dtype=np.uint8)
-    codes = np.concatenate([base, base, _near(rng, base, 10), _near(rng, base, 40)])
+    codes = np.concatenate(
+        [base, base, _near(rng, base, 10), _near(rng, base, 40), _near(rng, base, 60)]
+    )
     index = RadiusIndex.build(PDQ_LAYOUT, codes)
     q, r, d = index.search(base, radius=5)
     assert sorted(r.tolist()) == [0, 1] and d.tolist() == [0, 0]
-    q, r, d = index.search(base)
+    q, r, d = index.search(base, radius=31)
     assert sorted(r.tolist()) == [0, 1, 2]
-    with pytest.raises(ValueError, match="radius <= 31"):
-        index.search(base, radius=32)
+    q, r, d = index.search(base)
+    assert sorted(r.tolist()) == [0, 1, 2, 3]
+    with pytest.raises(ValueError, match="radius <= 47"):
+        index.search(base, radius=48)
 
 
 def test_save_and_memory_mapped_load_round_trip(tmp_path: Path) -> None:

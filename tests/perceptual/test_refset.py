@@ -9,7 +9,9 @@ import pytest
 from PIL import Image
 
 from triage.errors import InvalidInputError
+from triage.perceptual import PerceptualMatcher, hash_picture, refset
 from triage.perceptual.build import build_from_folder, import_pdq_lists
+from triage.perceptual.index import Layout
 from triage.perceptual.refset import SetError, load_set, sha256_file
 
 from .conftest import encode, scene
@@ -101,3 +103,29 @@ def test_bad_list_line_names_file_and_line(tmp_path: Path, line: str, message: s
     listing.write_text(f"{'00' * 32}\n{line}\n")
     with pytest.raises(InvalidInputError, match=message):
         import_pdq_lists([listing], tmp_path / "set", name="n", version="1", category="B")
+
+
+@pytest.mark.parametrize(("radius", "loads"), [(31, True), (30, False)])
+def test_sets_indexed_for_pdq_31_still_load_and_match(
+    picture_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, radius: int, loads: bool
+) -> None:
+    # Sets built before the rule's third way (PDQ 47) carry a radius-31 index.
+    monkeypatch.setattr(refset, "PDQ_LAYOUT", Layout(256, (16,) * 16, radius))
+    build_from_folder(
+        picture_folder,
+        tmp_path / "sets" / "old",
+        name="old",
+        version="1",
+        category="B",
+        workers=1,
+    )
+    monkeypatch.undo()
+    if not loads:
+        with pytest.raises(SetError, match="covers radius 30; rebuild the set"):
+            load_set(tmp_path / "sets" / "old")
+        return
+    assert load_set(tmp_path / "sets" / "old").pdq.layout.radius == 31
+    copy = hash_picture(encode(scene(31), "JPEG", quality=70))
+    assert not isinstance(copy, str)
+    found = PerceptualMatcher.load(tmp_path / "sets").match(copy)
+    assert [m.reference for m in found] == ["a.jpg"]

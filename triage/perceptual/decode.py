@@ -1,4 +1,4 @@
-"""Decode a picture quickly and safely into the RGB frames the hashes are computed from."""
+"""Decode a picture quickly and safely into the luma (greyscale) frames both hashes read."""
 
 from __future__ import annotations
 
@@ -28,7 +28,11 @@ ImageFile.LOAD_TRUNCATED_IMAGES = False
 
 @dataclass(frozen=True, slots=True)
 class Decoded:
-    """The frames to hash (RGB, EXIF orientation applied) and the picture's stored size."""
+    """The frames to hash (mode "L", EXIF orientation applied) and the picture's stored size.
+
+    Luma only, because PDQ and pHash read nothing else: a JPEG's Y plane is decoded without the
+    chroma planes, their upsampling and the colour conversion (bench/perceptual/decode_bench.py).
+    """
 
     frames: list[Image.Image]
     width: int
@@ -45,29 +49,31 @@ def _frame_indexes(count: int) -> list[int]:
     return sorted({int(i * step) for i in range(MAX_FRAMES)})
 
 
-def _to_rgb(frame: Image.Image) -> Image.Image:
-    """RGB with transparency flattened onto white, so hidden pixel colours do not count."""
+def _to_luma(frame: Image.Image) -> Image.Image:
+    """Luma ("L") with transparency flattened onto white, so hidden pixel colours do not count."""
+    if frame.mode == "L":
+        return frame
     if frame.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
         # 16-bit and float greys: stretch to 8 bits instead of letting convert() clip them.
         values = np.asarray(frame, dtype=np.float64)
         low, high = float(values.min()), float(values.max())
         scaled = (values - low) * (255.0 / (high - low)) if high > low else values * 0
-        frame = Image.fromarray(scaled.astype(np.uint8), "L")
+        return Image.fromarray(scaled.astype(np.uint8), "L")
     if frame.mode == "P" and "transparency" in frame.info:
         frame = frame.convert("RGBA")
     if frame.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
         base = Image.new("RGB", frame.size, (255, 255, 255))
         base.paste(frame.convert("RGBA"), mask=frame.convert("RGBA").getchannel("A"))
-        return base
-    return frame.convert("RGB")
+        frame = base
+    return frame.convert("L")
 
 
 def decode(data: bytes | BinaryIO, *, min_side: int = PDQ_DECODE_MIN_SIDE) -> Decoded | str:
     """Decode `data`; a str return is a one-sentence reason the picture could not be decoded.
 
-    JPEGs are decoded with DCT-domain downscaling (draft) to the smallest scale whose shorter
-    side stays >= `min_side`: a fraction of the work of a full decode, while PDQ stays within a
-    few bits of a full decode (bench/perceptual/decode_bench.py prints the drift).
+    JPEGs are decoded luma only, with DCT-domain downscaling (draft) to the smallest scale whose
+    shorter side stays >= `min_side`: a fraction of the work of a full decode, while PDQ stays
+    within a few bits of a full decode (bench/perceptual/decode_bench.py prints the drift).
     """
     if isinstance(data, bytes | bytearray | memoryview):
         stream: BinaryIO = io.BytesIO(data)
@@ -110,19 +116,20 @@ def _decode(stream: BinaryIO, min_side: int) -> Decoded | str:
                 frames.append(_frame(image))
             return Decoded(frames, width, height, count, fmt)
     # JPEG (and MPO, phone JPEGs with a second depth or preview frame): draft() picks the
-    # largest DCT reduction keeping both sides >= the request. Pillow cannot seek to another
-    # frame after a drafted load, so each frame is drafted from a fresh open.
+    # largest DCT reduction keeping both sides >= the request, and "L" decodes only the Y plane
+    # of a colour JPEG (grey and CMYK ones keep their mode and are converted below). Pillow
+    # cannot seek to another frame after a drafted load, so each frame is drafted afresh.
     frames = []
     for index in indexes:
         stream.seek(0)
         with Image.open(stream) as image:
             image.seek(index)
-            image.draft("RGB", (min_side, min_side))
+            image.draft("L", (min_side, min_side))
             frames.append(_frame(image))
     return Decoded(frames, width, height, count, fmt)
 
 
 def _frame(image: Image.Image) -> Image.Image:
-    """The current frame decoded, upright (EXIF orientation) and in RGB."""
+    """The current frame decoded, upright (EXIF orientation) and as luma."""
     image.load()
-    return _to_rgb(ImageOps.exif_transpose(image))
+    return _to_luma(ImageOps.exif_transpose(image))

@@ -62,7 +62,7 @@ def hash_picture(data: bytes | BinaryIO, *, name: str = "") -> PictureHashes | s
     frames: list[FrameHashes] = []
     try:
         for frame in decoded.frames:
-            pdqs, quality = Pdq.compute_dihedral(np.asarray(frame))
+            pdqs, quality = Pdq.compute_dihedral(np.asarray(frame))  # a luma frame
             phashes = PHash.compute_dihedral(frame)
             frames.append(
                 FrameHashes(

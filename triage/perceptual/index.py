@@ -10,6 +10,7 @@ evenly real hashes fill the tables, which bench/perceptual/index_bench.py measur
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,15 +37,17 @@ class Layout:
 
 
 # Chosen by bench/perceptual/index_bench.py (1,000,000 hashes, 2 cores): 16-bit chunks keep
-# each table at 65,536 rows (256 KiB) and radius 31 needs only 1-bit probes (17 per chunk).
-PDQ_LAYOUT = Layout(nbits=256, widths=(16,) * 16, radius=31)
+# each table at 65,536 rows (256 KiB); radius 31 needs only 1-bit probes (17 per chunk), and
+# the decision rule's 47 (thresholds.PDQ_NEAR_DISTANCE) 2-bit probes (137 per chunk). A search
+# at a smaller radius uses only the probes that radius needs.
+PDQ_LAYOUT = Layout(nbits=256, widths=(16,) * 16, radius=47)
 # pHash at radius 10: four 16-bit chunks with 2-bit probes beat three 21-22-bit chunks with
 # 3-bit probes (5,400 table reads per query, and 6x the disk) by 2x in the same bench.
 PHASH_LAYOUT = Layout(nbits=64, widths=(16,) * 4, radius=10)
 
 
 def _masks(width: int, max_bits: int) -> np.ndarray:
-    """Every XOR mask over `width` bits with at most `max_bits` bits set."""
+    """Every XOR mask over `width` bits with at most `max_bits` bits set, fewest bits first."""
     out = [0]
     for k in range(1, max_bits + 1):
         for combo in itertools.combinations(range(width), k):
@@ -152,8 +155,10 @@ class RadiusIndex:
         keys = _chunk_keys(queries, self.layout.widths)
         qwords = _words(queries)
         found_q, found_r, found_d = [], [], []
-        for c in range(len(self.layout.widths)):
-            probes = keys[:, c, None] ^ self._masks[c][None, :]
+        probe_bits = radius // len(self.layout.widths)
+        for c, width in enumerate(self.layout.widths):
+            used = sum(math.comb(width, k) for k in range(probe_bits + 1))
+            probes = keys[:, c, None] ^ self._masks[c][None, :used]
             starts = np.take(self._offsets[c], probes).ravel().astype(np.int64)
             counts = np.take(self._offsets[c], probes + 1).ravel() - starts
             total = int(counts.sum())

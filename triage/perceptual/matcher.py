@@ -12,6 +12,7 @@ from triage.perceptual.dihedral import DIHEDRAL_NAMES
 from triage.perceptual.hasher import FrameHashes, PictureHashes
 from triage.perceptual.refset import FORMAT, MANIFEST, ReferenceSet, SetError, load_set
 from triage.perceptual.rules import Evidence, decide
+from triage.perceptual.thresholds import PDQ_MATCH_DISTANCE, PDQ_NEAR_DISTANCE
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,10 +32,11 @@ class PerceptualMatch:
     def title(self) -> str:
         """One line for the report: what matched, and that it is a lead."""
         turned = f", {self.dihedral}" if self.dihedral else ""
+        # The third way of the rule: both hashes near, neither within its own threshold.
+        agreed = f"{'+'.join(self.agreed)} agreed" if self.agreed else "pdq and phash both near"
         return (
             f"Looks like {self.reference} in {self.set_name} {self.set_version} "
-            f"(perceptual lead{turned}: {'+'.join(self.agreed)} agreed; "
-            f"not an exact match)"
+            f"(perceptual lead{turned}: {agreed}; not an exact match)"
         )
 
     def to_dict(self) -> dict[str, object]:
@@ -114,9 +116,14 @@ def _match_frame(ref_set: ReferenceSet, frame: FrameHashes, frame_no: int) -> li
     pdq_q = np.frombuffer(b"".join(pdqs), dtype=np.uint8).reshape(len(pdqs), 32)
     ph_q = np.frombuffer(b"".join(phashes), dtype=np.uint8).reshape(len(phashes), 8)
     # Candidate (variant, entry) pairs from either index; the rule then weighs both distances.
+    # Every way the rule matches has PDQ within 31 or pHash within its threshold, except the one
+    # for the picture as stored (variant 0): PDQ within PDQ_NEAR_DISTANCE (thresholds.py).
     candidates: set[tuple[int, int]] = set()
-    variants, rows, _ = ref_set.pdq.search(pdq_q)
+    near = min(PDQ_NEAR_DISTANCE, ref_set.pdq.layout.radius)  # sets built for 31 reach 31
+    variants, rows, _ = ref_set.pdq.search(pdq_q[:1], near)
     candidates.update(zip(variants.tolist(), rows.tolist(), strict=True))
+    variants, rows, _ = ref_set.pdq.search(pdq_q[1:], PDQ_MATCH_DISTANCE)
+    candidates.update(zip((variants + 1).tolist(), rows.tolist(), strict=True))
     variants, rows, _ = ref_set.phash.search(ph_q)
     entries = ref_set.phash_entry[rows] if len(rows) else rows
     candidates.update(zip(variants.tolist(), np.asarray(entries).tolist(), strict=True))
@@ -130,6 +137,7 @@ def _match_frame(ref_set: ReferenceSet, frame: FrameHashes, frame_no: int) -> li
             else bits.distance(phashes[variant], ref_set.phash.codes[ph_row].tobytes()),
             query_quality=frame.pdq_quality,
             reference_quality=ref_set.quality(row),
+            turned=variant != 0,
         )
         if not decide(evidence):
             continue

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
-import pdqhash
 
-from triage.perceptual import bits
+from triage.perceptual import bits, pdq_luma
 from triage.perceptual.thresholds import PDQ_MATCH_DISTANCE, PDQ_QUALITY_FLOOR
 
 
@@ -29,11 +28,17 @@ class Pdq(bits.BitHash):
     }
 
     @staticmethod
-    def compute_dihedral(rgb: np.ndarray) -> tuple[list[bytes], int]:
-        """The 8 dihedral hashes of an RGB uint8 array (order: dihedral.DIHEDRAL_NAMES), quality.
+    def compute_dihedral(pixels: np.ndarray) -> tuple[list[bytes], int]:
+        """The 8 dihedral hashes (order: dihedral.DIHEDRAL_NAMES) and quality of a luma (2-D) or
+        RGB (3-D) uint8 array.
 
         One transform yields all eight, which is why variants are computed here rather than by
-        hashing eight rotated copies.
+        hashing eight rotated copies. RGB is reduced to luma with the weights Meta's code uses.
         """
-        hashes, qualities = pdqhash.compute_dihedral(np.ascontiguousarray(rgb))
-        return [bits.pack(h) for h in hashes], int(np.min(qualities))
+        if pixels.ndim == 3:
+            pixels = pixels[:, :, :3].astype(np.float32) @ _LUMA_WEIGHTS
+        return pdq_luma.dihedral(pixels)
+
+
+# pdqhash's bindings.pyx and Meta's C++ (ITU-R BT.601 luma, as JPEG's Y plane).
+_LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)

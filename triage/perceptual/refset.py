@@ -13,6 +13,7 @@ import numpy as np
 from triage.errors import InvalidInputError
 from triage.files import sha256_file
 from triage.perceptual.index import PDQ_LAYOUT, PHASH_LAYOUT, Layout, RadiusIndex
+from triage.perceptual.thresholds import PDQ_MATCH_DISTANCE
 
 FORMAT = "triage-perceptual-set/1"
 MANIFEST = "manifest.json"
@@ -149,10 +150,10 @@ class ReferenceSet:
         }
 
 
-def _layout(manifest: dict, key: str, expected: Layout) -> Layout:
+def _layout(manifest: dict, key: str, expected: Layout, least: int) -> Layout:
     spec = manifest["layouts"][key]
     layout = Layout(expected.nbits, tuple(spec["widths"]), int(spec["radius"]))
-    if layout.radius < expected.radius:
+    if layout.radius < least:
         raise SetError(f"its {key} index covers radius {layout.radius}; rebuild the set")
     return layout
 
@@ -176,8 +177,10 @@ def load_set(path: Path, *, verify: bool = True) -> ReferenceSet:
         manifest = json.loads(raw)
         if manifest.get("format") != FORMAT:
             raise SetError(f"{path} is not a {FORMAT} set; rebuild it with this version")
-        pdq_layout = _layout(manifest, "pdq", PDQ_LAYOUT)
-        phash_layout = _layout(manifest, "phash", PHASH_LAYOUT)
+        # Sets built before the rule's PDQ 47 (index radius 31) still give R6's matches; the
+        # matcher searches them as far as their index reaches.
+        pdq_layout = _layout(manifest, "pdq", PDQ_LAYOUT, PDQ_MATCH_DISTANCE)
+        phash_layout = _layout(manifest, "phash", PHASH_LAYOUT, PHASH_LAYOUT.radius)
         if verify:
             # Every file read below must be pinned, or a swapped file would go unnoticed.
             unpinned = _required_files(pdq_layout, phash_layout) - set(manifest["files"])

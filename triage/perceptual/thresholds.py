@@ -21,6 +21,19 @@ PHASH_MATCH_DISTANCE = 10
 # reference; 20 and 30 matched none, and 20 also found darkened copies of a blurred photo.
 PDQ_CORROBORATED_DISTANCE = 72
 CORROBORATED_QUALITY_FLOOR = 20
+# A third way, for textures (bench: a watermark on skimage's brick photo moved pHash 18 and PDQ
+# 44, failing both ways above): PDQ within 47 *and* pHash within 22, both qualities >= 50, for
+# the picture as stored. Unrelated pictures sit near 128 of 256 and 32 of 64. calibrate.py's
+# second grid (A2/P2/Q3) found no false match anywhere (even A2 63 with no pHash bound), so the
+# bounds come from margins: the closest pair that must not match with quality >= 50 was 84
+# apart by PDQ (the stereo pair), 37 bits beyond 47; pHash 22 keeps 4 bits over the watermark
+# and is 2.5 sd under chance (32 +- 4, about 1 unrelated pair in 150). 47 = 16 chunks x 3 - 1
+# is the widest radius the PDQ index answers with 2-bit probes (index.py); that search is 12x
+# slower than one at 31 (index_bench.py: 1,031 against 12,844 queries/s over 1,000,000
+# hashes), so this way skips the 7 flips and rotations: 1 slow query per picture, not 8 (a
+# watermarked *and* mirrored copy of a texture is not among issue 4's goals).
+PDQ_NEAR_DISTANCE = 47
+PHASH_NEAR_DISTANCE = 22
 # A reference with no pHash (an imported PDQ list) has nothing to corroborate it, so PDQ alone
 # must be closer than Meta's 31: issue 4's trial saw PDQ <= 31 with the quality floor match 1 of
 # 86 unrelated pictures; 24 found every re-compressed copy in the bench (table "pdq<=24").
@@ -34,8 +47,10 @@ PDQ_CONFORMANCE_TOLERANCE = 10
 # 200 MP covers the largest phone sensors sold today (200 MP); a bigger claim is a hostile or
 # corrupt header, and decoding it would take gigabytes on a machine shared by two workers.
 MAX_PICTURE_PIXELS = 200_000_000
-# PDQ drifts 2-12 bits when a picture is decoded below 512 px (measured in issue 4), so JPEG's
-# DCT-domain downscaling stops at the smallest scale that keeps both sides >= 512 px.
+# PDQ drifts 2-12 bits when a picture is decoded below 512 px (measured in issue 4; here, 12 MP
+# grainy photos drift up to 16 bits at 1/4 scale and 34 at 1/8), so JPEG's DCT-domain
+# downscaling stops at the smallest scale that keeps both sides >= 512 px. Decoding cost is
+# mostly entropy decoding, which no scale skips: 1/8 saved 1 ms of 18 on a 12 MP photo.
 PDQ_DECODE_MIN_SIDE = 512
 # Animated pictures: the first frame and a few more spread across the animation, because a
 # known picture may be one frame of a GIF or WebP slideshow. Each extra frame costs a hash.
