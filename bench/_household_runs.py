@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from _peak_rss import run_measured
+
 REPO = Path(__file__).resolve().parent.parent
 # The checkout's own command line (what `triage` runs), so the numbers describe this code and
 # not whichever version is installed.
@@ -89,8 +91,8 @@ def _where(finding: dict[str, Any]) -> str:
 def scan(image: Path, hashsets: Path, trusted: Path, out: Path) -> ScanRun:
     """`triage scan IMAGE --hashsets --trusted-keys --out --json`, timed as a black box.
 
-    os.wait4 gives this child's own resource usage: ru_maxrss is the peak RSS of the largest
-    process in its tree (the scan or one of its picture workers), in KiB.
+    The peak RSS is that of the largest process in the scan's tree (the scan or one of its
+    picture workers), measured apart from this benchmark's own memory (see _peak_rss).
     """
     cmd = [*TRIAGE, "scan", str(image), "--hashsets", str(hashsets), "--trusted-keys",
            str(trusted), "--out", str(out), "--json"]
@@ -98,16 +100,15 @@ def scan(image: Path, hashsets: Path, trusted: Path, out: Path) -> ScanRun:
     log = out.with_name(out.name + ".log")
     with open(log, "wb") as sink:
         started = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=sink, env=env)
-        _, status, usage = os.wait4(proc.pid, 0)
+        status, peak_mib = run_measured(cmd, env=env, stdout=subprocess.DEVNULL, stderr=sink,
+                                        report=out.with_name(out.name + ".rss.json"))
         seconds = time.perf_counter() - started
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode not in SCAN_OK:
+    if status not in SCAN_OK:
         tail = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()
-        raise RuntimeError(f"triage scan failed ({proc.returncode}): "
+        raise RuntimeError(f"triage scan failed ({status}): "
                            f"{tail[-1] if tail else 'no message'}")
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
-    return ScanRun(seconds, usage.ru_maxrss / 1024, report)
+    return ScanRun(seconds, peak_mib, report)
 
 
 @dataclass

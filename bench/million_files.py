@@ -9,7 +9,8 @@ Run from the repository root:
 The files (16-48 bytes each, all different, 1,000 per folder) are built once and cached under
 /tmp/triage-bench/million-<N>/: a folder, and for --source ext4 an image made with
 `mkfs.ext4 -d -O inline_data` (tiny files live inside their inodes, so the image stays small).
-Each side runs in its own process, and its peak RSS comes from the kernel (wait4 rusage):
+Each side runs in its own process, and its peak RSS comes from the kernel (wait4 rusage,
+through bench/_peak_rss.py so this script's own memory never counts):
   ours      `run_scan` (shipped rules, no hash sets; listing, report and manifest written)
   baseline  folder: os.walk + open + hashlib.sha256 of every file, keeping nothing;
             ext4: `fls -r -p` (the walk only, TSK's own tool)
@@ -27,6 +28,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _peak_rss import run_measured  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = Path("/tmp/triage-bench")  # noqa: S108 - a benchmark cache, like bench/_images.py
@@ -96,18 +100,19 @@ def build_ext4(count: int, folder: Path) -> Path:
 def measure(args: list[str]) -> tuple[dict[str, float], float, str]:
     """Run one side in its own process: (its JSON line, peak RSS in MB, stdout)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    started = time.monotonic()
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, cwd=ROOT, env=env)  # noqa: S603
-    assert proc.stdout is not None  # noqa: S101 - piped above
-    output = proc.stdout.read().decode()
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    wall = time.monotonic() - started
-    if proc.returncode != 0:
-        raise SystemExit(f"{args[:3]} failed with status {proc.returncode}")
+    with tempfile.TemporaryDirectory() as scratch:
+        output_file = Path(scratch, "stdout")
+        started = time.monotonic()
+        with open(output_file, "wb") as sink:
+            status, peak_mib = run_measured(args, env=env, cwd=ROOT, stdout=sink,
+                                            report=Path(scratch, "rss.json"))
+        wall = time.monotonic() - started
+        output = output_file.read_text(encoding="utf-8", errors="replace")
+    if status != 0:
+        raise SystemExit(f"{args[:3]} failed with status {status}")
     lines = [line for line in output.splitlines() if line.startswith("{")]
     result = json.loads(lines[-1]) if lines else {"files": output.count("\n"), "seconds": wall}
-    return result, usage.ru_maxrss / 1024, output  # ru_maxrss is in KiB on Linux
+    return result, peak_mib, output
 
 
 def main() -> int:
