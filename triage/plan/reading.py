@@ -107,7 +107,7 @@ def _planned_items(plan: Plan, order: Any, state: ScanState
                 entry.record.facts["skipped"] = "read error"
                 state.read_errors += 1
                 state.warn(str(entry.record.address), "read",
-                      f"could not be opened again to read it: {exc}")
+                           f"could not be opened again to read it: {exc}")
         state.in_flight[id(entry.record)] = (entry.volume, entry.rank,
                                              entry.record.size if entry.readable else 0)
         state.next_entry = position + 1

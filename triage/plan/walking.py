@@ -84,8 +84,8 @@ def _plan_source(source: EvidenceSource, spec: int, plan: Plan, state: ScanState
         # Read-only by construction: the stick marks every disk read-only before anything
         # runs, so a writable evidence device means that protection is missing.
         state.warn(source.name, "evidence",
-              "the device is writable (blockdev --getro is 0); triage never writes to it, "
-              "but mark evidence read-only (blockdev --setro) before scanning")
+                   "the device is writable (blockdev --getro is 0); triage never writes to it, "
+                   "but mark evidence read-only (blockdev --setro) before scanning")
         state.writable_devices.append(source.name)
     state.progress.source_started(source.name, identity.get("size"))
     prioritiser = Prioritiser(state.started_wall, removable=bool(identity.get("removable")))
