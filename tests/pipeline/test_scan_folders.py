@@ -109,3 +109,22 @@ def test_an_internal_error_still_leaves_an_honest_report(tmp_path, monkeypatch):
     assert any(w["stage"] == "internal" and "a bug in the walker" in w["message"]
                for w in result.report["warnings"])
     assert result.report["coverage"]["not_examined"][0]["reason"].startswith("internal error")
+
+
+def test_a_file_gone_between_the_walk_and_its_turn_is_a_read_error(tmp_path):
+    """The plan reads files later than it lists them; one removed meanwhile is recorded."""
+    from triage.scanstate import ProgressSink
+
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    (evidence / "kept.txt").write_text("kept")
+    (evidence / "gone.txt").write_text("gone")
+
+    class RemoveAfterListing(ProgressSink):
+        def planned(self, files: int, size: int) -> None:
+            (evidence / "gone.txt").unlink()
+
+    report = run_scan([str(evidence)], tmp_path / "out", progress=RemoveAfterListing()).report
+    assert report["coverage"]["files_seen"] == 2 and report["coverage"]["read_errors"] == 1
+    assert any(w["stage"] == "read" and "gone.txt" in w["address"] for w in report["warnings"])
+    assert report["verdict"]["level"] == "amber"
