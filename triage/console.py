@@ -188,8 +188,15 @@ def render_summary(console: Console, report: dict[str, Any], out_dir: str) -> No
             table.add_row(Text(shown(gap["source"])), gap["what"], str(gap["offset"]),
                           Text(shown(gap["reason"])))
         console.print(table)
+    stopped = coverage.get("stopped_early")
+    unread = stopped["files_not_reached"] if stopped else 0
     console.print(
-        f"{coverage['files_seen']:,} files examined ({coverage['files_deleted']:,} deleted), "
-        f"{coverage['files_hashed']:,} hashed, {_size(coverage['bytes_hashed'])} read; "
-        f"{report['warnings_total']} problems recorded.", highlight=False)
+        f"{coverage['files_seen'] - unread:,} files examined ({coverage['files_deleted']:,} "
+        f"deleted), {coverage['files_hashed']:,} hashed, "
+        f"{_size(coverage['bytes_hashed'])} read; {report['warnings_total']} problems recorded.",
+        highlight=False)
+    if stopped:
+        console.print(Text(f"Not reached: {unread:,} files ({_size(stopped['bytes_not_reached'])}"
+                           f"): {stopped['reason']}; they are listed in the report.",
+                           style="dark_orange"), highlight=False)
     console.print(Text.assemble("Report: ", (out_dir, "bold")), highlight=False)

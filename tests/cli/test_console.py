@@ -57,3 +57,17 @@ def test_plain_console_prints_each_hit_and_the_summary():
     assert "RED" in out and "Found 1 known file." in out
     assert "Known file <b>" in out and "(deleted)" in out
     assert "bitlocker" in out and "/reports/scan-1" in out
+
+
+def test_summary_says_how_many_files_were_not_reached():
+    console = _console()
+    coverage = {"not_examined": [], "files_seen": 100, "files_deleted": 3, "files_hashed": 40,
+                "bytes_hashed": 4000,
+                "stopped_early": {"reason": "time budget reached", "files_not_reached": 60,
+                                  "bytes_not_reached": 6_000_000}}
+    report = {"verdict": {"level": "amber", "reasons": ["The time budget ran out."]},
+              "findings": [], "coverage": coverage, "warnings_total": 0}
+    render_summary(console, report, "/reports/scan-2")
+    out = console.export_text()
+    assert "40 files examined (3 deleted)" in out
+    assert "Not reached: 60 files (6.0 MB): time budget reached" in out

@@ -139,3 +139,11 @@ def test_screenshot_banner_is_mostly_the_verdict_colour(tmp_path: Path, level: s
     pixels = _banner_pixels(png)
     close = sum(1 for p in pixels if all(abs(a - b) <= 24 for a, b in zip(p, want, strict=True)))
     assert close / len(pixels) > 0.6, f"only {close}/{len(pixels)} pixels are {level}"
+
+
+def test_files_not_reached_are_stated() -> None:
+    assert "Files not reached</th><td>none" in render_html(report()).replace("\n", "")
+    stopped = report()
+    stopped["coverage"]["stopped_early"] = {"reason": "time budget reached",
+                                            "files_not_reached": 1234, "bytes_not_reached": 5}
+    assert "1234 (time budget reached)" in render_html(stopped)

@@ -272,8 +272,15 @@ def _case(report: dict[str, Any], provenance: dict[str, Any]) -> str:
         ("Files seen / deleted / hashed", "{} / {} / {}".format(
             coverage.get("files_seen"), coverage.get("files_deleted"),
             coverage.get("files_hashed"))),
+        ("Files not reached", _not_reached(coverage.get("stopped_early"))),
         ("Tool", f"{tool.get('name', 'triage')} {tool.get('version', '')}".strip()),
     ])
+
+
+def _not_reached(stopped: Any) -> str:
+    if not isinstance(stopped, dict):
+        return "none"
+    return f"{stopped.get('files_not_reached')} ({stopped.get('reason')})"
 
 
 def render_html(report: dict[str, Any], thumbnails: Mapping[str, bytes] | None = None) -> str:
