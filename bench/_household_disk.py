@@ -14,7 +14,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # _images, from any cw
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests.fixtures
 
 from _household_plan import HouseholdSpec, Maker, Placed, md5, plan  # noqa: E402
-from _images import ALIGN, MIB, SECTOR, PlannedFile, build_ext4, build_ntfs  # noqa: E402
+from _images import (  # noqa: E402
+    ALIGN,
+    MIB,
+    SECTOR,
+    PlannedFile,
+    build_ext4,
+    build_ntfs,
+    building,
+)
 
 from tests.fixtures.disks import GPT_TYPES  # noqa: E402
 from tests.fixtures.tools import MTOOLS_ENV, copy_into, make_sparse, run  # noqa: E402
@@ -149,17 +157,10 @@ def ensure_disk(spec: HouseholdSpec, root: Path = CACHE_ROOT
         cached = _load(folder)
         if cached is not None:
             return cached, False
-        work = Path(tempfile.mkdtemp(prefix=f".{CACHE_PREFIX}{spec.key}-", dir=root))
-        try:
+        with building(folder) as work:
             manifest = _build(spec, work)
             (work / "manifest.json").write_text(json.dumps(manifest, indent=1,
                                                            ensure_ascii=False), encoding="utf-8")
-            if folder.exists():
-                shutil.rmtree(folder)  # a half-built cache from an interrupted run
-            work.rename(folder)  # appears complete or not at all
-        finally:
-            if work.exists():
-                shutil.rmtree(work)
     loaded = _load(folder)
     assert loaded is not None  # written just above
     return loaded, True

@@ -10,6 +10,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -289,6 +291,21 @@ def _load(folder: Path) -> BenchDisk | None:
                      data["files"], data["deleted"], data["content_bytes"])
 
 
+@contextmanager
+def building(folder: Path) -> Iterator[Path]:
+    """A scratch folder beside `folder` that becomes `folder` when the block ends cleanly,
+    so a cache appears complete or not at all (an interrupted build leaves nothing)."""
+    work = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+    try:
+        yield work
+        if folder.exists():
+            shutil.rmtree(folder)  # a half-built cache from an interrupted run
+        work.rename(folder)
+    finally:
+        if work.exists():
+            shutil.rmtree(work)
+
+
 def ensure_disk(spec: BenchSpec, cache_root: Path = CACHE_ROOT) -> tuple[BenchDisk, bool]:
     """The cached disk for `spec`, built first when missing; True when it was built now."""
     folder = cache_root / spec.key
@@ -296,8 +313,7 @@ def ensure_disk(spec: BenchSpec, cache_root: Path = CACHE_ROOT) -> tuple[BenchDi
     if cached is not None:
         return cached, False
     cache_root.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{spec.key}-", dir=cache_root))
-    try:
+    with building(folder) as work:
         planned = plan(spec)
         maker = ContentMaker(spec.seed)
         ext4_size = build_ext4(work / "ext4.img", planned["ext4"], maker, work)
@@ -313,12 +329,6 @@ def ensure_disk(spec: BenchSpec, cache_root: Path = CACHE_ROOT) -> tuple[BenchDi
         (work / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
         for name in ("ext4.img", "ntfs.img", "debugfs.cmd"):
             (work / name).unlink(missing_ok=True)
-        if folder.exists():
-            shutil.rmtree(folder)  # a half-built cache from an interrupted run
-        work.rename(folder)  # appears complete or not at all
-    finally:
-        if work.exists():
-            shutil.rmtree(work)
     loaded = _load(folder)
     assert loaded is not None  # noqa: S101 - written just above
     return loaded, True

@@ -245,21 +245,8 @@ def _print_grid(transforms, positives, negatives) -> None:
                         and e.phash_distance <= ph
                     )
 
-                by_group: dict[str, list[bool]] = defaultdict(list)
-                for t_name, own in positives:
-                    by_group[transforms[t_name][0]].append(any(rule(e) for e in own))
-                false = [label for label, ev in negatives if any(rule(e) for e in ev)]
-                cells = []
-                for g, goal in GOALS.items():
-                    hits = by_group[g]
-                    rate = sum(hits) / len(hits) if hits else float("nan")
-                    cells.append(f"{rate:>9.3f}{'' if rate >= goal else '!'}")
-                print(
-                    f"{bound:>4}{ph:>4}{q2:>4}  "
-                    + " ".join(cells)
-                    + f"  {len(false):>5}  "
-                    + "; ".join(false[:2])
-                )
+                _print_grid_row(f"{bound:>4}{ph:>4}{q2:>4}", rule, transforms, positives,
+                                negatives)
 
 
 def _print_near_grid(transforms, positives, negatives) -> None:
@@ -283,21 +270,8 @@ def _print_near_grid(transforms, positives, negatives) -> None:
                         and e.phash_distance <= ph
                     )
 
-                by_group: dict[str, list[bool]] = defaultdict(list)
-                for t_name, own in positives:
-                    by_group[transforms[t_name][0]].append(any(rule(e) for e in own))
-                false = [label for label, ev in negatives if any(rule(e) for e in ev)]
-                cells = []
-                for g, goal in GOALS.items():
-                    hits = by_group[g]
-                    rate = sum(hits) / len(hits) if hits else float("nan")
-                    cells.append(f"{rate:>9.3f}{'' if rate >= goal else '!'}")
-                print(
-                    f"{bound:>4}{ph:>4}{q3:>4}  "
-                    + " ".join(cells)
-                    + f"  {len(false):>5}  "
-                    + "; ".join(false[:2])
-                )
+                _print_grid_row(f"{bound:>4}{ph:>4}{q3:>4}", rule, transforms, positives,
+                                negatives)
     # The margin: how close any pair that must not match came, by PDQ, among pictures with
     # quality (featureless pairs are the quality gate's business).
     for floor in (50, 80):
@@ -309,6 +283,20 @@ def _print_near_grid(transforms, positives, negatives) -> None:
         print(f"closest pairs that must not match, both qualities >= {floor} (pdq, phash):")
         for pdq, phash, label in near:
             print(f"  {pdq:>4} {phash:>3}  {label}")
+
+
+def _print_grid_row(label: str, rule, transforms, positives, negatives) -> None:  # noqa: ANN001
+    """One row of a grid: recall per goal group ('!' where short) and the false matches."""
+    by_group: dict[str, list[bool]] = defaultdict(list)
+    for t_name, own in positives:
+        by_group[transforms[t_name][0]].append(any(rule(e) for e in own))
+    false = [name for name, ev in negatives if any(rule(e) for e in ev)]
+    cells = []
+    for g, goal in GOALS.items():
+        hits = by_group[g]
+        rate = sum(hits) / len(hits) if hits else float("nan")
+        cells.append(f"{rate:>9.3f}{'' if rate >= goal else '!'}")
+    print(f"{label}  " + " ".join(cells) + f"  {len(false):>5}  " + "; ".join(false[:2]))
 
 
 def _print_tables(rules, transforms, recall, worst, false, wrong, closest) -> None:
