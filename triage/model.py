@@ -87,6 +87,13 @@ class Content(Protocol):
         """Return up to `length` bytes from `offset`; fewer only at the end of the content."""
 
 
+def utc_text(when: dt.datetime | None = None) -> str:
+    """An aware time (default: now) as ISO 8601 UTC to the second with a 'Z', as reports,
+    manifests and journals write it."""
+    when = when or dt.datetime.now(dt.UTC)
+    return when.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
 def iso_utc(timestamp: float | None) -> str | None:
     """Render a POSIX timestamp as ISO 8601 UTC with a 'Z', or None when unknown."""
     if timestamp is None:

@@ -17,6 +17,7 @@ from triage import __version__
 from triage.containers import ContainerLimits
 from triage.errors import ExitCode, OutputError, UsageError
 from triage.keys import SigningKey
+from triage.model import utc_text
 from triage.plan.journal import (
     CHECKPOINT_EVERY_S,
     JOURNAL_DIR,
@@ -24,7 +25,6 @@ from triage.plan.journal import (
     Journal,
     options_from_json,
     restore_state,
-    utc_text,
 )
 from triage.plan.planner import Plan
 from triage.plan.reading import checkpoint, read_plan
@@ -227,7 +227,7 @@ def _resume_state(journal: Journal, state: ScanState, matchers: Matchers, out_di
     else:  # killed while the walk listed names: nothing was read, so list them again
         shutil.rmtree(out_dir / PLAN_DIR, ignore_errors=True)
     state.resumed.append({
-        "resumed_utc": utc_text(dt.datetime.now(dt.UTC)),
+        "resumed_utc": utc_text(),
         "checkpoint_utc": saved["saved_utc"] if saved else None,
         "files_done_before": state.done_entries})
     return saved

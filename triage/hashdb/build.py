@@ -22,6 +22,7 @@ from triage.hashdb.collect import SortedDigests
 from triage.hashdb.columns import COLUMNS
 from triage.hashdb.lookup import FENCE_STRIDE, make_fence
 from triage.hashdb.setinfo import ImportStats, SetInfo
+from triage.model import utc_text
 
 BUNDLE_SUFFIX = ".hashset"
 
@@ -116,7 +117,7 @@ def write_bundle(
             "version": info.version,
             "kind": info.kind.value,
             "source": info.source,
-            "created": mf.utc_now_text(now),
+            "created": utc_text(now),
             "expires": info.expires.isoformat() if info.expires else None,
             "default_severity": info.default_severity.value,
             "severities": dict(info.severities),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -29,11 +28,6 @@ class BundleError(InvalidInputError):
 def encode(manifest: dict[str, Any]) -> bytes:
     """The exact bytes signed and stored: sorted keys, two-space indent, trailing newline."""
     return (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
-
-
-def utc_now_text(now: dt.datetime | None = None) -> str:
-    now = now or dt.datetime.now(dt.UTC)
-    return now.astimezone(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def read(directory: Path) -> tuple[dict[str, Any], bytes]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -12,6 +11,7 @@ import numpy as np
 
 from triage.errors import InvalidInputError
 from triage.files import sha256_file
+from triage.model import utc_text
 from triage.perceptual.index import PDQ_LAYOUT, PHASH_LAYOUT, Layout, RadiusIndex
 from triage.perceptual.thresholds import PDQ_MATCH_DISTANCE
 
@@ -86,7 +86,7 @@ def write_set(entries: Entries, out: Path, *, name: str, version: str) -> Path:
         "format": FORMAT,
         "name": name,
         "version": version,
-        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "created": utc_text(),
         "count": n,
         "with_phash": len(with_phash),
         "categories": categories,

@@ -29,11 +29,6 @@ _OPTION_FIELDS = ("hashsets", "trusted_keys", "rules", "case", "officer", "time_
 _PATH_OPTIONS = ("hashsets", "trusted_keys", "rules")
 
 
-def utc_text(when: dt.datetime) -> str:
-    """An aware time as ISO 8601 with a 'Z', to the second (as the report writes times)."""
-    return when.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
 def _dump(path: Path, data: dict[str, Any]) -> None:
     write_atomic(path, json.dumps(data, ensure_ascii=True, separators=(",", ":")).encode())
 

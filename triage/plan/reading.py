@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from triage.model import Content, FileRecord
-from triage.plan.journal import Journal, state_to_json, utc_text
+from triage.model import Content, FileRecord, utc_text
+from triage.plan.journal import Journal, state_to_json
 from triage.plan.planner import Plan
 from triage.plan.priority import CLASSES
 from triage.report.html import make_thumbnail
@@ -192,7 +191,7 @@ def checkpoint(journal: Journal, state: ScanState, plan: Plan, listing: ListingW
     """Save the state at a point where every counted file is in the listing on disk."""
     state.last_checkpoint = time.monotonic()
     journal.save({
-        "saved_utc": utc_text(dt.datetime.now(dt.UTC)),
+        "saved_utc": utc_text(),
         "state": state_to_json(state),
         "listing": listing.checkpoint(),
         "tallies": matchers.tallies(),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterator, Mapping
@@ -14,6 +13,7 @@ from cryptography.hazmat.primitives import serialization
 
 from triage.errors import InvalidInputError
 from triage.keys import SigningKey
+from triage.model import utc_text
 from triage.report import case_uco, dfxml, html
 from triage.report.atomic import write_atomic
 from triage.report.canonical import canonical_bytes
@@ -58,10 +58,6 @@ def listing_path(out_dir: Path, report: dict[str, Any]) -> Path:
     return out_dir / str(name)
 
 
-def utc_now() -> str:
-    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
 def raw_public(key: SigningKey) -> bytes:
     return key.public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
@@ -92,7 +88,7 @@ def make_entry(
         "name": key.name,
         "public_key": base64.b64encode(raw_public(key)).decode("ascii"),
         "tool_version": tool_version,
-        "signed_utc": signed_utc or utc_now(),
+        "signed_utc": signed_utc or utc_text(),
         "manifest_sha256": hashlib.sha256(manifest).hexdigest(),
         "previous": None if previous is None else entry_digest(previous),
     }

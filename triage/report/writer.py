@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import jsonschema
 
+from triage.model import utc_text
 from triage.report.atomic import write_atomic
 from triage.report.canonical import canonical_bytes
 from triage.report.verdict import decide
@@ -29,10 +30,6 @@ MAX_WARNINGS_LISTED = 1000
 def report_schema() -> dict[str, Any]:
     text = resources.files("triage.schemas").joinpath("report.schema.json").read_text("utf-8")
     return json.loads(text)
-
-
-def _utc(when: dt.datetime) -> str:
-    return when.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _finding_key(finding: dict[str, Any]) -> tuple[str, ...]:
@@ -66,8 +63,8 @@ def build_report(*, state: ScanState, options: ScanOptions, matchers: Matchers,
                      gaps=matchers.gaps, warnings_total=state.warnings_total)
     provenance = {
         "tool": {"name": "triage", "version": tool_version},
-        "started_utc": _utc(started_utc),
-        "finished_utc": _utc(finished_utc),
+        "started_utc": utc_text(started_utc),
+        "finished_utc": utc_text(finished_utc),
         "duration_s": round((finished_utc - started_utc).total_seconds(), 3),
         "time_to_first_hit_s": None if state.first_hit is None else round(state.first_hit, 3),
         "first_hit_address": state.first_hit_address,
