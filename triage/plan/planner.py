@@ -36,7 +36,6 @@ class PlannedVolume:
 class Entry:
     """One planned file, read back from the spill: its volume, record and reopening token."""
 
-    index: int  # position in walk order (the plan's own key)
     volume: int
     record: FileRecord
     token: Any
@@ -123,7 +122,7 @@ class Plan:
                             name, size, deleted, mtime, atime, ctime, crtime)
         if facts:
             record.facts.update(facts)
-        return Entry(index, vol, record, token, readable, rank)
+        return Entry(vol, record, token, readable, rank)
 
     def entries(self, indices: np.ndarray) -> Iterator[Entry]:
         for index in indices:

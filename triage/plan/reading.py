@@ -6,6 +6,7 @@ import time
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import nullcontext
 from typing import Any
 
 from triage.model import Content, FileRecord, utc_text
@@ -97,10 +98,7 @@ def _planned_items(plan: Plan, order: Any, state: ScanState
         content: Content | None = None
         if entry.readable:
             try:
-                if volume.lock is not None:
-                    with volume.lock:
-                        content = volume.opener(entry.record, entry.token)
-                else:
+                with volume.lock or nullcontext():
                     content = volume.opener(entry.record, entry.token)
             except OSError as exc:
                 entry.record.facts["skipped"] = "read error"
