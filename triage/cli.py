@@ -106,6 +106,16 @@ def data_dir(*parts: str) -> Path | None:
 @click.option("--resume", "resume_dir", type=click.Path(path_type=Path, file_okay=False),
               help="Finish the interrupted scan in this output folder (killed, powered off or "
                    "out of disk space) with its own sources and options.")
+@click.option("--quick-pass-only", is_flag=True,
+              help="Run only the block quick pass over the raw disks (minutes); files are "
+                   "listed but not read.")
+@click.option("--no-quick-pass", is_flag=True,
+              help="Skip the block quick pass; run only the file scan.")
+@click.option("--sample", type=click.FloatRange(min=0, max=1, min_open=True),
+              help="Quick pass reads this FRACTION of each disk, in random 1 MiB units; the "
+                   "report states the chance it had to find a known file of a given size.")
+@click.option("--sample-seed", type=click.IntRange(min=0),
+              help="Seed choosing the sampled units (default: random; the report records it).")
 @click.option("--json", "as_json", is_flag=True, help="Print report.json instead of the screen.")
 def scan(sources: tuple[str, ...], out_dir: Path | None, hashsets: Path | None,
          trusted_keys: Path | None, require_trusted_hashsets: bool, rules: Path | None,
@@ -113,7 +123,8 @@ def scan(sources: tuple[str, ...], out_dir: Path | None, hashsets: Path | None,
          officer: str | None, since: dt.datetime | None, time_budget: float | None,
          stop_on_first_red: bool, no_containers: bool, max_expanded_mb: int, max_ratio: float,
          max_members: int, max_depth: int, thumbnails: bool, resume_dir: Path | None,
-         as_json: bool) -> None:
+         quick_pass_only: bool, no_quick_pass: bool, sample: float | None,
+         sample_seed: int | None, as_json: bool) -> None:
     """Scan disks, images (raw, .001, E01) or folders, read-only, and write a report.
 
     With no SOURCE, every attached disk except the boot stick is scanned.
@@ -127,6 +138,12 @@ def scan(sources: tuple[str, ...], out_dir: Path | None, hashsets: Path | None,
         if as_json:
             click.echo(json.dumps(result.report, ensure_ascii=False, indent=1))
         sys.exit(int(result.exit_code))
+    if quick_pass_only and no_quick_pass:
+        raise UsageError("--quick-pass-only and --no-quick-pass contradict each other; "
+                         "give one of them.")
+    if (sample is not None or sample_seed is not None) and no_quick_pass:
+        raise UsageError("--sample applies to the quick pass, which --no-quick-pass skips; "
+                         "give one of them.")
     hashsets = hashsets or data_dir("hashsets")
     rules = rules or data_dir("rules") or PACKAGED_RULES
     trusted_keys = trusted_keys or data_dir("keys", "trusted")
@@ -139,7 +156,9 @@ def scan(sources: tuple[str, ...], out_dir: Path | None, hashsets: Path | None,
                           command=shlex.join(["triage", *sys.argv[1:]]), excluded=excluded,
                           signing_key=signing_key,
                           require_trusted_hashsets=require_trusted_hashsets,
-                          thumbnails=thumbnails,
+                          thumbnails=thumbnails, quick_pass=not no_quick_pass,
+                          quick_pass_only=quick_pass_only, sample=sample,
+                          sample_seed=sample_seed,
                           containers=None if no_containers else containers.ContainerLimits(
                               max_expanded_bytes=max_expanded_mb * 2**20, max_ratio=max_ratio,
                               max_members=max_members, max_depth=max_depth))

@@ -27,6 +27,7 @@ from triage.plan.journal import (
     restore_state,
 )
 from triage.plan.planner import Plan
+from triage.plan.quickpass import STOPPED_AFTER_QUICK, machine_workers, quick_pass_for
 from triage.plan.reading import checkpoint, read_plan
 from triage.plan.walking import plan_all, reattach
 from triage.report.listing import ListingWriter
@@ -38,9 +39,9 @@ from triage.stages.matching import Matchers, load_matchers
 __all__ = ["BUDGET_REACHED", "STOPPED_ON_RED", "ProgressSink", "ScanOptions", "ScanResult",
            "default_out_dir", "resume_scan", "run_scan"]
 
-# Two workers match the two cores of the machines this runs on; hashing and picture decoding
-# release the GIL (pictures go to worker processes), so both cores are used.
-WORKERS = 2
+# Every core the scan may run on (taskset and cgroups included), bounded by memory: hashing and
+# picture decoding release the GIL (pictures go to worker processes), so all of them are used.
+WORKERS = machine_workers()
 # Archive members too large for memory are spilled here, inside the output folder, and the
 # folder is removed when the scan ends.
 SPILL_DIR = ".spill"
@@ -70,6 +71,10 @@ class ScanOptions:
     signing_key: SigningKey | None = None  # the stick's (or officer's) key; None: unsigned
     # Disks deliberately left out (the stick itself), as {"source", "reason"}; the report says so.
     excluded: list[dict[str, str]] = field(default_factory=list)
+    quick_pass: bool = True  # the block quick pass over raw disks, before the file scan
+    quick_pass_only: bool = False  # the quick pass and nothing else (files listed, not read)
+    sample: float | None = None  # fraction of each disk the quick pass reads; None: all
+    sample_seed: int | None = None  # which units are sampled; None: drawn and recorded
 
 
 @dataclass
@@ -94,6 +99,9 @@ def run_scan(sources: list[str], out_dir: Path, options: ScanOptions | None = No
     options = options or ScanOptions()
     if not sources:
         raise UsageError("no evidence to scan; name a disk, an image or a folder.")
+    if options.quick_pass_only and not options.quick_pass:
+        raise UsageError("--quick-pass-only and --no-quick-pass contradict each other; "
+                         "give one of them.")
     for spec in sources:
         if Path(spec).is_dir() and _out_dir_inside(out_dir, spec):
             raise UsageError(f"the output folder {out_dir} is inside the evidence {spec}; "
@@ -172,6 +180,9 @@ def _scan_all(sources: list[str], out_dir: Path, options: ScanOptions, progress:
                                        "offset": 0, "size": None, "reason": left_out["reason"]})
         for problem in matchers.load_problems:
             state.warn(str(options.hashsets), "hashsets", problem)
+        state.quick_pass = quick_pass_for(sources, options, matchers, state)
+    if options.quick_pass_only:
+        state.stopped = state.stopped or STOPPED_AFTER_QUICK
     opened_any = bool(state.evidence)  # a resumed scan had opened these
     if plan is not None:
         with ExitStack() as open_sources, ThreadPoolExecutor(

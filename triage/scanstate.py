@@ -73,6 +73,7 @@ class ScanState:
     first_hit: float | None = None
     first_hit_address: str | None = None
     thumbnails: dict[str, bytes] | None = None  # finding address -> PNG, when asked for
+    quick_pass: dict[str, Any] | None = None  # coverage.quick_pass (plan/quickpass.py)
 
     def elapsed(self) -> float:
         """Seconds of scanning so far, the interrupted run's included."""

@@ -154,7 +154,7 @@ def state_to_json(state: Any) -> dict[str, Any]:
         "reached": [[*k, *v] for k, v in state.reached.items()],
         "done_entries": state.done_entries, "resumed": state.resumed,
         "finished": state.finished, "priority": state.priority,
-        "stopped_early": state.stopped_early,
+        "stopped_early": state.stopped_early, "quick_pass": state.quick_pass,
     }
 
 
@@ -167,6 +167,7 @@ def restore_state(state: Any, data: dict[str, Any]) -> None:
                  "finished", "priority", "stopped_early"):
         setattr(state, name, data[name])
     state.elapsed_before = data["elapsed_s"]
+    state.quick_pass = data.get("quick_pass")
     state.skipped = Counter(data["skipped"])
     state.other_entries = Counter(data["other_entries"])
     state.findings = [finding_from_json(f) for f in data["findings"]]

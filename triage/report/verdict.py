@@ -18,7 +18,8 @@ def is_red(finding: Finding, trust_problems: list[str]) -> bool:
     """Whether this finding alone makes the verdict RED (see `decide`)."""
     if finding.kind == "perceptual" or finding.severity not in RED_SEVERITIES:
         return False
-    return not (trust_problems and finding.kind == "exact")
+    # A known-file hit (whole file or its blocks) against a set nobody vouches for is a lead.
+    return not (trust_problems and finding.kind in ("exact", "block"))
 
 
 def decide(findings: list[Finding], coverage: dict[str, Any], *, trust_problems: list[str],
@@ -34,7 +35,8 @@ def decide(findings: list[Finding], coverage: dict[str, Any], *, trust_problems:
     red_ids = {id(f) for f in red}
     amber = [f for f in findings if f.severity.rank >= AMBER_MIN.rank and id(f) not in red_ids]
     if red:
-        kinds = Counter("known file" if f.kind == "exact" else "serious rule finding" for f in red)
+        kinds = Counter("known file" if f.kind in ("exact", "block") else "serious rule finding"
+                        for f in red)
         reasons.append("Found " + ", ".join(f"{n} {k}{'s' if n > 1 else ''}"
                                             for k, n in sorted(kinds.items())) + ".")
     if amber:

@@ -57,6 +57,7 @@ def build_report(*, state: ScanState, options: ScanOptions, matchers: Matchers,
         "time_budget": {"minutes": options.time_budget_min, "reached": state.budget_reached},
         "priority": state.priority,
         "stopped_early": state.stopped_early,
+        "quick_pass": state.quick_pass,
     }
     findings = sorted((f.to_dict() for f in state.findings), key=_finding_key)
     verdict = decide(state.findings, coverage, trust_problems=matchers.trust_problems,

@@ -1,0 +1,107 @@
+"""A block filter on disk: its files, its signed manifest, writing it all or nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from triage import keys
+from triage.blocks.build import BuildStats, Compiled
+from triage.blocks.digest import KEY_NAME
+from triage.blocks.policy import (
+    BLOCK_SIZE,
+    FILTER_BITS_PER_BLOCK,
+    MAX_FILTER_BITS,
+    MIN_FILTER_BITS,
+    RED_MIN_BLOCKS,
+)
+from triage.files import sha256_file
+from triage.hashdb import manifest as mf
+from triage.hashdb import signing
+from triage.hashdb.build import atomic_directory, check_name
+from triage.model import utc_text
+
+FORMAT = "triage-blockfilter/1"
+# Filters live beside the bundles, in this folder of the hash-set folder (hashsets/blocks/NAME).
+BLOCKS_DIR = "blocks"
+# One file per array; the manifest pins each by size and SHA-256 (dtype, what it holds).
+ARRAYS: dict[str, str] = {
+    "keys": "<u8",  # each kept block's 64-bit key (triage/blocks/digest.py), sorted
+    "confirms": "<u8",  # first 8 bytes of its SHA-256, same order: a hit stands on 128 bits
+    "refs": "<u4",  # reference file of each block
+    "blocks": "<u4",  # block number inside that file
+    "ref_kept": "<u4",  # distinctive blocks kept per reference file
+    "ref_sizes": "<u8",  # size of each reference file
+    "ref_categories": "<u2",  # 1-based category index per reference, 0 for none
+    "bits": "u1",  # one bit per slot of the top key bits: the in-memory filter
+}
+
+
+def filter_bits(count: int) -> int:
+    """Bits of the in-memory filter for `count` blocks: a power of two (see policy)."""
+    wanted = max(MIN_FILTER_BITS, count * FILTER_BITS_PER_BLOCK)
+    return min(MAX_FILTER_BITS, 1 << (wanted - 1).bit_length())
+
+
+def make_bits(keys_sorted: np.ndarray, bits: int) -> np.ndarray:
+    """The filter: bit `key >> (64 - log2 bits)` set for every key."""
+    shift = np.uint64(64 - (bits.bit_length() - 1))
+    slots = np.unique(keys_sorted >> shift)
+    out = np.zeros(bits // 8, dtype=np.uint8)
+    if len(slots):
+        byte = (slots >> np.uint64(3)).astype(np.intp)  # sorted, since slots are
+        masks = np.left_shift(1, (slots & np.uint64(7)).astype(np.uint8)).astype(np.uint8)
+        starts = np.flatnonzero(np.r_[True, byte[1:] != byte[:-1]])
+        out[byte[starts]] = np.bitwise_or.reduceat(masks, starts)
+    return out
+
+
+def _write(path: Path, array: np.ndarray) -> None:
+    with path.open("wb") as handle:
+        handle.write(np.ascontiguousarray(array).tobytes())
+
+
+def write_filter(target: Path, *, name: str, version: str, source: str, compiled: Compiled,
+                 references: list[str], categories: list[str], stats: BuildStats,
+                 signer: keys.SigningKey | None = None, replace: bool = False,
+                 now: dt.datetime | None = None) -> Path:
+    """Write a filter folder at `target`, all or nothing, signed when a key is given."""
+    check_name(name)
+    bits = filter_bits(len(compiled.keys))
+    arrays = {"keys": compiled.keys, "confirms": compiled.confirms, "refs": compiled.refs,
+              "blocks": compiled.blocks, "ref_kept": compiled.ref_kept,
+              "ref_sizes": compiled.ref_sizes, "ref_categories": compiled.ref_categories,
+              "bits": make_bits(compiled.keys, bits)}
+    with atomic_directory(target, replace=replace) as work:
+        for key, array in arrays.items():
+            _write(work / key, array.astype(ARRAYS[key]))
+        encoded = [ref.replace("\n", " ").encode("utf-8") for ref in references]
+        offsets = np.zeros(len(encoded) + 1, dtype="<u8")
+        np.cumsum([len(item) for item in encoded], out=offsets[1:])
+        (work / mf.REFS_TEXT).write_bytes(b"".join(encoded))
+        _write(work / mf.REFS_OFFSETS, offsets)
+        manifest: dict[str, Any] = {
+            "format": FORMAT,
+            "name": name,
+            "version": version,
+            "kind": "notable",
+            "source": source,
+            "created": utc_text(now),
+            "block_size": BLOCK_SIZE,
+            "key": KEY_NAME,
+            "red_min_blocks": RED_MIN_BLOCKS,
+            "filter_bits": bits,
+            "counts": {"blocks": int(len(compiled.keys)), "references": len(references)},
+            "categories": categories,
+            "stats": stats.to_dict(),
+            "files": {path.name: {"size": path.stat().st_size, "sha256": sha256_file(path)}
+                      for path in sorted(work.iterdir())},
+        }
+        raw = mf.encode(manifest)
+        (work / mf.MANIFEST).write_bytes(raw)
+        if signer is not None:
+            signing.sign(work, raw, signer)
+    return target

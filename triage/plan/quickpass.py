@@ -1,0 +1,179 @@
+"""The quick pass in a scan: every raw disk and image read block by block against the block
+filters, hits named by the file (or unallocated space) holding them, before the file scan."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from triage.blocks.confidence import sampled_units, statement
+from triage.blocks.engine import Span, SpanResult, run_tasks, segments
+from triage.blocks.findings import RULE, block_findings
+from triage.blocks.library import LoadedFilters
+from triage.blocks.owners import map_owners
+from triage.blocks.policy import BLOCK_SIZE, PARALLEL_MIN, SAMPLE_UNIT
+from triage.errors import EvidenceError
+from triage.evidence import ImageSource, open_source
+from triage.evidence.base import EvidenceSource
+from triage.scanstate import BUDGET_REACHED, ScanState
+from triage.walk.tskimage import open_tsk_image
+from triage.walk.volumes import Volume, find_volumes
+
+NO_FILTERS = ("no block filters among the hash sets, so deleted, unallocated and reformatted "
+              "space was not searched for known files")
+SKIPPED = "not run (--no-quick-pass)"
+# Why the file scan read nothing after a --quick-pass-only run (the report's stopped reason).
+STOPPED_AFTER_QUICK = "ran the quick pass only (--quick-pass-only)"
+
+
+@dataclass(frozen=True)
+class QuickPassRequest:
+    """What the officer asked of the quick pass."""
+
+    sample: float | None = None  # fraction of the disk read, None: all of it
+    seed: int = 0  # which sample units (recorded so the pass can be repeated)
+    workers: int = 1
+    unit: int = SAMPLE_UNIT
+
+
+def skipped(reason: str) -> dict[str, Any]:
+    """The report's coverage.quick_pass when no quick pass ran, saying why."""
+    return {"status": "not_run", "reason": reason, "sources": [], "filters": [],
+            "confidence": None, "rule": RULE}
+
+
+def run_quick_pass(sources: list[str], filters: LoadedFilters, state: ScanState,
+                   request: QuickPassRequest) -> dict[str, Any]:
+    """Run the quick pass over every disk and image source; returns coverage.quick_pass."""
+    if not filters.filters:
+        return {**skipped(NO_FILTERS), "filters": filters.provenance}
+    done = []
+    for spec in sources:
+        if state.out_of_time():
+            done.append({"source": spec, "status": "not_reached", "reason": BUDGET_REACHED})
+            continue
+        try:
+            source = open_source(spec)
+        except EvidenceError as exc:
+            _problem(state, spec, str(exc))  # the file scan records the source as not examined
+            done.append({"source": spec, "status": "not_examined", "reason": str(exc)})
+            continue
+        with source:
+            done.append(_one_source(spec, source, filters, state, request))
+    out: dict[str, Any] = {"status": "run", "reason": None, "sources": done,
+                           "filters": filters.provenance, "rule": RULE,
+                           "confidence": None if request.sample is None else statement(
+                               filters.filters, request.sample, request.unit)}
+    if request.sample is not None:
+        out["sample"] = {"fraction": request.sample, "seed": request.seed,
+                         "unit": request.unit}
+    return out
+
+
+def _problem(state: ScanState, address: str, message: str) -> None:
+    """The one place the quick pass records a problem (switches to the ledger when it lands)."""
+    state.warn(address, "quickpass", message)
+
+
+def spans_for(size: int, volumes: list[Volume], phases: dict[int, list[int]]) -> list[Span]:
+    """The whole source on the 4 KiB grid, plus each volume again at each other phase its
+    clusters can take (small-cluster or misaligned FAT)."""
+    spans = [Span(0, size, 0)]
+    for volume in volumes:
+        end = min(size, volume.offset + volume.size)
+        spans.extend(Span(volume.offset, end, phase)
+                     for phase in phases.get(volume.index, [0]) if phase)
+    return spans
+
+
+def sample_spans(spans: list[Span], size: int, fraction: float, seed: int, unit: int
+                 ) -> list[Span]:
+    """The spans cut down to the sampled units (each unit read whole, on its own grid)."""
+    chosen = sampled_units(max(1, -(-size // unit)), fraction, seed)
+    out = []
+    for span in spans:
+        lo, hi = span.start // unit, -(-span.end // unit)
+        picked = chosen[(chosen >= lo) & (chosen < hi)]
+        out.extend(Span(max(span.start, int(u) * unit), min(span.end, (int(u) + 1) * unit),
+                        span.phase) for u in picked)
+    return out
+
+
+def _one_source(spec: str, source: EvidenceSource, filters: LoadedFilters, state: ScanState,
+                request: QuickPassRequest) -> dict[str, Any]:
+    if not isinstance(source, ImageSource):
+        return {"source": source.name, "status": "not_applicable",
+                "reason": "a folder has no raw blocks; the file scan examines its files"}
+    from triage.blocks.alignment import phases
+
+    started = time.monotonic()
+    img = open_tsk_image(source)
+    volumes = find_volumes(img).volumes
+    volume_phases = {v.index: phases(img, v) for v in volumes}
+    spans = spans_for(source.size, volumes, volume_phases)
+    if request.sample is not None:
+        spans = sample_spans(spans, source.size, request.sample, request.seed, request.unit)
+    planned = sum(s.end - s.start for s in spans)
+    state.progress.class_started(f"quick pass of {source.name}")
+    total = SpanResult()
+    covered = 0
+    workers = request.workers if planned >= PARALLEL_MIN else 1
+    for task, result in run_tasks(spec, source.read, filters.filters, segments(spans),
+                                  workers, state.out_of_time):
+        total.extend(result)
+        covered += sum(s.end - s.start for s in task)
+    for offset, length in total.unreadable:
+        _problem(state, f"{source.name} @ {offset}",
+                 f"{length:,} bytes could not be read by the quick pass")
+    owners = map_owners(source.name, img, volumes, total.offsets,
+                        lambda address, message: _problem(state, address, message))
+    for finding in block_findings(filters.filters, total.offsets, total.filters, total.rows,
+                                  owners):
+        state.record_finding(finding)
+    seconds = time.monotonic() - started
+    extra = {str(k): v for k, v in volume_phases.items() if v != [0]}
+    return {
+        "source": source.name, "status": "examined" if covered >= planned else "partial",
+        "reason": None if covered >= planned else BUDGET_REACHED,
+        "size": source.size, "bytes_planned": planned, "bytes_covered": covered,
+        "bytes_read": total.bytes_read, "blocks_hashed": total.blocks_hashed,
+        "blocks_found": int(len(np.unique(total.offsets))), "seconds": round(seconds, 3),
+        "workers": workers, "block_size": BLOCK_SIZE,
+        "extra_phases": extra,
+    }
+
+
+
+def machine_workers() -> int:
+    """Workers for this machine: its usable cores, fewer when memory is short."""
+    from triage.blocks.engine import usable_cores
+    from triage.blocks.policy import WORKER_MEMORY
+
+    cores = usable_cores()
+    try:
+        with open("/proc/meminfo", encoding="ascii") as handle:
+            fields = dict(line.split(":", 1) for line in handle)
+        available = int(fields["MemAvailable"].split()[0]) * 1024
+    except (OSError, KeyError, ValueError):
+        return cores
+    return max(1, min(cores, available // WORKER_MEMORY))
+
+
+def quick_pass_for(sources: list[str], options: Any, matchers: Any, state: ScanState
+                   ) -> dict[str, Any]:
+    """The quick pass as the scan's options ask (ScanOptions, Matchers): coverage.quick_pass."""
+    if not options.quick_pass:
+        return skipped(SKIPPED)
+    from triage.blocks.library import load_filters
+
+    filters = load_filters(options.hashsets, options.trusted_keys)
+    matchers.trust_problems.extend(filters.trust_problems)
+    for problem in filters.load_problems:
+        _problem(state, str(options.hashsets), problem)
+    seed = options.sample_seed if options.sample_seed is not None else secrets.randbelow(2**31)
+    request = QuickPassRequest(sample=options.sample, seed=seed, workers=options.workers)
+    return run_quick_pass(sources, filters, state, request)
