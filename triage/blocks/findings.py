@@ -8,14 +8,15 @@ import numpy as np
 
 from triage.blocks.filter import BlockFilter
 from triage.blocks.owners import Owner
-from triage.blocks.policy import BLOCK_SIZE, RED_MIN_BLOCKS
+from triage.blocks.policy import BLOCK_SIZE, MAX_BLOCKS_PER_FILE, RED_MIN_BLOCKS
 from triage.hashdb.policy import DEFAULT_SEVERITY, severity_for
 from triage.model import Finding, Severity
 
 # An AMBER lead: listed and shown, never RED by itself (report/verdict.py).
 LEAD_SEVERITY = Severity.MEDIUM
-# Offsets listed per finding (the count is always exact).
-OFFSETS_LISTED = 16
+# Offsets listed per finding (the count is always exact): all of them for a file within the
+# default per-file limit, so an examiner can carve it from the listed places.
+OFFSETS_LISTED = MAX_BLOCKS_PER_FILE
 RULE = (f"RED when at least {RED_MIN_BLOCKS} different distinctive 4 KiB blocks of one known "
         "file are found in one place (distinct blocks: Garfinkel et al., DFRWS 2010; Young et "
         "al., IEEE Computer 2012; several blocks against non-probative ones: Garfinkel & "
