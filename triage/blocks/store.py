@@ -25,6 +25,7 @@ from triage.hashdb.build import atomic_directory, check_name
 from triage.model import utc_text
 
 FORMAT = "triage-blockfilter/1"
+PROBES = 2  # bits per key in the filter, recorded in the manifest
 # Filters live beside the bundles, in this folder of the hash-set folder (hashsets/blocks/NAME).
 BLOCKS_DIR = "blocks"
 # One file per array; the manifest pins each by size and SHA-256 (dtype, what it holds).
@@ -36,7 +37,7 @@ ARRAYS: dict[str, str] = {
     "ref_kept": "<u4",  # distinctive blocks kept per reference file
     "ref_sizes": "<u8",  # size of each reference file
     "ref_categories": "<u2",  # 1-based category index per reference, 0 for none
-    "bits": "u1",  # one bit per slot of the top key bits: the in-memory filter
+    "bits": "u1",  # the in-memory filter: two bits set per key (see `slots`)
 }
 
 
@@ -46,16 +47,24 @@ def filter_bits(count: int) -> int:
     return min(MAX_FILTER_BITS, 1 << (wanted - 1).bit_length())
 
 
+def slots(keys: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """The two filter bits of each key: its top and its bottom log2(bits) bits (a Bloom filter
+    with two probes: ~0.1% of unknown blocks pass at 1,000,000 references, not ~2%)."""
+    width = bits.bit_length() - 1
+    return keys >> np.uint64(64 - width), keys & np.uint64(bits - 1)
+
+
 def make_bits(keys_sorted: np.ndarray, bits: int) -> np.ndarray:
-    """The filter: bit `key >> (64 - log2 bits)` set for every key."""
-    shift = np.uint64(64 - (bits.bit_length() - 1))
-    slots = np.unique(keys_sorted >> shift)
+    """The filter: both bits of every key set."""
     out = np.zeros(bits // 8, dtype=np.uint8)
-    if len(slots):
-        byte = (slots >> np.uint64(3)).astype(np.intp)  # sorted, since slots are
-        masks = np.left_shift(1, (slots & np.uint64(7)).astype(np.uint8)).astype(np.uint8)
+    for probe in slots(keys_sorted, bits):
+        probe = np.unique(probe)
+        if not len(probe):
+            continue
+        byte = (probe >> np.uint64(3)).astype(np.intp)  # sorted, since the slots are
+        masks = np.left_shift(1, (probe & np.uint64(7)).astype(np.uint8)).astype(np.uint8)
         starts = np.flatnonzero(np.r_[True, byte[1:] != byte[:-1]])
-        out[byte[starts]] = np.bitwise_or.reduceat(masks, starts)
+        out[byte[starts]] |= np.bitwise_or.reduceat(masks, starts)
     return out
 
 
@@ -94,6 +103,7 @@ def write_filter(target: Path, *, name: str, version: str, source: str, compiled
             "key": KEY_NAME,
             "red_min_blocks": RED_MIN_BLOCKS,
             "filter_bits": bits,
+            "filter_probes": PROBES,
             "counts": {"blocks": int(len(compiled.keys)), "references": len(references)},
             "categories": categories,
             "stats": stats.to_dict(),
