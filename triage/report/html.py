@@ -135,6 +135,8 @@ def _findings(report: dict[str, Any], thumbnails: Mapping[str, bytes] | None) ->
         parts.append('<p class="none">Nothing was found.</p>')
     sections = [
         ("exact", "Known images (exact match with a hash set), by category", "category"),
+        ("block", "Known files found by their blocks on the raw disk (quick pass), by category",
+         "category"),
         ("perceptual", "Similar images (close to a known image), by category", "category"),
         ("rule", "Court-order conditions (rule findings), by condition", "condition"),
     ]
@@ -171,6 +173,10 @@ def _match_detail(finding: dict[str, Any]) -> str:
         bits.append(f"{finding['hashset']} {version}" if version else str(finding["hashset"]))
     if finding.get("distance") is not None:
         bits.append(f"distance {finding['distance']}")
+    detail = finding.get("detail")
+    if finding.get("kind") == "block" and isinstance(detail, dict):
+        bits.append(f"{detail.get('blocks_seen')} of {detail.get('distinctive_blocks')} "
+                    f"distinctive blocks of {finding.get('reference')}")
     if finding.get("rule"):
         bits.append(f"rule {finding['rule']}")
     return "; ".join(bits)
