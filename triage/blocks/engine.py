@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -45,6 +46,7 @@ class SpanResult:
     rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     bytes_read: int = 0
     blocks_hashed: int = 0
+    cpu_seconds: float = 0.0  # CPU time spent (in whichever process ran it): per-core speed
     unreadable: list[tuple[int, int]] = field(default_factory=list)  # (offset, size)
 
     def extend(self, other: SpanResult) -> None:
@@ -53,6 +55,7 @@ class SpanResult:
         self.rows = np.concatenate([self.rows, other.rows])
         self.bytes_read += other.bytes_read
         self.blocks_hashed += other.blocks_hashed
+        self.cpu_seconds += other.cpu_seconds
         self.unreadable.extend(other.unreadable)
 
 
@@ -60,6 +63,7 @@ def hash_spans(read: ReadFn, filters: list[BlockFilter], spans: list[Span]) -> S
     """Read each span in large chunks, hash every block, look every block up in every filter."""
     found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     result = SpanResult()
+    cpu_started = time.process_time()
     for span in spans:
         pos = span.first_block()
         while pos + BLOCK_SIZE <= span.end:
@@ -90,6 +94,7 @@ def hash_spans(read: ReadFn, filters: list[BlockFilter], spans: list[Span]) -> S
             if len(data) < length:
                 break
             pos += length
+    result.cpu_seconds = time.process_time() - cpu_started
     if found:
         result.offsets, result.filters, result.rows = (np.concatenate(p) for p in zip(*found,
                                                                                       strict=True))

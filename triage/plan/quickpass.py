@@ -159,6 +159,7 @@ def _one_source(spec: str, source: EvidenceSource, filters: LoadedFilters, state
         # Reading and looking up, apart from naming the owners of hits (a walk of the file
         # systems holding them): the pass's own throughput is bytes_read / read_seconds.
         "read_seconds": round(hashed_at - started, 3),
+        "cpu_seconds": round(total.cpu_seconds, 3),  # reading and hashing, all workers
         "workers": workers, "block_size": BLOCK_SIZE,
         "extra_phases": extra,
     }
