@@ -156,6 +156,17 @@ class LiveProgress(ProgressSink):
         self.warnings += 1
 
 
+def quick_pass_line(quick: dict[str, Any]) -> str:
+    """One line on the block quick pass: what it read, or why it did not run."""
+    if quick["status"] != "run":
+        return f"Quick pass {quick['reason']}."
+    read = sum(s.get("bytes_covered", 0) for s in quick["sources"])
+    line = (f"Quick pass: {_size(read)} of {len(quick['sources'])} disk"
+            f"{'s' if len(quick['sources']) != 1 else ''} read block by block")
+    confidence = quick.get("confidence")
+    return f"{line}. {confidence['text']}" if confidence else f"{line}."
+
+
 def render_summary(console: Console, report: dict[str, Any], out_dir: str) -> None:
     """The final screen: the verdict in one colour, its reasons, what was not examined."""
     verdict = report["verdict"]
@@ -195,6 +206,9 @@ def render_summary(console: Console, report: dict[str, Any], out_dir: str) -> No
         f"deleted), {coverage['files_hashed']:,} hashed, "
         f"{_size(coverage['bytes_hashed'])} read; {report['warnings_total']} problems recorded.",
         highlight=False)
+    quick = coverage.get("quick_pass")
+    if quick:
+        console.print(Text(shown(quick_pass_line(quick))), highlight=False)
     if stopped:
         console.print(Text(f"Not reached: {unread:,} files ({_size(stopped['bytes_not_reached'])}"
                            f"): {stopped['reason']}; they are listed in the report.",

@@ -86,3 +86,14 @@ def test_add_files_builds_a_signed_block_filter(quick_disk: QuickDisk, tmp_path:
     assert manifest["counts"] == {"blocks": 7 * 8, "references": 7}
     assert (tmp_path / "sets" / "blocks" / "docs" / "signature.json").is_file()
     assert (tmp_path / "sets" / "docs.hashset" / "manifest.json").is_file()
+
+
+def test_summary_line_says_what_the_quick_pass_read() -> None:
+    from triage.console import quick_pass_line
+
+    assert quick_pass_line({"status": "not_run", "reason": SKIPPED}) == (
+        "Quick pass not run (--no-quick-pass).")
+    quick = {"status": "run", "sources": [{"bytes_covered": 3 << 30}],
+             "confidence": {"text": "Sampling 10% of the disk ..."}}
+    assert quick_pass_line(quick) == (
+        "Quick pass: 3.2 GB of 1 disk read block by block. Sampling 10% of the disk ...")
