@@ -12,7 +12,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from triage.model import FileRecord, Finding, ScanWarning
+from triage.ledger import Problem
+from triage.model import FileRecord, Finding
 from triage.pipeline import ProgressSink
 
 # Control characters (terminal escape sequences) and bidirectional overrides in suspect-chosen
@@ -152,7 +153,7 @@ class LiveProgress(ProgressSink):
                                highlight=False)
         self._refresh()
 
-    def warning(self, warning: ScanWarning) -> None:
+    def warning(self, warning: Problem) -> None:
         self.warnings += 1
 
 

@@ -1,4 +1,4 @@
-"""The records every stage shares: file addresses, file records, findings and warnings."""
+"""The records every stage shares: file addresses, file records and findings."""
 
 from __future__ import annotations
 
@@ -207,15 +207,3 @@ class Finding:
             if value is not None:
                 out[key] = value
         return out
-
-
-@dataclass(frozen=True, slots=True)
-class ScanWarning:
-    """A problem that stopped part of the work; the scan went on without it."""
-
-    address: str
-    stage: str  # "evidence" | "volume" | "walk" | "read" | "filetype" | "digests" | ...
-    message: str
-
-    def to_dict(self) -> dict[str, str]:
-        return {"address": self.address, "stage": self.stage, "message": self.message}

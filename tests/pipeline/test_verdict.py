@@ -1,16 +1,10 @@
-"""The verdict rules: what makes RED, AMBER and GREEN, and the reasons given."""
+"""The verdict rules: what makes RED, AMBER and GREEN, and the reasons given (from typed gaps)."""
 
 from __future__ import annotations
 
+from triage.ledger import GapKind, Ledger, ScanContext
 from triage.model import Address, FileRecord, Finding, Severity
 from triage.report.verdict import decide
-
-
-def _coverage(**changes):  # noqa: ANN003, ANN202
-    coverage = {"volumes": [{"status": "examined"}], "not_examined": [], "read_errors": 0,
-                "time_budget": {"minutes": None, "reached": False}}
-    coverage.update(changes)
-    return coverage
 
 
 def _finding(kind: str, severity: Severity) -> Finding:
@@ -18,9 +12,20 @@ def _finding(kind: str, severity: Severity) -> Finding:
     return Finding(kind, severity, record, f"{kind} finding")
 
 
-def _decide(findings, coverage=None, trust=(), gaps=(), warnings=0):  # noqa: ANN001, ANN202
-    return decide(findings, coverage or _coverage(), trust_problems=list(trust),
-                  gaps=list(gaps), warnings_total=warnings)
+def _ledger() -> Ledger:
+    ledger = Ledger()
+    ledger.volume(source="d.img", index=1, offset=0, size=10, description="p", fs="ntfs")
+    return ledger
+
+
+def _decide(findings=(), ledger=None, trust=(), gaps=()):  # noqa: ANN001, ANN202
+    ledger = ledger or _ledger()
+    for finding in findings:
+        ledger.finding(finding)
+    context = ScanContext(trust_problems=tuple(trust), comparison_gaps=tuple(gaps))
+    result = ledger.result(context, started_utc="", finished_utc="", duration_s=0, host="",
+                           tool_version="", listing_name="")
+    return decide(result)
 
 
 def test_nothing_found_and_nothing_missed_is_green():
@@ -53,20 +58,50 @@ def test_info_findings_do_not_move_the_verdict():
     assert _decide([_finding("rule", Severity.INFO)])["level"] == "green"
 
 
-def test_every_kind_of_gap_rules_out_green():
-    gaps = {
-        "volume": _coverage(volumes=[{"status": "not_examined", "reason": "bitlocker"}]),
-        "source": _coverage(not_examined=[{"what": "source"}]),
-        "archive": _coverage(not_examined=[{"what": "archive"}]),
-        "read errors": _coverage(read_errors=2),
-        "time budget": _coverage(time_budget={"minutes": 1, "reached": True}),
+def _with(record) -> Ledger:  # noqa: ANN001
+    ledger = _ledger()
+    record(ledger)
+    return ledger
+
+
+def test_every_kind_of_gap_but_an_exclusion_rules_out_green_with_a_reason():
+    for kind in GapKind:
+        ledger = _with(lambda led, kind=kind: led.gap(kind, "d.img · p9@0", "why", size=5))
+        verdict = _decide(ledger=ledger)
+        if kind in (GapKind.EXCLUDED, GapKind.UNPARTITIONED):
+            assert verdict["level"] == "green", kind
+        else:
+            assert verdict["level"] == "amber", kind
+            assert not any("Nothing found" in r for r in verdict["reasons"]), kind
+
+
+def test_gaps_and_counters_each_give_their_sentence():
+    def volume(led: Ledger) -> None:
+        led.volume_not_examined(led.volumes[0], GapKind.ENCRYPTED, "bitlocker")
+
+    cases = {
+        "1 partition could not be examined (bitlocker).": volume,
+        "1 evidence source could not be opened.":
+            lambda led: led.problem("gone.img", "evidence", "missing", gap=GapKind.SOURCE),
+        "1 archive or member could not be looked into":
+            lambda led: led.problem("a.zip", "containers", "enc", gap=GapKind.ARCHIVE),
+        "2 files could not be read completely.":
+            lambda led: [led.problem(f"f{n}", "read", "I/O error") for n in range(2)],
+        "The time budget ran out": lambda led: setattr(led, "budget_reached", True),
+        "1 partition runs past the end of the image (4,096 bytes not examined)":
+            lambda led: led.gap(GapKind.TRUNCATED, "d.img · p1@0", "short", size=4096),
+        "1 folder or area could not be read":
+            lambda led: led.gap(GapKind.UNREADABLE, "d.img · /private", "denied"),
+        "3 problems recorded while walking":
+            lambda led: [led.problem("x", "walk", "odd") for _ in range(3)],
     }
-    for name, coverage in gaps.items():
-        assert _decide([], coverage)["level"] == "amber", name
-    assert _decide([], warnings=3)["level"] == "amber"
-    assert _decide([], gaps=["No hash sets were loaded."])["level"] == "amber"
+    for sentence, record in cases.items():
+        verdict = _decide(ledger=_with(record))
+        assert verdict["level"] == "amber", sentence
+        assert any(r.startswith(sentence) for r in verdict["reasons"]), (sentence, verdict)
+    assert _decide(gaps=["No hash sets were loaded."])["level"] == "amber"
 
 
 def test_the_skipped_boot_stick_is_not_a_gap():
-    coverage = _coverage(not_examined=[{"what": "triage system"}])
-    assert _decide([], coverage)["level"] == "green"
+    ledger = _with(lambda led: led.gap(GapKind.EXCLUDED, "/dev/sdz", "the triage system"))
+    assert _decide(ledger=ledger)["level"] == "green"

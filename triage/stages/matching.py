@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from triage.errors import InvalidInputError
+from triage.ledger.records import Problem
 from triage.model import Content, FileRecord, Finding
 
 if TYPE_CHECKING:
@@ -39,18 +40,18 @@ class Matchers:
         return self.hashsets.algorithms if self.hashsets is not None else frozenset()
 
     def match_content(self, record: FileRecord, content: Content
-                      ) -> tuple[list[Finding], list[tuple[str, str]]]:
+                      ) -> tuple[list[Finding], list[Problem]]:
         """Exact and perceptual matching (thread-safe: run in the workers).
 
-        Returns the findings and the (stage, message) problems met on the way.
+        Returns the findings and the problems met on the way.
         """
         findings = self._match_exact(record)
-        problems: list[tuple[str, str]] = []
+        problems: list[Problem] = []
         if self.perceptual is not None and self.perceptual.wants(record):
             found, problem = self.perceptual.examine(record, content)
             findings.extend(found)
             if problem:
-                problems.append(("perceptual", problem))
+                problems.append(Problem(str(record.address), "perceptual", problem))
         return findings, problems
 
     def _match_exact(self, record: FileRecord) -> list[Finding]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from triage.containers import Problem, expand, is_container
 from triage.model import Content, FileRecord, Finding
@@ -36,41 +35,31 @@ class HeadCached:
             close()
 
 
-@dataclass(frozen=True, slots=True)
-class Issue:
-    """A problem met while processing one file (or a member inside it)."""
-
-    stage: str  # "read", "perceptual", "containers", ...
-    message: str
-    address: str | None = None  # when it concerns a member rather than the file itself
-    not_examined: str | None = None  # reason key when it leaves a coverage gap
-
-
-# (record, its content for the rules, findings, issues)
-Processed = tuple[FileRecord, Content | None, list[Finding], list[Issue]]
+# (record, its content for the rules, findings, problems)
+Processed = tuple[FileRecord, Content | None, list[Finding], list[Problem]]
 
 
 def process_file(record: FileRecord, content: Content | None, matchers: Matchers) -> Processed:
     """Type, digests and hash-set/perceptual matching of one file, in a worker thread."""
-    problems: list[Issue] = []
+    problems: list[Problem] = []
     if content is None:
         return record, None, [], problems
     try:
         head = content.read(0, min(HEAD_BYTES, record.size)) if record.size else b""
     except OSError as exc:
-        problems.append(Issue("read", f"not readable: {exc}"))
+        problems.append(Problem(str(record.address), "read", f"not readable: {exc}"))
         record.facts["skipped"] = "read error"
         return record, None, [], problems
     identify(record, head)
     try:
         hash_content(record, content, matchers.algorithms, head)
     except ReadError as exc:
-        problems.append(Issue("read", str(exc)))
+        problems.append(Problem(str(record.address), "read", str(exc)))
         record.facts["skipped"] = "read error"
         return record, HeadCached(content, head), [], problems
     cached = HeadCached(content, head)
     findings, more = matchers.match_content(record, cached)
-    problems.extend(Issue(stage, message) for stage, message in more)
+    problems.extend(more)
     return record, cached, findings, problems
 
 
@@ -90,8 +79,7 @@ def process_with_members(record: FileRecord, content: Content | None, matchers: 
         return results
     for item in expand(record, cached, limits=limits):
         if isinstance(item, Problem):
-            results[0][3].append(Issue("containers", item.message, item.address,
-                                        item.reason if item.not_examined else None))
+            results[0][3].append(item)
             continue
         member, _, findings, problems = process_file(item.record, item.content, matchers)
         results.append((member, None, findings, problems))
