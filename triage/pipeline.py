@@ -10,12 +10,11 @@ import socket
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from triage import __version__
-from triage.containers import ContainerLimits
 from triage.errors import ExitCode, OutputError, UsageError
 from triage.keys import SigningKey
 from triage.ledger import (
@@ -29,7 +28,8 @@ from triage.ledger import (
 from triage.ledger import ScanResult as LedgerResult
 from triage.ledger.serial import load
 from triage.model import utc_text
-from triage.plan.journal import CHECKPOINT_EVERY_S, JOURNAL_DIR, REQUEST, Journal
+from triage.options import WORKERS, ScanOptions
+from triage.plan.journal import JOURNAL_DIR, REQUEST, Journal
 from triage.plan.planner import Plan
 from triage.plan.reading import checkpoint, read_plan
 from triage.plan.walking import plan_all, reattach
@@ -39,44 +39,14 @@ from triage.report.verdict import is_red
 from triage.report.writer import build_report, write_report
 from triage.stages.matching import Matchers, load_matchers
 
-__all__ = ["BUDGET_REACHED", "STOPPED_ON_RED", "ProgressSink", "ScanOptions", "ScanResult",
-           "default_out_dir", "resume_scan", "run_scan"]
+__all__ = ["BUDGET_REACHED", "STOPPED_ON_RED", "WORKERS", "ProgressSink", "ScanOptions",
+           "ScanResult", "default_out_dir", "resume_scan", "run_scan"]
 
-# Two workers match the two cores of the machines this runs on; hashing and picture decoding
-# release the GIL (pictures go to worker processes), so both cores are used.
-WORKERS = 2
 # Archive members too large for memory are spilled here, inside the output folder, and the
 # folder is removed when the scan ends.
 SPILL_DIR = ".spill"
 # The plan (every walked file, spilled while the walk runs) lives here until the scan ends.
 PLAN_DIR = ".plan"
-
-
-@dataclass
-class ScanOptions:
-    """What the user asked for; defaults give a full scan with nothing loaded."""
-
-    hashsets: Path | None = None
-    trusted_keys: Path | None = None
-    rules: Path | None = None
-    case: str | None = None
-    officer: str | None = None
-    subject: str | None = None  # a reference to the person the scan concerns, never a name
-    time_budget_min: float | None = None
-    since: dt.datetime | None = None
-    command: str = ""
-    workers: int = WORKERS
-    # Bomb limits for looking inside archives, documents and videos; None: do not look inside.
-    containers: ContainerLimits | None = field(default_factory=ContainerLimits)
-    stop_on_first_red: bool = False  # the officer may end the scan at the first RED finding
-    checkpoint_s: float = CHECKPOINT_EVERY_S  # how often the journal saves the state
-    thumbnails: bool = False  # blurred greyscale thumbnails of flagged pictures in report.html
-    require_trusted_hashsets: bool = False  # refuse to start rather than cap the verdict
-    # The stick's (or officer's) key; None: unsigned. Never written down (the journal keeps
-    # only whether there was one).
-    signing_key: SigningKey | None = field(default=None, metadata={"transient": True})
-    # Disks deliberately left out (the stick itself), as {"source", "reason"}; the report says so.
-    excluded: list[dict[str, str]] = field(default_factory=list)
 
 
 @dataclass

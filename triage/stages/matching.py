@@ -13,7 +13,7 @@ from triage.model import Content, FileRecord, Finding
 if TYPE_CHECKING:
     from triage.containers import ContainerLimits
     from triage.hashdb.library import HashSetLibrary
-    from triage.pipeline import ScanOptions
+    from triage.options import ScanOptions
     from triage.ruleset import RuleContext, RuleSet
     from triage.stages.perceptual import PerceptualStage
 
