@@ -127,10 +127,10 @@ def _start(sources: list[str], out_dir: Path, options: ScanOptions, progress: Pr
 def _scan_all(sources: list[str], out_dir: Path, options: ScanOptions, progress: ProgressSink,
               matchers: Matchers, resuming: Journal | None) -> ScanResult:
     out_dir.mkdir(parents=True, exist_ok=True)
-    trust_problems = list(matchers.trust_problems)
+    untrusted = matchers.untrusted_sets
     state = Ledger(progress=progress, thumbnails={} if options.thumbnails else None,
                    stop_on_red=options.stop_on_first_red,
-                   is_red=lambda finding: is_red(finding, trust_problems),
+                   is_red=lambda finding: is_red(finding, untrusted),
                    signed=options.signing_key is not None)
     journal = resuming or Journal(out_dir)
     if resuming is None:
@@ -199,7 +199,8 @@ def _context(options: ScanOptions, matchers: Matchers) -> ScanContext:
         case=options.case, officer=options.officer, subject=options.subject,
         command=options.command or " ".join(sys.argv), time_budget_min=options.time_budget_min,
         hashsets=tuple(provenance["hashsets"]), rules=tuple(provenance["rules"]),
-        trust_problems=tuple(matchers.trust_problems), comparison_gaps=tuple(matchers.gaps))
+        trust_problems=tuple(matchers.trust_problems), untrusted_sets=matchers.untrusted_sets,
+        comparison_gaps=tuple(matchers.gaps))
 
 
 def exit_code(result: LedgerResult, level: str, opened_any: bool) -> ExitCode:

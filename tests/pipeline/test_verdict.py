@@ -7,9 +7,10 @@ from triage.model import Address, FileRecord, Finding, Severity
 from triage.report.verdict import decide
 
 
-def _finding(kind: str, severity: Severity) -> Finding:
-    record = FileRecord(Address("d.img", None, "/x"), "x", 1)
-    return Finding(kind, severity, record, f"{kind} finding")
+def _finding(kind: str, severity: Severity, hashset: str | None = None,
+             matches: list[dict] | None = None, path: str = "/x") -> Finding:
+    record = FileRecord(Address("d.img", None, path), "x", 1)
+    return Finding(kind, severity, record, f"{kind} finding", hashset=hashset, matches=matches)
 
 
 def _ledger() -> Ledger:
@@ -18,11 +19,12 @@ def _ledger() -> Ledger:
     return ledger
 
 
-def _decide(findings=(), ledger=None, trust=(), gaps=()):  # noqa: ANN001, ANN202
+def _decide(findings=(), ledger=None, trust=(), gaps=(), untrusted=()):  # noqa: ANN001, ANN202
     ledger = ledger or _ledger()
     for finding in findings:
         ledger.finding(finding)
-    context = ScanContext(trust_problems=tuple(trust), comparison_gaps=tuple(gaps))
+    context = ScanContext(trust_problems=tuple(trust), comparison_gaps=tuple(gaps),
+                          untrusted_sets=frozenset(untrusted))
     result = ledger.result(context, started_utc="", finished_utc="", duration_s=0, host="",
                            tool_version="", listing_name="")
     return decide(result)
@@ -38,11 +40,30 @@ def test_an_exact_hit_is_red():
     assert verdict == {"level": "red", "reasons": ["Found 1 known file."]}
 
 
-def test_a_hit_against_an_untrusted_set_is_only_amber():
-    verdict = _decide([_finding("exact", Severity.CRITICAL)], trust=["hash set 'x' is not signed"])
+def test_a_hit_against_an_untrusted_set_is_only_amber_and_the_reason_names_the_set():
+    verdict = _decide([_finding("exact", Severity.CRITICAL, "x")],
+                      trust=["hash set 'x' is not signed"], untrusted={"x"})
     assert verdict["level"] == "amber"
-    assert "not trusted" in verdict["reasons"][0]
+    assert verdict["reasons"][0].startswith(
+        "Known files were matched only against hash set 'x', which is not trusted")
     assert "hash set 'x' is not signed" in verdict["reasons"]
+
+
+def test_an_untrusted_set_does_not_downgrade_a_trusted_sets_match():
+    """Issue 15 item 2: adding an unrelated unsigned list turned RED into AMBER."""
+    findings = [_finding("exact", Severity.HIGH, "lab-set", path="/a"),
+                _finding("exact", Severity.HIGH, "stray.sha256", path="/b")]
+    verdict = _decide(findings, trust=["hash set 'stray.sha256' is not signed"],
+                      untrusted={"stray.sha256"})
+    assert verdict["level"] == "red"
+    assert verdict["reasons"][0] == "Found 1 known file."
+    assert any("'stray.sha256', which is not trusted" in r for r in verdict["reasons"])
+
+
+def test_a_file_in_a_trusted_and_an_untrusted_set_is_red():
+    both = [{"hashset": "stray", "severity": "critical"}, {"hashset": "lab", "severity": "high"}]
+    verdict = _decide([_finding("exact", Severity.CRITICAL, "stray", both)], untrusted={"stray"})
+    assert verdict["level"] == "red" and verdict["reasons"][0] == "Found 1 known file."
 
 
 def test_a_serious_rule_finding_stays_red_even_with_untrusted_sets():

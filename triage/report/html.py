@@ -166,9 +166,10 @@ def _findings(report: dict[str, Any], thumbnails: Mapping[str, bytes] | None) ->
 
 def _match_detail(finding: dict[str, Any]) -> str:
     bits = []
-    if finding.get("hashset"):
-        version = finding.get("hashset_version")
-        bits.append(f"{finding['hashset']} {version}" if version else str(finding["hashset"]))
+    for match in _list(finding.get("matches")) or ([finding] if finding.get("hashset") else []):
+        match = _dict(match)
+        version = match.get("hashset_version")
+        bits.append(f"{match.get('hashset')} {version}" if version else str(match.get("hashset")))
     if finding.get("distance") is not None:
         bits.append(f"distance {finding['distance']}")
     if finding.get("rule"):

@@ -16,11 +16,25 @@ RED_SEVERITIES = frozenset({Severity.HIGH, Severity.CRITICAL})
 AMBER_MIN = Severity.LOW
 
 
-def is_red(finding: Finding, trust_problems: list[str] | tuple[str, ...]) -> bool:
-    """Whether this finding alone makes the verdict RED (see `decide`)."""
+def is_red(finding: Finding, untrusted_sets: frozenset[str] = frozenset()) -> bool:
+    """Whether this finding alone makes the verdict RED (see `decide`).
+
+    A known file is RED when a set that holds it at a RED severity is trusted: a set nobody
+    vouches for (`untrusted_sets`) gives a lead, and never downgrades another set's match.
+    """
     if finding.kind == "perceptual" or finding.severity not in RED_SEVERITIES:
         return False
-    return not (trust_problems and finding.kind == "exact")
+    if finding.kind == "exact":
+        return any(Severity(m["severity"]) in RED_SEVERITIES
+                   and m["hashset"] not in untrusted_sets for m in finding.matched_sets())
+    return True
+
+
+def _untrusted_names(findings: list[Finding], untrusted_sets: frozenset[str]) -> list[str]:
+    """The untrusted sets that alone held these known files at a RED severity."""
+    return sorted({m["hashset"] for f in findings if f.kind == "exact"
+                   for m in f.matched_sets() if m["hashset"] in untrusted_sets
+                   and Severity(m["severity"]) in RED_SEVERITIES})
 
 
 def decide(result: ScanResult) -> dict[str, Any]:
@@ -31,19 +45,25 @@ def decide(result: ScanResult) -> dict[str, Any]:
     hash sets) and every gap whose kind caps the verdict rule out GREEN.
     """
     trust_problems = list(result.context.trust_problems)
+    untrusted = result.context.untrusted_sets
     reasons: list[str] = []
-    red = [f for f in result.findings if is_red(f, trust_problems)]
+    red = [f for f in result.findings if is_red(f, untrusted)]
     red_ids = {id(f) for f in red}
     amber = [f for f in result.findings
              if f.severity.rank >= AMBER_MIN.rank and id(f) not in red_ids]
     if red:
+        # Counted in files: an exact finding is one file, however many sets hold it.
         kinds = Counter("known file" if f.kind == "exact" else "serious rule finding" for f in red)
         reasons.append("Found " + ", ".join(f"{n} {k}{'s' if n > 1 else ''}"
                                             for k, n in sorted(kinds.items())) + ".")
     if amber:
-        if trust_problems and any(f.kind == "exact" for f in amber):
-            reasons.append("Known files were matched against a hash set that is not trusted; "
-                           "the matches need confirming.")
+        names = _untrusted_names(amber, untrusted)
+        if names:
+            sets = ", ".join(f"'{n}'" for n in names)
+            reasons.append(f"Known files were matched only against hash set"
+                           f"{'s' if len(names) > 1 else ''} {sets}, which "
+                           f"{'are' if len(names) > 1 else 'is'} not trusted; the matches "
+                           "need confirming.")
         reasons.append(f"{len(amber)} finding{'s' if len(amber) > 1 else ''} need a look.")
     coverage_gaps = [*result.context.comparison_gaps, *gap_reasons(result)]
     reasons.extend(coverage_gaps)
