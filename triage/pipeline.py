@@ -151,12 +151,11 @@ def _scan_all(sources: list[str], out_dir: Path, options: ScanOptions, progress:
             state.gap(GapKind.EXCLUDED, left_out["source"], left_out["reason"], offset=0)
         for problem in matchers.load_problems:
             state.problem(str(options.hashsets), "hashsets", problem)
-    opened_any = bool(state.evidence)  # a resumed scan had opened these
     if plan is not None:
         with ExitStack() as open_sources, ThreadPoolExecutor(
                 max_workers=max(1, options.workers)) as pool:
             if saved is None:
-                opened_any = plan_all(sources, plan, state, matchers, open_sources)
+                plan_all(sources, plan, state, matchers, open_sources)
                 plan.save()
                 checkpoint(journal, state, plan, listing, matchers)
             else:
@@ -189,7 +188,7 @@ def _scan_all(sources: list[str], out_dir: Path, options: ScanOptions, progress:
     # finish the scan from it (after a kill, a power cut or a full output disk).
     journal.remove()
     return ScanResult(report=report, out_dir=out_dir,
-                      exit_code=exit_code(result, report["verdict"]["level"], opened_any))
+                      exit_code=exit_code(result, report["verdict"]["level"]))
 
 
 def _context(options: ScanOptions, matchers: Matchers) -> ScanContext:
@@ -203,13 +202,17 @@ def _context(options: ScanOptions, matchers: Matchers) -> ScanContext:
         comparison_gaps=tuple(matchers.gaps))
 
 
-def exit_code(result: LedgerResult, level: str, opened_any: bool) -> ExitCode:
-    """The scan's exit code from its result (see the README's table)."""
-    examined = any(v.examined for v in result.volumes)
-    if not opened_any or not examined:
-        return ExitCode.EVIDENCE  # nothing at all could be examined
+def exit_code(result: LedgerResult, level: str) -> ExitCode:
+    """The scan's exit code, one rule (the README's table): GREEN is 0; EVIDENCE (3) only
+    when nothing at all could be examined and nothing was found (no RED finding, no finding
+    on a file: a rule restating that a volume was not examined is not a find); any other RED
+    or AMBER is FINDINGS (10)."""
     if level == "green":
         return ExitCode.OK
+    found = any(f.record is not None or is_red(f, result.context.untrusted_sets)
+                for f in result.findings)
+    if not any(v.examined for v in result.volumes) and not found:
+        return ExitCode.EVIDENCE
     return ExitCode.FINDINGS
 
 
