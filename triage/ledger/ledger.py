@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -78,6 +79,7 @@ class Ledger:
     stop_on_red: bool = _transient(False)
     is_red: Callable[[Finding], bool] = _transient(lambda finding: False)
     in_flight: dict[int, tuple[int, int, int]] = _transient(factory=dict)
+    halt: threading.Event = _transient(factory=threading.Event)  # set when the scan stops
     next_entry: int = _transient(0)  # plan entries handed to the workers (in reading order)
     last_checkpoint: float = _transient(0.0)
 
@@ -123,6 +125,7 @@ class Ledger:
         self.progress.finding(finding)
         if self.stop_on_red and not self.stopped and self.is_red(finding):
             self.stopped = STOPPED_ON_RED
+            self.halt.set()
 
     def file_done(self, record: FileRecord, *, reached: bool = True) -> None:
         """Count one listed file (`reached`: read and examined, not merely listed)."""

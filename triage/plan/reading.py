@@ -9,7 +9,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import nullcontext
 from typing import Any
 
-from triage.ledger import GapKind, Ledger
+from triage.ledger import STOPPED_ON_RED, GapKind, Ledger
 from triage.ledger.serial import to_json
 from triage.model import Content, FileRecord, utc_text
 from triage.plan.journal import Journal
@@ -18,7 +18,15 @@ from triage.plan.priority import CLASSES
 from triage.report.html import make_thumbnail
 from triage.report.listing import ListingWriter
 from triage.stages.matching import Matchers
-from triage.stages.process import HeadCached, Item, Processed, batches, process_batch
+from triage.stages.process import (
+    HALTED,
+    Halt,
+    HeadCached,
+    Item,
+    Processed,
+    batches,
+    process_batch,
+)
 
 # Batches in flight between the plan and the listing: bounds memory, keeps both workers busy.
 IN_FLIGHT = 8
@@ -47,15 +55,20 @@ def read_plan(plan: Plan, state: Ledger, pool: ThreadPoolExecutor, matchers: Mat
         if time.monotonic() - state.last_checkpoint >= checkpoint_s:
             checkpoint(journal, state, plan, listing, matchers)
 
+    halt = Halt(state.halt, state.is_red if state.stop_on_red else None)
     for batch in batches(_planned_items(plan, order, state)):
-        pending.append(pool.submit(process_batch, batch, matchers))
+        pending.append(pool.submit(process_batch, batch, matchers, halt))
         while len(pending) >= IN_FLIGHT:
             finish_oldest()
     while pending:
         finish_oldest()
+    if state.halt.is_set():
+        state.stopped = state.stopped or STOPPED_ON_RED
     if state.next_entry < len(order):
         _list_unreached(plan, order[state.next_entry:], state, listing)
     _plan_coverage(plan, state)
+    if state.stopped:
+        _unreached_gaps(plan, state)
 
 
 def _plan_coverage(plan: Plan, state: Ledger) -> None:
@@ -90,7 +103,7 @@ def _planned_items(plan: Plan, order: Any, state: Ledger
     current_class = -1
     for position in range(state.next_entry, len(order)):
         index = order[position]
-        if state.out_of_time() or state.stopped:
+        if state.out_of_time() or state.stopped or state.halt.is_set():
             return
         entry = plan.entry(int(index))
         if entry.rank != current_class:
@@ -119,12 +132,20 @@ def _list_unreached(plan: Plan, rest: Any, state: Ledger, listing: ListingWriter
         entry.record.facts["skipped"] = reason
         listing.write(entry.record)
         state.file_done(entry.record, reached=False)
+
+
+def _unreached_gaps(plan: Plan, state: Ledger) -> None:
+    """One gap per volume for its planned files that were not read (planned minus reached:
+    those never handed out and those a stop left unread in the workers' hands)."""
     by_volume: dict[int, list[int]] = {}
-    for (vol, _), (files, size) in plan.totals(rest).items():
+    for (vol, rank), (files, size) in state.planned.items():
+        reached = state.reached.get((vol, rank), [0, 0])
         counts = by_volume.setdefault(vol, [0, 0])
-        counts[0] += files
-        counts[1] += size
+        counts[0] += files - reached[0]
+        counts[1] += size - reached[1]
     for vol, (files, size) in sorted(by_volume.items()):
+        if not files:
+            continue
         volume = plan.volumes[vol]
         state.gap(GapKind.NOT_REACHED, volume.source,
                   f"{state.stopped}: {files:,} files in {volume.partition.label()} were "
@@ -136,15 +157,18 @@ def _finish(result: Processed, state: Ledger, matchers: Matchers,
             listing: ListingWriter) -> None:
     """Count, rule-check (on this thread: rules keep aggregates) and list one file."""
     record, content, findings, problems = result
-    findings = findings + matchers.match_rules(record, content)
+    halted = record.facts.get("skipped") == HALTED
+    if not halted:  # a file left unread at a stop is listed, not judged
+        findings = findings + matchers.match_rules(record, content)
     if isinstance(content, HeadCached):
         content.close()  # folder sources hold a descriptor per file until here
     reached = state.in_flight.pop(id(record), None)
     if reached is not None:  # a planned file, not a member of an archive
         state.done_entries += 1
-        counts = state.reached.setdefault(reached[:2], [0, 0])
-        counts[0] += 1
-        counts[1] += reached[2]
+        if not halted:
+            counts = state.reached.setdefault(reached[:2], [0, 0])
+            counts[0] += 1
+            counts[1] += reached[2]
     for problem in problems:
         state.add_problem(problem)
     for finding in findings:
@@ -152,7 +176,7 @@ def _finish(result: Processed, state: Ledger, matchers: Matchers,
     if findings and state.thumbnails is not None and content is not None:
         _thumbnail(record, content, state)
     listing.write(record)
-    state.file_done(record)
+    state.file_done(record, reached=not halted)
 
 
 def _thumbnail(record: FileRecord, content: Content, state: Ledger) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 from triage.containers import Problem, expand, is_container
+from triage.ledger import STOPPED_ON_RED
 from triage.model import Content, FileRecord, Finding
 from triage.stages.digests import ReadError, hash_content
 from triage.stages.filetype import HEAD_BYTES, identify
@@ -14,6 +17,8 @@ from triage.stages.matching import Matchers
 # a small file, so small files travel together (bench/scan_bench.py measured the difference).
 BATCH_FILES = 64
 BATCH_BYTES = 8 * 1024 * 1024
+# What a file handed to a worker but left unread after the first RED is marked as.
+HALTED = f"not reached: {STOPPED_ON_RED}"
 
 
 class HeadCached:
@@ -104,7 +109,36 @@ def batches(records: Iterator[Item], *, max_files: int = BATCH_FILES,
         yield batch
 
 
-def process_batch(batch: list[Item], matchers: Matchers) -> list[Processed]:
-    """Every per-file stage for a batch of files (and their members), in a worker thread."""
-    return [done for record, content in batch
-            for done in process_with_members(record, content, matchers)]
+@dataclass(frozen=True)
+class Halt:
+    """Stops the workers between files: set by the first RED finding when the officer asked
+    to stop there (a worker sets it as soon as it finds one, not when the batch returns)."""
+
+    event: threading.Event
+    is_red: Callable[[Finding], bool] | None = None  # None: findings never stop the scan
+
+    def check(self, done: list[Processed]) -> None:
+        if self.is_red is not None and any(self.is_red(f) for item in done for f in item[2]):
+            self.event.set()
+
+
+def process_batch(batch: list[Item], matchers: Matchers, halt: Halt | None = None
+                  ) -> list[Processed]:
+    """Every per-file stage for a batch of files (and their members), in a worker thread.
+
+    Once `halt` is set, the rest of the batch is handed back unread, marked HALTED.
+    """
+    out: list[Processed] = []
+    for record, content in batch:
+        if halt is not None and halt.event.is_set():
+            record.facts["skipped"] = HALTED
+            close = getattr(content, "close", None)
+            if close is not None:
+                close()
+            out.append((record, None, [], []))
+            continue
+        done = process_with_members(record, content, matchers)
+        if halt is not None:
+            halt.check(done)
+        out.extend(done)
+    return out
