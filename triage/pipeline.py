@@ -84,22 +84,40 @@ def run_scan(sources: list[str], out_dir: Path, options: ScanOptions | None = No
 
 
 def resume_scan(out_dir: Path, progress: ProgressSink | None = None,
-                signing_key: SigningKey | None = None) -> ScanResult:
+                signing_key: SigningKey | None = None, *,
+                allow_unsigned: bool = False) -> ScanResult:
     """Finish a scan that was killed part-way, from the latest checkpoint in its journal.
 
     The sources and options are the interrupted scan's own; the evidence must be the same
-    (its size and first and last MiB are compared) and so must the hash sets.
+    (its size and first and last MiB are compared) and so must the hash sets. A scan that
+    began signed is finished signed by the same key (the key itself is never stored: the
+    caller gives it again), or unsigned only with `allow_unsigned`.
     """
     journal = Journal(out_dir)
     if (out_dir / "report.json").exists() and not journal.folder.exists():
         raise UsageError(f"the scan in {out_dir} finished; there is nothing to resume.")
     request = journal.request()
+    check_resume_key(journal, signing_key, allow_unsigned=allow_unsigned)
     # A report beside a journal was being written when the scan stopped; it is never sealed
     # and is written again from the journal.
     (out_dir / "report.json").unlink(missing_ok=True)
     options = dataclasses.replace(load(ScanOptions, request["options"]),
                                   signing_key=signing_key)
     return _start(request["sources"], out_dir, options, progress or ProgressSink(), journal)
+
+
+def check_resume_key(journal: Journal, signing_key: SigningKey | None, *,
+                     allow_unsigned: bool = False) -> None:
+    """Refuse to finish a scan that began signed without its key, or with another key."""
+    signer = journal.signer()
+    if signer is None or (signing_key is None and allow_unsigned):
+        return
+    if signing_key is None:
+        raise UsageError(f"the interrupted scan began signed by key {signer}; give that key "
+                         "with --key to finish it signed, or --unsigned to finish it unsigned.")
+    if signing_key.fingerprint != signer:
+        raise UsageError(f"the interrupted scan began signed by key {signer}, not "
+                         f"{signing_key.fingerprint}; give that key with --key.")
 
 
 def _start(sources: list[str], out_dir: Path, options: ScanOptions, progress: ProgressSink,

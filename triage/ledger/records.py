@@ -170,4 +170,5 @@ class Resume:
 
     def to_report(self) -> dict[str, Any]:
         return {"resumed_utc": self.resumed_utc, "checkpoint_utc": self.checkpoint_utc,
-                "files_done_before": self.files_done_before}
+                "files_done_before": self.files_done_before, "signed": self.signed,
+                "host": self.host}

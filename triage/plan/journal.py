@@ -44,10 +44,16 @@ class Journal:
         """Write the request: sources and options (derived from ScanOptions' fields; the
         signing key is never written, only whether there was one)."""
         self.folder.mkdir(parents=True, exist_ok=True)
+        key = getattr(options, "signing_key", None)
         _dump(self.folder / REQUEST, {
             "sources": sources, "options": to_json(options),
-            "signed": getattr(options, "signing_key", None) is not None,
+            "signer": None if key is None else key.fingerprint,  # a public fingerprint only
             "hashsets": hashsets, "started_utc": started_utc.isoformat()})
+
+    def signer(self) -> str | None:
+        """The fingerprint of the key the interrupted scan was to be signed with, if any."""
+        signer = self.request().get("signer")
+        return signer if isinstance(signer, str) else None
 
     def request(self) -> dict[str, Any]:
         if not (self.folder / REQUEST).is_file():
