@@ -108,10 +108,13 @@ def test_gaps_and_counters_each_give_their_sentence():
             lambda led: led.problem("a.zip", "containers", "enc", gap=GapKind.ARCHIVE),
         "2 files could not be read completely.":
             lambda led: [led.problem(f"f{n}", "read", "I/O error") for n in range(2)],
+        "2 files, folders or areas could not be read (30 bytes)":
+            lambda led: [led.problem(f"f{n}", "read", "I/O error", gap=GapKind.UNREADABLE,
+                                     size=15) for n in range(2)],
         "The time budget ran out": lambda led: setattr(led, "budget_reached", True),
         "1 partition runs past the end of the image (4,096 bytes not examined)":
             lambda led: led.gap(GapKind.TRUNCATED, "d.img · p1@0", "short", size=4096),
-        "1 folder or area could not be read":
+        "1 file, folder or area could not be read":
             lambda led: led.gap(GapKind.UNREADABLE, "d.img · /private", "denied"),
         "3 problems recorded while walking":
             lambda led: [led.problem("x", "walk", "odd") for _ in range(3)],

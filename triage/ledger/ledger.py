@@ -93,9 +93,10 @@ class Ledger:
         return gap
 
     def problem(self, address: str, stage: str, message: str, *, gap: GapKind | None = None,
-                reason: str | None = None) -> Problem:
+                reason: str | None = None, size: int | None = None,
+                offset: int | None = None) -> Problem:
         """Record a problem; with `gap`, also the coverage gap it leaves at `address`."""
-        return self.add_problem(Problem(address, stage, message, gap, reason))
+        return self.add_problem(Problem(address, stage, message, gap, reason, size, offset))
 
     def add_problem(self, problem: Problem) -> Problem:
         """Record a problem made elsewhere (a worker, a container reader)."""
@@ -105,7 +106,8 @@ class Ledger:
         if problem.stage == "read":
             self.read_errors += 1
         if problem.gap is not None:
-            self.gap(problem.gap, problem.address, problem.gap_reason)
+            self.gap(problem.gap, problem.address, problem.gap_reason, size=problem.size,
+                     offset=problem.offset, what="file" if problem.stage == "read" else "")
         self.progress.warning(problem)
         return problem
 

@@ -91,6 +91,8 @@ class Problem:
     message: str
     gap: GapKind | None = None  # set when the problem also leaves a coverage gap
     reason: str | None = None  # a short key for the gap ("bomb", "encrypted", "corrupt", ...)
+    size: int | None = None  # bytes the gap concerns (e.g. the part of a file not read)
+    offset: int | None = None  # where those bytes start inside the file or item
 
     @property
     def not_examined(self) -> bool:

@@ -118,7 +118,8 @@ def _planned_items(plan: Plan, order: Any, state: Ledger
             except OSError as exc:
                 entry.record.facts["skipped"] = "read error"
                 state.problem(str(entry.record.address), "read",
-                              f"could not be opened again to read it: {exc}")
+                              f"could not be opened again to read it: {exc}",
+                              gap=GapKind.UNREADABLE, size=entry.record.size, offset=0)
         state.in_flight[id(entry.record)] = (entry.volume, entry.rank,
                                              entry.record.size if entry.readable else 0)
         state.next_entry = position + 1

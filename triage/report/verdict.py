@@ -119,10 +119,10 @@ def gap_reasons(result: ScanResult) -> list[str]:
         known = sum(g.size for g in gaps if g.size is not None)
         out.append(f"{_plural(len(gaps), 'partition runs', 'partitions run')} past the end of "
                    f"the image ({known:,} bytes not examined); the image may be truncated.")
-    if GapKind.UNREADABLE in by_kind:
-        gaps = by_kind.pop(GapKind.UNREADABLE)
-        out.append(f"{_plural(len(gaps), 'folder or area', 'folders or areas')} could not be "
-                   f"read{_bytes(gaps)}; see what was not examined.")
+    unreadable = by_kind.pop(GapKind.UNREADABLE, [])
+    if unreadable:
+        out.append(f"{_plural(len(unreadable), 'file, folder or area', 'files, folders or areas')}"
+                   f" could not be read{_bytes(unreadable)}; see what was not examined.")
     archives = by_kind.pop(GapKind.ARCHIVE, [])
     if archives:
         s = "s" if len(archives) > 1 else ""
@@ -132,7 +132,7 @@ def gap_reasons(result: ScanResult) -> list[str]:
         n = len(result.writable_devices)
         out.append(f"{n} evidence device{'s were' if n > 1 else ' was'} not write-protected "
                    "during the scan.")
-    if result.read_errors:
+    if result.read_errors and not unreadable:  # reports of earlier scans: a count only
         out.append(f"{_plural(result.read_errors, 'file', 'files')} could not be read "
                    "completely.")
     if partial:
@@ -148,7 +148,7 @@ def gap_reasons(result: ScanResult) -> list[str]:
         out.append(f"The scan {stopped['reason']}; {stopped['files_not_reached']:,} files "
                    "were not read.")
     elif (result.problems_total and not volumes and not archives and not result.read_errors
-          and not by_kind):
+          and not unreadable and not by_kind):
         out.append(f"{_plural(result.problems_total, 'problem', 'problems')} recorded while "
                    "walking the evidence; see the warnings.")
     for kind, gaps in by_kind.items():  # any other kind: never silently GREEN

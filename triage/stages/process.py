@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from triage.containers import Problem, expand, is_container
-from triage.ledger import STOPPED_ON_RED
+from triage.ledger import STOPPED_ON_RED, GapKind
 from triage.model import Content, FileRecord, Finding
 from triage.stages.digests import ReadError, hash_content
 from triage.stages.filetype import HEAD_BYTES, identify
@@ -52,14 +52,16 @@ def process_file(record: FileRecord, content: Content | None, matchers: Matchers
     try:
         head = content.read(0, min(HEAD_BYTES, record.size)) if record.size else b""
     except OSError as exc:
-        problems.append(Problem(str(record.address), "read", f"not readable: {exc}"))
+        problems.append(Problem(str(record.address), "read", f"not readable: {exc}",
+                                GapKind.UNREADABLE, size=record.size, offset=0))
         record.facts["skipped"] = "read error"
         return record, None, [], problems
     identify(record, head)
     try:
         hash_content(record, content, matchers.algorithms, head)
     except ReadError as exc:
-        problems.append(Problem(str(record.address), "read", str(exc)))
+        problems.append(Problem(str(record.address), "read", str(exc), GapKind.UNREADABLE,
+                                size=exc.unread, offset=exc.offset))
         record.facts["skipped"] = "read error"
         return record, HeadCached(content, head), [], problems
     cached = HeadCached(content, head)
