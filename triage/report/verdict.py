@@ -87,6 +87,82 @@ def _bytes(gaps: list[Gap]) -> str:
     return f" ({known:,} bytes)" if known else ""
 
 
+def _by_kind(result: ScanResult) -> dict[GapKind, list[Gap]]:
+    """The capping gaps by kind, less those told with their volume (a whole volume not
+    examined, or the rest of a walk that stopped early)."""
+    whole = {v.address for v in result.volumes if not v.examined}
+    partial = {v.address for v in result.volumes if not v.walk_complete}
+    by_kind: dict[GapKind, list[Gap]] = {}
+    for gap in result.capping_gaps:
+        if gap.address in whole or (gap.address in partial and gap.kind in (
+                GapKind.LIMIT, GapKind.NOT_REACHED)):
+            continue
+        by_kind.setdefault(gap.kind, []).append(gap)
+    return by_kind
+
+
+def _sources(gaps: list[Gap]) -> str:
+    return f"{_plural(len(gaps), 'evidence source', 'evidence sources')} could not be opened."
+
+
+def _internal(gaps: list[Gap]) -> str:
+    errors = _plural(len(gaps), "internal error", "internal errors")
+    return f"Part of the scan was stopped by {errors}; see the warnings."
+
+
+def _truncated(gaps: list[Gap]) -> str:
+    known = sum(g.size for g in gaps if g.size is not None)
+    return (f"{_plural(len(gaps), 'partition runs', 'partitions run')} past the end of the "
+            f"image ({known:,} bytes not examined); the image may be truncated.")
+
+
+def _unreadable(gaps: list[Gap]) -> str:
+    return (f"{_plural(len(gaps), 'file, folder or area', 'files, folders or areas')} could "
+            f"not be read{_bytes(gaps)}; see what was not examined.")
+
+
+def _archives(gaps: list[Gap]) -> str:
+    s = "s" if len(gaps) > 1 else ""
+    return (f"{len(gaps)} archive{s} or member{s} could not be looked into (encrypted, "
+            "damaged, unsupported or past a safety limit).")
+
+
+# The sentence for each kind of gap, in the order the reasons list them.
+_KIND_SENTENCES = {
+    GapKind.SOURCE: _sources,
+    GapKind.INTERNAL: _internal,
+    GapKind.TRUNCATED: _truncated,
+    GapKind.UNREADABLE: _unreadable,
+    GapKind.ARCHIVE: _archives,
+}
+# Words for any other capping kind that is not told with its volume or the stop.
+_KIND_WORDS = {
+    GapKind.ENCRYPTED: "encrypted",
+    GapKind.UNSUPPORTED: "format not supported",
+    GapKind.NOT_REACHED: "not reached",
+    GapKind.LIMIT: "past a safety limit",
+}
+
+
+def _stop_sentence(result: ScanResult, by_kind: dict[GapKind, list[Gap]]) -> str | None:
+    """Why reading ended early (budget or stop), else a note on problems left unexplained."""
+    stopped = result.stopped_early
+    if result.budget_reached or stopped:
+        by_kind.pop(GapKind.NOT_REACHED, None)  # the unread files are this sentence
+    if result.budget_reached:
+        return ("The time budget ran out before the scan was complete"
+                + (f"; {stopped['files_not_reached']:,} files were not read." if stopped
+                   else "."))
+    if stopped:
+        return (f"The scan {stopped['reason']}; {stopped['files_not_reached']:,} files were "
+                "not read.")
+    if result.problems_total and not by_kind and not result.read_errors and all(
+            v.examined for v in result.volumes):
+        return (f"{_plural(result.problems_total, 'problem', 'problems')} recorded while "
+                "walking the evidence; see the warnings.")
+    return None
+
+
 def gap_reasons(result: ScanResult) -> list[str]:
     """One sentence per kind of gap that caps the verdict (none when coverage is complete).
 
@@ -95,72 +171,30 @@ def gap_reasons(result: ScanResult) -> list[str]:
     """
     out: list[str] = []
     volumes = [v for v in result.volumes if not v.examined]
-    partial = {v.address for v in result.volumes if not v.walk_complete}
-    whole = {v.address for v in volumes}
-    stopped = result.stopped_early
-    by_kind: dict[GapKind, list[Gap]] = {}
-    for gap in result.capping_gaps:
-        if gap.address in whole or (gap.address in partial and gap.kind in (
-                GapKind.LIMIT, GapKind.NOT_REACHED)):
-            continue  # told with its volume below
-        by_kind.setdefault(gap.kind, []).append(gap)
     if volumes:
         reasons = sorted({v.reason or "unknown" for v in volumes})
         out.append(f"{_plural(len(volumes), 'partition', 'partitions')} could not be "
                    f"examined ({'; '.join(reasons)}).")
-    if GapKind.SOURCE in by_kind:
-        n = len(by_kind.pop(GapKind.SOURCE))
-        out.append(f"{_plural(n, 'evidence source', 'evidence sources')} could not be opened.")
-    if GapKind.INTERNAL in by_kind:
-        errors = _plural(len(by_kind.pop(GapKind.INTERNAL)), "internal error", "internal errors")
-        out.append(f"Part of the scan was stopped by {errors}; see the warnings.")
-    if GapKind.TRUNCATED in by_kind:
-        gaps = by_kind.pop(GapKind.TRUNCATED)
-        known = sum(g.size for g in gaps if g.size is not None)
-        out.append(f"{_plural(len(gaps), 'partition runs', 'partitions run')} past the end of "
-                   f"the image ({known:,} bytes not examined); the image may be truncated.")
-    unreadable = by_kind.pop(GapKind.UNREADABLE, [])
-    if unreadable:
-        out.append(f"{_plural(len(unreadable), 'file, folder or area', 'files, folders or areas')}"
-                   f" could not be read{_bytes(unreadable)}; see what was not examined.")
-    archives = by_kind.pop(GapKind.ARCHIVE, [])
-    if archives:
-        s = "s" if len(archives) > 1 else ""
-        out.append(f"{len(archives)} archive{s} or member{s} could not be looked into "
-                   "(encrypted, damaged, unsupported or past a safety limit).")
+    by_kind = _by_kind(result)
+    told = {kind: by_kind.pop(kind) for kind in _KIND_SENTENCES if kind in by_kind}
+    out.extend(_KIND_SENTENCES[kind](gaps) for kind, gaps in told.items())
     if result.writable_devices:
         n = len(result.writable_devices)
         out.append(f"{n} evidence device{'s were' if n > 1 else ' was'} not write-protected "
                    "during the scan.")
-    if result.read_errors and not unreadable:  # reports of earlier scans: a count only
+    if result.read_errors and GapKind.UNREADABLE not in told:  # earlier reports: a count only
         out.append(f"{_plural(result.read_errors, 'file', 'files')} could not be read "
                    "completely.")
+    partial = [v for v in result.volumes if not v.walk_complete]
     if partial:
         out.append(f"{len(partial)} partition{'s were' if len(partial) > 1 else ' was'} "
                    "only partly listed; see what was not examined.")
-    if result.budget_reached:
-        by_kind.pop(GapKind.NOT_REACHED, None)
-        out.append("The time budget ran out before the scan was complete"
-                   + (f"; {stopped['files_not_reached']:,} files were not read."
-                      if stopped else "."))
-    elif stopped:
-        by_kind.pop(GapKind.NOT_REACHED, None)
-        out.append(f"The scan {stopped['reason']}; {stopped['files_not_reached']:,} files "
-                   "were not read.")
-    elif (result.problems_total and not volumes and not archives and not result.read_errors
-          and not unreadable and not by_kind):
-        out.append(f"{_plural(result.problems_total, 'problem', 'problems')} recorded while "
-                   "walking the evidence; see the warnings.")
+    stop = _stop_sentence(result, by_kind)
+    if stop is not None and (result.budget_reached or result.stopped_early or not (
+            told.keys() & {GapKind.ARCHIVE, GapKind.UNREADABLE})):
+        out.append(stop)
     for kind, gaps in by_kind.items():  # any other kind: never silently GREEN
         out.append(f"{_plural(len(gaps), 'area', 'areas')} not examined "
                    f"({_KIND_WORDS.get(kind, kind.value)}){_bytes(gaps)}; see what was not "
                    "examined.")
     return out
-
-
-_KIND_WORDS = {
-    GapKind.ENCRYPTED: "encrypted",
-    GapKind.UNSUPPORTED: "format not supported",
-    GapKind.NOT_REACHED: "not reached",
-    GapKind.LIMIT: "past a safety limit",
-}
