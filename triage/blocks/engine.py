@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import multiprocessing
-import os
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -174,11 +173,3 @@ def run_tasks(spec: str, read: ReadFn, filters: list[BlockFilter], tasks: list[l
                     pending.append((following, pool.submit(_run_task, following)))
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-
-
-def usable_cores() -> int:
-    """Cores this process may run on (taskset and cgroups included)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)

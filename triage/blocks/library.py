@@ -21,6 +21,7 @@ class LoadedFilters:
     provenance: list[dict[str, Any]] = field(default_factory=list)
     trust_problems: list[str] = field(default_factory=list)  # usable, but a hit is a lead
     load_problems: list[str] = field(default_factory=list)  # left out entirely
+    untrusted: frozenset[str] = frozenset()  # names of usable filters nobody vouches for
 
 
 def load_filters(hashsets: Path | None, trusted_keys: Path | None, *,
@@ -58,6 +59,7 @@ def load_filters(hashsets: Path | None, trusted_keys: Path | None, *,
         if signature.problem:
             record["problems"].append(signature.problem)
             loaded.trust_problems.append(signature.problem)
+            loaded.untrusted = loaded.untrusted | {blocks.name}
         loaded.provenance.append(record)
         loaded.filters.append(blocks)
     return loaded

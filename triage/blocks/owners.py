@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from triage.model import FileRecord
-from triage.walk.fswalk import WalkStats, walk_volume
+from triage.walk.fswalk import WalkStats, WarnFn, walk_volume
 from triage.walk.tskimage import AnyTskImage
 from triage.walk.volumes import Volume
 
@@ -32,7 +31,7 @@ def _volume_label(source: str, volume: Volume) -> str:
 
 
 def map_owners(source: str, img: AnyTskImage, volumes: list[Volume], offsets: np.ndarray,
-               warn: Callable[[str, str], None]) -> dict[int, Owner]:
+               warn: WarnFn) -> dict[int, Owner]:
     """The owner of each disk offset (of a 4 KiB block found by the quick pass).
 
     For each file system holding hits, its files are walked once (allocated and deleted

@@ -52,7 +52,3 @@ MAX_FILTER_BITS = 1 << 31
 # Below this many bytes to read, one process does it all: starting worker processes (each
 # imports numpy and opens the evidence) costs about a second, more than they would save.
 PARALLEL_MIN = 512 << 20
-
-# Memory one quick-pass worker needs besides the shared mapped filter: its read buffer, digests
-# and Python itself; bounds the worker count on small machines.
-WORKER_MEMORY = 256 << 20

@@ -61,6 +61,7 @@ class ScanResult:
     first_hit: float | None
     first_hit_address: str | None
     resumed: tuple[Resume, ...]
+    quick_pass: dict[str, Any] | None = None  # the block quick pass's own coverage
 
     @property
     def capping_gaps(self) -> tuple[Gap, ...]:

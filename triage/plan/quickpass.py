@@ -19,7 +19,7 @@ from triage.blocks.policy import BLOCK_SIZE, PARALLEL_MIN, SAMPLE_UNIT
 from triage.errors import EvidenceError
 from triage.evidence import ImageSource, open_source
 from triage.evidence.base import EvidenceSource
-from triage.scanstate import BUDGET_REACHED, ScanState
+from triage.ledger import BUDGET_REACHED, GapKind, Ledger
 from triage.walk.tskimage import open_tsk_image
 from triage.walk.volumes import Volume, find_volumes
 
@@ -46,7 +46,7 @@ def skipped(reason: str) -> dict[str, Any]:
             "confidence": None, "rule": RULE}
 
 
-def run_quick_pass(sources: list[str], filters: LoadedFilters, state: ScanState,
+def run_quick_pass(sources: list[str], filters: LoadedFilters, state: Ledger,
                    request: QuickPassRequest) -> dict[str, Any]:
     """Run the quick pass over every disk and image source; returns coverage.quick_pass."""
     if not filters.filters:
@@ -74,9 +74,12 @@ def run_quick_pass(sources: list[str], filters: LoadedFilters, state: ScanState,
     return out
 
 
-def _problem(state: ScanState, address: str, message: str) -> None:
-    """The one place the quick pass records a problem (switches to the ledger when it lands)."""
-    state.warn(address, "quickpass", message)
+def _problem(state: Ledger, address: str, message: str) -> None:
+    state.problem(address, "quickpass", message)
+
+
+def _ignore(address: str, message: str, gap: GapKind | None = None) -> None:
+    """A walk problem met while naming owners (recorded by the file scan's walk instead)."""
 
 
 def spans_for(size: int, volumes: list[Volume], phases: dict[int, list[int]]) -> list[Span]:
@@ -116,7 +119,7 @@ def _spinning(source: ImageSource) -> bool:
     return rotational == "1"
 
 
-def _one_source(spec: str, source: EvidenceSource, filters: LoadedFilters, state: ScanState,
+def _one_source(spec: str, source: EvidenceSource, filters: LoadedFilters, state: Ledger,
                 request: QuickPassRequest) -> dict[str, Any]:
     if not isinstance(source, ImageSource):
         return {"source": source.name, "status": "not_applicable",
@@ -141,13 +144,17 @@ def _one_source(spec: str, source: EvidenceSource, filters: LoadedFilters, state
         covered += sum(s.end - s.start for s in task)
     hashed_at = time.monotonic()
     for offset, length in total.unreadable:
-        _problem(state, f"{source.name} @ {offset}",
-                 f"{length:,} bytes could not be read by the quick pass")
-    owners = map_owners(source.name, img, volumes, total.offsets,
-                        lambda address, message: _problem(state, address, message))
+        state.gap(GapKind.UNREADABLE, f"{source.name} @ {offset}",
+                  "could not be read by the quick pass", size=length, offset=offset)
+    if covered < planned:
+        state.gap(GapKind.NOT_REACHED, f"{source.name} (quick pass)",
+                  f"the quick pass stopped: {BUDGET_REACHED}", size=planned - covered)
+    # The file scan's own walk records the walk's problems and gaps; this one, naming owners,
+    # walks the same file systems again and would only count them twice.
+    owners = map_owners(source.name, img, volumes, total.offsets, _ignore)
     for finding in block_findings(filters.filters, total.offsets, total.filters, total.rows,
                                   owners):
-        state.record_finding(finding)
+        state.finding(finding)
     seconds = time.monotonic() - started
     extra = {str(k): v for k, v in volume_phases.items() if v != [0]}
     return {
@@ -166,32 +173,26 @@ def _one_source(spec: str, source: EvidenceSource, filters: LoadedFilters, state
 
 
 
-def machine_workers() -> int:
-    """Workers for this machine: its usable cores, fewer when memory is short."""
-    from triage.blocks.engine import usable_cores
-    from triage.blocks.policy import WORKER_MEMORY
-
-    cores = usable_cores()
-    try:
-        with open("/proc/meminfo", encoding="ascii") as handle:
-            fields = dict(line.split(":", 1) for line in handle)
-        available = int(fields["MemAvailable"].split()[0]) * 1024
-    except (OSError, KeyError, ValueError):
-        return cores
-    return max(1, min(cores, available // WORKER_MEMORY))
-
-
-def quick_pass_for(sources: list[str], options: Any, matchers: Any, state: ScanState
-                   ) -> dict[str, Any]:
-    """The quick pass as the scan's options ask (ScanOptions, Matchers): coverage.quick_pass."""
+def load_quick_filters(options: Any, matchers: Any) -> LoadedFilters | None:
+    """The block filters the options ask for (ScanOptions, Matchers), trust-checked: their
+    problems join the sets', and a filter nobody vouches for is an untrusted set (its hits are
+    leads, never RED)."""
     if not options.quick_pass:
-        return skipped(SKIPPED)
+        return None
     from triage.blocks.library import load_filters
 
     filters = load_filters(options.hashsets, options.trusted_keys)
     matchers.trust_problems.extend(filters.trust_problems)
-    for problem in filters.load_problems:
-        _problem(state, str(options.hashsets), problem)
+    matchers.load_problems.extend(filters.load_problems)
+    matchers.untrusted_sets = frozenset(matchers.untrusted_sets | filters.untrusted)
+    return filters
+
+
+def quick_pass_for(sources: list[str], options: Any, filters: LoadedFilters | None,
+                   state: Ledger) -> dict[str, Any]:
+    """The quick pass as the scan's options ask: coverage.quick_pass."""
+    if filters is None:
+        return skipped(SKIPPED)
     seed = options.sample_seed if options.sample_seed is not None else secrets.randbelow(2**31)
     request = QuickPassRequest(sample=options.sample, seed=seed, workers=options.workers)
     return run_quick_pass(sources, filters, state, request)
