@@ -127,3 +127,20 @@ def test_sampled_pass_finds_a_subset(quick_disk: QuickDisk) -> None:
     assert {(f.reference, f.where) for f in findings} <= full
     assert coverage["sample"] == {"fraction": 0.25, "seed": 11, "unit": 1 << 20}
     assert "found with probability" in coverage["confidence"]["text"]
+
+
+def test_a_time_budget_leaves_the_file_scan_its_share(quick_disk: QuickDisk,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a budget, the quick pass stops at its share of it and says what it left unread."""
+    monkeypatch.setattr(engine, "SEGMENT", 4 << 20)  # many tasks, so it can stop between them
+    monkeypatch.setattr(quickpass, "BUDGET_SHARE", 0.0)
+    state = Ledger()
+    state.deadline = state.started + 3600
+    filters = load_filters(quick_disk.hashsets, quick_disk.trusted)
+    coverage = run_quick_pass([str(quick_disk.image)], filters, state, QuickPassRequest())
+    source = coverage["sources"][0]
+    assert source["status"] == "partial" and source["reason"] == quickpass.SHARE_SPENT
+    assert source["bytes_covered"] < source["bytes_planned"]
+    (gap,) = state.gaps
+    assert gap.kind.value == "not_reached"
+    assert gap.size == source["bytes_planned"] - source["bytes_covered"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,12 @@ from triage.walk.volumes import Volume, find_volumes
 NO_FILTERS = ("no block filters among the hash sets, so deleted, unallocated and reformatted "
               "space was not searched for known files")
 SKIPPED = "not run (--no-quick-pass)"
+# With a time budget, the quick pass stops when it has used this share of what is left, so
+# the file scan (which finds what the block filters cannot: re-encoded copies, rules, archive
+# members) always has the rest. A quick pass cut short reads the disk's start, not a random
+# sample: use --sample to cover a large disk within a short budget.
+BUDGET_SHARE = 0.5
+SHARE_SPENT = f"it used its share ({BUDGET_SHARE:.0%}) of the time budget"
 # Why the file scan read nothing after a --quick-pass-only run (the report's stopped reason).
 STOPPED_AFTER_QUICK = "ran the quick pass only (--quick-pass-only)"
 
@@ -52,6 +59,7 @@ def run_quick_pass(sources: list[str], filters: LoadedFilters, state: Ledger,
     if not filters.filters:
         return {**skipped(NO_FILTERS), "filters": filters.provenance}
     done = []
+    share_spent = _share_spent(state)
     for spec in sources:
         if state.out_of_time():
             done.append({"source": spec, "status": "not_reached", "reason": BUDGET_REACHED})
@@ -63,7 +71,7 @@ def run_quick_pass(sources: list[str], filters: LoadedFilters, state: Ledger,
             done.append({"source": spec, "status": "not_examined", "reason": str(exc)})
             continue
         with source:
-            done.append(_one_source(spec, source, filters, state, request))
+            done.append(_one_source(spec, source, filters, state, request, share_spent))
     out: dict[str, Any] = {"status": "run", "reason": None, "sources": done,
                            "filters": filters.provenance, "rule": RULE,
                            "confidence": None if request.sample is None else statement(
@@ -106,6 +114,14 @@ def sample_spans(spans: list[Span], size: int, fraction: float, seed: int, unit:
     return out
 
 
+def _share_spent(state: Ledger) -> Callable[[], bool]:
+    """Whether the quick pass has used its share of the time budget (or all of it)."""
+    if state.deadline is None:
+        return state.out_of_time
+    until = time.monotonic() + (state.deadline - time.monotonic()) * BUDGET_SHARE
+    return lambda: state.out_of_time() or time.monotonic() > until
+
+
 def _spinning(source: ImageSource) -> bool:
     """Whether the source is a rotating disk: one reader is fastest there (two streams would
     make its head seek between them), and one core hashes faster than it reads."""
@@ -120,7 +136,7 @@ def _spinning(source: ImageSource) -> bool:
 
 
 def _one_source(spec: str, source: EvidenceSource, filters: LoadedFilters, state: Ledger,
-                request: QuickPassRequest) -> dict[str, Any]:
+                request: QuickPassRequest, share_spent: Callable[[], bool]) -> dict[str, Any]:
     if not isinstance(source, ImageSource):
         return {"source": source.name, "status": "not_applicable",
                 "reason": "a folder has no raw blocks; the file scan examines its files"}
@@ -139,16 +155,17 @@ def _one_source(spec: str, source: EvidenceSource, filters: LoadedFilters, state
     covered = 0
     workers = request.workers if planned >= PARALLEL_MIN and not _spinning(source) else 1
     for task, result in run_tasks(spec, source.read, filters.filters, segments(spans),
-                                  workers, state.out_of_time):
+                                  workers, share_spent):
         total.extend(result)
         covered += sum(s.end - s.start for s in task)
     hashed_at = time.monotonic()
     for offset, length in total.unreadable:
         state.gap(GapKind.UNREADABLE, f"{source.name} @ {offset}",
                   "could not be read by the quick pass", size=length, offset=offset)
+    why = BUDGET_REACHED if state.out_of_time() else SHARE_SPENT
     if covered < planned:
         state.gap(GapKind.NOT_REACHED, f"{source.name} (quick pass)",
-                  f"the quick pass stopped: {BUDGET_REACHED}", size=planned - covered)
+                  f"the quick pass stopped: {why}", size=planned - covered)
     # The file scan's own walk records the walk's problems and gaps; this one, naming owners,
     # walks the same file systems again and would only count them twice.
     owners = map_owners(source.name, img, volumes, total.offsets, _ignore)
@@ -159,7 +176,7 @@ def _one_source(spec: str, source: EvidenceSource, filters: LoadedFilters, state
     extra = {str(k): v for k, v in volume_phases.items() if v != [0]}
     return {
         "source": source.name, "status": "examined" if covered >= planned else "partial",
-        "reason": None if covered >= planned else BUDGET_REACHED,
+        "reason": None if covered >= planned else why,
         "size": source.size, "bytes_planned": planned, "bytes_covered": covered,
         "bytes_read": total.bytes_read, "blocks_hashed": total.blocks_hashed,
         "blocks_found": int(len(np.unique(total.offsets))), "seconds": round(seconds, 3),
