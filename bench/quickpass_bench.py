@@ -337,7 +337,8 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one linear me
                             verdict(ratio_tools, SCAN_TOOLS_GOAL, False)))
         if "file scan 1 core" in best:
             rows.append(Row("file scan scaling, 2 cores vs 1 (taskset)",
-                            f"{best['file scan']:.1f} s", f"1 core: {best['file scan 1 core']:.1f} s",
+                            f"{best['file scan']:.1f} s",
+                            f"1 core: {best['file scan 1 core']:.1f} s",
                             f"**{best['file scan 1 core'] / best['file scan']:.2f}x**", "-"))
     seed_lines, stated, measured = detection_over_seeds(image, sets, trusted, args.seeds)
     rows.append(Row(f"`--sample 0.1` detection, mean over the known files ({args.seeds} seeds)",
