@@ -180,7 +180,8 @@ def million_filter(count: int, per_file: int, folder: Path) -> dict[str, Any]:
 
     rng = np.random.default_rng(7)
     n = count * per_file
-    keys = np.unique(rng.integers(0, 2**64, size=n, dtype=np.uint64))
+    keys = np.sort(rng.integers(0, 2**64, size=n, dtype=np.uint64))
+    keys = keys[np.r_[True, keys[1:] != keys[:-1]]]
     compiled = Compiled(keys.astype("<u8"), rng.integers(0, 2**64, len(keys), np.uint64),
                         rng.integers(0, count, len(keys), np.uint32),
                         rng.integers(0, 1024, len(keys), np.uint32),

@@ -216,4 +216,7 @@ def known_good_keys(folders: list[Path]) -> np.ndarray:
                     parts.append(block_digests(piece)[0])
             except OSError:
                 continue  # an unreadable system file only means fewer blocks are ruled out
-    return np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.uint64)
+    if not parts:
+        return np.zeros(0, dtype=np.uint64)
+    keys = np.sort(np.concatenate(parts))
+    return keys[np.r_[True, keys[1:] != keys[:-1]]]  # unique (np.unique is far slower here)
