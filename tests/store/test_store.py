@@ -19,7 +19,7 @@ from triage.report.sign import countersign
 from triage.store import history, ingest_report, new_since, open_store, summary_by_month
 from triage.store import store_url as resolve
 from triage.store.engine import PASSWORD_FILE_ENV, schema_head
-from triage.store.ingest import ALREADY, INGESTED, REFUSED
+from triage.store.ingest import ALREADY, INGESTED, REFUSED, prepare, record_many
 from triage.store.queries import verify_store, visits
 from triage.store.schema import metadata
 
@@ -193,6 +193,27 @@ def test_ingest_is_atomic_per_report(lab: Lab, tmp_path: Path) -> None:
         with pytest.raises(Exception, match="disk trouble"):
             ingest_report(store, visit(tmp_path / "a", stick), trusted)
         assert visits(store) == []
+    finally:
+        store.close()
+
+
+def test_a_batch_keeps_good_reports_when_one_fails(lab: Lab, tmp_path: Path) -> None:
+    stick, _, trusted = lab
+    path = tmp_path / "store.sqlite"
+    open_store(resolve(str(path))).close()
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TRIGGER refuse BEFORE INSERT ON findings WHEN NEW.title = 'poison' "
+                   "BEGIN SELECT RAISE(ABORT, 'disk trouble'); END")
+    poisoned = {**KNOWN, "title": "poison"}
+    folders = [visit(tmp_path / "a", stick, started="2026-01-01T00:00:00Z"),
+               visit(tmp_path / "b", stick, started="2026-02-01T00:00:00Z", found=[poisoned]),
+               visit(tmp_path / "c", stick, started="2026-03-01T00:00:00Z")]
+    store = open_store(resolve(str(path)))
+    try:
+        outcomes = list(record_many(store, (prepare(f, trusted) for f in folders)))
+        assert [o.outcome for o in outcomes] == [INGESTED, REFUSED, INGESTED]
+        assert "disk trouble" in outcomes[1].message
+        assert [v.started_utc[:7] for v in visits(store)] == ["2026-01", "2026-03"]
     finally:
         store.close()
 

@@ -15,7 +15,14 @@ from triage.report.cli import user_errors
 from triage.report.review import find_report_folders
 from triage.report.verify import load_trusted_dir
 from triage.store.engine import Store, migrate, open_store, store_url
-from triage.store.ingest import ALREADY, INGESTED, REFUSED, IngestOutcome, prepare, record
+from triage.store.ingest import (
+    ALREADY,
+    INGESTED,
+    REFUSED,
+    IngestOutcome,
+    prepare,
+    record_many,
+)
 from triage.store.queries import Visit, history, new_since, summary_by_month, verify_store
 
 _DIR = click.Path(exists=True, file_okay=False, path_type=Path)
@@ -72,13 +79,12 @@ def ingest_command(folders: tuple[Path, ...], store: str | None, trusted: Path |
 def _ingest_all(db: Store, todo: list[Path], trusted: Path | None, accept: bool,
                 workers: int) -> Iterator[IngestOutcome]:
     if workers == 1:
-        prepared = (prepare(folder, trusted, accept) for folder in todo)
-        yield from (p if isinstance(p, IngestOutcome) else record(db, p) for p in prepared)
+        yield from record_many(db, (prepare(folder, trusted, accept) for folder in todo))
         return
+    # Verification (hashing, signatures) runs in the workers; this process writes the rows.
     with ProcessPoolExecutor(workers) as pool:
-        for p in pool.map(prepare, todo, [trusted] * len(todo), [accept] * len(todo),
-                          chunksize=16):
-            yield p if isinstance(p, IngestOutcome) else record(db, p)
+        yield from record_many(db, pool.map(prepare, todo, [trusted] * len(todo),
+                                            [accept] * len(todo), chunksize=16))
 
 
 def _visit_line(visit: Visit) -> str:
