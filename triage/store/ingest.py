@@ -129,12 +129,11 @@ def _write(connection: Connection, batch: list[Prepared]) -> list[IngestOutcome]
             [{**p.row, "ingested_utc": now} for p in new]).scalars())
     for prepared, report_id in zip(new, ids, strict=True):
         existing[prepared.row["report_sha256"]] = report_id
-    rows = [{**d, "report_id": i} for p, i in zip(new, ids, strict=True) for d in p.devices]
-    if rows:
-        connection.execute(insert(devices), rows)
-    rows = [{**f, "report_id": i} for p, i in zip(new, ids, strict=True) for f in p.findings]
-    if rows:
-        connection.execute(insert(findings), rows)
+    for table, key in ((devices, "devices"), (findings, "findings")):
+        rows = [{**row, "report_id": i} for p, i in zip(new, ids, strict=True)
+                for row in getattr(p, key)]
+        if rows:
+            connection.execute(insert(table), rows)
     fresh = {id(p) for p in new}
     outcomes = []
     for prepared in batch:
