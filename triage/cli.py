@@ -237,7 +237,16 @@ def demo(out_dir: Path | None) -> None:
     sys.exit(int(result.exit_code))
 
 
-for _group in (*REPORT_COMMANDS, rules_group, hashset_group):
+try:
+    from triage.store.cli import store_group
+except ImportError:  # the supervisors' extra is not installed (the stick never has it)
+    @click.command("store", context_settings={"ignore_unknown_options": True})
+    @click.argument("args", nargs=-1, type=click.UNPROCESSED)
+    def store_group(args: tuple[str, ...]) -> None:
+        """The reports store (needs: pip install 'triage[store]')."""
+        raise UsageError("the reports store needs its packages: pip install 'triage[store]'.")
+
+for _group in (*REPORT_COMMANDS, rules_group, hashset_group, store_group):
     cli.add_command(_group)
 
 
