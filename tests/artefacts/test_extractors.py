@@ -11,11 +11,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.artefacts.browsers import CHROMIUM, SEARCH_URL, TYPED_TERMS, chromium_profile
+from tests.artefacts.browsers import (
+    CHROMIUM,
+    FIREFOX,
+    SEARCH_URL,
+    TYPED_TERMS,
+    chromium_profile,
+    firefox_profile,
+)
 from tests.artefacts.hives import HIVEXREGEDIT, make_hive
 from triage.artefacts.base import ExtractError, Origin
 from triage.artefacts.chromium import ChromiumHistory
 from triage.artefacts.evtx import EventLogs
+from triage.artefacts.firefox import FirefoxHistory
 from triage.artefacts.setupapi import SetupApiLog
 from triage.artefacts.shell import ShellHistory, program_of
 from triage.artefacts.winreg import RegistryHives, filetime
@@ -185,3 +193,25 @@ def test_setupapi_first_install_of_a_usb_stick(tmp_path: Path) -> None:
     assert found.kind == "usb-device" and found.fields["serial"] == "E0D55EA574EEF2C0B97A0076"
     assert found.fields["time_zone"] == "the computer's local time"
     assert found.time == dt.datetime(2026, 11, 2, 18, 31, 7, tzinfo=dt.UTC).timestamp()
+
+
+@pytest.mark.skipif(FIREFOX is None, reason="firefox-esr is not installed")
+def test_firefox_profile_visits_and_the_settings_that_clear_history(tmp_path: Path) -> None:
+    places = firefox_profile(tmp_path / "profile")
+    path = "/home/alex/.mozilla/firefox/abcd.default-esr/places.sqlite"
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for part in places.parent.glob("places.sqlite*"):
+        shutil.copy(part, copy / part.name)
+    # "Delete cookies and site data when Firefox is closed" alone keeps history: no setting.
+    (copy / "prefs.js").write_text('user_pref("privacy.sanitize.sanitizeOnShutdown", true);\n')
+    found = list(FirefoxHistory().extract(copy / "places.sqlite", Origin("f", path, "alex")))
+    titles = {a.fields["title"] for a in found if a.kind == "browser-visit"}
+    assert {"Holiday photos", "A local forum page"} <= titles
+    assert not [a for a in found if a.kind == "browser-setting"]
+    (copy / "prefs.js").write_text('user_pref("privacy.sanitize.sanitizeOnShutdown", true);\n'
+                                   'user_pref("privacy.clearOnShutdown.history", true);\n')
+    found = list(FirefoxHistory().extract(copy / "places.sqlite", Origin("f", path, "alex")))
+    (setting,) = [a for a in found if a.kind == "browser-setting"]
+    assert setting.fields["meaning"] == "history is deleted when the browser closes"
+    assert FirefoxHistory().primary_of(path.replace("places.sqlite", "prefs.js")) == path
