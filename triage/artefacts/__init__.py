@@ -2,8 +2,14 @@
 histories, as typed records the rules and the report read."""
 
 from triage.artefacts.collect import ArtefactCollector
-from triage.artefacts.extract import ARTEFACTS_NAME, extract_all, remove_copies, write_listing
+from triage.artefacts.extract import (
+    ARTEFACTS_NAME,
+    Extracted,
+    extract_all,
+    remove_copies,
+    write_listing,
+)
 from triage.artefacts.record import KINDS, Artefact
 
-__all__ = ["ARTEFACTS_NAME", "KINDS", "Artefact", "ArtefactCollector", "extract_all",
+__all__ = ["ARTEFACTS_NAME", "KINDS", "Artefact", "ArtefactCollector", "Extracted", "extract_all",
            "remove_copies", "write_listing"]

@@ -8,7 +8,8 @@ evidence, are opened: SQLite replays a -wal into the file it opens.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+import json
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from triage.artefacts.base import Extractor, Origin
@@ -32,14 +33,40 @@ class Collected:
     origin: Origin
 
 
+INDEX = "index.jsonl"
+
+
 @dataclass
 class ArtefactCollector:
-    """Copies the files extractors read; the scan's thread owns it."""
+    """Copies the files extractors read; the scan's thread owns it.
+
+    Each primary copy is also noted in the folder's index, so a resumed scan extracts what the
+    interrupted one collected (a file read again after the checkpoint is copied again over the
+    same name and noted once).
+    """
 
     folder: Path
     max_bytes: int = MAX_COPY_BYTES
     primaries: list[Collected] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (address, reason)
+
+    @classmethod
+    def load(cls, folder: Path) -> ArtefactCollector:
+        """The collector of an interrupted scan, with the copies it had taken."""
+        collector = cls(folder)
+        index = folder / INDEX
+        if index.is_file():
+            seen: dict[str, Collected] = {}
+            for line in index.read_text("utf-8", "surrogateescape").splitlines():
+                try:
+                    row = json.loads(line)
+                    entry = Collected(row["extractor"], Path(row["copy"]), Origin(**row["origin"]))
+                except (ValueError, KeyError, TypeError):
+                    continue  # a line cut short by the kill
+                if entry.copy.is_file():
+                    seen[str(entry.copy)] = entry
+            collector.primaries = list(seen.values())
+        return collector
 
     def _group(self, record: FileRecord, folder_path: str) -> Path:
         part = record.address.partition
@@ -76,7 +103,14 @@ class ArtefactCollector:
         with full_disk_is_output_error(target), target.open("wb") as out:
             for offset in range(0, record.size, COPY_CHUNK):
                 out.write(content.read(offset, min(COPY_CHUNK, record.size - offset)))
-        if primary == record.address.path:
-            self.primaries.append(Collected(extractor.name, target, Origin(
-                address, record.address.path, profile_of(record.address.path))))
+        if primary == record.address.path and all(c.copy != target for c in self.primaries):
+            entry = Collected(extractor.name, target, Origin(
+                address, record.address.path, profile_of(record.address.path)))
+            self.primaries.append(entry)
+            line = json.dumps({"extractor": entry.extractor, "copy": str(entry.copy),
+                               "origin": asdict(entry.origin)}) + "\n"
+            index = self.folder / INDEX
+            with full_disk_is_output_error(index), index.open(
+                    "a", encoding="utf-8", errors="surrogateescape") as out:
+                out.write(line)
         return None

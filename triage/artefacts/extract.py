@@ -5,8 +5,11 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
+from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from triage.artefacts import builtin  # noqa: F401 - registers the shipped extractors
 from triage.artefacts.base import ExtractError
@@ -23,10 +26,25 @@ MAX_RECORDS_PER_FILE = 2_000_000
 ProblemFn = Callable[[str, str], None]  # (address, message)
 
 
-def extract_all(collector: ArtefactCollector, problem: ProblemFn) -> list[Artefact]:
+@dataclass(frozen=True)
+class Extracted:
+    """Every record, and per file read: its address, extractor and record count."""
+
+    records: list[Artefact]
+    files: list[dict[str, Any]]
+
+    def summary(self) -> dict[str, Any]:
+        """The report's `artefacts` section."""
+        return {"records": len(self.records),
+                "by_kind": dict(sorted(Counter(a.kind for a in self.records).items())),
+                "files": self.files}
+
+
+def extract_all(collector: ArtefactCollector, problem: ProblemFn) -> Extracted:
     """Every record from every collected file, in collection order; problems per file."""
     records: list[Artefact] = []
-    for collected in collector.primaries:
+    files: list[dict[str, Any]] = []
+    for collected in sorted(collector.primaries, key=lambda c: c.origin.address):
         extractor = EXTRACTORS[collected.extractor]
         count = 0
         try:
@@ -42,7 +60,9 @@ def extract_all(collector: ArtefactCollector, problem: ProblemFn) -> list[Artefa
         except (OSError, ValueError, MemoryError) as exc:
             problem(collected.origin.address, f"{extractor.name}: could not be read "
                     f"({type(exc).__name__}: {exc}); the records read so far are kept")
-    return records
+        files.append({"address": collected.origin.address, "extractor": extractor.name,
+                      "records": count})
+    return Extracted(records, files)
 
 
 def write_listing(out_dir: Path, records: list[Artefact]) -> Path:

@@ -11,6 +11,7 @@ from triage.ledger.records import Problem
 from triage.model import Content, FileRecord, Finding
 
 if TYPE_CHECKING:
+    from triage.artefacts import ArtefactCollector
     from triage.containers import ContainerLimits
     from triage.hashdb.library import HashSetLibrary
     from triage.options import ScanOptions
@@ -34,6 +35,8 @@ class Matchers:
     untrusted_sets: frozenset[str] = frozenset()  # names of the sets in use nobody vouches for
     load_problems: list[str] = field(default_factory=list)  # sets skipped at load (warnings)
     gaps: list[str] = field(default_factory=list)  # comparisons that could not be made
+    # Copies of artefact files (histories, hives, logs) taken as they are read; None: off.
+    artefacts: ArtefactCollector | None = None
 
     @property
     def algorithms(self) -> frozenset[str]:
