@@ -237,6 +237,8 @@ def _extract_artefacts(out_dir: Path, matchers: Matchers, state: Ledger) -> Extr
     extracted = extract_all(matchers.artefacts,
                             lambda address, message: state.problem(address, "artefacts", message))
     write_listing(out_dir, extracted.records)
+    for finding in matchers.match_artefacts([dataclasses.asdict(a) for a in extracted.records]):
+        state.finding(finding)
     return extracted
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import json
 from pathlib import Path
@@ -17,6 +18,7 @@ from triage.options import ScanOptions
 from triage.pipeline import run_scan
 from triage.plan.journal import JOURNAL_DIR
 from triage.report.verify import verify_report
+from triage.ruleset import PACKAGED_RULES
 
 pytestmark = pytest.mark.skipif(
     not can_mount_fuse() or missing_tools("ntfs") or CHROMIUM is None or HIVEXREGEDIT is None,
@@ -29,7 +31,8 @@ def scanned(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, dict]:
     image = build_windows_disk(work / "windows.img")
     before = sha256_file(image)
     out = work / "out"
-    result = run_scan([str(image)], out, ScanOptions())
+    result = run_scan([str(image)], out, ScanOptions(
+        rules=PACKAGED_RULES, since=dt.datetime(2026, 10, 1, tzinfo=dt.UTC)))
     return out, before, result.report
 
 
@@ -69,3 +72,17 @@ def test_copies_are_gone_the_report_verifies_and_the_evidence_is_unchanged(
     assert "artefacts.jsonl.gz" in {f["path"] for f in manifest["files"]}
     assert verify_report(out, None).status in ("unsigned", "verified")
     assert sha256_file(out.parent / "windows.img") == before
+
+
+def test_artefact_rules_fire_with_when_and_where(scanned) -> None:  # noqa: ANN001
+    _, _, report = scanned
+    by_rule = {f["rule"]: f for f in report["findings"] if f["kind"] == "rule"}
+    wiper = by_rule["wiping-tool-run"]
+    assert wiper["severity"] == "high" and "/Users/alex/NTUSER.DAT" in wiper["address"]
+    assert wiper["detail"]["first"] == ERASER_RUN.isoformat().replace("+00:00", "Z")
+    assert wiper["detail"]["examples"][0]["name"] == "Eraser.exe"
+    usb = by_rule["usb-storage-since"]
+    assert usb["detail"]["count"] == 1 and usb["severity"] == "medium"
+    assert by_rule["clock-changed"]["detail"]["count"] == 23
+    assert "onion-address-visited" not in by_rule and "tor-run" not in by_rule
+    assert report["verdict"]["level"] == "red"

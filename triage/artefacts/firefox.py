@@ -10,7 +10,7 @@ from pathlib import Path
 
 from triage.artefacts.base import Extractor, Origin
 from triage.artefacts.record import Artefact
-from triage.artefacts.searches import search_terms
+from triage.artefacts.searches import host_of, search_terms
 from triage.artefacts.sqlitedb import opened, tables
 
 # prefs.js settings that clear history or never keep it. `sanitizeOnShutdown` alone only says
@@ -57,7 +57,8 @@ class FirefoxHistory(Extractor):
                 if seconds is not None and (first_visit is None or seconds < first_visit):
                     first_visit = seconds
                 yield Artefact("browser-visit", seconds, origin.address, origin.profile,
-                               {**base, "url": url, "title": title or "", "visit_count": count})
+                               {**base, "url": url, "host": host_of(url or ""),
+                                "title": title or "", "visit_count": count})
                 terms = search_terms(url or "")
                 if terms:
                     yield Artefact("browser-search", seconds, origin.address, origin.profile,

@@ -13,6 +13,14 @@ ENGINES: dict[str, tuple[str, ...]] = {
 }
 
 
+def host_of(url: str) -> str:
+    """The host name of an address ('' when it has none or is not an address)."""
+    try:
+        return (urlsplit(url if "://" in url else f"http://{url}").hostname or "").lower()
+    except ValueError:
+        return ""
+
+
 def search_terms(url: str) -> str | None:
     """The words searched for when `url` is a search engine's results page, else None."""
     try:

@@ -17,6 +17,7 @@ from regipy.registry import NKRecord, RegistryHive
 
 from triage.artefacts.base import ExtractError, Extractor, Origin
 from triage.artefacts.record import Artefact, to_posix
+from triage.artefacts.searches import host_of
 
 _FILETIME_EPOCH = dt.datetime(1601, 1, 1, tzinfo=dt.UTC)
 # The device property keys Windows 8+ keeps per USB storage device (DEVPKEY_Device_*).
@@ -212,7 +213,7 @@ class RegistryHives(Extractor):
         for url in (_values(typed) if typed is not None else {}).values():
             if isinstance(url, str) and url:
                 yield Artefact("typed-url", filetime(typed.header.last_modified),
-                               origin.address, origin.profile, {"url": url})
+                               origin.address, origin.profile, {"url": url, "host": host_of(url)})
         words = _key(hive, "\\Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\"
                            "WordWheelQuery")
         for value_name, raw in (_values(words) if words is not None else {}).items():

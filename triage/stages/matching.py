@@ -101,6 +101,12 @@ class Matchers:
             return []
         return self.rules.match_file(record, content, self.rule_context)
 
+    def match_artefacts(self, records: list[dict[str, Any]]) -> list[Finding]:
+        """Findings of the artefact rules over every record the extractors gave."""
+        if self.rules is None or self.rule_context is None:
+            return []
+        return self.rules.match_artefacts(records, self.rule_context)
+
     def match_volume(self, volume: dict[str, Any]) -> list[Finding]:
         return self.rules.match_volume(volume) if self.rules is not None else []
 
