@@ -41,6 +41,7 @@ from triage.plan.journal import JOURNAL_DIR, REQUEST, Journal
 from triage.plan.planner import Plan
 from triage.plan.reading import checkpoint, read_plan
 from triage.plan.walking import plan_all, reattach
+from triage.report import timeline
 from triage.report.listing import ListingWriter
 from triage.report.sign import seal_output
 from triage.report.verdict import is_red
@@ -215,7 +216,9 @@ def _scan_all(sources: list[str], out_dir: Path, options: ScanOptions, progress:
         duration_s=round((finished_utc - started_utc).total_seconds(), 3),
         host=socket.gethostname(), tool_version=__version__, listing_name=listing.name)
     if extracted is not None:
-        result = dataclasses.replace(result, artefacts=extracted.summary(),
+        since = options.since.date() if options.since is not None else None
+        days = timeline.window([a.time for a in extracted.records], finished_utc.date(), since)
+        result = dataclasses.replace(result, artefacts=extracted.summary(days),
                                      artefacts_listing=ARTEFACTS_NAME)
     report = build_report(result)
     write_report(out_dir, report)

@@ -86,3 +86,27 @@ def test_artefact_rules_fire_with_when_and_where(scanned) -> None:  # noqa: ANN0
     assert by_rule["clock-changed"]["detail"]["count"] == 23
     assert "onion-address-visited" not in by_rule and "tor-run" not in by_rule
     assert report["verdict"]["level"] == "red"
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
+def test_timeline_renders_in_a_real_browser(scanned, tmp_path: Path) -> None:  # noqa: ANN001
+    from PIL import Image
+
+    from tests.report.test_html import _chromium
+
+    out, _, report = scanned
+    days = report["artefacts"]["timeline"]["per_day"]
+    assert days[ERASER_RUN.date().isoformat()] >= 1
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "Timeline of the system" in page and "<svg" in page and "<script" not in page
+    dom = _chromium("--dump-dom", (out / "report.html").as_uri())
+    assert "A wiping or trace-erasing tool ran" in dom
+    png = tmp_path / "timeline.png"
+    _chromium("--window-size=1000,4000", "--hide-scrollbars", f"--screenshot={png}",
+              (out / "report.html").as_uri())
+    with Image.open(png) as shot:
+        colours = shot.convert("RGB").getcolors(maxcolors=1 << 22) or []
+    # The breaching day's bar and mark are drawn in the chart's red; other days in grey-blue.
+    red = sum(n for n, rgb in colours if rgb == (0xC6, 0x28, 0x28))
+    grey = sum(n for n, rgb in colours if rgb == (0x60, 0x7D, 0x8B))
+    assert red > 30 and grey > 30, (red, grey)

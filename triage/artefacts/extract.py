@@ -33,11 +33,11 @@ class Extracted:
     records: list[Artefact]
     files: list[dict[str, Any]]
 
-    def summary(self) -> dict[str, Any]:
-        """The report's `artefacts` section."""
+    def summary(self, timeline: dict[str, Any]) -> dict[str, Any]:
+        """The report's `artefacts` section (`timeline`: see report/timeline.window)."""
         return {"records": len(self.records),
                 "by_kind": dict(sorted(Counter(a.kind for a in self.records).items())),
-                "files": self.files}
+                "files": self.files, "timeline": timeline}
 
 
 def extract_all(collector: ArtefactCollector, problem: ProblemFn) -> Extracted:
