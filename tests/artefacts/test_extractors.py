@@ -215,3 +215,14 @@ def test_firefox_profile_visits_and_the_settings_that_clear_history(tmp_path: Pa
     (setting,) = [a for a in found if a.kind == "browser-setting"]
     assert setting.fields["meaning"] == "history is deleted when the browser closes"
     assert FirefoxHistory().primary_of(path.replace("places.sqlite", "prefs.js")) == path
+
+
+def test_url_facts_reads_hosts_and_search_words() -> None:
+    from triage.artefacts.searches import url_facts
+
+    assert url_facts("https://www.google.com/search?q=how+to+wipe") == ("www.google.com",
+                                                                        "how to wipe")
+    assert url_facts("http://user@abc.onion:8080/x?q=1") == ("abc.onion", None)
+    assert url_facts("https://duckduckgo.com/?q=tor&ia=web") == ("duckduckgo.com", "tor")
+    assert url_facts("file:///tmp/page.html") == ("", None)
+    assert url_facts("example.onion") == ("example.onion", None)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from triage.artefacts.base import Extractor, Origin
 from triage.artefacts.record import Artefact
-from triage.artefacts.searches import host_of, search_terms
+from triage.artefacts.searches import search_terms, url_facts
 from triage.artefacts.sqlitedb import opened, tables
 
 # Chromium keeps times as microseconds since 1601-01-01 UTC (WebKit/Windows epoch).
@@ -55,10 +55,10 @@ class ChromiumHistory(Extractor):
             for url, title, when, count in db.execute(
                     "SELECT urls.url, urls.title, visits.visit_time, urls.visit_count "
                     "FROM visits JOIN urls ON urls.id = visits.url ORDER BY visits.id"):
+                host, terms = url_facts(url or "")
                 yield Artefact("browser-visit", webkit_time(when), origin.address,
-                               origin.profile, {**base, "url": url, "host": host_of(url or ""),
+                               origin.profile, {**base, "url": url, "host": host,
                                                 "title": title or "", "visit_count": count})
-                terms = search_terms(url or "")
                 if terms:
                     yield Artefact("browser-search", webkit_time(when), origin.address,
                                    origin.profile, {**base, "terms": terms, "url": url})

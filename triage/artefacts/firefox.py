@@ -10,7 +10,7 @@ from pathlib import Path
 
 from triage.artefacts.base import Extractor, Origin
 from triage.artefacts.record import Artefact
-from triage.artefacts.searches import host_of, search_terms
+from triage.artefacts.searches import url_facts
 from triage.artefacts.sqlitedb import opened, tables
 
 # prefs.js settings that clear history or never keep it. `sanitizeOnShutdown` alone only says
@@ -56,10 +56,10 @@ class FirefoxHistory(Extractor):
                 seconds = when / 1_000_000 if when else None
                 if seconds is not None and (first_visit is None or seconds < first_visit):
                     first_visit = seconds
+                host, terms = url_facts(url or "")
                 yield Artefact("browser-visit", seconds, origin.address, origin.profile,
-                               {**base, "url": url, "host": host_of(url or ""),
+                               {**base, "url": url, "host": host,
                                 "title": title or "", "visit_count": count})
-                terms = search_terms(url or "")
                 if terms:
                     yield Artefact("browser-search", seconds, origin.address, origin.profile,
                                    {**base, "terms": terms, "url": url})
