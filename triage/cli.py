@@ -190,13 +190,18 @@ def _signing_key(key_file: Path | None) -> keys.SigningKey | None:
         return keys.load_private(key_file, secret.encode("utf-8"))
 
 
+def _interactive() -> bool:
+    """Whether someone is at a terminal to answer a question."""
+    return sys.stdin.isatty()
+
+
 def _resume_key(out: Path, key_file: Path | None, unsigned: bool) -> keys.SigningKey | None:
     """The key to finish an interrupted scan with: --key, the stick's, or (when the scan began
     signed and none is at hand) the one the officer names when asked."""
     key = _signing_key(key_file)
     journal = Journal(out)
     signer = journal.signer() if journal.folder.is_dir() else None
-    if key is None and signer is not None and not unsigned and sys.stdin.isatty():
+    if key is None and signer is not None and not unsigned and _interactive():
         named = click.prompt(f"This scan began signed by key {signer}; key file to sign it with",
                              type=click.Path(path_type=Path, dir_okay=False))
         key = _signing_key(named)

@@ -201,7 +201,7 @@ def render_summary(console: Console, report: dict[str, Any], out_dir: str) -> No
             table.add_row(Text(shown(gap["source"])), gap["what"], str(gap["offset"]),
                           Text(shown(gap["reason"])))
         console.print(table)
-    for resume in report["provenance"].get("resumed") or []:
+    for resume in report.get("provenance", {}).get("resumed") or []:
         console.print(Text(shown(resume_line(resume)), style="dark_orange"), highlight=False)
     stopped = coverage.get("stopped_early")
     unread = stopped["files_not_reached"] if stopped else 0
