@@ -10,17 +10,18 @@ from typing import Any
 from triage.errors import EvidenceError, OutputError, UsageError
 from triage.evidence import EvidenceSource, ImageSource, LogicalSource, open_source
 from triage.evidence.directory import FileContent
-from triage.model import PartitionRef
+from triage.evidence.siblings import source_context
 from triage.plan.planner import Plan, PlannedVolume
 from triage.plan.priority import Prioritiser
 from triage.scanstate import BUDGET_REACHED, ScanState
 from triage.stages.matching import Matchers
 from triage.stages.process import Item
-from triage.walk.fswalk import WalkStats, reopen, walk_volume
+from triage.walk.fswalk import WalkStats
+from triage.walk.layered import reach
 from triage.walk.logical import FOLDER_PARTITION, walk_folder
-from triage.walk.tskimage import AnyTskImage, open_tsk_image
-from triage.walk.usage import used_bytes
-from triage.walk.volumes import Volume, find_volumes
+from triage.walk.reached import Reached
+from triage.walk.snapshots import Seen, only_changed, remember
+from triage.walk.tskimage import open_tsk_image
 
 # Budget and watchdog are checked every this many walked entries (a clock read each is waste).
 PLAN_CHECK_EVERY = 256
@@ -51,7 +52,7 @@ def plan_all(sources: list[str], plan: Plan, state: ScanState, matchers: Matcher
         opened_any = True
         open_sources.enter_context(source)
         try:
-            _plan_source(source, number, plan, state, matchers)
+            _plan_source(source, number, plan, state, matchers, open_sources)
         except OutputError:
             raise  # nothing more can be written; the journal lets `--resume` finish later
         except Exception as exc:  # noqa: BLE001 - a bug must still leave a report
@@ -66,17 +67,13 @@ def _folder_volume(source: EvidenceSource, spec: int, info: dict[str, Any]) -> P
                          None, spec, info)
 
 
-def _image_volume(img: AnyTskImage, found: Volume, spec: int, source: str,
-                  info: dict[str, Any]) -> PlannedVolume:
-    fs = found.fs
-    return PlannedVolume(source, PartitionRef(found.index, found.offset, found.fs_type),
-                         lambda record, token: reopen(img, fs, record.address.meta_addr,
-                                                      record.size, token),
-                         img.lock, spec, info)
+def _image_volume(reached: Reached, spec: int, info: dict[str, Any]) -> PlannedVolume:
+    return PlannedVolume(reached.source, reached.partition(), reached.opener(), reached.lock,
+                         spec, info)
 
 
 def _plan_source(source: EvidenceSource, spec: int, plan: Plan, state: ScanState,
-                 matchers: Matchers) -> None:
+                 matchers: Matchers, open_sources: ExitStack) -> None:
     warn: Callable[[str, str], None] = lambda addr, msg: state.warn(addr, "walk", msg)  # noqa: E731
     identity = source.identity().to_dict()
     state.evidence.append(identity)
@@ -99,45 +96,61 @@ def _plan_source(source: EvidenceSource, spec: int, plan: Plan, state: ScanState
         _plan_volume(plan, volume, records, prioritiser, None, state, warn)
     else:
         assert isinstance(source, ImageSource)  # noqa: S101 - narrows the type; sources are one of the two
-        _plan_image(source, spec, plan, state, matchers, prioritiser, stats, warn)
+        _plan_image(source, spec, plan, state, matchers, prioritiser, stats, warn, open_sources)
     state.other_entries.update(stats.other or {})
 
 
 def _plan_image(source: ImageSource, spec: int, plan: Plan, state: ScanState,
                 matchers: Matchers, prioritiser: Prioritiser, stats: WalkStats,
-                warn: Callable[[str, str], None]) -> None:
-    img = open_tsk_image(source)
-    layout = find_volumes(img)
-    for message in layout.warnings:
-        state.warn(source.name, "volume", message)
-    for offset, size in layout.unpartitioned:
-        state.not_examined.append({"source": source.name, "what": "unpartitioned space",
-                                   "offset": offset, "size": size,
-                                   "reason": "space outside any partition is not carved"})
-    for found in layout.volumes:
-        info = found.to_dict(source.name)
-        address = f"{source.name} · p{found.index}@{found.offset}"
+                warn: Callable[[str, str], None], open_sources: ExitStack) -> None:
+    seen: dict[tuple[str, int, int], Seen] = {}  # live volumes' files, for their snapshots
+    for reached in reach(source, source.name, _Recorder(state),
+                         img=open_tsk_image(source), context=source_context(source, open_sources)):
+        found = reached.volume
+        info = reached.info()
+        address = f"{reached.source} · p{found.index}@{found.offset}"
         for message in found.warnings:
             state.warn(address, "volume", message)
-        if found.fs is None or state.out_of_time():
-            if found.fs is not None:
+        if not reached.examined or state.out_of_time():
+            if reached.examined:
                 info["status"], info["reason"] = "not_examined", BUDGET_REACHED
-            state.not_examined.append({"source": source.name, "what": "partition",
+            state.not_examined.append({"source": reached.source, "what": "partition",
                                        "offset": found.offset, "size": found.size,
                                        "reason": info["reason"]})
             state.volumes.append(info)
             for finding in matchers.match_volume(info):
                 state.record_finding(finding)
             continue
-        fs = found.fs
-        info["used_bytes"] = used_bytes(img, fs, found.fs_type, found.offset)
-        state.progress.volume_started(source.name, info)
-        volume = _image_volume(img, found, spec, source.name, info)
-        records = walk_volume(img, source.name, found, warn, stats)
-        _plan_volume(plan, volume, records, prioritiser, (fs.info.block_size, found.offset),
-                     state, warn)
+        info["used_bytes"] = reached.used_bytes()
+        state.progress.volume_started(reached.source, info)
+        volume = _image_volume(reached, spec, info)
+        records = reached.walk(warn, stats)
+        counts: dict[str, int] = {}
+        if reached.has_snapshots:
+            records = remember(records, seen.setdefault(reached.key, {}))
+        elif reached.snapshot_of is not None:
+            records = only_changed(records, seen.get(reached.snapshot_of, {}),
+                                   str(reached.facts.get("snapshot", reached.layers[-1])), counts)
+        _plan_volume(plan, volume, records, prioritiser, reached.geometry(), state, warn)
+        if reached.snapshot_of is not None:
+            info["unchanged_files"] = counts.get("unchanged", 0)
         for finding in matchers.match_volume(info):
             state.record_finding(finding)
+
+
+class _Recorder:
+    """The one place the layered walk's gaps and problems enter the scan's records."""
+
+    def __init__(self, state: ScanState) -> None:
+        self._state = state
+
+    def warn(self, address: str, stage: str, message: str) -> None:
+        self._state.warn(address, stage, message)
+
+    def gap(self, kind: str, source: str, what: str, reason: str, *, size: int | None = None,
+            offset: int | None = None) -> None:
+        self._state.not_examined.append({"source": source, "what": what, "offset": offset,
+                                         "size": size, "reason": reason})
 
 
 def _plan_volume(plan: Plan, volume: PlannedVolume, records: Iterator[Item],
@@ -197,8 +210,9 @@ def reattach(sources: list[str], plan: Plan, state: ScanState, checkpoint: dict[
             state.progress.source_started(source.name, None)
             layout = None
             if isinstance(source, ImageSource):
-                img = open_tsk_image(source)
-                layout = (img, {(v.index, v.offset): v for v in find_volumes(img).volumes})
+                layout = {reached.key: reached for reached in reach(
+                    source, source.name, _Quiet(), img=open_tsk_image(source),
+                    context=source_context(source, open_sources))}
             opened[spec] = (source, layout)
         source, layout = opened[spec]
         index, offset, fs_type = saved["partition"]
@@ -206,12 +220,25 @@ def reattach(sources: list[str], plan: Plan, state: ScanState, checkpoint: dict[
         if layout is None:
             plan.volumes.append(_folder_volume(source, spec, info))
             continue
-        img, found = layout
-        volume = found.get((index, offset))
-        if volume is None or volume.fs is None or volume.fs_type != fs_type:
-            raise UsageError(f"partition {index} of {source.name} no longer opens as {fs_type}; "
-                             "start a new scan instead.")
-        plan.volumes.append(_image_volume(img, volume, spec, source.name, info))
+        reached = layout.get((info.get("source", source.name), index, offset))
+        if reached is None or not reached.examined or reached.volume.fs_type != fs_type:
+            raise UsageError(f"partition {index} of {info.get('source', source.name)} no longer "
+                             f"opens as {fs_type}; start a new scan instead.")
+        plan.volumes.append(_image_volume(reached, spec, info))
+
+
+class _Quiet(_Recorder):
+    """Reopening on resume: the first run recorded the gaps and problems already."""
+
+    def __init__(self) -> None:
+        pass
+
+    def warn(self, address: str, stage: str, message: str) -> None:
+        pass
+
+    def gap(self, kind: str, source: str, what: str, reason: str, *, size: int | None = None,
+            offset: int | None = None) -> None:
+        pass
 
 
 def _same_evidence(source: EvidenceSource, state: ScanState) -> None:

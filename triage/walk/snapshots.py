@@ -1,0 +1,45 @@
+"""Snapshots against their live volume: only what differs is examined again."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+# (meta address, stream) -> (size, mtime, ctime, crtime) of a live file that was read.
+Seen = dict[tuple[int | None, str | None], tuple[Any, ...]]
+
+
+def _key(record: Any) -> tuple[int | None, str | None]:
+    return (record.address.meta_addr, record.address.stream)
+
+
+def _signature(record: Any) -> tuple[Any, ...]:
+    return (record.size, record.mtime, record.ctime, record.crtime, record.address.path)
+
+
+def remember(records: Iterator[tuple[Any, Any]], seen: Seen) -> Iterator[tuple[Any, Any]]:
+    """Pass the live volume's records on, noting each one that will be read in full.
+
+    Deleted live files are not noted: their blocks may since have been reused, while the
+    snapshot still holds the old contents, so the snapshot's copy is examined too.
+    """
+    for record, content in records:
+        if content is not None and not record.deleted:
+            seen[_key(record)] = _signature(record)
+        yield record, content
+
+
+def only_changed(records: Iterator[tuple[Any, Any]], seen: Seen, label: str,
+                 counts: dict[str, int]) -> Iterator[tuple[Any, Any]]:
+    """A snapshot's records that are not already in the live volume unchanged.
+
+    Same meta address, size, times and path means the same file (NTFS changes a time on
+    every write and rename), so its bytes are not read twice; `counts["unchanged"]` says how
+    many were left out that way.
+    """
+    for record, content in records:
+        if seen.get(_key(record)) == _signature(record):
+            counts["unchanged"] = counts.get("unchanged", 0) + 1
+            continue
+        record.facts["snapshot"] = label
+        yield record, content
