@@ -26,7 +26,7 @@ def open_handle(factory: Callable[[], Any], stream: Stream, name: str, fmt: str)
     try:
         handle.open_file_object(StreamFile(stream, name))
     except OSError as exc:
-        raise LayerError(f"{fmt} image {name or ''} could not be opened ({_short(exc)})."
+        raise LayerError(f"{fmt} image {name or ''} could not be opened ({short_error(exc)})."
                          .replace("  ", " ")) from exc
     return handle
 
@@ -52,7 +52,8 @@ def disk(label: str, handle: Any, size: int, keep: tuple[Any, ...], **facts: Any
                                                              if v is not None})
 
 
-def _short(exc: BaseException) -> str:
-    """libyal's error text is several lines of call stack; the last line says what failed."""
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    return lines[-1] if lines else type(exc).__name__
+def short_error(exc: BaseException) -> str:
+    """libyal's error text is a call stack ("fn: what. fn2: why."); its first clause says it."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    first = text.split(". ")[0].rstrip(".")
+    return first.split(": ", 1)[-1]

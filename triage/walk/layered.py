@@ -32,12 +32,13 @@ def reach(stream: Stream, name: str, sink: Sink, *, img: AnyTskImage | None = No
     `img` is TSK's view of `stream` when the caller has a faster one (libtsk's own raw reader);
     `context` goes to the layers (`sibling`, `name`; see triage.layers.base.Layer).
     """
-    yield from _descend(stream, name, (), sink, 0, img, dict(context or {}), None)
+    yield from _descend(stream, name, (), sink, 0, img, dict(context or {}), None, {})
 
 
 def _descend(stream: Stream, chain: str, layers: tuple[str, ...], sink: Sink, depth: int,
              img: AnyTskImage | None, context: dict[str, Any],
-             snapshot_of: tuple[str, int, int] | None) -> Iterator[Reached]:
+             snapshot_of: tuple[str, int, int] | None,
+             facts: dict[str, Any]) -> Iterator[Reached]:
     layer = _identify(stream, sink, chain)
     if layer is not None:
         yield from _through(layer, stream, chain, layers, sink, depth, context, snapshot_of,
@@ -67,16 +68,17 @@ def _descend(stream: Stream, chain: str, layers: tuple[str, ...], sink: Sink, de
             if walker is not None:
                 yield from _filesystem(walker, inner, link, part_layers, sink, volume)
                 continue
-        reached = Reached(chain, part_layers, img, volume, layout.scheme,
+        reached = Reached(chain, part_layers, img, volume, layout.scheme, dict(facts),
                           snapshot_of=snapshot_of)
-        snapshots = _snapshots(stream, reached, sink) if reached.examined else []
+        snapshots = (_snapshots(stream, reached, sink)
+                     if reached.examined and snapshot_of is None else [])
         reached.has_snapshots = bool(snapshots) and snapshot_of is None
         yield reached
         if snapshot_of is None:
             for opened in snapshots:
                 yield from _descend(opened.stream, f"{chain} · {_link(reached)}{opened.label}",
                                     (*part_layers, opened.label), sink, depth + 1, None, {},
-                                    reached.key)
+                                    reached.key, opened.facts)
 
 
 def _link(reached: Reached) -> str:
@@ -113,7 +115,7 @@ def _through(layer: Any, stream: Stream, chain: str, layers: tuple[str, ...], si
         return
     for opened in opened_all:
         yield from _descend(opened.stream, f"{chain} · {opened.label}", (*layers, opened.label),
-                            sink, depth + 1, None, {}, snapshot_of)
+                            sink, depth + 1, None, {}, snapshot_of, opened.facts)
 
 
 def _filesystem(walker: Any, stream: Stream, chain: str, layers: tuple[str, ...], sink: Sink,
@@ -151,6 +153,6 @@ def _snapshots(stream: Stream, live: Reached, sink: Sink) -> list[Any]:
     except (LayerError, OSError, ValueError) as exc:
         sink.warn(f"{live.source} · {live.partition().label()}", "volume",
                   f"{layer.name}: snapshots not examined ({exc})")
-        sink.gap("unsupported", live.source, f"{layer.name} snapshots", str(exc),
+        sink.gap("unsupported", live.source, "partition", f"{layer.name} snapshots: {exc}",
                  size=live.volume.size, offset=live.volume.offset)
         return []

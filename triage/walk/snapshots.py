@@ -18,13 +18,13 @@ def _signature(record: Any) -> tuple[Any, ...]:
 
 
 def remember(records: Iterator[tuple[Any, Any]], seen: Seen) -> Iterator[tuple[Any, Any]]:
-    """Pass the live volume's records on, noting each one that will be read in full.
+    """Pass the live volume's records on, noting each allocated one.
 
     Deleted live files are not noted: their blocks may since have been reused, while the
     snapshot still holds the old contents, so the snapshot's copy is examined too.
     """
     for record, content in records:
-        if content is not None and not record.deleted:
+        if not record.deleted:
             seen[_key(record)] = _signature(record)
         yield record, content
 
