@@ -19,10 +19,12 @@ from triage.containers import limits as containers
 from triage.errors import ExitCode, InvalidInputError, TriageError, UsageError
 from triage.evidence.discovery import attached_disks
 from triage.hashdb.cli import hashset as hashset_group
+from triage.layers.secrets import KeyRing
 from triage.pipeline import ProgressSink, ScanOptions, default_out_dir, resume_scan, run_scan
 from triage.report.cli import COMMANDS as REPORT_COMMANDS
 from triage.ruleset import PACKAGED_RULES
 from triage.ruleset.cli import rules as rules_group
+from triage.unlock_prompt import terminal_prompt
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -106,6 +108,11 @@ def data_dir(*parts: str) -> Path | None:
 @click.option("--resume", "resume_dir", type=click.Path(path_type=Path, file_okay=False),
               help="Finish the interrupted scan in this output folder (killed, powered off or "
                    "out of disk space) with its own sources and options.")
+@click.option("--unlock-file", "unlock_files", multiple=True,
+              type=click.Path(path_type=Path, dir_okay=False),
+              help="A file with one BitLocker recovery key or password (or LUKS/FileVault "
+                   "passphrase) per line, or a BitLocker .BEK key file; repeatable. On a "
+                   "terminal, each volume still locked is asked for (input hidden).")
 @click.option("--json", "as_json", is_flag=True, help="Print report.json instead of the screen.")
 def scan(sources: tuple[str, ...], out_dir: Path | None, hashsets: Path | None,
          trusted_keys: Path | None, require_trusted_hashsets: bool, rules: Path | None,
@@ -113,17 +120,21 @@ def scan(sources: tuple[str, ...], out_dir: Path | None, hashsets: Path | None,
          officer: str | None, since: dt.datetime | None, time_budget: float | None,
          stop_on_first_red: bool, no_containers: bool, max_expanded_mb: int, max_ratio: float,
          max_members: int, max_depth: int, thumbnails: bool, resume_dir: Path | None,
-         as_json: bool) -> None:
+         unlock_files: tuple[Path, ...], as_json: bool) -> None:
     """Scan disks, images (raw, .001, E01) or folders, read-only, and write a report.
 
     With no SOURCE, every attached disk except the boot stick is scanned.
     """
     console = Console(stderr=as_json)
+    # Secrets come from files or the hidden prompt, never from the command line (argv is
+    # visible to every process and is recorded in the report).
+    keyring = KeyRing.from_files(list(unlock_files))
     if resume_dir is not None:
         if sources or out_dir:
             raise UsageError("--resume continues with the interrupted scan's own sources and "
                              "output folder; give no SOURCE and no --out.")
-        result = _run(console, [], resume_dir, None, quiet=as_json, key=_signing_key(key_file))
+        result = _run(console, [], resume_dir, None, quiet=as_json, key=_signing_key(key_file),
+                      keyring=keyring)
         if as_json:
             click.echo(json.dumps(result.report, ensure_ascii=False, indent=1))
         sys.exit(int(result.exit_code))
@@ -139,7 +150,7 @@ def scan(sources: tuple[str, ...], out_dir: Path | None, hashsets: Path | None,
                           command=shlex.join(["triage", *sys.argv[1:]]), excluded=excluded,
                           signing_key=signing_key,
                           require_trusted_hashsets=require_trusted_hashsets,
-                          thumbnails=thumbnails,
+                          thumbnails=thumbnails, keyring=keyring,
                           containers=None if no_containers else containers.ContainerLimits(
                               max_expanded_bytes=max_expanded_mb * 2**20, max_ratio=max_ratio,
                               max_members=max_members, max_depth=max_depth))
@@ -168,18 +179,30 @@ def _signing_key(key_file: Path | None) -> keys.SigningKey | None:
 
 
 def _run(console: Console, sources: list[str], out: Path, options: ScanOptions | None, *,
-         quiet: bool = False, key: keys.SigningKey | None = None):  # noqa: ANN202 - ScanResult
+         quiet: bool = False, key: keys.SigningKey | None = None,
+         keyring: KeyRing | None = None):  # noqa: ANN202 - ScanResult
     """A scan (or, with options None, the resumption of the one in `out`) with its screen."""
     from triage.console import LiveProgress, render_summary
 
+    keyring = (options.keyring if options else keyring) or KeyRing()
+    if options is not None:
+        options.keyring = keyring
+
     def go(progress: ProgressSink):  # noqa: ANN202 - ScanResult
         if options is None:
-            return resume_scan(out, progress, key)
+            return resume_scan(out, progress, key, keyring)
         return run_scan(sources, out, options, progress)
 
+    def say(line: str) -> None:
+        console.print(line, highlight=False, markup=False)
+
     if quiet:
+        if sys.stdin.isatty():
+            keyring.prompt = terminal_prompt(say=say)
         return go(ProgressSink())
     with LiveProgress(console, options.time_budget_min if options else None) as progress:
+        if sys.stdin.isatty():
+            keyring.prompt = terminal_prompt(say=say, pause=progress.paused)
         result = go(progress)
     render_summary(console, result.report, str(out))
     if (options.signing_key if options else key) is None:

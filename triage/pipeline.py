@@ -17,6 +17,7 @@ from triage import __version__
 from triage.containers import ContainerLimits
 from triage.errors import ExitCode, OutputError, UsageError
 from triage.keys import SigningKey
+from triage.layers.secrets import KeyRing
 from triage.model import utc_text
 from triage.plan.journal import (
     CHECKPOINT_EVERY_S,
@@ -70,6 +71,9 @@ class ScanOptions:
     signing_key: SigningKey | None = None  # the stick's (or officer's) key; None: unsigned
     # Disks deliberately left out (the stick itself), as {"source", "reason"}; the report says so.
     excluded: list[dict[str, str]] = field(default_factory=list)
+    # Secrets for encrypted volumes, and the prompt for more. Never journaled: `--resume` is
+    # given them again (see plan/journal.py's _OPTION_FIELDS, which leaves this out).
+    keyring: KeyRing | None = None
 
 
 @dataclass
@@ -107,7 +111,8 @@ def run_scan(sources: list[str], out_dir: Path, options: ScanOptions | None = No
 
 
 def resume_scan(out_dir: Path, progress: ProgressSink | None = None,
-                signing_key: SigningKey | None = None) -> ScanResult:
+                signing_key: SigningKey | None = None,
+                keyring: KeyRing | None = None) -> ScanResult:
     """Finish a scan that was killed part-way, from the latest checkpoint in its journal.
 
     The sources and options are the interrupted scan's own; the evidence must be the same
@@ -120,7 +125,8 @@ def resume_scan(out_dir: Path, progress: ProgressSink | None = None,
     # A report beside a journal was being written when the scan stopped; it is never sealed
     # and is written again from the journal.
     (out_dir / "report.json").unlink(missing_ok=True)
-    options = ScanOptions(**options_from_json(request["options"]), signing_key=signing_key)
+    options = ScanOptions(**options_from_json(request["options"]), signing_key=signing_key,
+                          keyring=keyring)
     return _start(request["sources"], out_dir, options, progress or ProgressSink(), journal)
 
 
@@ -177,11 +183,12 @@ def _scan_all(sources: list[str], out_dir: Path, options: ScanOptions, progress:
         with ExitStack() as open_sources, ThreadPoolExecutor(
                 max_workers=max(1, options.workers)) as pool:
             if saved is None:
-                opened_any = plan_all(sources, plan, state, matchers, open_sources)
+                opened_any = plan_all(sources, plan, state, matchers, open_sources,
+                                      options.keyring)
                 plan.save()
                 checkpoint(journal, state, plan, listing, matchers)
             else:
-                reattach(sources, plan, state, saved, open_sources)
+                reattach(sources, plan, state, saved, open_sources, options.keyring)
             try:
                 read_plan(plan, state, pool, matchers, listing, journal, options.checkpoint_s)
             except OutputError:

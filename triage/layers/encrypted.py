@@ -21,7 +21,7 @@ class Locked(LayerError):
     """An encrypted volume left locked: one sentence why, and the facts to ask for its key."""
 
     def __init__(self, reason: str, encryption: dict[str, Any]) -> None:
-        super().__init__(reason)
+        super().__init__(reason, kind="encrypted")
         self.reason = reason
         self.encryption = encryption  # the coverage entry's `encryption` (never a secret)
 
@@ -152,7 +152,8 @@ class EncryptionLayer(Layer):
                          ) from None
         encryption: dict[str, Any] = {"kind": self.name, "state": LOCKED, "facts": facts}
         try:
-            unlocked, tried = self._attempts(stream, keyring, encryption)
+            unlocked, tried = self._attempts(stream, keyring, encryption,
+                                             str(context.get("address") or ""))
         except LayerError as exc:
             raise Locked(f"{self.name} volume not opened: {exc}", encryption) from None
         if unlocked is None:
@@ -167,8 +168,8 @@ class EncryptionLayer(Layer):
             encryption["limits"] = limits
         return [Opened(label(self.name, unlocked), unlocked.stream, {"encryption": encryption})]
 
-    def _attempts(self, stream: Stream, keyring: KeyRing, encryption: dict[str, Any]
-                  ) -> tuple[Unlocked | None, int]:
+    def _attempts(self, stream: Stream, keyring: KeyRing, encryption: dict[str, Any],
+                  address: str) -> tuple[Unlocked | None, int]:
         """The clear key, the secrets given, then the prompt; and how many secrets were tried."""
         tried = 0
         unlocked = self.attempt(stream, None)
@@ -179,7 +180,7 @@ class EncryptionLayer(Layer):
                 tried += 1
                 unlocked = self.attempt(stream, secret)
         while unlocked is None:
-            secret = keyring.ask({**encryption, "tried": tried})
+            secret = keyring.ask({**encryption, "tried": tried, "address": address})
             if secret is None:
                 break
             tried += 1

@@ -11,6 +11,7 @@ from triage.errors import EvidenceError, OutputError, UsageError
 from triage.evidence import EvidenceSource, ImageSource, LogicalSource, open_source
 from triage.evidence.directory import FileContent
 from triage.evidence.siblings import source_context
+from triage.layers.secrets import KeyRing
 from triage.plan.planner import Plan, PlannedVolume
 from triage.plan.priority import Prioritiser
 from triage.scanstate import BUDGET_REACHED, ScanState
@@ -32,7 +33,7 @@ VOLUME_WALK_LIMIT_S = 15 * 60
 
 
 def plan_all(sources: list[str], plan: Plan, state: ScanState, matchers: Matchers,
-             open_sources: ExitStack) -> bool:
+             open_sources: ExitStack, keyring: KeyRing | None = None) -> bool:
     """Walk every source into the plan (names and metadata only); False if none opened.
 
     Every source is planned before any is read, so the plan can be read in priority order
@@ -52,7 +53,7 @@ def plan_all(sources: list[str], plan: Plan, state: ScanState, matchers: Matcher
         opened_any = True
         open_sources.enter_context(source)
         try:
-            _plan_source(source, number, plan, state, matchers, open_sources)
+            _plan_source(source, number, plan, state, matchers, open_sources, keyring)
         except OutputError:
             raise  # nothing more can be written; the journal lets `--resume` finish later
         except Exception as exc:  # noqa: BLE001 - a bug must still leave a report
@@ -73,7 +74,8 @@ def _image_volume(reached: Reached, spec: int, info: dict[str, Any]) -> PlannedV
 
 
 def _plan_source(source: EvidenceSource, spec: int, plan: Plan, state: ScanState,
-                 matchers: Matchers, open_sources: ExitStack) -> None:
+                 matchers: Matchers, open_sources: ExitStack,
+                 keyring: KeyRing | None = None) -> None:
     warn: Callable[[str, str], None] = lambda addr, msg: state.warn(addr, "walk", msg)  # noqa: E731
     identity = source.identity().to_dict()
     state.evidence.append(identity)
@@ -96,16 +98,19 @@ def _plan_source(source: EvidenceSource, spec: int, plan: Plan, state: ScanState
         _plan_volume(plan, volume, records, prioritiser, None, state, warn)
     else:
         assert isinstance(source, ImageSource)  # noqa: S101 - narrows the type; sources are one of the two
-        _plan_image(source, spec, plan, state, matchers, prioritiser, stats, warn, open_sources)
+        _plan_image(source, spec, plan, state, matchers, prioritiser, stats, warn, open_sources,
+                    keyring)
     state.other_entries.update(stats.other or {})
 
 
 def _plan_image(source: ImageSource, spec: int, plan: Plan, state: ScanState,
                 matchers: Matchers, prioritiser: Prioritiser, stats: WalkStats,
-                warn: Callable[[str, str], None], open_sources: ExitStack) -> None:
+                warn: Callable[[str, str], None], open_sources: ExitStack,
+                keyring: KeyRing | None = None) -> None:
     seen: dict[tuple[str, int, int], Seen] = {}  # live volumes' files, for their snapshots
     for reached in reach(source, source.name, _Recorder(state),
-                         img=open_tsk_image(source), context=source_context(source, open_sources)):
+                         img=open_tsk_image(source),
+                         context=_context(source, open_sources, keyring)):
         found = reached.volume
         info = reached.info()
         address = f"{reached.source} · p{found.index}@{found.offset}"
@@ -153,6 +158,15 @@ class _Recorder:
                                          "size": size, "reason": reason})
 
 
+def _context(source: ImageSource, open_sources: ExitStack, keyring: KeyRing | None
+             ) -> dict[str, Any]:
+    """What the layers of one source are given: its siblings, and the officer's secrets."""
+    context = source_context(source, open_sources)
+    if keyring is not None:
+        context["keyring"] = keyring
+    return context
+
+
 def _plan_volume(plan: Plan, volume: PlannedVolume, records: Iterator[Item],
                  prioritiser: Prioritiser, geometry: tuple[int, int] | None, state: ScanState,
                  warn: Callable[[str, str], None]) -> None:
@@ -194,7 +208,7 @@ def _plan_volume(plan: Plan, volume: PlannedVolume, records: Iterator[Item],
 
 
 def reattach(sources: list[str], plan: Plan, state: ScanState, checkpoint: dict[str, Any],
-              open_sources: ExitStack) -> None:
+              open_sources: ExitStack, keyring: KeyRing | None = None) -> None:
     """Open the interrupted scan's sources again and give the plan its volumes back."""
     opened: dict[int, tuple[EvidenceSource, Any]] = {}
     for saved in checkpoint["plan_volumes"]:
@@ -212,7 +226,7 @@ def reattach(sources: list[str], plan: Plan, state: ScanState, checkpoint: dict[
             if isinstance(source, ImageSource):
                 layout = {reached.key: reached for reached in reach(
                     source, source.name, _Quiet(), img=open_tsk_image(source),
-                    context=source_context(source, open_sources))}
+                    context=_context(source, open_sources, keyring))}
             opened[spec] = (source, layout)
         source, layout = opened[spec]
         index, offset, fs_type = saved["partition"]
@@ -221,6 +235,9 @@ def reattach(sources: list[str], plan: Plan, state: ScanState, checkpoint: dict[
             plan.volumes.append(_folder_volume(source, spec, info))
             continue
         reached = layout.get((info.get("source", source.name), index, offset))
+        if reached is None and "(unlocked:" in str(info.get("source", "")):
+            raise UsageError(f"{info['source']} was unlocked in the interrupted scan; give its "
+                             "secret again (--unlock-file, or at the prompt) to resume.")
         if reached is None or not reached.examined or reached.volume.fs_type != fs_type:
             raise UsageError(f"partition {index} of {info.get('source', source.name)} no longer "
                              f"opens as {fs_type}; start a new scan instead.")

@@ -13,6 +13,8 @@ from typing import Any
 
 import triage.layers.builtin  # noqa: F401 - registers the built-in layers, in probe order
 from triage.layers import LayerError, Stream
+from triage.layers.encrypted import Locked
+from triage.layers.entropy import HIGH_ENTROPY
 from triage.layers.registry import identify
 from triage.layers.streams import Slice
 from triage.walk.fsreg import identify_fs
@@ -23,6 +25,13 @@ from triage.walk.volumes import Volume, find_volumes
 # Layers inside layers (a VMDK holding a VHD holding LVM with an encrypted volume...) are
 # followed this deep; deeper is a crafted loop, not a real disk.
 MAX_LAYERS = 8
+# Context every layer below sees too (the officer's secrets reach a BitLocker volume inside a
+# VMDK's GPT); the rest (`sibling`, `name`) belongs to the stream it was given for.
+_INHERITED = ("keyring",)
+
+
+def _inherit(context: dict[str, Any]) -> dict[str, Any]:
+    return {key: context[key] for key in _INHERITED if key in context}
 
 
 def reach(stream: Stream, name: str, sink: Sink, *, img: AnyTskImage | None = None,
@@ -42,7 +51,7 @@ def _descend(stream: Stream, chain: str, layers: tuple[str, ...], sink: Sink, de
     layer = _identify(stream, sink, chain)
     if layer is not None:
         yield from _through(layer, stream, chain, layers, sink, depth, context, snapshot_of,
-                            Volume(0, 0, stream.size, f"{layer.name} (whole stream)"))
+                            Volume(0, 0, stream.size, f"{layer.name} (whole stream)"), facts)
         return
     if img is None:
         img = TskImage(stream)
@@ -55,18 +64,25 @@ def _descend(stream: Stream, chain: str, layers: tuple[str, ...], sink: Sink, de
     for volume in layout.volumes:
         part_layers = layers if layout.scheme == "none" else (
             *layers, f"{layout.scheme} p{volume.index}")
-        if volume.fs is None and volume.offset < stream.size:
+        # A FAT volume may be a BitLocker To Go stick's discovery volume (only a reader
+        # program; the data is encrypted behind it), so FAT is offered to the layers too.
+        if (volume.fs is None or volume.fs_type.startswith("fat")) and (
+                volume.offset < stream.size):
             inner = Slice(stream, volume.offset, volume.size)
             link = chain if layout.scheme == "none" else f"{chain} · p{volume.index}@" \
                                                          f"{volume.offset}"
             found = _identify(inner, sink, chain)
             if found is not None:
-                yield from _through(found, inner, link, part_layers, sink, depth, {}, snapshot_of,
-                                    volume)
+                yield from _through(found, inner, link, part_layers, sink, depth,
+                                    _inherit(context), snapshot_of, volume, facts)
                 continue
-            walker = identify_fs(inner)
+            walker = identify_fs(inner) if volume.fs is None else None
             if walker is not None:
                 yield from _filesystem(walker, inner, link, part_layers, sink, volume)
+                continue
+            if volume.fs is None and HIGH_ENTROPY.probe(b"", inner):
+                yield from _through(HIGH_ENTROPY, inner, link, part_layers, sink, depth, {},
+                                    snapshot_of, volume, facts)
                 continue
         reached = Reached(chain, part_layers, img, volume, layout.scheme, dict(facts),
                           snapshot_of=snapshot_of)
@@ -98,7 +114,7 @@ def _identify(stream: Stream, sink: Sink, chain: str) -> Any:
 
 def _through(layer: Any, stream: Stream, chain: str, layers: tuple[str, ...], sink: Sink,
              depth: int, context: dict[str, Any], snapshot_of: tuple[str, int, int] | None,
-             volume: Volume) -> Iterator[Reached]:
+             volume: Volume, facts: dict[str, Any]) -> Iterator[Reached]:
     """Open `layer` on `stream` and walk every stream it offers; a failure is a named gap."""
     if depth >= MAX_LAYERS:
         reason = f"{layer.name} inside {MAX_LAYERS} other layers; not opened (a safety limit)"
@@ -106,6 +122,10 @@ def _through(layer: Any, stream: Stream, chain: str, layers: tuple[str, ...], si
         return
     try:
         opened_all = layer.open(stream, address=chain, **context)
+    except Locked as exc:  # an encrypted volume: its kind and key facts go to the report
+        yield _not_opened(chain, layers, volume, layer.name, str(exc), sink, exc.kind,
+                          {**facts, "encryption": exc.encryption})
+        return
     except LayerError as exc:
         yield _not_opened(chain, layers, volume, layer.name, str(exc), sink, exc.kind)
         return
@@ -115,7 +135,8 @@ def _through(layer: Any, stream: Stream, chain: str, layers: tuple[str, ...], si
         return
     for opened in opened_all:
         yield from _descend(opened.stream, f"{chain} · {opened.label}", (*layers, opened.label),
-                            sink, depth + 1, None, {}, snapshot_of, opened.facts)
+                            sink, depth + 1, None, _inherit(context), snapshot_of,
+                            {**facts, **opened.facts})
 
 
 def _filesystem(walker: Any, stream: Stream, chain: str, layers: tuple[str, ...], sink: Sink,
@@ -131,12 +152,12 @@ def _filesystem(walker: Any, stream: Stream, chain: str, layers: tuple[str, ...]
 
 
 def _not_opened(chain: str, layers: tuple[str, ...], volume: Volume, name: str, reason: str,
-                sink: Sink, kind: str) -> Reached:
+                sink: Sink, kind: str, facts: dict[str, Any] | None = None) -> Reached:
     """A volume entry saying what could not be opened and why (never "unknown file system")."""
     failed = Volume(volume.index, volume.offset, volume.size, volume.description,
                     fs_type=name, reason=reason)
     sink.warn(chain, "volume", reason)
-    return Reached(chain, (*layers, name), None, failed, facts={"gap": kind})
+    return Reached(chain, (*layers, name), None, failed, facts={**(facts or {}), "gap": kind})
 
 
 def _snapshots(stream: Stream, live: Reached, sink: Sink) -> list[Any]:

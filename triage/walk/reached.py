@@ -52,8 +52,13 @@ class Reached:
         """The coverage entry (the report's coverage.volumes[] item)."""
         out = self.volume.to_dict(self.source)
         out["layers"] = [*self.layers, self.volume.fs_type]
-        if self.facts:
-            out["layer_facts"] = self.facts
+        others = {key: value for key, value in self.facts.items() if key != "encryption"}
+        if others:
+            out["layer_facts"] = others
+        encryption = self.facts.get("encryption")
+        if encryption is not None:
+            # Locked or unlocked, an encrypted volume is a fact rules look at (no-encryption).
+            out["encryption"] = encryption
         return out
 
     def walk(self, warn: WarnFn, stats: WalkStats) -> Iterator[tuple[Any, Any]]:
