@@ -18,8 +18,8 @@ from triage.layers.secrets import PASSPHRASE as KIND_PASSPHRASE
 from triage.layers.secrets import KeyRing, Secret
 from triage.pipeline import ScanOptions, resume_scan, run_scan
 from triage.plan.journal import JOURNAL_DIR
-from triage.ruleset import PACKAGED_RULES
 from triage.report.listing import read_listing
+from triage.ruleset import PACKAGED_RULES
 from triage.scanstate import ProgressSink
 
 WRONG = "wrong-passphrase-4711"
@@ -121,6 +121,7 @@ def test_resume_asks_for_the_secret_again(
     result = resume_scan(out, keyring=KeyRing(prompt=prompt))
     assert [a["kind"] for a in asked] == ["luks2"]
     assert result.report["coverage"]["volumes"][0]["status"] == "examined"
-    listed = {r["path"]: r["sha256"] for r in read_listing(out / "files.jsonl.gz") if r.get("sha256")}
+    listed = {r["path"]: r["sha256"] for r in read_listing(out / "files.jsonl.gz")
+              if r.get("sha256")}
     assert listed == expected_sha256()
     _assert_no_secret(out, PASSPHRASE)
