@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.layers.encrypted_images import TOOLS, Made, make_luks
+from tests.layers.bitlocker_image import BitLockerImage, make_bitlocker
+from tests.layers.encrypted_images import TOOLS, Made, make_luks, make_plain_ntfs
 
 _RECIPES: dict[str, dict[str, object]] = {
     "luks2": {"version": 2, "pbkdf": "argon2id"},
@@ -30,6 +31,37 @@ def luks_volume(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Mad
                         "cryptsetup-bin e2fsprogs")
         if name not in made:
             made[name] = make_luks(folder, name, **_RECIPES[name])  # type: ignore[arg-type]
+        return made[name]
+
+    return get
+
+
+# BitLocker volumes wrap a small NTFS (libbde insists on NTFS inside), with these protectors.
+_BITLOCKER = {
+    "clear_key": ("clear key",),
+    "protected": ("recovery password", "password", "startup key"),
+}
+BITLOCKER_PLAIN_SIZE = 4 * 1024 * 1024
+
+
+@pytest.fixture(scope="session")
+def bitlocker_volume(tmp_path_factory: pytest.TempPathFactory
+                     ) -> Callable[[str], BitLockerImage]:
+    """`bitlocker_volume("protected")`: a BitLocker volume (see bitlocker_image.py)."""
+    missing = [tool for tool in ("mkntfs", "ntfscp") if shutil.which(tool) is None]
+    made: dict[str, BitLockerImage] = {}
+    folder = Path(tmp_path_factory.mktemp("bitlocker"))
+
+    def get(name: str) -> BitLockerImage:
+        if missing:
+            pytest.skip(f"BitLocker test volumes need {', '.join(missing)}; apt-get install "
+                        "ntfs-3g")
+        if name not in made:
+            plain = folder / "plain-ntfs.img"
+            if not plain.exists():
+                make_plain_ntfs(folder, BITLOCKER_PLAIN_SIZE)
+            made[name] = make_bitlocker(folder, plain, name, _BITLOCKER[name],
+                                        size=BITLOCKER_PLAIN_SIZE + 4 * 1024 * 1024)
         return made[name]
 
     return get

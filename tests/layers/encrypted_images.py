@@ -74,6 +74,28 @@ def make_plain(folder: Path) -> Path:
     return image
 
 
+def make_plain_ntfs(folder: Path, size: int = PLAIN_SIZE) -> Path:
+    """An NTFS image holding pictures() at its root, written with ntfscp (no mount needed).
+
+    libbde checks that a BitLocker volume decrypts to an NTFS boot sector, so BitLocker test
+    volumes wrap NTFS."""
+    image = folder / "plain-ntfs.img"
+    with image.open("wb") as handle:
+        handle.truncate(size)
+    _run("mkntfs", "-q", "-F", "-Q", "-s", "512", str(image))
+    for path, data in pictures().items():
+        source = folder / path.rsplit("/", 1)[-1]
+        source.write_bytes(data)
+        _run("ntfscp", "-f", "-q", str(image), str(source), path.rsplit("/", 1)[-1])
+        source.unlink()
+    return image
+
+
+def expected_root_sha256() -> dict[str, str]:
+    """The pictures as make_plain_ntfs stores them: at the root."""
+    return {"/" + path.rsplit("/", 1)[-1]: digest for path, digest in expected_sha256().items()}
+
+
 def make_luks(folder: Path, name: str, *, version: int = 2, pbkdf: str = "argon2id",
               sector_size: int = 512) -> Made:
     """A LUKS volume whose data is the plain ext4 image; the passphrase is PASSPHRASE."""

@@ -32,7 +32,8 @@ def files_sha256(stream: Stream) -> dict[str, str]:
         for entry in directory:
             name = entry.info.name.name.decode("utf-8")
             meta = entry.info.meta
-            if name in (".", "..") or meta is None or name == "lost+found":
+            if name in (".", "..") or meta is None or name == "lost+found" or (
+                    name.startswith("$")):  # NTFS's own files
                 continue
             if meta.type == pytsk3.TSK_FS_META_TYPE_DIR:
                 walk(entry.as_directory(), f"{prefix}/{name}")

@@ -11,9 +11,17 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.layers.encrypted_images import PASSPHRASE, Made, expected_sha256
+from tests.layers.bitlocker_image import IDS
+from tests.layers.bitlocker_image import RECOVERY_PASSWORD as BDE_RECOVERY
+from tests.layers.encrypted_images import (
+    PASSPHRASE,
+    Made,
+    expected_root_sha256,
+    expected_sha256,
+)
 from triage.cli import cli
 from triage.errors import ExitCode, UsageError
+from triage.layers.bde import USED_SPACE_ONLY_LIMIT
 from triage.layers.secrets import PASSPHRASE as KIND_PASSPHRASE
 from triage.layers.secrets import KeyRing, Secret
 from triage.pipeline import ScanOptions, resume_scan, run_scan
@@ -125,3 +133,31 @@ def test_resume_asks_for_the_secret_again(
               if r.get("sha256")}
     assert listed == expected_sha256()
     _assert_no_secret(out, PASSPHRASE)
+
+
+def test_cli_bitlocker_recovery_password_from_a_file(
+        bitlocker_volume: Callable, tmp_path: Path, check_unchanged: Callable) -> None:
+    volume = bitlocker_volume("protected")
+    before = hashlib.sha256(volume.path.read_bytes()).hexdigest()
+    keys = tmp_path / "keys.txt"
+    keys.write_text(BDE_RECOVERY.replace("-", " ") + "\n")  # typed with spaces: still read
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["scan", str(volume.path), "--out", str(out),
+                                      "--unlock-file", str(keys), "--json"])
+    assert result.exit_code == ExitCode.FINDINGS, result.output
+    report = json.loads((out / "report.json").read_text())
+    [entry] = report["coverage"]["volumes"]
+    protector_id = str(IDS["recovery password"]).upper()
+    assert entry["fs"] == "ntfs" and entry["status"] == "examined"
+    assert entry["encryption"]["protector"] == "recovery password"
+    assert entry["encryption"]["protector_id"] == protector_id
+    assert entry["encryption"]["limits"] == [USED_SPACE_ONLY_LIMIT]
+    listed = {r["path"]: r for r in read_listing(out / "files.jsonl.gz")}
+    for path, digest in expected_root_sha256().items():
+        assert listed[path]["sha256"] == digest
+        assert listed[path]["address"].startswith(
+            f"{volume.path.name} · bitlocker (unlocked: recovery password, ID {protector_id})")
+    _assert_no_secret(out, BDE_RECOVERY, BDE_RECOVERY.replace("-", " "),
+                      BDE_RECOVERY.replace("-", ""))
+    assert BDE_RECOVERY not in result.output
+    check_unchanged(volume.path, before)

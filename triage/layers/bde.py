@@ -106,6 +106,14 @@ class BitLocker(EncryptionLayer):
         return Unlocked(LibyalStream(volume, volume.get_size(), handle), kind,
                         _protector_id(volume, kind))
 
+    def fits(self, secret: Secret, facts: dict[str, Any]) -> bool:
+        # Each recovery password or password attempt costs libbde about 2-3 s (a million
+        # SHA-256 rounds), so a secret is tried only where a protector of its kind exists.
+        kinds = {p["kind"] for p in facts.get("key_protectors", [])}
+        wanted = {RECOVERY_PASSWORD: RECOVERY_PASSWORD, PASSPHRASE: "password",
+                  STARTUP_KEY: STARTUP_KEY}.get(secret.kind)
+        return wanted in kinds
+
     def limits(self, facts: dict[str, Any]) -> list[str]:
         return [USED_SPACE_ONLY_LIMIT]
 

@@ -137,6 +137,10 @@ class EncryptionLayer(Layer):
     def attempt(self, stream: Stream, secret: Secret | None) -> Unlocked | None:
         """The plain volume with `secret` (None: without one), or None when it does not fit."""
 
+    def fits(self, secret: Secret, facts: dict[str, Any]) -> bool:
+        """Whether `secret` can be tried on the volume at all (attempts can cost seconds)."""
+        return secret.kind in self.secret_kinds
+
     def limits(self, facts: dict[str, Any]) -> list[str]:
         """Known limits of the library on this volume (what the report must say it misses)."""
         return []
@@ -176,7 +180,7 @@ class EncryptionLayer(Layer):
         for secret in list(keyring.secrets):
             if unlocked is not None:
                 break
-            if secret.kind in self.secret_kinds:
+            if self.fits(secret, encryption["facts"]):
                 tried += 1
                 unlocked = self.attempt(stream, secret)
         while unlocked is None:
@@ -184,6 +188,6 @@ class EncryptionLayer(Layer):
             if secret is None:
                 break
             tried += 1
-            if secret.kind in self.secret_kinds:
+            if self.fits(secret, encryption["facts"]):
                 unlocked = self.attempt(stream, secret)
         return unlocked, tried
