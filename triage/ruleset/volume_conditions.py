@@ -13,12 +13,10 @@ _VOLUME_STATUS = ("examined", "not_examined")
 
 
 @leaf("volume", "A volume of the evidence: `status` (examined / not_examined), `reason` regex, "
-      "`fs` type(s), `encrypted` (true: it passed an encryption layer, locked or unlocked). "
-      "A rule using it is evaluated once per volume, not per file.", volume=True)
+      "`fs` type(s). A rule using it is evaluated once per volume, not per file.", volume=True)
 def _volume(value: Any, mark: Mark, sink: ProblemSink) -> Leaf | None:
     spec = shape.as_map(value, mark, sink, "volume")
-    if spec is None or not shape.check_keys(spec, sink, "volume",
-                                            ("status", "reason", "fs", "encrypted")):
+    if spec is None or not shape.check_keys(spec, sink, "volume", ("status", "reason", "fs")):
         return None
     checks: list[Callable[[dict[str, Any]], bool]] = []
     if "status" in spec:
@@ -43,14 +41,7 @@ def _volume(value: Any, mark: Mark, sink: ProblemSink) -> Leaf | None:
             return None
         kinds = frozenset(t.lower() for t, _ in items)
         checks.append(lambda v: str(v.get("fs") or "").lower() in kinds)
-    if "encrypted" in spec:
-        encrypted = spec["encrypted"]
-        if not isinstance(encrypted, bool):
-            sink.error(spec.value_mark("encrypted"), "volume encrypted must be true or false, "
-                       f"not {shape.type_name(encrypted)}")
-            return None
-        checks.append(lambda v: (v.get("encryption") is not None) == encrypted)
     if not checks:
-        sink.error(mark, "volume needs at least one of status, reason, fs or encrypted")
+        sink.error(mark, "volume needs at least one of status, reason or fs")
         return None
     return Leaf(lambda v: all(check(v) for check in checks), 1, volume=True)
