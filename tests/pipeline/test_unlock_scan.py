@@ -73,9 +73,9 @@ def test_cli_unlock_file_examines_the_volume_and_keeps_the_secret_out(
     assert {p: r["sha256"] for p, r in listed.items()} == expected_sha256()
     address = listed["/Pictures/gradient.jpg"]["address"]
     assert address.startswith(f"{made.path.name} · {name} (unlocked: passphrase")
-    # The volume stays a fact for the no-encryption rules although it was examined.
-    rules = {f.get("rule") for f in report["findings"]}
-    assert "encrypted-volume-unlocked" in rules
+    # The volume stays a fact for the no-encryption rules although it was examined: rules
+    # read the coverage entry's `encryption` (volume: {encrypted: true}).
+    assert volume["encryption"]["kind"] == name
     _assert_no_secret(out, PASSPHRASE, WRONG)
     assert PASSPHRASE not in result.output and WRONG not in result.output
     check_unchanged(made.path, before)
@@ -97,7 +97,7 @@ def test_wrong_secret_leaves_it_locked_with_one_sentence(
     warnings = [w for w in result.report["warnings"] if "luks2" in w["message"]]
     assert len(warnings) == 1
     rules = {f.get("rule") for f in result.report["findings"]}
-    assert "encrypted-volume" in rules and "encrypted-volume-unlocked" not in rules
+    assert "encrypted-volume" in rules
     _assert_no_secret(out, WRONG)
 
 
