@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from abc import abstractmethod
+from collections import OrderedDict
 from typing import Any
 
 from triage.layers.base import Layer, LayerError, Opened, Stream
@@ -12,6 +13,12 @@ from triage.layers.secrets import KeyRing, Secret
 # After a failed read, the rest is read in pieces this large to keep what lies before the
 # damage (the sector size of every format here divides it).
 _SALVAGE_PIECE = 4096
+# libyal reads the evidence through StreamFile sector by sector; it reads this much ahead.
+READ_AHEAD = 1024 * 1024
+# Decrypted data is kept in chunks this large, this many at a time (8 MiB): The Sleuth Kit reads
+# a file system in 4 KiB blocks, and one decryption call per block costs more than the AES.
+CHUNK = 256 * 1024
+CHUNKS_KEPT = 32
 LOCKED = "locked"
 UNLOCKED = "unlocked"
 CLEAR_KEY = "clear key"
@@ -36,16 +43,27 @@ class Unlocked:
 
 
 class StreamFile:
-    """A read-only file object over a Stream, for the libyal libraries' open_file_object."""
+    """A read-only file object over a Stream, for the libyal libraries' open_file_object.
+
+    The libraries read one sector per call; reading ahead turns those into few large reads
+    of the evidence.
+    """
 
     def __init__(self, stream: Stream) -> None:
         self._stream = stream
         self._pos = 0
+        self._ahead = b""
+        self._ahead_at = 0
 
     def read(self, size: int = -1) -> bytes:
         if size is None or size < 0:
             size = self._stream.size - self._pos
-        data = self._stream.read(self._pos, max(0, min(size, self._stream.size - self._pos)))
+        size = max(0, min(size, self._stream.size - self._pos))
+        start = self._pos - self._ahead_at
+        if not (0 <= start and start + size <= len(self._ahead)):
+            self._ahead = self._stream.read(self._pos, max(size, READ_AHEAD))
+            self._ahead_at, start = self._pos, 0
+        data = self._ahead[start : start + size]
         self._pos += len(data)
         return data
 
@@ -96,6 +114,43 @@ class LibyalStream:
                 out += self._volume.read_buffer_at_offset(piece, offset + len(out))
             except OSError:
                 break
+        return bytes(out)
+
+
+class ChunkCache:
+    """A Stream that reads another in aligned chunks and keeps the latest ones (LRU)."""
+
+    def __init__(self, stream: Stream) -> None:
+        self._stream = stream
+        self._chunks: OrderedDict[int, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+        self.size = stream.size
+
+    def _chunk(self, index: int) -> bytes:
+        with self._lock:
+            data = self._chunks.get(index)
+            if data is not None:
+                self._chunks.move_to_end(index)
+                return data
+        data = self._stream.read(index * CHUNK, CHUNK)
+        with self._lock:
+            self._chunks[index] = data
+            while len(self._chunks) > CHUNKS_KEPT:
+                self._chunks.popitem(last=False)
+        return data
+
+    def read(self, offset: int, length: int) -> bytes:
+        length = min(length, self.size - offset)
+        if length <= 0:
+            return b""
+        out = bytearray()
+        while len(out) < length:
+            at = offset + len(out)
+            data = self._chunk(at // CHUNK)
+            piece = data[at % CHUNK : at % CHUNK + length - len(out)]
+            if not piece:
+                break  # a short chunk: the data ends early (truncated)
+            out += piece
         return bytes(out)
 
 
@@ -170,7 +225,8 @@ class EncryptionLayer(Layer):
         limits = self.limits(facts)
         if limits:
             encryption["limits"] = limits
-        return [Opened(label(self.name, unlocked), unlocked.stream, {"encryption": encryption})]
+        return [Opened(label(self.name, unlocked), ChunkCache(unlocked.stream),
+                       {"encryption": encryption})]
 
     def _attempts(self, stream: Stream, keyring: KeyRing, encryption: dict[str, Any],
                   address: str) -> tuple[Unlocked | None, int]:
