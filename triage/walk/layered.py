@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import triage.layers.builtin  # noqa: F401 - registers the built-in layers, in probe order
+import triage.walk.apfs  # noqa: F401 - registers the APFS walker
 from triage.layers import LayerError, Stream
 from triage.layers.registry import identify
 from triage.layers.streams import Slice
