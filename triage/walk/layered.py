@@ -137,7 +137,7 @@ def _not_opened(chain: str, layers: tuple[str, ...], volume: Volume, name: str, 
     failed = Volume(volume.index, volume.offset, volume.size, volume.description,
                     fs_type=name, reason=reason)
     sink.warn(chain, "volume", reason)
-    return Reached(chain, (*layers, name), None, failed, facts={"gap": kind})
+    return Reached(chain, layers, None, failed, facts={"gap": kind})
 
 
 def _snapshots(stream: Stream, live: Reached, sink: Sink) -> list[Any]:
