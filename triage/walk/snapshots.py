@@ -43,3 +43,15 @@ def only_changed(records: Iterator[tuple[Any, Any]], seen: Seen, label: str,
             continue
         record.facts["snapshot"] = label
         yield record, content
+
+
+def records_of(reached: Any, seen: dict[tuple[str, int, int], Seen], warn: Any, stats: Any,
+               counts: dict[str, int]) -> Iterator[tuple[Any, Any]]:
+    """A reached volume's walk: a live volume with snapshots noted, a snapshot diffed."""
+    records = reached.walk(warn, stats)
+    if reached.has_snapshots:
+        return remember(records, seen.setdefault(reached.key, {}))
+    if reached.snapshot_of is not None:
+        label = str(reached.facts.get("snapshot", reached.layers[-1]))
+        return only_changed(records, seen.get(reached.snapshot_of, {}), label, counts)
+    return records
