@@ -110,6 +110,11 @@ def _through(layer: Any, stream: Stream, chain: str, layers: tuple[str, ...], si
     except LayerError as exc:
         yield _not_opened(chain, layers, volume, layer.name, str(exc), sink, exc.kind)
         return
+    except ImportError as exc:
+        reason = (f"{layer.name}: the library that reads it ({exc.name}) is not installed; "
+                  "not examined")
+        yield _not_opened(chain, layers, volume, layer.name, reason, sink, "unsupported")
+        return
     except (OSError, ValueError, MemoryError) as exc:
         reason = f"{layer.name} could not be opened ({exc})"
         yield _not_opened(chain, layers, volume, layer.name, reason, sink, "unsupported")
@@ -123,7 +128,12 @@ def _filesystem(walker: Any, stream: Stream, chain: str, layers: tuple[str, ...]
                 volume: Volume) -> Iterator[Reached]:
     """A file system TSK lacks (APFS), walked by its own registered walker."""
     try:
-        reached = walker.reach(stream, chain, layers, volume, sink)
+        reached = list(walker.reach(stream, chain, layers, volume, sink))
+    except ImportError as exc:
+        reason = (f"{walker.name}: the library that reads it ({exc.name}) is not installed; "
+                  "not examined")
+        yield _not_opened(chain, layers, volume, walker.name, reason, sink, "unsupported")
+        return
     except (OSError, ValueError, MemoryError) as exc:
         reason = f"{walker.name} could not be opened ({exc})"
         yield _not_opened(chain, layers, volume, walker.name, reason, sink, "unsupported")
