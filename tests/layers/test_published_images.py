@@ -121,3 +121,25 @@ def test_scan_examines_only_what_the_snapshots_changed(tmp_path):
     assert "/syslog" in paths  # deleted from the live volume after the first snapshot
     assert "/another_file" not in paths  # unchanged since: read once, on the live volume
     assert all(r["facts"]["snapshot"].startswith("shadow copy ") for r in in_snapshots)
+
+
+def test_lvm_in_an_mbr_partition_is_reached_through_the_partition(tmp_path):
+    import shutil
+    import subprocess
+
+    pv = tmp_path / "pv.img"
+    build_lvm_disk(pv, {"note.txt": b"This is another file.\n"})
+    disk = tmp_path / "disk.img"
+    with open(disk, "wb") as out:
+        out.truncate(pv.stat().st_size + 2 * 1024 * 1024)
+    subprocess.run(["sfdisk", "--quiet", str(disk)],
+                   input=f"start=2048, size={pv.stat().st_size // 512}, type=8e\n".encode(),
+                   check=True, capture_output=True)
+    with open(pv, "rb") as src, open(disk, "r+b") as dst:
+        dst.seek(1024 * 1024)
+        shutil.copyfileobj(src, dst)
+    with layered(disk) as (volumes, _):
+        (volume,) = volumes
+        assert volume.source == "disk.img · p1@1048576 · lvm tvg/home"
+        assert volume.info()["layers"] == ["dos p1", "lvm tvg/home", "ext4"]
+        assert listing(volume)["/note.txt"] == ANOTHER_FILE
