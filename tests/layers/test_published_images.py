@@ -121,6 +121,12 @@ def test_scan_examines_only_what_the_snapshots_changed(tmp_path):
     assert "/syslog" in paths  # deleted from the live volume after the first snapshot
     assert "/another_file" not in paths  # unchanged since: read once, on the live volume
     assert all(r["facts"]["snapshot"].startswith("shadow copy ") for r in in_snapshots)
+    # The shadow copy storage file is the snapshots' own raw material: not read again inside
+    # each snapshot (it is 320 MiB here).
+    storage = [r for r in in_snapshots if r["path"].startswith("/System Volume Information/{")
+               and r["size"] > 100 * 1024 * 1024]
+    assert storage and all(r["sha256"] is None for r in storage)
+    assert all(r["facts"]["skipped"].startswith("shadow copy storage") for r in storage)
 
 
 def test_lvm_in_an_mbr_partition_is_reached_through_the_partition(tmp_path):
