@@ -149,3 +149,29 @@ def test_lvm_in_an_mbr_partition_is_reached_through_the_partition(tmp_path):
         assert volume.source == "disk.img · p1@1048576 · lvm tvg/home"
         assert volume.info()["layers"] == ["dos p1", "lvm tvg/home", "ext4"]
         assert listing(volume)["/note.txt"] == ANOTHER_FILE
+
+
+def test_a_finding_in_a_shadow_copy_says_which_one(tmp_path):
+    from triage import keys
+    from triage.hashdb.importing import import_files
+    from triage.hashdb.setinfo import SetInfo
+    from triage.pipeline import ScanOptions, run_scan
+
+    image = published("vsstest.qcow2", tmp_path)
+    with layered(image) as (volumes, _):
+        syslog = listing(volumes[1])["/syslog"]  # only the first snapshot still holds it
+    key = keys.generate(tmp_path / "lab", "lab")
+    (tmp_path / "trusted").mkdir()
+    (tmp_path / "trusted" / "lab.pub").write_bytes(keys.public_pem(key.public))
+    (tmp_path / "known.sha256").write_text(f"{syslog}  syslog\n")
+    import_files([tmp_path / "known.sha256"], SetInfo(name="known"), tmp_path / "sets",
+                 signer=key)
+    result = run_scan([str(image)], tmp_path / "out", ScanOptions(
+        hashsets=tmp_path / "sets", trusted_keys=tmp_path / "trusted"))
+    hits = {f["path"]: f for f in result.report["findings"] if f["kind"] == "exact"}
+    # The same text is still on the live volume, compressed: that copy names no snapshot.
+    assert "snapshot" not in hits["/syslog.gz!syslog.1"]
+    hit = hits["/syslog"]
+    assert hit["snapshot"] == "shadow copy 1 of 2013-12-03 06:35:09 UTC"
+    assert hit["address"].startswith("vsstest.qcow2 · qcow2 · vss 1 (2013-12-03 06:35) · ")
+    assert result.report["verdict"]["level"] == "red"

@@ -111,6 +111,8 @@ class ApfsWalker(FsWalker):
         except OSError as exc:
             raise OSError(f"the APFS container is damaged ({short_error(exc)})") from exc
         lock = threading.RLock()  # libfsapfs is not safe to share between threads
+        sink.warn(chain, "volume", "APFS snapshots are not examined (the APFS library here "
+                  "offers none); the volumes' current contents are")
         for number in range(1, count + 1):
             apfs = container.get_volume(number - 1)
             name = _volume_name(apfs)
