@@ -132,3 +132,28 @@ def test_a_layer_that_cannot_open_raises_layer_error_not_oserror(tmp_path):
         assert layer is not None and layer.name == "qcow"
         with pytest.raises(LayerError, match="QCOW image broken.qcow2 could not be opened"):
             layer.open(source, name="broken.qcow2")
+
+
+@pytest.mark.parametrize("subformat", ["twoGbMaxExtentSparse", "twoGbMaxExtentFlat"])
+def test_a_vmdk_split_over_several_extents_reads_across_them(gpt4_image, tmp_path, subformat):
+    raw = tmp_path / "big.raw"
+    shutil.copy(gpt4_image.path, raw)
+    marker = b"past the first 2 GiB extent"
+    with open(raw, "r+b") as out:
+        out.truncate(2 * 1024**3 + 64 * 1024**2)
+        out.seek(2 * 1024**3 + 1024**2 - 10)  # straddles the boundary between extents
+        out.write(marker)
+    descriptor = convert(raw, "vmdk", tmp_path / "big.vmdk", "-o", f"subformat={subformat}")
+    extents = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("big-"))
+    assert len(extents) == 2, extents
+    with RawImage(descriptor) as source:
+        (opened,) = identify(source).open(source, name="big.vmdk",
+                                          sibling=lambda name: _open(tmp_path / name))
+        assert opened.facts["extents"] == 2
+        assert opened.stream.read(2 * 1024**3 + 1024**2 - 10, len(marker)) == marker
+    with layered(descriptor) as (volumes, _):
+        assert [v.volume.fs_type for v in volumes] == ["ntfs", "fat32", "ext4", "exfat"]
+
+
+def _open(path):
+    return RawImage(path) if path.exists() else None
