@@ -39,26 +39,33 @@ def _mbr_disk(image: Path, fs: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def evidence(tmp_path_factory):
-    """An ext4 volume whose user keeps virtual machines: a VMDK, a fixed VHD, a QCOW2 and a
-    VDI, each a disk holding the known picture, plus a VMDK that is damaged."""
+def inner_raw(tmp_path_factory):
+    """An MBR disk whose ext4 partition holds the known picture and a note."""
     if shutil.which("mkfs.ext4") is None or shutil.which("sfdisk") is None:
         pytest.skip("needs mkfs.ext4 and sfdisk")
+    tmp = tmp_path_factory.mktemp("inner")
+    tree = tmp / "inner"
+    (tree / "Users" / "alex" / "Pictures").mkdir(parents=True)
+    (tree / "Users" / "alex" / "Pictures" / "k.jpg").write_bytes(jpeg(11))
+    (tree / "notes.txt").write_bytes(b"nothing here\n")
+    _ext4(tmp / "inner.ext4", 8 * MIB, tree)
+    _mbr_disk(tmp / "inner.raw", tmp / "inner.ext4")
+    return tmp / "inner.raw"
+
+
+@pytest.fixture(scope="module")
+def evidence(tmp_path_factory, inner_raw):
+    """An ext4 volume whose user keeps virtual machines: a VMDK, a fixed VHD, a QCOW2 and a
+    VDI, each a disk holding the known picture, plus a VMDK that is damaged."""
     tmp = tmp_path_factory.mktemp("vms")
     known = jpeg(11)
-    inner_tree = tmp / "inner"
-    (inner_tree / "Users" / "alex" / "Pictures").mkdir(parents=True)
-    (inner_tree / "Users" / "alex" / "Pictures" / "k.jpg").write_bytes(known)
-    (inner_tree / "notes.txt").write_bytes(b"nothing here\n")
-    _ext4(tmp / "inner.ext4", 8 * MIB, inner_tree)
-    _mbr_disk(tmp / "inner.raw", tmp / "inner.ext4")
     outer = tmp / "outer"
     vms = outer / "home" / "alex" / "VMs"
     vms.mkdir(parents=True)
-    convert(tmp / "inner.raw", "vmdk", vms / "win.vmdk")
-    convert(tmp / "inner.raw", "vpc", vms / "old.vhd", "-o", "subformat=fixed")
-    convert(tmp / "inner.raw", "qcow2", vms / "backup.qcow2")
-    convert(tmp / "inner.raw", "vdi", vms / "vbox.vdi")
+    convert(inner_raw, "vmdk", vms / "win.vmdk")
+    convert(inner_raw, "vpc", vms / "old.vhd", "-o", "subformat=fixed")
+    convert(inner_raw, "qcow2", vms / "backup.qcow2")
+    convert(inner_raw, "vdi", vms / "vbox.vdi")
     (vms / "broken.vmdk").write_bytes(b"KDMV" + bytes(8188))
     _ext4(tmp / "evidence.ext4", 64 * MIB, outer)
     key = keys.generate(tmp / "lab", "lab")
@@ -91,3 +98,40 @@ def test_a_virtual_disk_that_cannot_be_opened_is_a_named_gap(scanned):
     assert "broken.vmdk" in text
     assert "VMDK image broken.vmdk could not be opened" in text
     assert "unknown file system" not in text
+
+
+def _expand_vmdk(inner_raw, tmp_path, limits):
+    from triage.containers import expand
+    from triage.model import Address, FileRecord, PartitionRef
+
+    vmdk = convert(inner_raw, "vmdk", tmp_path / "win.vmdk")
+    data = vmdk.read_bytes()
+
+    class Bytes:
+        size = len(data)
+
+        def read(self, offset, length):
+            return data[offset: offset + length]
+
+    record = FileRecord(Address("case.img", PartitionRef(1, MIB, "ntfs"), "/VMs/win.vmdk", 7),
+                        "win.vmdk", len(data))
+    return list(expand(record, Bytes(), limits=limits))
+
+
+def test_the_member_limit_keeps_the_likeliest_files_of_a_virtual_disk(inner_raw, tmp_path):
+    from triage.containers import ContainerLimits, Member, Problem
+
+    items = _expand_vmdk(inner_raw, tmp_path, ContainerLimits(max_members=1))
+    members = [i.record.address.member for i in items if isinstance(i, Member)]
+    assert members == ["p1@1048576 ext4 · /Users/alex/Pictures/k.jpg"]  # not /notes.txt
+    (problem,) = [i for i in items if isinstance(i, Problem)]
+    assert "1 of the 2 files inside this virtual disk were not examined" in problem.message
+    assert problem.not_examined
+
+
+def test_a_virtual_disk_whose_files_outgrow_the_disk_file_is_stopped(inner_raw, tmp_path):
+    from triage.containers import ContainerLimits, Problem
+
+    items = _expand_vmdk(inner_raw, tmp_path, ContainerLimits(max_expanded_bytes=1000))
+    problems = [i for i in items if isinstance(i, Problem)]
+    assert any("limit on expanded bytes" in p.message for p in problems)

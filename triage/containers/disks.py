@@ -8,6 +8,7 @@ every volume that cannot be opened is a named problem, never "unknown file syste
 
 from __future__ import annotations
 
+import heapq
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -24,7 +25,8 @@ from triage.walk.snapshots import records_of
 _IMAGE_LINKS = ("vmdk", "vhd", "vhdx", "qcow", "qcow2", "vdi", "dmg")
 # The files a virtual disk yields may not add up to more than this many times the disk file's
 # own size (compressed VMDK and QCOW2 clusters reach ~3x on real disks): past it, a small file
-# claiming a huge sparse disk full of "files" is a bomb, like a zip bomb.
+# claiming a huge sparse disk full of "files" is a bomb, like a zip bomb. The expansion limit
+# of every container (containers/limits.py) bounds a large virtual disk's files too.
 MAX_DISK_EXPANSION = 8
 
 
@@ -35,7 +37,8 @@ def read_disk(content: Content, ctx: Context) -> Iterator[Found | Issue]:
     volumes = list(reach(content, record.name, sink, context={"name": record.name}))
     yield from sink.drain()
     prioritiser = Prioritiser(time.time(), removable=False)
-    entries: list[tuple[tuple[int, int], int, Any, Any, Any]] = []
+    entries: list[tuple[tuple[int, int, int], Any, Any, Any]] = []
+    walked = 0
     seen: dict[Any, Any] = {}
     limit = ctx.budget.limits.max_members
     for number, volume in enumerate(volumes):
@@ -49,23 +52,27 @@ def read_disk(content: Content, ctx: Context) -> Iterator[Found | Issue]:
         for inner, item in records_of(volume, seen, sink.warn, WalkStats(), counts):
             if item is None:
                 continue  # listed only (file system metadata, sparse files): nothing to read
-            if len(entries) >= limit:
-                raise LimitReached(f"more than {limit} files inside this virtual disk (the "
-                                   "limit on members per container); the rest was not examined",
-                                   whole_container=True)
-            entries.append((prioritiser.rank(inner), len(entries), inner, item.token,
-                            (opener, _where(volume, link), number)))
+            rank = prioritiser.rank(inner)
+            walked += 1
+            # Only the `limit` likeliest files are kept (a max-heap on the reading order), so
+            # a virtual disk with more files than the member limit still gets its best ones.
+            heapq.heappush(entries, ((-rank[0], -rank[1], -walked), inner, item.token,
+                                     (opener, _where(volume, link), number)))
+            if len(entries) > limit:
+                heapq.heappop(entries)
         yield from sink.drain()
-    ceiling = max(ctx.budget.limits.max_expanded_bytes, MAX_DISK_EXPANSION * content.size)
+    if walked > limit:
+        yield Issue(None, f"{walked - limit} of the {walked} files inside this virtual disk "
+                    f"were not examined (the limit of {limit} members per container; the "
+                    "likeliest places were examined first)", "limit")
+    ratio_ceiling = MAX_DISK_EXPANSION * content.size
+    ceiling = min(ctx.budget.limits.max_expanded_bytes, ratio_ceiling)
     produced = 0
-    entries.sort(key=lambda entry: (entry[0], entry[1]))
-    for _rank, _n, inner, token, (opener, where, _volume) in entries:
+    entries.sort(key=lambda entry: entry[0], reverse=True)  # likeliest first, then walk order
+    for _key, inner, token, (opener, where, _volume) in entries:
         produced += inner.size
         if produced > ceiling:
-            raise LimitReached(f"the files inside this virtual disk add up to more than "
-                               f"{ceiling} bytes, {MAX_DISK_EXPANSION} times the disk file; "
-                               "the rest was not examined, possibly a disk image bomb",
-                               whole_container=True)
+            raise LimitReached(_over(ceiling, ratio_ceiling), whole_container=True)
         try:
             opened = opener(inner, token)
         except OSError as exc:
@@ -74,6 +81,16 @@ def read_disk(content: Content, ctx: Context) -> Iterator[Found | Issue]:
             continue
         yield Found(f"{where} · {inner.address.full_path()}", inner.mtime, opened,
                     inner=inner)
+
+
+def _over(ceiling: int, ratio_ceiling: int) -> str:
+    if ceiling == ratio_ceiling:
+        return (f"the files inside this virtual disk add up to more than {MAX_DISK_EXPANSION} "
+                "times the disk file itself; the rest was not examined, possibly a disk image "
+                "bomb")
+    return (f"examined {ceiling} bytes of the files inside this virtual disk, the limit on "
+            "expanded bytes per container (--max-expanded-mb); the rest, in priority order the "
+            "least likely, was not examined")
 
 
 def _link(volume: Any, name: str) -> str:
