@@ -24,7 +24,7 @@ class VmdkLayer(Layer):
     def open(self, stream: Stream, **context: Any) -> list[Opened]:
         handle, keep = _open_chain(stream, context.get("name", ""), context.get("sibling"), 0)
         return [disk("vmdk", handle, handle.media_size, keep,
-                     extents=handle.number_of_extents, parents=len(keep) // 2 or None)]
+                     extents=handle.number_of_extents, parents=len(keep) // 2 - 1 or None)]
 
 
 def _open_chain(stream: Stream, name: str, sibling: Any,

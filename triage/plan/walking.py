@@ -21,7 +21,7 @@ from triage.walk.fswalk import WalkStats
 from triage.walk.layered import reach
 from triage.walk.logical import FOLDER_PARTITION, walk_folder
 from triage.walk.reached import Reached
-from triage.walk.snapshots import Seen, only_changed, remember
+from triage.walk.snapshots import Seen, records_of
 from triage.walk.tskimage import open_tsk_image
 
 # Budget and watchdog are checked every this many walked entries (a clock read each is waste).
@@ -129,13 +129,8 @@ def _plan_image(source: ImageSource, spec: int, plan: Plan, state: ScanState,
         info["used_bytes"] = reached.used_bytes()
         state.progress.volume_started(reached.source, info)
         volume = _image_volume(reached, spec, info)
-        records = reached.walk(warn, stats)
         counts: dict[str, int] = {}
-        if reached.has_snapshots:
-            records = remember(records, seen.setdefault(reached.key, {}))
-        elif reached.snapshot_of is not None:
-            records = only_changed(records, seen.get(reached.snapshot_of, {}),
-                                   str(reached.facts.get("snapshot", reached.layers[-1])), counts)
+        records = records_of(reached, seen, warn, stats, counts)
         _plan_volume(plan, volume, records, prioritiser, reached.geometry(), state, warn)
         if reached.snapshot_of is not None:
             info["unchanged_files"] = counts.get("unchanged", 0)

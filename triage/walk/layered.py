@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import triage.layers.builtin  # noqa: F401 - registers the built-in layers, in probe order
+import triage.walk.apfs  # noqa: F401 - registers the APFS walker
 from triage.layers import LayerError, Stream
 from triage.layers.encrypted import Locked
 from triage.layers.entropy import HIGH_ENTROPY
@@ -129,6 +130,11 @@ def _through(layer: Any, stream: Stream, chain: str, layers: tuple[str, ...], si
     except LayerError as exc:
         yield _not_opened(chain, layers, volume, layer.name, str(exc), sink, exc.kind)
         return
+    except ImportError as exc:
+        reason = (f"{layer.name}: the library that reads it ({exc.name}) is not installed; "
+                  "not examined")
+        yield _not_opened(chain, layers, volume, layer.name, reason, sink, "unsupported")
+        return
     except (OSError, ValueError, MemoryError) as exc:
         reason = f"{layer.name} could not be opened ({exc})"
         yield _not_opened(chain, layers, volume, layer.name, reason, sink, "unsupported")
@@ -143,7 +149,12 @@ def _filesystem(walker: Any, stream: Stream, chain: str, layers: tuple[str, ...]
                 volume: Volume) -> Iterator[Reached]:
     """A file system TSK lacks (APFS), walked by its own registered walker."""
     try:
-        reached = walker.reach(stream, chain, layers, volume, sink)
+        reached = list(walker.reach(stream, chain, layers, volume, sink))
+    except ImportError as exc:
+        reason = (f"{walker.name}: the library that reads it ({exc.name}) is not installed; "
+                  "not examined")
+        yield _not_opened(chain, layers, volume, walker.name, reason, sink, "unsupported")
+        return
     except (OSError, ValueError, MemoryError) as exc:
         reason = f"{walker.name} could not be opened ({exc})"
         yield _not_opened(chain, layers, volume, walker.name, reason, sink, "unsupported")
@@ -157,7 +168,7 @@ def _not_opened(chain: str, layers: tuple[str, ...], volume: Volume, name: str, 
     failed = Volume(volume.index, volume.offset, volume.size, volume.description,
                     fs_type=name, reason=reason)
     sink.warn(chain, "volume", reason)
-    return Reached(chain, (*layers, name), None, failed, facts={**(facts or {}), "gap": kind})
+    return Reached(chain, layers, None, failed, facts={**(facts or {}), "gap": kind})
 
 
 def _snapshots(stream: Stream, live: Reached, sink: Sink) -> list[Any]:
