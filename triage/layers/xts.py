@@ -35,12 +35,12 @@ class XtsDecryptor:
         enc = Cipher(self._tweak_key, modes.ECB()).encryptor()  # noqa: S305 - XTS tweak step
         start = np.frombuffer(enc.update(ivs.tobytes()) + enc.finalize(), dtype="<u8")
         tweaks = np.empty((count, self._blocks, 2), dtype="<u8")
-        lo, hi = start[0::2].copy(), start[1::2].copy()
-        for block in range(self._blocks):
-            tweaks[:, block, 0], tweaks[:, block, 1] = lo, hi
-            carry = hi >> np.uint64(63)
-            hi = (hi << np.uint64(1)) | (lo >> np.uint64(63))
-            lo = (lo << np.uint64(1)) ^ (carry * np.uint64(_GF_REDUCTION))
+        tweaks[:, 0, :] = start.reshape(count, 2)
+        one, top, poly = np.uint64(1), np.uint64(63), np.uint64(_GF_REDUCTION)
+        for block in range(1, self._blocks):  # each tweak is the previous one times x
+            lo, hi = tweaks[:, block - 1, 0], tweaks[:, block - 1, 1]
+            tweaks[:, block, 1] = (hi << one) | (lo >> top)
+            tweaks[:, block, 0] = (lo << one) ^ ((hi >> top) * poly)
         return tweaks
 
     def decrypt(self, data: bytes, first_iv: int) -> bytes:
@@ -51,7 +51,10 @@ class XtsDecryptor:
         if not count:
             return b""
         tweaks = self._tweaks(first_iv, count)
-        mixed = np.frombuffer(data, dtype="<u8").reshape(count, self._blocks, 2) ^ tweaks
+        mixed = np.bitwise_xor(np.frombuffer(data, dtype="<u8").reshape(tweaks.shape), tweaks)
+        out = bytearray(len(data) + _BLOCK - 1)  # update_into wants one block of room
         dec = Cipher(self._data_key, modes.ECB()).decryptor()  # noqa: S305 - XTS data step
-        plain = np.frombuffer(dec.update(mixed.tobytes()) + dec.finalize(), dtype="<u8")
-        return (plain.reshape(count, self._blocks, 2) ^ tweaks).tobytes()
+        dec.update_into(memoryview(mixed).cast("B"), out)
+        plain = np.frombuffer(out, dtype="<u8", count=len(data) // 8).reshape(tweaks.shape)
+        np.bitwise_xor(plain, tweaks, out=plain)
+        return bytes(memoryview(out)[: len(data)])
