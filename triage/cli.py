@@ -114,7 +114,8 @@ def scan(sources: tuple[str, ...], out_dir: Path | None, hashsets: Path | None,
          stop_on_first_red: bool, no_containers: bool, max_expanded_mb: int, max_ratio: float,
          max_members: int, max_depth: int, thumbnails: bool, resume_dir: Path | None,
          as_json: bool) -> None:
-    """Scan disks, images (raw, .001, E01) or folders, read-only, and write a report.
+    """Scan disks, images (raw, .001, E01, VMDK, VHD(X), QCOW2, VDI, DMG) or folders, read-only,
+    and write a report.
 
     With no SOURCE, every attached disk except the boot stick is scanned.
     """
