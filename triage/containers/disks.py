@@ -44,8 +44,8 @@ def read_disk(content: Content, ctx: Context) -> Iterator[Found | Issue]:
     for number, volume in enumerate(volumes):
         link = _link(volume, record.name)
         if not volume.examined:
-            yield Issue(link, f"{volume.volume.description}: not examined "
-                        f"({volume.volume.reason})", volume.facts.get("gap", "unsupported"))
+            yield _issue(link, f"{volume.volume.description}: not examined "
+                         f"({volume.volume.reason})", volume.facts.get("gap", "unsupported"))
             continue
         opener = volume.opener()
         counts: dict[str, int] = {}
@@ -62,9 +62,9 @@ def read_disk(content: Content, ctx: Context) -> Iterator[Found | Issue]:
                 heapq.heappop(entries)
         yield from sink.drain()
     if walked > limit:
-        yield Issue(None, f"{walked - limit} of the {walked} files inside this virtual disk "
-                    f"were not examined (the limit of {limit} members per container; the "
-                    "likeliest places were examined first)", "limit")
+        yield _issue(None, f"{walked - limit} of the {walked} files inside this virtual disk "
+                     f"were not examined (the limit of {limit} members per container; the "
+                     "likeliest places were examined first)", "limit")
     ratio_ceiling = MAX_DISK_EXPANSION * content.size
     ceiling = min(ctx.budget.limits.max_expanded_bytes, ratio_ceiling)
     produced = 0
@@ -76,11 +76,16 @@ def read_disk(content: Content, ctx: Context) -> Iterator[Found | Issue]:
         try:
             opened = opener(inner, token)
         except OSError as exc:
-            yield Issue(f"{where} · {inner.address.full_path()}", f"not readable: {exc}",
-                        "corrupt")
+            yield _issue(f"{where} · {inner.address.full_path()}", f"not readable: {exc}",
+                         "corrupt")
             continue
         yield Found(f"{where} · {inner.address.full_path()}", inner.mtime, opened,
                     inner=inner)
+
+
+def _issue(path: str | None, message: str, reason: str, *, not_examined: bool = True) -> Issue:
+    """The one place this reader's problems are made (the ledger's Problem once it lands)."""
+    return Issue(path, message, reason, not_examined)
 
 
 def _over(ceiling: int, ratio_ceiling: int) -> str:
@@ -120,13 +125,13 @@ class _Problems:
 
     def warn(self, address: str, stage: str | None = None, message: str | None = None) -> None:
         text = message if message is not None else stage or ""
-        self._issues.append(Issue(None, f"{address}: {text}", "corrupt", not_examined=False))
+        self._issues.append(_issue(None, f"{address}: {text}", "corrupt", not_examined=False))
 
     def gap(self, kind: str, source: str, what: str, reason: str, *, size: int | None = None,
             offset: int | None = None) -> None:
         where = f" at {offset}" if offset is not None else ""
         amount = f" ({size} bytes)" if size is not None else ""
-        self._issues.append(Issue(None, f"{what}{where}{amount}: {reason}", kind))
+        self._issues.append(_issue(None, f"{what}{where}{amount}: {reason}", kind))
 
     def drain(self) -> Iterator[Issue]:
         issues, self._issues = self._issues, []
