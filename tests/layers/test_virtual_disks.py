@@ -97,7 +97,7 @@ def test_split_vmdk_extents_are_found_beside_the_descriptor(gpt4_image, tmp_path
         (only,) = volumes
         assert not only.examined
         assert extents[0] in only.volume.reason and "not beside it" in only.volume.reason
-        assert only.facts["gap"] == "unsupported"
+        assert only.volume.gap == "unsupported"
 
 
 def test_monolithic_flat_vmdk(gpt4_image, tmp_path):
