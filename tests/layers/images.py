@@ -50,18 +50,18 @@ def sha256_stream(stream: Any) -> str:
 
 
 class Recorder:
-    """A sink that keeps what the layered walk records, for assertions."""
+    """A sink with the ledger's two methods that keeps what the layered walk records."""
 
     def __init__(self) -> None:
         self.warnings: list[tuple[str, str, str]] = []
         self.gaps: list[tuple[Any, ...]] = []
 
-    def warn(self, address: str, stage: str, message: str) -> None:
+    def problem(self, address: str, stage: str, message: str) -> None:
         self.warnings.append((address, stage, message))
 
-    def gap(self, kind: str, source: str, what: str, reason: str, *, size: int | None = None,
-            offset: int | None = None) -> None:
-        self.gaps.append((kind, source, what, reason, size, offset))
+    def gap(self, kind: Any, address: str, reason: str, *, size: int | None = None,
+            offset: int | None = None, what: str = "") -> None:
+        self.gaps.append((kind, address, reason, size, offset, what))
 
 
 @contextmanager

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 MIB = 1024 * 1024
-TOOLS = ("pvcreate", "vgcreate", "vgcfgbackup", "vgcfgrestore", "pvs", "losetup", "mkfs.ext4",
-         "debugfs")
+TOOLS = ("pvcreate", "vgcreate", "vgcfgbackup", "vgcfgrestore", "pvs", "losetup", "blockdev",
+         "mkfs.ext4", "debugfs")
 _LV = """
 \tlogical_volumes {{
 \t\t{name} {{
@@ -54,6 +54,8 @@ def build_lvm_disk(image: Path, files: dict[str, bytes]) -> int:
     with tempfile.TemporaryDirectory(prefix="triage-lvm-") as tmp:
         loop = _run(["losetup", "--find", "--show", str(image)], {}).strip()
         try:
+            # A loop device keeps a read-only mark another test (or blockdev --setro) left on it.
+            _run(["blockdev", "--setrw", loop], {})
             conf = Path(tmp)
             (conf / "lvm.conf").write_text(
                 f'devices {{ filter = [ "a|^{re.escape(loop)}$|", "r|.*|" ] '

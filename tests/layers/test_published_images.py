@@ -30,8 +30,8 @@ def test_differencing_vhd_without_its_parent_is_a_named_gap(tmp_path):
         assert not volume.examined
         assert volume.volume.reason.startswith(
             "VHD differencing disk: its parent fat-parent.vhd is not beside it")
-        assert volume.facts["gap"] == "unsupported"
-        assert volume.info()["status"] == "not_examined"
+        assert volume.volume.gap == "unsupported"
+        assert not volume.examined
         assert "unknown file system" not in volume.volume.reason
 
 
@@ -56,7 +56,7 @@ def test_apfs_volume_is_walked_with_contents_and_times(tmp_path):
         (volume,) = volumes
         assert volume.examined
         assert volume.source == "apfs.raw · apfs 1 (apfs_test)"
-        assert volume.info()["layers"] == ["apfs 1 (apfs_test)", "apfs"]
+        assert volume.coverage()["layers"] == ["apfs 1 (apfs_test)", "apfs"]
         files = listing(volume)
         assert files["/a_directory/another_file"] == ANOTHER_FILE
         assert set(files) == {
@@ -147,7 +147,7 @@ def test_lvm_in_an_mbr_partition_is_reached_through_the_partition(tmp_path):
     with layered(disk) as (volumes, _):
         (volume,) = volumes
         assert volume.source == "disk.img · p1@1048576 · lvm tvg/home"
-        assert volume.info()["layers"] == ["dos p1", "lvm tvg/home", "ext4"]
+        assert volume.coverage()["layers"] == ["dos p1", "lvm tvg/home", "ext4"]
         assert listing(volume)["/note.txt"] == ANOTHER_FILE
 
 

@@ -97,7 +97,7 @@ def test_split_vmdk_extents_are_found_beside_the_descriptor(gpt4_image, tmp_path
         (only,) = volumes
         assert not only.examined
         assert extents[0] in only.volume.reason and "not beside it" in only.volume.reason
-        assert only.facts["gap"] == "unsupported"
+        assert only.volume.gap == "unsupported"
 
 
 def test_monolithic_flat_vmdk(gpt4_image, tmp_path):
@@ -157,3 +157,13 @@ def test_a_vmdk_split_over_several_extents_reads_across_them(gpt4_image, tmp_pat
 
 def _open(path):
     return RawImage(path) if path.exists() else None
+
+
+def test_a_qcow2_over_a_raw_backing_file_is_a_named_gap(gpt4_image, tmp_path):
+    shutil.copy(gpt4_image.path, tmp_path / "base.raw")
+    child = tmp_path / "child.qcow2"
+    qemu_img("create", "-q", "-f", "qcow2", "-b", "base.raw", "-F", "raw", str(child))
+    with layered(child) as (volumes, _):
+        (only,) = volumes
+        assert not only.examined
+        assert "its backing file base.raw is not a QCOW image" in only.volume.reason

@@ -28,7 +28,7 @@ class _Sink:
         self.warnings: list[tuple[str, str, str]] = []
         self.gaps: list[tuple[Any, ...]] = []
 
-    def warn(self, address: str, stage: str, message: str) -> None:
+    def problem(self, address: str, stage: str, message: str, **kwargs: Any) -> None:
         self.warnings.append((address, stage, message))
 
     def gap(self, *args: Any, **kwargs: Any) -> None:
@@ -53,19 +53,19 @@ def test_bare_bitlocker_volume_is_bitlocker_not_a_damaged_mbr() -> None:
     data[0:3], data[3:11] = b"\xeb\x58\x90", b"-FVE-FS-"
     data[510:512] = b"\x55\xaa"
     [volume], sink = _reach(_Bytes(bytes(data)))
-    info = volume.info()
-    assert info["fs"] == "bitlocker" and info["status"] == "not_examined"
+    info = volume.coverage()
+    assert info["fs"] == "bitlocker" and not volume.examined
     assert info["encryption"]["kind"] == "bitlocker"
-    assert "bitlocker" in info["reason"]
+    assert "bitlocker" in volume.volume.reason
     assert not any("partition table is damaged" in w[2] for w in sink.warnings)
 
 
 def test_to_go_stick_without_partition_table_is_bitlocker_not_fat() -> None:
     [volume], _ = _reach(FileStream(TO_GO), "stick.raw")
-    info = volume.info()
-    assert (info["fs"], info["status"]) == ("bitlocker", "not_examined")
+    info = volume.coverage()
+    assert (info["fs"], volume.examined) == ("bitlocker", False)
     assert info["encryption"]["kind"] == "bitlocker"
-    assert info["reason"].endswith("beyond the end of the 824320-byte volume (truncated)")
+    assert volume.volume.reason.endswith("beyond the end of the 824320-byte volume (truncated)")
 
 
 def test_to_go_partition_is_bitlocker_not_an_examined_fat(tmp_path: Path) -> None:
@@ -74,17 +74,16 @@ def test_to_go_partition_is_bitlocker_not_an_examined_fat(tmp_path: Path) -> Non
     stick.write_bytes(_mbr(2048, len(body) // 512, 0x0C) + bytes(2048 * 512 - 512) + body)
     volumes, _ = _reach(FileStream(stick), "stick.img")
     [volume] = volumes
-    info = volume.info()
-    assert (info["fs"], info["status"], info["offset"]) == ("bitlocker", "not_examined",
-                                                            2048 * 512)
+    info = volume.coverage()
+    assert (info["fs"], volume.examined, info["offset"]) == ("bitlocker", False, 2048 * 512)
     assert volume.source == "stick.img · p1@1048576"
 
 
 def test_random_partition_is_an_encryption_gap() -> None:
     data = _mbr(2048, 4096, 0x07) + bytes(2048 * 512 - 512) + os.urandom(4096 * 512)
     [volume], _ = _reach(_Bytes(data))
-    info = volume.info()
-    assert info["status"] == "not_examined" and info["fs"] == "high entropy"
+    info = volume.coverage()
+    assert not volume.examined and info["fs"] == "high entropy"
     assert info["encryption"] == {"kind": "high entropy", "state": "locked",
                                   "facts": {"sample_bytes": MIB}}
-    assert "VeraCrypt" in info["reason"]
+    assert "VeraCrypt" in volume.volume.reason

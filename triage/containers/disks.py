@@ -13,8 +13,10 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from triage.containers.formats import Context, Found, Issue
+from triage.containers.formats import STAGE, Context, Found
 from triage.containers.limits import LimitReached
+from triage.containers.members import member_address
+from triage.ledger.records import GapKind, Problem
 from triage.model import Content
 from triage.plan.priority import Prioritiser
 from triage.walk.fswalk import WalkStats
@@ -30,10 +32,10 @@ _IMAGE_LINKS = ("vmdk", "vhd", "vhdx", "qcow", "qcow2", "vdi", "dmg")
 MAX_DISK_EXPANSION = 8
 
 
-def read_disk(content: Content, ctx: Context) -> Iterator[Found | Issue]:
+def read_disk(content: Content, ctx: Context) -> Iterator[Found | Problem]:
     """Every file of every volume inside the virtual disk `content`, likeliest first."""
     record = ctx.record
-    sink = _Problems()
+    sink = _Problems(ctx)
     volumes = list(reach(content, record.name, sink, context={"name": record.name}))
     yield from sink.drain()
     prioritiser = Prioritiser(time.time(), removable=False)
@@ -44,12 +46,13 @@ def read_disk(content: Content, ctx: Context) -> Iterator[Found | Issue]:
     for number, volume in enumerate(volumes):
         link = _link(volume, record.name)
         if not volume.examined:
-            yield Issue(link, f"{volume.volume.description}: not examined "
-                        f"({volume.volume.reason})", volume.facts.get("gap", "unsupported"))
+            yield _issue(ctx, link, f"{volume.volume.description}: not examined "
+                         f"({volume.volume.reason})", volume.volume.gap.value,
+                         gap=volume.volume.gap)
             continue
         opener = volume.opener()
         counts: dict[str, int] = {}
-        for inner, item in records_of(volume, seen, sink.warn, WalkStats(), counts):
+        for inner, item in records_of(volume, seen, sink.walk_problem, WalkStats(), counts):
             if item is None:
                 continue  # listed only (file system metadata, sparse files): nothing to read
             rank = prioritiser.rank(inner)
@@ -62,9 +65,9 @@ def read_disk(content: Content, ctx: Context) -> Iterator[Found | Issue]:
                 heapq.heappop(entries)
         yield from sink.drain()
     if walked > limit:
-        yield Issue(None, f"{walked - limit} of the {walked} files inside this virtual disk "
-                    f"were not examined (the limit of {limit} members per container; the "
-                    "likeliest places were examined first)", "limit")
+        yield _issue(ctx, None, f"{walked - limit} of the {walked} files inside this virtual disk "
+                     f"were not examined (the limit of {limit} members per container; the "
+                     "likeliest places were examined first)", "limit")
     ratio_ceiling = MAX_DISK_EXPANSION * content.size
     ceiling = min(ctx.budget.limits.max_expanded_bytes, ratio_ceiling)
     produced = 0
@@ -76,11 +79,20 @@ def read_disk(content: Content, ctx: Context) -> Iterator[Found | Issue]:
         try:
             opened = opener(inner, token)
         except OSError as exc:
-            yield Issue(f"{where} · {inner.address.full_path()}", f"not readable: {exc}",
-                        "corrupt")
+            yield _issue(ctx, f"{where} · {inner.address.full_path()}", f"not readable: {exc}",
+                         "corrupt")
             continue
         yield Found(f"{where} · {inner.address.full_path()}", inner.mtime, opened,
                     inner=inner)
+
+
+def _issue(ctx: Context, path: str | None, message: str, reason: str, *,
+           gap: GapKind | None = GapKind.ARCHIVE) -> Problem:
+    """A problem at `path` inside the virtual disk (None: the disk file itself); `gap` None for
+    a note that leaves nothing unexamined, else the kind of gap (an encrypted volume inside a
+    VM stays "encrypted")."""
+    address = str(ctx.record.address) if path is None else member_address(ctx.record, path)
+    return Problem(address, STAGE, message, gap, reason)
 
 
 def _over(ceiling: int, ratio_ceiling: int) -> str:
@@ -113,21 +125,28 @@ def _where(volume: Any, link: str) -> str:
 
 
 class _Problems:
-    """The layered walk's sink inside a container: what it records becomes Issues."""
+    """The layered walk's sink inside a container (the ledger's two methods, and the walk's
+    warn function): what it records becomes Problems of the virtual disk file."""
 
-    def __init__(self) -> None:
-        self._issues: list[Issue] = []
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+        self._problems: list[Problem] = []
 
-    def warn(self, address: str, stage: str | None = None, message: str | None = None) -> None:
-        text = message if message is not None else stage or ""
-        self._issues.append(Issue(None, f"{address}: {text}", "corrupt", not_examined=False))
+    def problem(self, address: str, stage: str, message: str) -> None:
+        self._problems.append(_issue(self._ctx, None, f"{address}: {message}", "corrupt",
+                                     gap=None))
 
-    def gap(self, kind: str, source: str, what: str, reason: str, *, size: int | None = None,
-            offset: int | None = None) -> None:
+    def walk_problem(self, address: str, message: str, gap: GapKind | None = None) -> None:
+        self._problems.append(_issue(self._ctx, None, f"{address}: {message}", "corrupt",
+                                     gap=gap))
+
+    def gap(self, kind: GapKind, address: str, reason: str, *, size: int | None = None,
+            offset: int | None = None, what: str = "") -> None:
         where = f" at {offset}" if offset is not None else ""
         amount = f" ({size} bytes)" if size is not None else ""
-        self._issues.append(Issue(None, f"{what}{where}{amount}: {reason}", kind))
+        self._problems.append(_issue(self._ctx, None, f"{address}{where}{amount}: {reason}",
+                                     GapKind(kind).value, gap=GapKind(kind)))
 
-    def drain(self) -> Iterator[Issue]:
-        issues, self._issues = self._issues, []
-        yield from issues
+    def drain(self) -> Iterator[Problem]:
+        problems, self._problems = self._problems, []
+        yield from problems

@@ -38,6 +38,10 @@ def _open_chain(stream: Stream, name: str, sibling: Any,
     if not backing:
         return handle, (handle,)
     parent = parent_of(backing, sibling, "QCOW", depth)
+    if parent.read(0, 4) != _MAGIC:
+        raise LayerError(f"QCOW image {name}: its backing file {base_name(backing)} is not a "
+                         "QCOW image (a raw backing file cannot be combined here); examine the "
+                         "backing file on its own and this image in the lab.")
     parent_handle, kept = _open_chain(parent, base_name(backing), sibling, depth + 1)
     handle.set_parent(parent_handle)
     return handle, (handle, *kept)

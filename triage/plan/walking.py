@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack
 from typing import Any
 
@@ -12,12 +12,14 @@ from triage.evidence import EvidenceSource, ImageSource, LogicalSource, open_sou
 from triage.evidence.directory import FileContent
 from triage.evidence.siblings import source_context
 from triage.layers.secrets import KeyRing
+from triage.ledger import BUDGET_REACHED, GapKind, Ledger, VolumeCoverage
+from triage.ledger.serial import load
+from triage.model import PartitionRef
 from triage.plan.planner import Plan, PlannedVolume
 from triage.plan.priority import Prioritiser
-from triage.scanstate import BUDGET_REACHED, ScanState
 from triage.stages.matching import Matchers
 from triage.stages.process import Item
-from triage.walk.fswalk import WalkStats
+from triage.walk.fswalk import WalkStats, WarnFn
 from triage.walk.layered import reach
 from triage.walk.logical import FOLDER_PARTITION, walk_folder
 from triage.walk.reached import Reached
@@ -32,7 +34,7 @@ PLAN_CHECK_EVERY = 256
 VOLUME_WALK_LIMIT_S = 15 * 60
 
 
-def plan_all(sources: list[str], plan: Plan, state: ScanState, matchers: Matchers,
+def plan_all(sources: list[str], plan: Plan, state: Ledger, matchers: Matchers,
              open_sources: ExitStack, keyring: KeyRing | None = None) -> bool:
     """Walk every source into the plan (names and metadata only); False if none opened.
 
@@ -46,9 +48,7 @@ def plan_all(sources: list[str], plan: Plan, state: ScanState, matchers: Matcher
         try:
             source = open_source(spec)
         except EvidenceError as exc:
-            state.warn(spec, "evidence", str(exc))
-            state.not_examined.append({"source": spec, "what": "source", "offset": 0,
-                                       "size": None, "reason": str(exc)})
+            state.problem(spec, "evidence", str(exc), gap=GapKind.SOURCE)
             continue
         opened_any = True
         open_sources.enter_context(source)
@@ -61,39 +61,41 @@ def plan_all(sources: list[str], plan: Plan, state: ScanState, matchers: Matcher
     return opened_any
 
 
-def _folder_volume(source: EvidenceSource, spec: int, info: dict[str, Any]) -> PlannedVolume:
+def _folder_volume(source: EvidenceSource, spec: int, info: VolumeCoverage) -> PlannedVolume:
     root = source.root  # type: ignore[attr-defined]
     return PlannedVolume(source.name, FOLDER_PARTITION,
                          lambda record, token: FileContent(root, token, record.size),
                          None, spec, info)
 
 
-def _image_volume(reached: Reached, spec: int, info: dict[str, Any]) -> PlannedVolume:
+def _image_volume(reached: Reached, spec: int, info: VolumeCoverage) -> PlannedVolume:
     return PlannedVolume(reached.source, reached.partition(), reached.opener(), reached.lock,
                          spec, info)
 
 
-def _plan_source(source: EvidenceSource, spec: int, plan: Plan, state: ScanState,
+def _plan_source(source: EvidenceSource, spec: int, plan: Plan, state: Ledger,
                  matchers: Matchers, open_sources: ExitStack,
                  keyring: KeyRing | None = None) -> None:
-    warn: Callable[[str, str], None] = lambda addr, msg: state.warn(addr, "walk", msg)  # noqa: E731
+    def warn(address: str, message: str, gap: GapKind | None = None) -> None:
+        state.problem(address, "walk", message, gap=gap)
+
     identity = source.identity().to_dict()
     state.evidence.append(identity)
     if identity.get("read_only") is False:
         # Read-only by construction: the stick marks every disk read-only before anything
         # runs, so a writable evidence device means that protection is missing.
-        state.warn(source.name, "evidence",
-                   "the device is writable (blockdev --getro is 0); triage never writes to it, "
-                   "but mark evidence read-only (blockdev --setro) before scanning")
+        state.problem(source.name, "evidence",
+                      "the device is writable (blockdev --getro is 0); triage never writes to "
+                      "it, but mark evidence read-only (blockdev --setro) before scanning")
         state.writable_devices.append(source.name)
     state.progress.source_started(source.name, identity.get("size"))
     prioritiser = Prioritiser(state.started_wall, removable=bool(identity.get("removable")))
     stats = WalkStats()
     if isinstance(source, LogicalSource):
-        info = {"source": source.name, "index": 0, "offset": 0, "size": None,
-                "description": "folder", "fs": "folder", "status": "examined"}
+        info = state.volume(source=source.name, index=0, offset=0, size=None,
+                            description="folder", fs="folder")
         volume = _folder_volume(source, spec, info)
-        state.progress.volume_started(source.name, info)
+        state.progress.volume_started(source.name, info.to_report())
         records = walk_folder(source, warn, stats)  # type: ignore[arg-type]
         _plan_volume(plan, volume, records, prioritiser, None, state, warn)
     else:
@@ -103,54 +105,40 @@ def _plan_source(source: EvidenceSource, spec: int, plan: Plan, state: ScanState
     state.other_entries.update(stats.other or {})
 
 
-def _plan_image(source: ImageSource, spec: int, plan: Plan, state: ScanState,
+def _plan_image(source: ImageSource, spec: int, plan: Plan, state: Ledger,
                 matchers: Matchers, prioritiser: Prioritiser, stats: WalkStats,
-                warn: Callable[[str, str], None], open_sources: ExitStack,
-                keyring: KeyRing | None = None) -> None:
+                warn: WarnFn, open_sources: ExitStack, keyring: KeyRing | None = None) -> None:
     seen: dict[tuple[str, int, int], Seen] = {}  # live volumes' files, for their snapshots
-    for reached in reach(source, source.name, _Recorder(state),
-                         img=open_tsk_image(source),
+    # The ledger is the layered walk's sink: layers record their gaps and problems in it.
+    for reached in reach(source, source.name, state, img=open_tsk_image(source),
                          context=_context(source, open_sources, keyring)):
         found = reached.volume
-        info = reached.info()
-        address = f"{reached.source} · p{found.index}@{found.offset}"
+        info = state.volume(**reached.coverage())
         for message in found.warnings:
-            state.warn(address, "volume", message)
+            state.problem(info.address, "volume", message)
+        if found.beyond_end and reached.img is not None:
+            state.gap(GapKind.TRUNCATED, info.address,
+                      "the image ends before this partition does (truncated image); the "
+                      "missing part was not examined", size=found.beyond_end,
+                      offset=reached.img.get_size())
         if not reached.examined or state.out_of_time():
-            if reached.examined:
-                info["status"], info["reason"] = "not_examined", BUDGET_REACHED
-            state.not_examined.append({"source": reached.source, "what": "partition",
-                                       "offset": found.offset, "size": found.size,
-                                       "reason": info["reason"]})
-            state.volumes.append(info)
-            for finding in matchers.match_volume(info):
-                state.record_finding(finding)
+            if not reached.examined:
+                state.volume_not_examined(info, found.gap, found.reason)
+            else:
+                state.volume_not_examined(info, GapKind.NOT_REACHED, BUDGET_REACHED)
+            for finding in matchers.match_volume(info.to_report()):
+                state.finding(finding)
             continue
-        info["used_bytes"] = reached.used_bytes()
-        state.progress.volume_started(reached.source, info)
+        info.used_bytes = reached.used_bytes()
+        state.progress.volume_started(reached.source, info.to_report())
         volume = _image_volume(reached, spec, info)
         counts: dict[str, int] = {}
         records = records_of(reached, seen, warn, stats, counts)
         _plan_volume(plan, volume, records, prioritiser, reached.geometry(), state, warn)
         if reached.snapshot_of is not None:
-            info["unchanged_files"] = counts.get("unchanged", 0)
-        for finding in matchers.match_volume(info):
-            state.record_finding(finding)
-
-
-class _Recorder:
-    """The one place the layered walk's gaps and problems enter the scan's records."""
-
-    def __init__(self, state: ScanState) -> None:
-        self._state = state
-
-    def warn(self, address: str, stage: str, message: str) -> None:
-        self._state.warn(address, stage, message)
-
-    def gap(self, kind: str, source: str, what: str, reason: str, *, size: int | None = None,
-            offset: int | None = None) -> None:
-        self._state.not_examined.append({"source": source, "what": what, "offset": offset,
-                                         "size": size, "reason": reason})
+            info.unchanged_files = counts.get("unchanged", 0)
+        for finding in matchers.match_volume(info.to_report()):
+            state.finding(finding)
 
 
 def _context(source: ImageSource, open_sources: ExitStack, keyring: KeyRing | None
@@ -163,11 +151,10 @@ def _context(source: ImageSource, open_sources: ExitStack, keyring: KeyRing | No
 
 
 def _plan_volume(plan: Plan, volume: PlannedVolume, records: Iterator[Item],
-                 prioritiser: Prioritiser, geometry: tuple[int, int] | None, state: ScanState,
-                 warn: Callable[[str, str], None]) -> None:
+                 prioritiser: Prioritiser, geometry: tuple[int, int] | None, state: Ledger,
+                 warn: WarnFn) -> None:
     """Walk one volume into the plan, within the time budget and the volume watchdog."""
     vol_id = plan.add_volume(volume)
-    state.volumes.append(volume.info)
     info = volume.info
     started = time.monotonic()
     count = 0
@@ -176,18 +163,18 @@ def _plan_volume(plan: Plan, volume: PlannedVolume, records: Iterator[Item],
             state.progress.planning(count)
             reason = None
             if state.out_of_time():
-                reason = f"{BUDGET_REACHED} while listing this partition"
+                reason, kind = f"{BUDGET_REACHED} while listing this partition", GapKind.NOT_REACHED
             elif count and time.monotonic() - started > VOLUME_WALK_LIMIT_S:
                 reason = f"walk stopped by the watchdog after {VOLUME_WALK_LIMIT_S:.0f} s"
+                kind = GapKind.LIMIT
                 warn(f"{volume.source} · {volume.partition.label()}",
                      f"{reason} (a damaged or hostile file system); the files found so far "
                      "are examined")
             if reason is not None:
-                info["walk_complete"] = False
-                state.not_examined.append({
-                    "source": volume.source, "what": "partition remainder",
-                    "offset": volume.partition.offset, "size": info.get("size"),
-                    "reason": reason})
+                info.walk_complete = False
+                state.gap(kind, info.address if info.index else volume.source, reason,
+                          size=info.size, offset=volume.partition.offset,
+                          what="partition remainder")
                 break
         count += 1
         position = None
@@ -199,10 +186,10 @@ def _plan_volume(plan: Plan, volume: PlannedVolume, records: Iterator[Item],
                 if block is not None:
                     position = geometry[1] + block * geometry[0]
         plan.add(vol_id, record, token, content is not None, prioritiser.rank(record), position)
-    info["files"] = count
+    info.files = count
 
 
-def reattach(sources: list[str], plan: Plan, state: ScanState, checkpoint: dict[str, Any],
+def reattach(sources: list[str], plan: Plan, state: Ledger, checkpoint: dict[str, Any],
               open_sources: ExitStack, keyring: KeyRing | None = None) -> None:
     """Open the interrupted scan's sources again and give the plan its volumes back."""
     opened: dict[int, tuple[EvidenceSource, Any]] = {}
@@ -224,36 +211,34 @@ def reattach(sources: list[str], plan: Plan, state: ScanState, checkpoint: dict[
                     context=_context(source, open_sources, keyring))}
             opened[spec] = (source, layout)
         source, layout = opened[spec]
-        index, offset, fs_type = saved["partition"]
+        part = load(PartitionRef, saved["partition"])
+        index, offset, fs_type = part.index, part.offset, part.fs
         info = state.volumes[saved["info"]]
         if layout is None:
             plan.volumes.append(_folder_volume(source, spec, info))
             continue
-        reached = layout.get((info.get("source", source.name), index, offset))
-        if reached is None and "(unlocked:" in str(info.get("source", "")):
-            raise UsageError(f"{info['source']} was unlocked in the interrupted scan; give its "
+        reached = layout.get((info.source, index, offset))
+        if reached is None and "(unlocked:" in info.source:
+            raise UsageError(f"{info.source} was unlocked in the interrupted scan; give its "
                              "secret again (--unlock-file, or at the prompt) to resume.")
         if reached is None or not reached.examined or reached.volume.fs_type != fs_type:
-            raise UsageError(f"partition {index} of {info.get('source', source.name)} no longer "
-                             f"opens as {fs_type}; start a new scan instead.")
+            raise UsageError(f"partition {index} of {info.source} no longer opens as "
+                             f"{fs_type}; start a new scan instead.")
         plan.volumes.append(_image_volume(reached, spec, info))
 
 
-class _Quiet(_Recorder):
+class _Quiet:
     """Reopening on resume: the first run recorded the gaps and problems already."""
 
-    def __init__(self) -> None:
+    def problem(self, address: str, stage: str, message: str) -> None:
         pass
 
-    def warn(self, address: str, stage: str, message: str) -> None:
-        pass
-
-    def gap(self, kind: str, source: str, what: str, reason: str, *, size: int | None = None,
-            offset: int | None = None) -> None:
+    def gap(self, kind: GapKind, address: str, reason: str, *, size: int | None = None,
+            offset: int | None = None, what: str = "") -> None:
         pass
 
 
-def _same_evidence(source: EvidenceSource, state: ScanState) -> None:
+def _same_evidence(source: EvidenceSource, state: Ledger) -> None:
     """Refuse to resume on a disk other than the one the scan began on."""
     now = source.identity().to_dict()
     before = next((e for e in state.evidence if e["source"] == source.name), None)

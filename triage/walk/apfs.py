@@ -15,6 +15,7 @@ from typing import Any
 from triage.layers.base import Stream
 from triage.layers.disks import short_error
 from triage.layers.streams import StreamFile
+from triage.ledger.records import GapKind
 from triage.model import Address, FileRecord, PartitionRef
 from triage.walk.fsreg import FsWalker, register
 from triage.walk.fswalk import MAX_DEPTH, WalkStats, WarnFn
@@ -64,13 +65,6 @@ class ApfsReached(Reached):
     def lock(self) -> Any:
         return self._lock
 
-    def info(self) -> dict[str, Any]:
-        out = super().info()
-        if self.examined:
-            out["status"] = "examined"
-            out.pop("reason", None)
-        return out
-
     def walk(self, warn: WarnFn, stats: WalkStats) -> Iterator[tuple[FileRecord, Any]]:
         return walk_apfs(self._apfs, self._lock, self.source, self.partition(), warn, stats)
 
@@ -111,7 +105,7 @@ class ApfsWalker(FsWalker):
         except OSError as exc:
             raise OSError(f"the APFS container is damaged ({short_error(exc)})") from exc
         lock = threading.RLock()  # libfsapfs is not safe to share between threads
-        sink.warn(chain, "volume", "APFS snapshots are not examined (the APFS library here "
+        sink.problem(chain, "volume", "APFS snapshots are not examined (the APFS library here "
                   "offers none); the volumes' current contents are")
         for number in range(1, count + 1):
             apfs = container.get_volume(number - 1)
@@ -122,9 +116,10 @@ class ApfsWalker(FsWalker):
             if apfs.is_locked():
                 here.reason = (f"APFS volume {name or number} is encrypted (FileVault) and was "
                                "left locked")
-                sink.warn(f"{chain} · {link}", "volume", here.reason)
+                here.gap = GapKind.ENCRYPTED
+                sink.problem(f"{chain} · {link}", "volume", here.reason)
                 yield ApfsReached(f"{chain} · {link}", (*layers, link), here, None,
-                                  lock, {"gap": "encrypted", "apfs_volume": name})
+                                  lock, {"apfs_volume": name})
                 continue
             yield ApfsReached(f"{chain} · {link}", (*layers, link), here, apfs, lock,
                               {"apfs_volume": name}, (container, file))

@@ -18,6 +18,7 @@ from triage.layers.encrypted import Locked
 from triage.layers.entropy import HIGH_ENTROPY
 from triage.layers.registry import identify
 from triage.layers.streams import Slice
+from triage.ledger.records import GapKind
 from triage.walk.fsreg import identify_fs
 from triage.walk.reached import Reached, Sink
 from triage.walk.tskimage import AnyTskImage, TskImage
@@ -58,10 +59,10 @@ def _descend(stream: Stream, chain: str, layers: tuple[str, ...], sink: Sink, de
         img = TskImage(stream)
     layout = find_volumes(img)
     for message in layout.warnings:
-        sink.warn(chain, "volume", message)
+        sink.problem(chain, "volume", message)
     for offset, size in layout.unpartitioned:
-        sink.gap("unpartitioned", chain, "unpartitioned space",
-                 "space outside any partition is not carved", size=size, offset=offset)
+        sink.gap(GapKind.UNPARTITIONED, chain, "space outside any partition is not carved",
+                 size=size, offset=offset)
     for volume in layout.volumes:
         part_layers = layers if layout.scheme == "none" else (
             *layers, f"{layout.scheme} p{volume.index}")
@@ -109,7 +110,7 @@ def _identify(stream: Stream, sink: Sink, chain: str) -> Any:
     try:
         return identify(stream)
     except OSError as exc:
-        sink.warn(chain, "volume", f"could not be read to recognise its format: {exc}")
+        sink.problem(chain, "volume", f"could not be read to recognise its format: {exc}")
         return None
 
 
@@ -166,9 +167,9 @@ def _not_opened(chain: str, layers: tuple[str, ...], volume: Volume, name: str, 
                 sink: Sink, kind: str, facts: dict[str, Any] | None = None) -> Reached:
     """A volume entry saying what could not be opened and why (never "unknown file system")."""
     failed = Volume(volume.index, volume.offset, volume.size, volume.description,
-                    fs_type=name, reason=reason)
-    sink.warn(chain, "volume", reason)
-    return Reached(chain, layers, None, failed, facts={**(facts or {}), "gap": kind})
+                    fs_type=name, reason=reason, gap=GapKind(kind))
+    sink.problem(chain, "volume", reason)
+    return Reached(chain, layers, None, failed, facts=dict(facts or {}))
 
 
 def _snapshots(stream: Stream, live: Reached, sink: Sink) -> list[Any]:
@@ -183,8 +184,8 @@ def _snapshots(stream: Stream, live: Reached, sink: Sink) -> list[Any]:
     try:
         return list(layer.open(inner, address=live.source))
     except (LayerError, OSError, ValueError) as exc:
-        sink.warn(f"{live.source} · {live.partition().label()}", "volume",
-                  f"{layer.name}: snapshots not examined ({exc})")
-        sink.gap("unsupported", live.source, "partition", f"{layer.name} snapshots: {exc}",
-                 size=live.volume.size, offset=live.volume.offset)
+        where = f"{live.source} · p{live.volume.index}@{live.volume.offset}"
+        sink.problem(where, "volume", f"{layer.name}: snapshots not examined ({exc})")
+        sink.gap(GapKind.UNSUPPORTED, where, f"{layer.name} snapshots: {exc}",
+                 size=live.volume.size, offset=live.volume.offset, what="partition")
         return []

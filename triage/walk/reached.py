@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from triage.ledger.records import GapKind
 from triage.model import PartitionRef
 from triage.walk.fswalk import WalkStats, WarnFn, reopen, walk_volume
 from triage.walk.tskimage import AnyTskImage
@@ -14,12 +15,13 @@ from triage.walk.volumes import Volume
 
 
 class Sink(Protocol):
-    """Where the walk records what it could not examine and what went wrong (the ledger)."""
+    """Where the walk records what it could not examine and what went wrong: the scan's
+    triage.ledger.Ledger (these are its methods), or a stand-in inside a container."""
 
-    def warn(self, address: str, stage: str, message: str) -> None: ...
+    def problem(self, address: str, stage: str, message: str) -> Any: ...
 
-    def gap(self, kind: str, source: str, what: str, reason: str, *, size: int | None = None,
-            offset: int | None = None) -> None: ...
+    def gap(self, kind: GapKind, address: str, reason: str, *, size: int | None = None,
+            offset: int | None = None, what: str = "") -> Any: ...
 
 
 @dataclass
@@ -48,18 +50,14 @@ class Reached:
     def lock(self) -> Any:
         return None if self.img is None else self.img.lock
 
-    def info(self) -> dict[str, Any]:
-        """The coverage entry (the report's coverage.volumes[] item)."""
-        out = self.volume.to_dict(self.source)
-        out["layers"] = [*self.layers, self.volume.fs_type]
-        others = {key: value for key, value in self.facts.items() if key != "encryption"}
-        if others:
-            out["layer_facts"] = others
-        encryption = self.facts.get("encryption")
-        if encryption is not None:
-            # Locked or unlocked, an encrypted volume is a fact rules look at (no-encryption).
-            out["encryption"] = encryption
-        return out
+    def coverage(self) -> dict[str, Any]:
+        """The facts of its coverage entry (triage.ledger.VolumeCoverage's fields)."""
+        volume = self.volume
+        facts = {key: value for key, value in self.facts.items() if key != "encryption"}
+        return {"source": self.source, "index": volume.index, "offset": volume.offset,
+                "size": volume.size, "description": volume.description, "fs": volume.fs_type,
+                "layers": [*self.layers, volume.fs_type], "layer_facts": facts or None,
+                "encryption": self.facts.get("encryption")}
 
     def walk(self, warn: WarnFn, stats: WalkStats) -> Iterator[tuple[Any, Any]]:
         assert self.img is not None  # noqa: S101 - TSK volumes have an image
