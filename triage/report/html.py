@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from triage.report import timeline
 from triage.report.atomic import write_atomic
 
 HTML_NAME = "report.html"
@@ -311,6 +312,7 @@ def render_html(report: dict[str, Any], thumbnails: Mapping[str, bytes] | None =
         f"<title>{text(title)}</title><style>{_CSS}</style></head><body><main>"
         + _banner(report)
         + _findings(report, thumbnails)
+        + timeline.section(report, text)
         + _not_examined(coverage, report)
         + _devices(provenance, coverage)
         + _references(provenance)
