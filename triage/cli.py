@@ -19,6 +19,7 @@ from triage.containers import limits as containers
 from triage.errors import ExitCode, InvalidInputError, TriageError, UsageError
 from triage.evidence.discovery import attached_disks
 from triage.hashdb.cli import hashset as hashset_group
+from triage.layers.secrets import KeyRing
 from triage.pipeline import (
     ProgressSink,
     ScanOptions,
@@ -31,6 +32,7 @@ from triage.plan.journal import Journal
 from triage.report.cli import COMMANDS as REPORT_COMMANDS
 from triage.ruleset import PACKAGED_RULES
 from triage.ruleset.cli import rules as rules_group
+from triage.unlock_prompt import terminal_prompt
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -123,6 +125,11 @@ def data_dir(*parts: str) -> Path | None:
                    "signed needs its key again (--key, or asked for).")
 @click.option("--unsigned", is_flag=True,
               help="With --resume: finish a scan that began signed without signing it.")
+@click.option("--unlock-file", "unlock_files", multiple=True,
+              type=click.Path(path_type=Path, dir_okay=False),
+              help="A file with one BitLocker recovery key or password (or LUKS/FileVault "
+                   "passphrase) per line, or a BitLocker .BEK key file; repeatable. On a "
+                   "terminal, each volume still locked is asked for (input hidden).")
 @click.option("--json", "as_json", is_flag=True, help="Print report.json instead of the screen.")
 def scan(sources: tuple[str, ...], out_dir: Path | None, hashsets: Path | None,
          trusted_keys: Path | None, require_trusted_hashsets: bool, rules: Path | None,
@@ -130,20 +137,24 @@ def scan(sources: tuple[str, ...], out_dir: Path | None, hashsets: Path | None,
          since: dt.datetime | None, time_budget: float | None,
          stop_on_first_red: bool, no_containers: bool, max_expanded_mb: int, max_ratio: float,
          max_members: int, max_depth: int, no_artefacts: bool, thumbnails: bool,
-         resume_dir: Path | None,
-         unsigned: bool, as_json: bool) -> None:
-    """Scan disks, images (raw, .001, E01) or folders, read-only, and write a report.
+         resume_dir: Path | None, unsigned: bool, unlock_files: tuple[Path, ...],
+         as_json: bool) -> None:
+    """Scan disks, images (raw, .001, E01, VMDK, VHD(X), QCOW2, VDI, DMG) or folders, read-only,
+    and write a report.
 
     With no SOURCE, every attached disk except the boot stick is scanned.
     """
     console = Console(stderr=as_json)
+    # Secrets come from files or the hidden prompt, never from the command line (argv is
+    # visible to every process and is recorded in the report).
+    keyring = KeyRing.from_files(list(unlock_files))
     if resume_dir is not None:
         if sources or out_dir:
             raise UsageError("--resume continues with the interrupted scan's own sources and "
                              "output folder; give no SOURCE and no --out.")
         key = _resume_key(resume_dir, key_file, unsigned)
         result = _run(console, [], resume_dir, None, quiet=as_json, key=key,
-                      allow_unsigned=unsigned)
+                      allow_unsigned=unsigned, keyring=keyring)
         if as_json:
             click.echo(json.dumps(result.report, ensure_ascii=False, indent=1))
         sys.exit(int(result.exit_code))
@@ -162,7 +173,7 @@ def scan(sources: tuple[str, ...], out_dir: Path | None, hashsets: Path | None,
                           command=shlex.join(["triage", *sys.argv[1:]]), excluded=excluded,
                           signing_key=signing_key,
                           require_trusted_hashsets=require_trusted_hashsets,
-                          thumbnails=thumbnails, artefacts=not no_artefacts,
+                          thumbnails=thumbnails, artefacts=not no_artefacts, keyring=keyring,
                           containers=None if no_containers else containers.ContainerLimits(
                               max_expanded_bytes=max_expanded_mb * 2**20, max_ratio=max_ratio,
                               max_members=max_members, max_depth=max_depth))
@@ -211,18 +222,31 @@ def _resume_key(out: Path, key_file: Path | None, unsigned: bool) -> keys.Signin
 
 def _run(console: Console, sources: list[str], out: Path, options: ScanOptions | None, *,
          quiet: bool = False, key: keys.SigningKey | None = None,
-         allow_unsigned: bool = False):  # noqa: ANN202 - ScanResult
+         allow_unsigned: bool = False,
+         keyring: KeyRing | None = None):  # noqa: ANN202 - ScanResult
     """A scan (or, with options None, the resumption of the one in `out`) with its screen."""
     from triage.console import LiveProgress, render_summary
 
+    keyring = (options.keyring if options else keyring) or KeyRing()
+    if options is not None:
+        options.keyring = keyring
+
     def go(progress: ProgressSink):  # noqa: ANN202 - ScanResult
         if options is None:
-            return resume_scan(out, progress, key, allow_unsigned=allow_unsigned)
+            return resume_scan(out, progress, key, allow_unsigned=allow_unsigned,
+                               keyring=keyring)
         return run_scan(sources, out, options, progress)
 
+    def say(line: str) -> None:
+        console.print(line, highlight=False, markup=False)
+
     if quiet:
+        if sys.stdin.isatty():
+            keyring.prompt = terminal_prompt(say=say)
         return go(ProgressSink())
     with LiveProgress(console, options.time_budget_min if options else None) as progress:
+        if sys.stdin.isatty():
+            keyring.prompt = terminal_prompt(say=say, pause=progress.paused)
         result = go(progress)
     render_summary(console, result.report, str(out))
     if (options.signing_key if options else key) is None:
