@@ -211,7 +211,9 @@ def main() -> None:
     """Console entry point: maps errors to exit codes (tracebacks only with --debug)."""
     debug = "--debug" in sys.argv[1:]
     try:
-        cli.main(standalone_mode=False)
+        # Without standalone mode click *returns* the code a command gave `ctx.exit(code)` instead
+        # of exiting with it; dropping it made `rules check` exit 0 on errors.
+        code = cli.main(standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("Interrupted.", err=True)
         sys.exit(ExitCode.INTERRUPTED)
@@ -230,6 +232,7 @@ def main() -> None:
         click.echo(f"triage: internal error: {exc!r} (run with --debug for details; "
                    "please report it).", err=True)
         sys.exit(ExitCode.INTERNAL)
+    sys.exit(code if isinstance(code, int) else ExitCode.OK)
 
 
 if __name__ == "__main__":

@@ -117,3 +117,53 @@ def test_scan_signs_with_the_given_key(demo_disk, tmp_path):
     (tmp_path / "k" / "stick.pub").rename(tmp_path / "trusted" / "stick.pub")
     verified = run("verify", str(tmp_path / "o"), "--trusted", str(tmp_path / "trusted"))
     assert verified.returncode == 0, verified.stdout
+
+
+RULE = """\
+id: good
+title: A rule
+description: A rule written by a test.
+severity: high
+condition: no-p2p
+author: test
+version: 1
+references: [test]
+match: {extension: torrent}
+tests:
+  match: [{path: /a/film.torrent}]
+  no_match: [{path: /a/film.txt}]
+"""
+
+
+@pytest.mark.parametrize(("command", "text", "words"), [
+    ("check", "id: [unclosed\n", "r.yml:2:1: YAML syntax error"),
+    ("test", RULE.replace("/a/film.txt", "/b/x.torrent"), "negative example /b/x.torrent matched"),
+    ("list", RULE + "colour: red\n", "1 errors; run 'triage rules check"),
+])
+def test_rules_commands_exit_4_on_errors_through_the_real_entry_point(tmp_path, command, text,
+                                                                      words):
+    (tmp_path / "r.yml").write_text(text, encoding="utf-8")
+    done = run("rules", command, str(tmp_path))
+    assert done.returncode == ExitCode.INVALID_INPUT, done.stdout + done.stderr
+    assert words in done.stdout + done.stderr
+    (tmp_path / "r.yml").write_text(RULE, encoding="utf-8")
+    assert run("rules", command, str(tmp_path)).returncode == ExitCode.OK
+
+
+def test_every_ctx_exit_code_reaches_the_process(monkeypatch):
+    """Audit: a command ending through ctx.exit(code) under standalone_mode=False keeps its code."""
+    from triage import cli as cli_module
+
+    @cli.command("exit-probe")
+    @click.pass_context
+    def probe(ctx: click.Context) -> None:
+        """Test only."""
+        ctx.exit(ExitCode.INVALID_INPUT)
+
+    try:
+        monkeypatch.setattr(sys, "argv", ["triage", "exit-probe"])
+        with pytest.raises(SystemExit) as exited:
+            cli_module.main()
+        assert exited.value.code == ExitCode.INVALID_INPUT
+    finally:
+        cli.commands.pop("exit-probe")
