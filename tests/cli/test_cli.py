@@ -167,3 +167,102 @@ def test_every_ctx_exit_code_reaches_the_process(monkeypatch):
         assert exited.value.code == ExitCode.INVALID_INPUT
     finally:
         cli.commands.pop("exit-probe")
+
+
+@pytest.fixture
+def evidence_folder(tmp_path):
+    folder = tmp_path / "evidence"
+    folder.mkdir()
+    (folder / "a.txt").write_text("hello", encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize(("out", "words"), [
+    ("missing/deep/out", "parent {tmp}/missing/deep does not exist (is the drive mounted?); "
+                         "create it or choose another --out."),
+    ("a-file/out", "{tmp}/a-file is a file, not a folder; choose another --out."),
+])
+def test_an_unusable_output_folder_is_one_sentence(tmp_path, evidence_folder, out, words):
+    (tmp_path / "a-file").write_text("x", encoding="utf-8")
+    done = run("scan", str(evidence_folder), "--out", str(tmp_path / out))
+    assert done.returncode == ExitCode.USAGE, done.stderr
+    assert done.stderr.strip().endswith(words.format(tmp=tmp_path)), done.stderr
+    assert done.stderr.count("\n") == 1 and "internal error" not in done.stderr
+    assert not (tmp_path / "missing").exists()
+
+
+def test_a_read_only_output_folder_is_one_sentence(tmp_path, evidence_folder):
+    mount = tmp_path / "ro"
+    mount.mkdir()
+    # Root ignores file modes, so a read-only file system is the honest way to make one.
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(mount)],
+                      capture_output=True, check=False).returncode != 0:
+        pytest.skip("cannot mount a read-only tmpfs here")
+    try:
+        done = run("scan", str(evidence_folder), "--out", str(mount / "out"))
+    finally:
+        subprocess.run(["umount", str(mount)], check=True)
+    assert done.returncode == ExitCode.USAGE, done.stderr
+    assert done.stderr.strip() == (f"triage: cannot write the output folder {mount}/out "
+                                   "(read-only file system); choose a writable folder with --out.")
+
+
+def test_a_missing_hashsets_folder_is_refused_not_amber(tmp_path, evidence_folder):
+    done = run("scan", str(evidence_folder), "--out", str(tmp_path / "out"),
+               "--hashsets", str(tmp_path / "no-such-sets"))
+    assert done.returncode == ExitCode.USAGE
+    assert f"'--hashsets': Directory '{tmp_path}/no-such-sets' does not exist." in done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_verify_of_a_missing_folder_is_not_called_tampered(tmp_path):
+    done = run("verify", str(tmp_path / "nope"))
+    assert done.returncode == ExitCode.INVALID_INPUT
+    assert done.stderr == f"triage: {tmp_path}/nope does not exist; give a report folder.\n"
+
+
+STALLED_SCAN = """
+import sys, time
+from pathlib import Path
+from triage.pipeline import ProgressSink, run_scan
+
+class Stall(ProgressSink):
+    def planning(self, files):
+        time.sleep(3600)
+
+run_scan([sys.argv[1]], Path(sys.argv[2]), None, Stall())
+"""
+
+
+def test_verify_and_review_of_an_unfinished_scan_say_so(tmp_path, evidence_folder):
+    import signal
+    import time
+
+    from triage.plan.journal import JOURNAL_DIR, REQUEST
+
+    out = tmp_path / "reports" / "killed"
+    out.parent.mkdir()
+    child = subprocess.Popen([sys.executable, "-c", STALLED_SCAN, str(evidence_folder), str(out)],
+                             env={**os.environ})
+    try:
+        deadline = time.monotonic() + 60
+        while not (out / JOURNAL_DIR / REQUEST).exists():
+            assert child.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    done = run("verify", str(out))
+    assert done.returncode == ExitCode.INVALID_INPUT
+    assert done.stderr == (f"triage: the scan in {out} never finished, so nothing was sealed; "
+                           f"finish it with `triage scan --resume {out}`, then verify it.\n")
+    review = run("review", str(tmp_path / "reports"))
+    assert review.returncode == ExitCode.INVALID_INPUT
+    assert "SCAN NOT FINISHED" in review.stdout and "tampered" not in review.stdout.lower()
+
+
+def test_review_of_an_empty_folder_is_one_sentence(tmp_path):
+    done = run("review", str(tmp_path))
+    assert done.returncode == ExitCode.INVALID_INPUT
+    assert done.stderr == (f"triage: {tmp_path} holds no report folders (none has a report.json "
+                           "or manifest.json); give the folder the reports were copied to.\n")
