@@ -203,10 +203,8 @@ def _run(console: Console, sources: list[str], out: Path, options: ScanOptions |
         return go(ProgressSink())
     with LiveProgress(console, options.time_budget_min if options else None) as progress:
         result = go(progress)
-    render_summary(console, result.report, str(out))
-    if (options.signing_key if options else key) is None:
-        console.print("The report is not signed (no --key given); `triage verify` will say so.",
-                      style="dark_orange", highlight=False)
+    render_summary(console, result.report, str(out),
+                   signed=(options.signing_key if options else key) is not None)
     return result
 
 
