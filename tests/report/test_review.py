@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 
 import pytest
 from rich.console import Console
 
 from tests.report.factory import SHA, finding, listing, record, report, write_scan_output
+from tests.report.test_html import _chromium, _tool, needs_chromium, needs_poppler
 from triage import keys
 from triage.errors import InvalidInputError
 from triage.report.review import (
@@ -214,3 +216,20 @@ def test_review_of_a_folder_without_reports_is_one_sentence(tmp_path: Path) -> N
     with pytest.raises(InvalidInputError, match=r"holds no report folders .* give the folder "
                                                 r"the reports were copied to\.$"):
         review_reports(tmp_path / "empty", None)
+
+
+@needs_chromium
+@needs_poppler
+def test_printed_review_does_not_squeeze_case_officer_or_verdict(
+        reports_dir: Path, trusted: Path, tmp_path: Path) -> None:
+    page = tmp_path / "review.html"
+    page.write_text(render_review_html(review_reports(reports_dir, trusted)), encoding="utf-8")
+    pdf = tmp_path / "review.pdf"
+    _chromium("--no-pdf-header-footer", f"--print-to-pdf={pdf}", page.as_uri())
+    lines = _tool("pdftotext", "-layout", str(pdf), "-").splitlines()
+    # Each short value is whole on one line, and the summary's header row is whole words.
+    header = next(line for line in lines if "Date (UTC)" in line)
+    for word in ("Case", "Officer", "Verdict", "Coverage", "Signature"):
+        assert re.search(rf"\b{word}\b", header), header
+    for value in ("CASE-42", "PC 1234 Smith", "AMBER", "GREEN", "2025-01-10T09:00:00Z"):
+        assert any(value in line for line in lines), value
