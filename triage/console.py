@@ -38,6 +38,7 @@ REFRESH_PER_SECOND = 4
 ETA_AFTER_S = 10.0
 ETA_AFTER_FRACTION = 0.05
 SUMMARY_FINDINGS = 50  # rows of the final findings table; the report has all of them
+SUMMARY_GAPS = 20  # rows of the final "not examined" table; the report has all of them
 
 
 def _size(n: float) -> str:
@@ -242,9 +243,12 @@ def render_summary(console: Console, report: dict[str, Any], out_dir: str, *,
         table.add_column("what")
         table.add_column("offset", justify="right")
         table.add_column("why")
-        for gap in gaps:
-            table.add_row(Text(shown(gap["source"])), gap["what"], str(gap["offset"]),
+        for gap in gaps[:SUMMARY_GAPS]:
+            offset = "—" if gap["offset"] is None else str(gap["offset"])
+            table.add_row(Text(shown(gap["source"])), gap["what"], offset,
                           Text(shown(gap["reason"])))
+        if len(gaps) > SUMMARY_GAPS:
+            table.caption = f"… and {len(gaps) - SUMMARY_GAPS} more in the report"
         console.print(table)
     stopped = coverage.get("stopped_early")
     if stopped:

@@ -158,3 +158,16 @@ def test_the_last_lines_repeat_verdict_counts_and_folder():
         "3,000 files examined (12 deleted), 5.0 GB read; 1 part not examined; 4 problems.",
         "Report: /reports/scan-3",
     ]
+
+
+def test_a_long_not_examined_table_is_cut_with_a_pointer_to_the_report():
+    report = _big_report()
+    report["coverage"]["not_examined"] = [
+        {"source": "laptop.img", "what": "archive", "offset": None, "reason": f"corrupt {n}"}
+        for n in range(45)]
+    console = Console(record=True, width=80, force_terminal=False, color_system=None)
+    render_summary(console, report, "/reports/scan-4")
+    out = console.export_text()
+    assert "corrupt 19" in out and "corrupt 20" not in out
+    assert "… and 25 more in the report" in out and "None" not in out
+    assert out.rstrip().endswith("Report: /reports/scan-4")
