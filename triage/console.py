@@ -205,7 +205,8 @@ def _disks(report: dict[str, Any]) -> dict[str, int]:
 
 def _not_examined(coverage: dict[str, Any]) -> list[dict[str, Any]]:
     """Parts of the evidence not examined (the stick itself is left out by design, not a gap)."""
-    return [gap for gap in coverage["not_examined"] if gap.get("what") != "triage system"]
+    return [gap for gap in coverage["not_examined"]
+            if gap.get("what") != "triage system" and gap.get("kind") != "excluded"]
 
 
 def render_summary(console: Console, report: dict[str, Any], out_dir: str, *,

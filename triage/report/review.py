@@ -119,7 +119,7 @@ def incomplete_reasons(report: dict[str, Any], source: str | None = None) -> lis
         f"{item.get('what')} not examined ({item.get('reason')})"
         for item in _dicts(coverage.get("not_examined"))
         if item.get("what") not in ("triage system", "files not reached", "partition")
-        and _about(item, source))
+        and item.get("kind") not in ("excluded", "not_reached") and _about(item, source))
     parts.update(
         f"{gap.get('kind')} not examined ({gap.get('reason')})"
         for gap in _dicts(coverage.get("gaps"))
