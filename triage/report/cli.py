@@ -111,6 +111,11 @@ def verify_command(report_dir: Path, trusted: Path | None, countersign_key: Path
         raise InvalidInputError(result.problems[0])
     if result.ok and countersign_key is not None:
         key = keys.load_private(countersign_key, _passphrase(passphrase_prompt, confirm=False))
+        if trusted is not None and key.fingerprint not in keys.load_trusted(trusted):
+            # Countersigning anyway would leave a report that no longer verifies here.
+            raise InvalidInputError(
+                f"your key {key.fingerprint} ({key.name}) is not among the trusted keys in "
+                f"{trusted}; copy its .pub file there first, then countersign.")
         countersign(report_dir, key, __version__)
         click.echo(f"Countersigned with key {key.fingerprint} ({key.name}).")
         result = verify_report(report_dir, trusted)
