@@ -240,3 +240,13 @@ def test_a4_print_has_the_verdict_on_page_one_and_clips_nothing(tmp_path: Path) 
             grey = shot.convert("L")
             margin = grey.crop((grey.width - 10, 0, grey.width, grey.height))
             assert margin.getextrema()[0] > 240, f"{png.name}: something in the right margin"
+
+
+def test_a_finding_listing_several_sets_names_each() -> None:
+    rep = report()
+    rep["findings"][0]["matches"] = [
+        {"hashset": "caid", "hashset_version": "7", "category": "A"},
+        {"hashset": "lab-pictures", "category": "B", "reference": "K001"}]
+    page = render_html(rep)
+    assert ("Known image (set caid 7, category A, set lab-pictures, category B, "
+            "reference K001)") in page

@@ -250,15 +250,19 @@ def _header(report: dict[str, Any], provenance: dict[str, Any]) -> str:
 
 
 def _match_detail(finding: dict[str, Any]) -> str:
+    """Every set, category and reference that matched (one finding may list several), then the
+    distance, rule and order condition."""
     bits = []
-    if finding.get("hashset"):
-        version = finding.get("hashset_version")
-        bits.append(f"set {finding['hashset']} {version}" if version
-                    else f"set {finding['hashset']}")
-    if finding.get("category"):
-        bits.append(f"category {finding['category']}")
-    if finding.get("reference"):
-        bits.append(f"reference {finding['reference']}")
+    for match in _list(finding.get("matches")) or [finding]:
+        match = _dict(match)
+        if match.get("hashset"):
+            version = match.get("hashset_version")
+            bits.append(f"set {match['hashset']} {version}" if version
+                        else f"set {match['hashset']}")
+        if match.get("category"):
+            bits.append(f"category {match['category']}")
+        if match.get("reference"):
+            bits.append(f"reference {match['reference']}")
     if finding.get("distance") is not None:
         bits.append(f"distance {finding['distance']}")
     if finding.get("rule"):
