@@ -13,7 +13,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from triage.model import FileRecord, Finding, ScanWarning
+from triage.ledger import Problem, Resume
+from triage.model import FileRecord, Finding
 from triage.pipeline import ProgressSink
 from triage.wording import where_parts, where_words, wrap_path
 
@@ -174,8 +175,20 @@ class LiveProgress(ProgressSink):
                                highlight=False)
         self._refresh()
 
-    def warning(self, warning: ScanWarning) -> None:
+    def warning(self, warning: Problem) -> None:
         self.warnings += 1
+
+    def resumed(self, resume: Resume) -> None:
+        self.console.print(Text(resume_line(resume.to_report()), style="dark_orange"),
+                           highlight=False)
+
+
+def resume_line(resume: dict[str, Any]) -> str:
+    """One sentence saying when, where and from what a scan was resumed."""
+    checkpoint = resume.get("checkpoint_utc") or "the start (nothing had been read)"
+    host = f" on {resume['host']}" if resume.get("host") else ""
+    return (f"Resumed {resume.get('resumed_utc')}{host} from the checkpoint of {checkpoint} "
+            f"({resume.get('files_done_before', 0):,} files already done).")
 
 
 def _columns(width: int, *, fixed: int) -> tuple[int, int]:
@@ -251,6 +264,8 @@ def render_summary(console: Console, report: dict[str, Any], out_dir: str, *,
         if len(gaps) > SUMMARY_GAPS:
             table.caption = f"… and {len(gaps) - SUMMARY_GAPS} more in the report"
         console.print(table)
+    for resume in report["provenance"].get("resumed") or []:
+        console.print(Text(shown(resume_line(resume)), style="dark_orange"), highlight=False)
     stopped = coverage.get("stopped_early")
     if stopped:
         console.print(Text(f"Not reached: {stopped['files_not_reached']:,} files "

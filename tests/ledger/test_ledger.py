@@ -37,8 +37,9 @@ def _result(ledger: Ledger):
                          tool_version="0", listing_name="files.jsonl.gz")
 
 
-def test_only_an_exclusion_leaves_the_verdict_uncapped() -> None:
-    assert [k for k in GapKind if not k.caps_verdict] == [GapKind.EXCLUDED]
+def test_only_an_exclusion_and_unpartitioned_space_leave_the_verdict_uncapped() -> None:
+    assert [k for k in GapKind if not k.caps_verdict] == [GapKind.UNPARTITIONED,
+                                                          GapKind.EXCLUDED]
     assert Gap(GapKind.ENCRYPTED, "d", "locked").caps_verdict
 
 

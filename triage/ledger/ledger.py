@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -78,6 +79,7 @@ class Ledger:
     stop_on_red: bool = _transient(False)
     is_red: Callable[[Finding], bool] = _transient(lambda finding: False)
     in_flight: dict[int, tuple[int, int, int]] = _transient(factory=dict)
+    halt: threading.Event = _transient(factory=threading.Event)  # set when the scan stops
     next_entry: int = _transient(0)  # plan entries handed to the workers (in reading order)
     last_checkpoint: float = _transient(0.0)
 
@@ -91,9 +93,10 @@ class Ledger:
         return gap
 
     def problem(self, address: str, stage: str, message: str, *, gap: GapKind | None = None,
-                reason: str | None = None) -> Problem:
+                reason: str | None = None, size: int | None = None,
+                offset: int | None = None) -> Problem:
         """Record a problem; with `gap`, also the coverage gap it leaves at `address`."""
-        return self.add_problem(Problem(address, stage, message, gap, reason))
+        return self.add_problem(Problem(address, stage, message, gap, reason, size, offset))
 
     def add_problem(self, problem: Problem) -> Problem:
         """Record a problem made elsewhere (a worker, a container reader)."""
@@ -103,7 +106,8 @@ class Ledger:
         if problem.stage == "read":
             self.read_errors += 1
         if problem.gap is not None:
-            self.gap(problem.gap, problem.address, problem.gap_reason)
+            self.gap(problem.gap, problem.address, problem.gap_reason, size=problem.size,
+                     offset=problem.offset, what="file" if problem.stage == "read" else "")
         self.progress.warning(problem)
         return problem
 
@@ -123,6 +127,7 @@ class Ledger:
         self.progress.finding(finding)
         if self.stop_on_red and not self.stopped and self.is_red(finding):
             self.stopped = STOPPED_ON_RED
+            self.halt.set()
 
     def file_done(self, record: FileRecord, *, reached: bool = True) -> None:
         """Count one listed file (`reached`: read and examined, not merely listed)."""

@@ -15,7 +15,7 @@ class GapKind(StrEnum):
     UNSUPPORTED = "unsupported"  # a format triage cannot open
     UNREADABLE = "unreadable"  # sectors, folders or files that could not be read
     TRUNCATED = "truncated"  # the image ends before its partitions / file systems do
-    UNPARTITIONED = "unpartitioned"  # space outside any partition (not carved)
+    UNPARTITIONED = "unpartitioned"  # space outside any partition (not carved): listed only
     NOT_REACHED = "not_reached"  # listed but not read: time budget or stop-on-first-red
     LIMIT = "limit"  # stopped by a safety limit or watchdog (bombs, depth, walk watchdog)
     ARCHIVE = "archive"  # a container (archive, document, virtual disk file) not looked into
@@ -24,8 +24,13 @@ class GapKind(StrEnum):
 
     @property
     def caps_verdict(self) -> bool:
-        """Whether a gap of this kind rules out GREEN (everything but a deliberate exclusion)."""
-        return self is not GapKind.EXCLUDED
+        """Whether a gap of this kind rules out GREEN.
+
+        Not a deliberate exclusion (the stick itself), and not unpartitioned space: most real
+        disks keep a MiB or more outside their partitions (alignment, the backup GPT), and
+        triage never carved it; it is listed so an examiner can, as it always was.
+        """
+        return self not in (GapKind.EXCLUDED, GapKind.UNPARTITIONED)
 
 
 # What the report's coverage.not_examined[].what calls a gap of each kind, unless the caller
@@ -86,6 +91,13 @@ class Problem:
     message: str
     gap: GapKind | None = None  # set when the problem also leaves a coverage gap
     reason: str | None = None  # a short key for the gap ("bomb", "encrypted", "corrupt", ...)
+    size: int | None = None  # bytes the gap concerns (e.g. the part of a file not read)
+    offset: int | None = None  # where those bytes start inside the file or item
+
+    @property
+    def not_examined(self) -> bool:
+        """Whether it leaves something not examined (a coverage gap)."""
+        return self.gap is not None
 
     @property
     def gap_reason(self) -> str:
@@ -160,4 +172,5 @@ class Resume:
 
     def to_report(self) -> dict[str, Any]:
         return {"resumed_utc": self.resumed_utc, "checkpoint_utc": self.checkpoint_utc,
-                "files_done_before": self.files_done_before}
+                "files_done_before": self.files_done_before, "signed": self.signed,
+                "host": self.host}

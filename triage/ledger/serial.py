@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import datetime as dt
 import enum
 import sys
 import types
 import typing
 from collections import Counter
 from functools import cache
+from pathlib import PurePath
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -35,6 +37,12 @@ def to_json(value: Any) -> Any:
         return value.value
     if isinstance(value, bytes):
         return base64.b64encode(value).decode()
+    if isinstance(value, PurePath):
+        return str(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, set | frozenset):
+        return sorted(to_json(v) for v in value)
     if isinstance(value, dict):
         return {_key_to_json(k): to_json(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -70,6 +78,13 @@ def from_json(cls: Any, data: Any) -> Any:
         return cls(data)
     if cls is bytes:
         return base64.b64decode(data)
+    if isinstance(cls, type) and issubclass(cls, PurePath):
+        return cls(data)
+    if cls is dt.datetime:
+        return dt.datetime.fromisoformat(data)
+    if origin in (set, frozenset):
+        (item,) = typing.get_args(cls) or (Any,)
+        return origin(from_json(item, v) for v in data)
     if origin in (list, tuple):
         args = typing.get_args(cls)
         item = args[0] if args else Any
