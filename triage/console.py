@@ -264,7 +264,7 @@ def render_summary(console: Console, report: dict[str, Any], out_dir: str, *,
         if len(gaps) > SUMMARY_GAPS:
             table.caption = f"… and {len(gaps) - SUMMARY_GAPS} more in the report"
         console.print(table)
-    for resume in report["provenance"].get("resumed") or []:
+    for resume in report.get("provenance", {}).get("resumed") or []:
         console.print(Text(shown(resume_line(resume)), style="dark_orange"), highlight=False)
     stopped = coverage.get("stopped_early")
     if stopped:
