@@ -111,6 +111,9 @@ def data_dir(*parts: str) -> Path | None:
               show_default=True, help="Most members looked at in one archive, nesting included.")
 @click.option("--max-depth", type=click.IntRange(min=1), default=containers.MAX_DEPTH,
               show_default=True, help="Deepest nesting of archives looked into.")
+@click.option("--no-artefacts", is_flag=True,
+              help="Do not read the system's own records (browser history, registry, event "
+                   "logs, shell histories).")
 @click.option("--thumbnails", is_flag=True,
               help="Put blurred greyscale thumbnails of flagged pictures in report.html "
                    "(for authorised reviewers only; off by default).")
@@ -126,7 +129,8 @@ def scan(sources: tuple[str, ...], out_dir: Path | None, hashsets: Path | None,
          key_file: Path | None, case: str | None, officer: str | None, subject: str | None,
          since: dt.datetime | None, time_budget: float | None,
          stop_on_first_red: bool, no_containers: bool, max_expanded_mb: int, max_ratio: float,
-         max_members: int, max_depth: int, thumbnails: bool, resume_dir: Path | None,
+         max_members: int, max_depth: int, no_artefacts: bool, thumbnails: bool,
+         resume_dir: Path | None,
          unsigned: bool, as_json: bool) -> None:
     """Scan disks, images (raw, .001, E01) or folders, read-only, and write a report.
 
@@ -158,7 +162,7 @@ def scan(sources: tuple[str, ...], out_dir: Path | None, hashsets: Path | None,
                           command=shlex.join(["triage", *sys.argv[1:]]), excluded=excluded,
                           signing_key=signing_key,
                           require_trusted_hashsets=require_trusted_hashsets,
-                          thumbnails=thumbnails,
+                          thumbnails=thumbnails, artefacts=not no_artefacts,
                           containers=None if no_containers else containers.ContainerLimits(
                               max_expanded_bytes=max_expanded_mb * 2**20, max_ratio=max_ratio,
                               max_members=max_members, max_depth=max_depth))
@@ -257,7 +261,16 @@ def demo(out_dir: Path | None) -> None:
     sys.exit(int(result.exit_code))
 
 
-for _group in (*REPORT_COMMANDS, rules_group, hashset_group):
+try:
+    from triage.store.cli import store_group
+except ImportError:  # the supervisors' extra is not installed (the stick never has it)
+    @click.command("store", context_settings={"ignore_unknown_options": True})
+    @click.argument("args", nargs=-1, type=click.UNPROCESSED)
+    def store_group(args: tuple[str, ...]) -> None:
+        """The reports store (needs: pip install 'triage[store]')."""
+        raise UsageError("the reports store needs its packages: pip install 'triage[store]'.")
+
+for _group in (*REPORT_COMMANDS, rules_group, hashset_group, store_group):
     cli.add_command(_group)
 
 

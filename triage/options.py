@@ -34,6 +34,7 @@ class ScanOptions:
     stop_on_first_red: bool = False  # the officer may end the scan at the first RED finding
     checkpoint_s: float = CHECKPOINT_EVERY_S  # how often the journal saves the state
     thumbnails: bool = False  # blurred greyscale thumbnails of flagged pictures in report.html
+    artefacts: bool = True  # read browser history, registry, event logs, shell histories
     require_trusted_hashsets: bool = False  # refuse to start rather than cap the verdict
     # The stick's (or officer's) key; None: unsigned. Never written down (the journal keeps
     # only whether there was one).

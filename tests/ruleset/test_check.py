@@ -142,8 +142,8 @@ def test_bad_globs(pack: Callable[..., Path]) -> None:
 def test_volume_and_file_conditions_cannot_mix(pack: Callable[..., Path]) -> None:
     body = "match:\n  extension: vdi\n  volume: {status: not_examined}\n"
     folder = pack({"r.yml": rule_text("mixed", body)})
-    assert only_error(folder) == (f"{folder}/r.yml:10:3: a rule cannot mix volume conditions "
-                                  "with file conditions; split it into two rules")
+    assert only_error(folder) == (f"{folder}/r.yml:10:3: a rule cannot mix file, volume and "
+                                  "artefact conditions; split it into one rule for each")
 
 
 def test_count_is_checked_and_not_allowed_on_volume_rules(pack: Callable[..., Path]) -> None:
@@ -157,7 +157,8 @@ def test_count_is_checked_and_not_allowed_on_volume_rules(pack: Callable[..., Pa
     assert any(e.startswith(f"{folder}/a.yml:10:19: count group_by must be one of folder, volume")
                for e in found)
     assert f"{folder}/a.yml:10:32: count min must be at least 2, not 1" in found
-    assert f"{folder}/b.yml:10:1: count applies to file rules, not volume rules" in found
+    assert (f"{folder}/b.yml:10:1: count applies to file rules, not volume or artefact "
+            "rules") in found
 
 
 def test_bad_examples_are_errors_and_missing_examples_warnings(pack: Callable[..., Path]) -> None:

@@ -17,7 +17,7 @@ import click
 from rich.console import Console
 
 from triage import __version__, keys
-from triage.errors import ExitCode, InvalidInputError, TriageError
+from triage.errors import ExitCode, InvalidInputError, TriageError, UsageError
 from triage.report.review import print_review, render_review_html, review_reports
 from triage.report.sign import countersign
 from triage.report.verify import NOT_A_REPORT, UNFINISHED, VerifyResult, verify_report
@@ -128,12 +128,27 @@ def verify_command(report_dir: Path, trusted: Path | None, countersign_key: Path
 
 
 @click.command("review")
-@click.argument("reports_dir", type=_DIR)
+@click.argument("reports_dir", type=_DIR, required=False)
 @click.option("--trusted", type=_DIR, help="Folder of trusted public keys (*.pub).")
 @click.option("--html", "html_out", type=_FILE, help="Also write the review as one HTML page.")
+@click.option("--store", "store", metavar="URL",
+              help="Review from the reports store instead of re-reading folders "
+                   "(see `triage store --help`).")
 @user_errors
-def review_command(reports_dir: Path, trusted: Path | None, html_out: Path | None) -> None:
-    """Verify every report under REPORTS_DIR, list them, and show each device's history."""
+def review_command(reports_dir: Path | None, trusted: Path | None, html_out: Path | None,
+                   store: str | None) -> None:
+    """Verify every report under REPORTS_DIR (or read the --store), list the visits, and show
+    each device's or person's history."""
+    if store is not None:
+        try:
+            from triage.store.review import review_from_store
+        except ImportError as exc:  # the supervisors' extra is not installed
+            raise UsageError("review --store needs the store's packages: "
+                             "pip install 'triage[store]'.") from exc
+        review_from_store(store, html_out)
+        return
+    if reports_dir is None:
+        raise UsageError("give the folder of reports, or --store URL.")
     review = review_reports(reports_dir, trusted)
     print_review(review, Console(width=160, soft_wrap=False))
     if html_out is not None:

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from triage.report import timeline
 from triage.report.atomic import write_atomic
 from triage.wording import where_parts
 
@@ -407,6 +408,7 @@ def render_html(report: dict[str, Any], thumbnails: Mapping[str, bytes] | None =
         + _header(report, provenance)
         + _banner(report)
         + _findings(report, thumbnails)
+        + timeline.section(report, text)
         + _not_examined(coverage, report)
         + _devices(provenance, coverage)
         + _references(provenance)

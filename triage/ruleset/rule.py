@@ -45,6 +45,10 @@ class Rule:
     def is_volume(self) -> bool:
         return "volume" in self.match.kinds
 
+    @property
+    def is_artefact(self) -> bool:
+        return "artefact" in self.match.kinds
+
 
 def _text(doc: YMap, key: str, sink: ProblemSink, *, one_line: bool = False) -> str | None:
     value = doc[key]
@@ -94,7 +98,8 @@ def _count(doc: YMap, sink: ProblemSink) -> tuple[str | None, int] | None:
     return None if low is None or group not in GROUP_BY else (group, int(low))
 
 
-def _tests(doc: YMap, sink: ProblemSink, *, volume: bool) -> tuple[list[Example], list[Example]]:
+def _tests(doc: YMap, sink: ProblemSink, *, volume: bool, artefact: bool = False
+           ) -> tuple[list[Example], list[Example]]:
     if "tests" not in doc:
         sink.warning(doc.key_mark("id"), "rule has no tests; add tests: match: and no_match: "
                      "examples")
@@ -107,7 +112,7 @@ def _tests(doc: YMap, sink: ProblemSink, *, volume: bool) -> tuple[list[Example]
     for key in ("match", "no_match"):
         if key in spec:
             found[key] = parse_examples(spec[key], spec.value_mark(key), sink, volume=volume,
-                                        what=key)
+                                        what=key, artefact=artefact)
         if not found.get(key):
             kind = "positive" if key == "match" else "negative"
             sink.warning(spec.mark, f"rule has no {kind} example; add one under tests: {key}:")
@@ -146,13 +151,15 @@ def parse_rule(doc: Any, mark: Mark, sink: ProblemSink) -> Rule | None:
                                                          sink))
     count = _count(doc, sink)
     if match is not None and len(match.kinds) > 1:
-        sink.error(doc.value_mark("match"), "a rule cannot mix volume conditions with file "
-                   "conditions; split it into two rules")
+        sink.error(doc.value_mark("match"), "a rule cannot mix file, volume and artefact "
+                   "conditions; split it into one rule for each")
         match = None
     volume = match is not None and "volume" in match.kinds
-    if volume and count is not None and count[0] is not None:
-        sink.error(doc.key_mark("count"), "count applies to file rules, not volume rules")
-    positive, negative = _tests(doc, sink, volume=volume)
+    artefact = match is not None and "artefact" in match.kinds
+    if (volume or artefact) and count is not None and count[0] is not None:
+        sink.error(doc.key_mark("count"), "count applies to file rules, not volume or "
+                   "artefact rules")
+    positive, negative = _tests(doc, sink, volume=volume, artefact=artefact)
     if sink.error_count() > before or match is None or count is None:
         return None
     # Narrows the types only: every missing field was reported as an error just above.
