@@ -38,7 +38,9 @@ class PHash(bits.BitHash):
         A flip only changes the signs of DCT terms and a transpose transposes them, so the eight
         come from one DCT of one 32x32 thumbnail.
         """
-        grey = image.convert("L").resize((_SIDE, _SIDE), Image.Resampling.LANCZOS)
+        # convert() of a luma frame (what decode() gives) is a copy with the same pixels.
+        grey = image if image.mode == "L" else image.convert("L")
+        grey = grey.resize((_SIDE, _SIDE), Image.Resampling.LANCZOS)
         pixels = np.asarray(grey)
         dct = scipy.fftpack.dct(scipy.fftpack.dct(pixels, axis=0), axis=1)
         low = dct[:_KEEP, :_KEEP]
