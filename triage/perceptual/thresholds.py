@@ -21,6 +21,10 @@ PHASH_MATCH_DISTANCE = 10
 # reference; 20 and 30 matched none, and 20 also found darkened copies of a blurred photo.
 PDQ_CORROBORATED_DISTANCE = 72
 CORROBORATED_QUALITY_FLOOR = 20
+# Issue 20: a featureless picture (blank, flat colour, near-black) never matches by any way of
+# the rule, whatever its distances: every way needs both PDQ qualities at least this. It is the
+# corroborated way's floor above (the lowest any way accepted), so no calibrated match is lost.
+FEATURELESS_QUALITY = CORROBORATED_QUALITY_FLOOR
 # A third way, for textures (bench: a watermark on skimage's brick photo moved pHash 18 and PDQ
 # 44, failing both ways above): PDQ within 47 *and* pHash within 22, both qualities >= 50, for
 # the picture as stored. Unrelated pictures sit near 128 of 256 and 32 of 64. calibrate.py's
@@ -55,3 +59,33 @@ PDQ_DECODE_MIN_SIDE = 512
 # Animated pictures: the first frame and a few more spread across the animation, because a
 # known picture may be one frame of a GIF or WebP slideshow. Each extra frame costs a hash.
 MAX_FRAMES = 4
+
+# The content box (regions.py), measured on bench/perceptual/calibrate_wide.py's transforms.
+# The reduced copy's longer side: enough to place a box edge within 1% of the picture.
+BOX_REDUCED_SIDE = 1024
+# A pixel is "busy" when it differs from its neighbour by more than this (of 255) on the
+# reduced copy: JPEG noise on a flat or blurred border stays under it, photo grain does not.
+BOX_GRADIENT = 3.0
+# A row (column) belongs to the picture when this share of its pixels is busy, and at least
+# BOX_BUSY_RELATIVE of the share in the picture's busiest rows (their 90th percentile): smooth
+# generated scenes have 0.15-0.3 busy, grainy photos 0.5-0.9, flat or blurred borders < 0.03,
+# and a row through a 10% caption box keeps 0.6 of its picture's share.
+BOX_BUSY_FLOOR = 0.05
+BOX_BUSY_RELATIVE = 0.3
+# Gaps of non-busy rows up to this share of the side are bridged (a smooth band in a photo).
+BOX_GAP = 0.02
+# Boxes smaller than this share of the frame's area are not pictures of their own (an icon).
+BOX_MIN_AREA = 0.05
+# Under this trim on every side the picture is its own content (no box hash).
+BOX_MIN_TRIM = 0.02
+
+# The two ways issue 20 adds (rules.py), both for the picture as stored, both needing the whole
+# pictures' PDQ qualities >= PDQ_QUALITY_FLOOR, chosen by bench/perceptual/calibrate_wide.py:
+# - the content box: PDQ of the query's box (or whole) within PDQ_MATCH_DISTANCE of the
+#   reference's whole (or box), both above the quality floor: Meta's own threshold, applied to
+#   the picture found inside borders, letterboxing or a screenshot frame.
+# - sub-regions: at least REGION_AGREE of the 8 regions (quadrants and outer thirds) of the
+#   content each within REGION_DISTANCE of the reference's same region, every counted region
+#   with quality >= PDQ_QUALITY_FLOOR on both sides.
+REGION_DISTANCE = 16
+REGION_AGREE = 3
