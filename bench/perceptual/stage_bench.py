@@ -1,4 +1,4 @@
-"""Perceptual stage speed, this checkout against another revision, side by side on the same pictures.
+"""Perceptual stage speed: this checkout against another revision, side by side, same pictures.
 
 Run: python bench/perceptual/stage_bench.py [--before main] [--rounds 3] [--pictures 240]
 
@@ -143,7 +143,7 @@ def main() -> None:
                 if label not in best or result["seconds"] < best[label]["seconds"]:
                     best[label] = result
     base = best[f"before ({args.before})"]
-    print(f"\n| tree | pictures/s | ratio | leads | not hashed |\n|---|--:|--:|--:|--:|")
+    print("\n| tree | pictures/s | ratio | leads | not hashed |\n|---|--:|--:|--:|--:|")
     for label, result in best.items():
         rate = result["pictures"] / result["seconds"]
         ratio = base["seconds"] / result["seconds"]

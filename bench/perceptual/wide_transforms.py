@@ -1,4 +1,4 @@
-"""Issue 20's variants: captions, logos, watermarks, borders, letterboxing, screenshots, perspective.
+"""Issue 20's variants: captions, logos, watermarks, borders, letterboxing, screenshots, keystone.
 
 Each transform takes a picture and returns encoded bytes, as transforms.TRANSFORMS do. Sizes are
 shares of the picture (captions: of its area; borders: of each final side; screenshots: the
