@@ -66,14 +66,15 @@ def hash_picture(data: bytes | BinaryIO, *, name: str = "") -> PictureHashes | s
     try:
         for frame in decoded.frames:
             luma = np.asarray(frame)
-            pdqs, quality = Pdq.compute_dihedral(luma)  # a luma frame
+            pixels = luma.astype(np.float32)  # what PDQ reads, converted once for all regions
+            pdqs, quality = Pdq.compute_dihedral(pixels)  # a luma frame
             phashes = PHash.compute_dihedral(frame)
             frames.append(
                 FrameHashes(
                     phash=tuple(PHash.format(h) for h in phashes),
                     pdq=tuple(Pdq.format(h) for h in pdqs),
                     pdq_quality=quality,
-                    regions=tuple((r.kind, r.pdq.hex(), r.quality) for r in regions(luma)),
+                    regions=tuple((r.kind, r.pdq.hex(), r.quality) for r in regions(luma, pixels)),
                 )
             )
     except Exception as exc:  # noqa: BLE001 - a picture must never stop a scan

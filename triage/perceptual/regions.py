@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from PIL import Image
 
 from triage.perceptual import pdq_luma
 from triage.perceptual.thresholds import (
@@ -28,6 +29,7 @@ from triage.perceptual.thresholds import (
     BOX_MIN_AREA,
     BOX_MIN_TRIM,
     BOX_REDUCED_SIDE,
+    REGION_SIDE,
 )
 
 # Region kinds, stored as small integers in reference sets (never renumber: sets keep them).
@@ -57,51 +59,55 @@ class Region:
     quality: int
 
 
-def _reduced(luma: np.ndarray) -> tuple[np.ndarray, int]:
-    """A block-averaged float32 copy whose longer side is about BOX_REDUCED_SIDE, and the
-    factor."""
-    factor = max(1, -(-max(luma.shape) // BOX_REDUCED_SIDE))
-    h, w = (luma.shape[0] // factor) * factor, (luma.shape[1] // factor) * factor
-    block = luma[:h, :w].astype(np.float32)
+def _reduced(luma: np.ndarray, side: int) -> tuple[np.ndarray, int]:
+    """A copy block-averaged (Pillow's reduce) so that its longer side is at most `side`, and
+    the factor."""
+    factor = max(1, -(-max(luma.shape) // side))
     if factor > 1:
-        block = block.reshape(h // factor, factor, w // factor, factor).mean(axis=(1, 3))
-    return block, factor
+        grey = Image.fromarray(np.ascontiguousarray(luma, dtype=np.uint8))
+        luma = np.asarray(grey.reduce(factor))
+    return luma, factor
 
 
 def _longest_run(dense: np.ndarray, gap: int) -> tuple[int, int]:
     """[start, end) of the longest run of True, bridging gaps of up to `gap` False values."""
-    best, start, last = (0, 0), None, None
-    for i in np.flatnonzero(dense):
-        i = int(i)
-        if start is None or i - last > gap + 1:
-            start = i
-        last = i
-        if last + 1 - start > best[1] - best[0]:
-            best = (start, last + 1)
-    return best
+    at = np.flatnonzero(dense)
+    if not len(at):
+        return 0, 0
+    breaks = np.flatnonzero(np.diff(at) > gap + 1)
+    starts = at[np.concatenate(([0], breaks + 1))]
+    ends = at[np.concatenate((breaks, [len(at) - 1]))] + 1
+    best = int(np.argmax(ends - starts))  # the first of equals, as a scan from the top would
+    return int(starts[best]), int(ends[best])
 
 
 def content_box(luma: np.ndarray) -> tuple[int, int, int, int] | None:
     """(left, top, right, bottom) of the picture inside its frame, in `luma`'s pixels; None when
     nothing worth trimming was found (the whole picture is the content) or the box is too small
     to be a picture of its own."""
-    small, factor = _reduced(luma)
+    small, factor = _reduced(luma, BOX_REDUCED_SIDE)
+    small = small.astype(np.int16)
     rows, cols = small.shape
     if rows < 32 or cols < 32:
         return None
-    busy_x = np.abs(np.diff(small, axis=1)) > BOX_GRADIENT  # (rows, cols - 1)
-    busy_y = np.abs(np.diff(small, axis=0)) > BOX_GRADIENT  # (rows - 1, cols)
+    # Second differences: a blur flattens them by its width squared (a blurred padding's edges
+    # still have slope, not curvature), grain, texture and text keep them.
+    busy_x = np.abs(small[:, 2:] - 2 * small[:, 1:-1] + small[:, :-2]) > BOX_GRADIENT
+    busy_y = np.abs(small[2:, :] - 2 * small[1:-1, :] + small[:-2, :]) > BOX_GRADIENT
     # Busy shares differ from picture to picture (grain, texture): a row or column is picture
     # when it is busier than a share of the picture's own busy rows, and than a floor.
-    dense = max(BOX_BUSY_FLOOR, BOX_BUSY_RELATIVE * float(np.quantile(busy_x.mean(axis=1), 0.9)))
+    row_share = np.count_nonzero(busy_x, axis=1) / max(1, cols - 2)
+    dense = max(BOX_BUSY_FLOOR, BOX_BUSY_RELATIVE * float(np.quantile(row_share, 0.9)))
     top, bottom, left, right = 0, rows, 0, cols
     for _ in range(2):
-        share = busy_x[top:bottom, left : max(left + 1, right - 1)].mean(axis=1)
+        part = busy_x[top:bottom, left : max(left + 1, right - 2)]
+        share = np.count_nonzero(part, axis=1) / max(1, part.shape[1])
         lo, hi = _longest_run(share >= dense, max(1, int(BOX_GAP * rows)))
         top, bottom = top + lo, top + hi
         if bottom - top < 2:
             return None
-        share = busy_y[top : bottom - 1, left:right].mean(axis=0)
+        part = busy_y[top : max(top + 1, bottom - 2), left:right]
+        share = np.count_nonzero(part, axis=0) / max(1, part.shape[0])
         lo, hi = _longest_run(share >= dense, max(1, int(BOX_GAP * cols)))
         left, right = left + lo, left + hi
         if right - left < 2:
@@ -116,16 +122,22 @@ def content_box(luma: np.ndarray) -> tuple[int, int, int, int] | None:
             min(height, bottom * factor))
 
 
-def regions(luma: np.ndarray) -> list[Region]:
-    """PDQ of the content box (when there is one) and of its four quadrants (of the whole
-    picture when there is none)."""
+def regions(luma: np.ndarray, pixels: np.ndarray | None = None) -> list[Region]:
+    """PDQ of the content box (when there is one) and of its sub-regions (of the whole picture
+    when there is none). `pixels` is `luma` as float32 when the caller has it already (PDQ
+    reads float32; converting once saves a copy per region)."""
     out: list[Region] = []
     box = content_box(luma)
     content = luma
     if box is not None:
         left, top, right, bottom = box
         content = luma[top:bottom, left:right]
-        out.append(Region(BOX, *pdq_luma.hash_one(content)))
+        pixels = luma.astype(np.float32) if pixels is None else pixels
+        # Full size, as the whole picture is hashed: it is compared with references' wholes.
+        out.append(Region(BOX, *pdq_luma.hash_one(pixels[top:bottom, left:right])))
+    # Sub-regions are only compared with references' sub-regions, cut the same way, so they
+    # are hashed from a reduced copy: a quarter of the pixels to filter at 1024 px.
+    content = _reduced(content, REGION_SIDE)[0].astype(np.float32)
     h, w = content.shape
     for kind, (_, (top, bottom, left, right)) in SUBREGIONS.items():
         part = content[int(top * h) : int(bottom * h), int(left * w) : int(right * w)]
