@@ -197,7 +197,11 @@ def test_sets_of_format_1_still_load_and_match_whole_pictures(lab: Path, tmp_pat
     assert ref_set.region is None
     matcher = PerceptualMatcher([ref_set])
     assert [m.reference for m in matcher.match(_hash(photo(1)))] == ["ref1.jpg"]
-    assert matcher.match(_hash(bordered(photo(1), 0.25, blurred=True)[0])) == []  # no box way
+    # The query's own box meets the reference's whole picture: old sets gain that way too.
+    found = matcher.match(_hash(bordered(photo(1), 0.25, blurred=True)[0]))
+    assert [(m.reference, m.via) for m in found] == [("ref1.jpg", "box")]
+    # Sub-regions need the set's region index, which /1 sets lack.
+    assert matcher.match(_hash(captioned(photo(5), 0.05, "bottom left"))) == []
 
 
 def test_region_files_are_pinned_by_the_manifest(lab: Path, tmp_path: Path) -> None:

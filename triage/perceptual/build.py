@@ -71,7 +71,7 @@ def _add_picture(
         hashes.pdq_quality,
         PHash.parse(hashes.phash),
         sha256,
-        [(kind, bytes.fromhex(code), q) for kind, code, q in hashes.variants[0].regions]
+        [(kind, bytes.fromhex(code), q) for kind, code, q, _ in hashes.variants[0].regions]
         if hashes.variants
         else [],
     )

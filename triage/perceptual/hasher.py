@@ -26,8 +26,9 @@ class FrameHashes:
     phash: tuple[str, ...]
     pdq: tuple[str, ...]
     pdq_quality: int
-    # PDQ of the content box and sub-regions, as stored (regions.py): (kind, hex, quality).
-    regions: tuple[tuple[int, str, int], ...] = ()
+    # PDQ of the content box and sub-regions, as stored (regions.py): (kind, hex, quality,
+    # pHash hex of the box or "").
+    regions: tuple[tuple[int, str, int, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +75,10 @@ def hash_picture(data: bytes | BinaryIO, *, name: str = "") -> PictureHashes | s
                     phash=tuple(PHash.format(h) for h in phashes),
                     pdq=tuple(Pdq.format(h) for h in pdqs),
                     pdq_quality=quality,
-                    regions=tuple((r.kind, r.pdq.hex(), r.quality) for r in regions(luma, pixels)),
+                    regions=tuple(
+                        (r.kind, r.pdq.hex(), r.quality, r.phash.hex())
+                        for r in regions(luma, pixels)
+                    ),
                 )
             )
     except Exception as exc:  # noqa: BLE001 - a picture must never stop a scan

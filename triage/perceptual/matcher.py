@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -119,7 +119,8 @@ class PerceptualMatcher:
             for frame_no, frame in enumerate(_frames(h)):
                 found = _match_frame(ref_set, frame, frame_no)
                 out.extend(found)
-                out.extend(_match_regions(ref_set, frame, frame_no, {m.reference for m in found}))
+                seen = {m.reference for m in found}
+                out.extend(_match_regions(ref_set, frame, frame_no, seen))
         best: dict[tuple[str, str, str], PerceptualMatch] = {}
         for m in sorted(out, key=_rank):
             best.setdefault((m.set_name, m.set_version, m.reference), m)
@@ -183,27 +184,31 @@ def _match_frame(ref_set: ReferenceSet, frame: FrameHashes, frame_no: int) -> li
 def _match_regions(
     ref_set: ReferenceSet, frame: FrameHashes, frame_no: int, matched: set[str]
 ) -> list[PerceptualMatch]:
-    """Issue 20's ways (rules.decide_regions): the content box and the sub-regions."""
-    if ref_set.region is None or not frame.regions or frame.pdq_quality < PDQ_QUALITY_FLOOR:
+    """Issue 20's ways: the content box and the sub-regions (rules.decide_regions)."""
+    if not frame.regions or frame.pdq_quality < PDQ_QUALITY_FLOOR:
         return []
+    out: list[PerceptualMatch] = []
+    box = next((r for r in frame.regions if r[0] == BOX), None)
+    if box is not None:
+        # The query's box against the references' whole pictures, by the whole-picture rule
+        # (its pHash corroborates, as a whole picture's does), as stored only.
+        _, code, quality, phash = box
+        as_whole = FrameHashes(phash=(phash,), pdq=(code,), pdq_quality=quality)
+        for m in _match_frame(ref_set, as_whole, frame_no):
+            if m.reference not in matched:
+                matched.add(m.reference)
+                out.append(replace(m, via="box"))
+    if ref_set.region is None:
+        return out  # a /1 set holds no boxes or sub-regions
     whole = bytes.fromhex(frame.pdq[0])
-    regions = [(kind, bytes.fromhex(code), q) for kind, code, q in frame.regions]
-    box = [code for kind, code, q in regions if kind == BOX and q >= PDQ_QUALITY_FLOOR]
-    box_best: dict[int, int] = {}  # reference row -> closest box distance
-
-    def near_box(row: int, dist: int) -> None:
-        box_best[row] = min(dist, box_best.get(row, dist))
-
-    if box:  # the query's box against the references' whole pictures
-        _, rows, dists = ref_set.pdq.search(_matrix([box[0]]), PDQ_MATCH_DISTANCE)
-        for row, dist in zip(rows.tolist(), dists.tolist(), strict=True):
-            near_box(row, dist)
-    # Query whole and box, and every sub-region, against the references' regions.
-    queries = [(BOX, whole), *((BOX, b) for b in box)]
-    queries += [(kind, code) for kind, code, q in regions if kind != BOX and q >= PDQ_QUALITY_FLOOR]
+    regions = [(kind, bytes.fromhex(code), q) for kind, code, q, _ in frame.regions]
+    # Query whole and box against the references' boxes, sub-regions against sub-regions.
+    queries = [(BOX, whole)]
+    queries += [(kind, code) for kind, code, q in regions if q >= PDQ_QUALITY_FLOOR]
     qrows, rrows, dists = ref_set.region.search(
         _matrix([c for _, c in queries]), max(PDQ_MATCH_DISTANCE, REGION_DISTANCE)
     )
+    box_best: dict[int, int] = {}
     agreeing: dict[int, set[int]] = {}
     for qrow, rrow, dist in zip(qrows.tolist(), rrows.tolist(), dists.tolist(), strict=True):
         kind = queries[qrow][0]
@@ -213,10 +218,9 @@ def _match_regions(
             continue
         entry = int(ref_set.region_entry[rrow])
         if kind == BOX:
-            near_box(entry, dist)
+            box_best[entry] = min(dist, box_best.get(entry, dist))
         elif dist <= REGION_DISTANCE:
             agreeing.setdefault(entry, set()).add(kind)
-    out = []
     for row in sorted(set(box_best) | set(agreeing)):
         reference = ref_set.references[row]
         if reference in matched:

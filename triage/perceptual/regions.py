@@ -21,14 +21,18 @@ import numpy as np
 from PIL import Image
 
 from triage.perceptual import pdq_luma
+from triage.perceptual.phash import PHash
 from triage.perceptual.thresholds import (
     BOX_BUSY_FLOOR,
     BOX_BUSY_RELATIVE,
+    BOX_EDGE_SHARE,
+    BOX_EDGE_STEP,
     BOX_GAP,
     BOX_GRADIENT,
     BOX_MIN_AREA,
     BOX_MIN_TRIM,
     BOX_REDUCED_SIDE,
+    BOX_SNAP_REACH,
     REGION_SIDE,
 )
 
@@ -57,6 +61,7 @@ class Region:
     kind: int
     pdq: bytes
     quality: int
+    phash: bytes = b""  # the content box's pHash (the matcher weighs it as a whole picture's)
 
 
 def _reduced(luma: np.ndarray, side: int) -> tuple[np.ndarray, int]:
@@ -79,6 +84,27 @@ def _longest_run(dense: np.ndarray, gap: int) -> tuple[int, int]:
     ends = at[np.concatenate((breaks, [len(at) - 1]))] + 1
     best = int(np.argmax(ends - starts))  # the first of equals, as a scan from the top would
     return int(starts[best]), int(ends[best])
+
+
+def _snap(small: np.ndarray, start: int, end: int) -> tuple[int, int]:
+    """Move [start, end) of the rows of `small` out to the nearest straight edges.
+
+    The busy rows stop where a photo's own detail fades (a defocused background, a black
+    surround), which differs between a picture and its framed copy; the edge a frame, border
+    or screenshot adds is a straight line where most pixels step. So each end moves outwards to
+    the innermost such line within BOX_SNAP_REACH of the box's side, and stays where it is when
+    there is none (a blurred padding meets its picture with little step; the picture's own
+    edge is not a line). The matcher compares boxes and whole pictures both ways, so a box cut
+    inside a photo's defocused margin still meets the same box, or the whole, of its copy.
+    """
+    steps = np.abs(small[1:, :] - small[:-1, :]) >= BOX_EDGE_STEP  # line y is above row y
+    strong = np.count_nonzero(steps, axis=1) >= BOX_EDGE_SHARE * small.shape[1]
+    lines = np.flatnonzero(strong) + 1
+    reach = int(BOX_SNAP_REACH * (end - start))
+    above = lines[(lines <= start + 1) & (lines >= start - reach)]
+    below = lines[(lines >= end - 1) & (lines <= end + reach)]
+    return (int(above.max()) if len(above) else start,
+            int(below.min()) if len(below) else end)
 
 
 def content_box(luma: np.ndarray) -> tuple[int, int, int, int] | None:
@@ -112,6 +138,8 @@ def content_box(luma: np.ndarray) -> tuple[int, int, int, int] | None:
         left, right = left + lo, left + hi
         if right - left < 2:
             return None
+    top, bottom = _snap(small[:, left:right], top, bottom)
+    left, right = _snap(small[top:bottom, :].T, left, right)
     if (bottom - top) * (right - left) < BOX_MIN_AREA * rows * cols:
         return None
     trimmed = max(top, rows - bottom) / rows, max(left, cols - right) / cols
@@ -134,7 +162,9 @@ def regions(luma: np.ndarray, pixels: np.ndarray | None = None) -> list[Region]:
         content = luma[top:bottom, left:right]
         pixels = luma.astype(np.float32) if pixels is None else pixels
         # Full size, as the whole picture is hashed: it is compared with references' wholes.
-        out.append(Region(BOX, *pdq_luma.hash_one(pixels[top:bottom, left:right])))
+        code, quality = pdq_luma.hash_one(pixels[top:bottom, left:right])
+        phash = PHash.compute(Image.fromarray(np.ascontiguousarray(content, dtype=np.uint8)))
+        out.append(Region(BOX, code, quality, phash))
     # Sub-regions are only compared with references' sub-regions, cut the same way, so they
     # are hashed from a reduced copy: a quarter of the pixels to filter at 1024 px.
     content = _reduced(content, REGION_SIDE)[0].astype(np.float32)

@@ -80,6 +80,15 @@ BOX_BUSY_FLOOR = 0.05
 BOX_BUSY_RELATIVE = 0.3
 # Gaps of non-busy rows up to this share of the side are bridged (a smooth band in a photo).
 BOX_GAP = 0.02
+# A straight edge (regions._snap): a line where at least BOX_EDGE_SHARE of the pixels along
+# the box step by BOX_EDGE_STEP or more (of 255) between neighbouring rows. A picture pasted on
+# a frame steps by 10-200 on nearly every pixel (the dark theme's 18 against a black surround
+# still 13); a photo's own smooth or defocused areas step by 0-3.
+BOX_EDGE_STEP = 8
+BOX_EDGE_SHARE = 0.6
+# How far out (a share of the box's side) an edge may pull a box side: a photo's defocused or
+# black margin trimmed by the busy rows is at most ~30% of its side in the bench's photos.
+BOX_SNAP_REACH = 0.35
 # Boxes smaller than this share of the frame's area are not pictures of their own (an icon).
 BOX_MIN_AREA = 0.05
 # Under this trim on every side the picture is its own content (no box hash).
@@ -93,5 +102,5 @@ BOX_MIN_TRIM = 0.02
 # - sub-regions: at least REGION_AGREE of the 8 regions (quadrants and outer thirds) of the
 #   content each within REGION_DISTANCE of the reference's same region, every counted region
 #   with quality >= PDQ_QUALITY_FLOOR on both sides.
-REGION_DISTANCE = 16
+REGION_DISTANCE = 24
 REGION_AGREE = 3
