@@ -185,7 +185,7 @@ def _match_regions(
     ref_set: ReferenceSet, frame: FrameHashes, frame_no: int, matched: set[str]
 ) -> list[PerceptualMatch]:
     """Issue 20's ways: the content box and the sub-regions (rules.decide_regions)."""
-    if not frame.regions or frame.pdq_quality < PDQ_QUALITY_FLOOR:
+    if not frame.regions:
         return []
     out: list[PerceptualMatch] = []
     box = next((r for r in frame.regions if r[0] == BOX), None)
@@ -198,8 +198,8 @@ def _match_regions(
             if m.reference not in matched:
                 matched.add(m.reference)
                 out.append(replace(m, via="box"))
-    if ref_set.region is None:
-        return out  # a /1 set holds no boxes or sub-regions
+    if ref_set.region is None or frame.pdq_quality < PDQ_QUALITY_FLOOR:
+        return out  # a /1 set holds no boxes or sub-regions; rules.decide_regions' floor
     whole = bytes.fromhex(frame.pdq[0])
     regions = [(kind, bytes.fromhex(code), q) for kind, code, q, _ in frame.regions]
     # Query whole and box against the references' boxes, sub-regions against sub-regions.

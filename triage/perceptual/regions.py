@@ -151,23 +151,26 @@ def content_box(luma: np.ndarray) -> tuple[int, int, int, int] | None:
 
 
 def regions(luma: np.ndarray, pixels: np.ndarray | None = None) -> list[Region]:
-    """PDQ of the content box (when there is one) and of its sub-regions (of the whole picture
-    when there is none). `pixels` is `luma` as float32 when the caller has it already (PDQ
-    reads float32; converting once saves a copy per region)."""
+    """PDQ (and pHash) of the content box when there is one, and PDQ of the whole picture's
+    sub-regions. `pixels` is `luma` as float32 when the caller has it already (PDQ reads
+    float32; converting once saves a copy per region).
+
+    Sub-regions are of the whole picture, not of the box: a caption or logo can change where
+    the box is found (a white box in a black corner), but not where the picture's quarters are;
+    pictures inside frames are the box's business.
+    """
     out: list[Region] = []
     box = content_box(luma)
-    content = luma
     if box is not None:
         left, top, right, bottom = box
-        content = luma[top:bottom, left:right]
         pixels = luma.astype(np.float32) if pixels is None else pixels
         # Full size, as the whole picture is hashed: it is compared with references' wholes.
         code, quality = pdq_luma.hash_one(pixels[top:bottom, left:right])
-        phash = PHash.compute(Image.fromarray(np.ascontiguousarray(content, dtype=np.uint8)))
-        out.append(Region(BOX, code, quality, phash))
+        inside = np.ascontiguousarray(luma[top:bottom, left:right], dtype=np.uint8)
+        out.append(Region(BOX, code, quality, PHash.compute(Image.fromarray(inside))))
     # Sub-regions are only compared with references' sub-regions, cut the same way, so they
     # are hashed from a reduced copy: a quarter of the pixels to filter at 1024 px.
-    content = _reduced(content, REGION_SIDE)[0].astype(np.float32)
+    content = _reduced(luma, REGION_SIDE)[0].astype(np.float32)
     h, w = content.shape
     for kind, (_, (top, bottom, left, right)) in SUBREGIONS.items():
         part = content[int(top * h) : int(bottom * h), int(left * w) : int(right * w)]
