@@ -189,10 +189,10 @@ def screenshot(device: str, share: float, dark: bool = False) -> Transform:
         side = int(share * min(fw, fh))
         w, h = im.size
         scale = side / max(w, h) if device == "phone" else side / h
-        pw, ph = max(8, int(w * scale)), max(8, int(h * scale))
         left_edge = 0 if device == "phone" else 160
-        pw = min(pw, fw - left_edge)
-        ph = min(ph, bottom - top)
+        # Never larger than the space between the bars (keeping the aspect ratio).
+        scale = min(scale, (fw - left_edge) / w, (bottom - top) / h)
+        pw, ph = max(8, int(w * scale)), max(8, int(h * scale))
         picture = im.convert("RGB").resize((pw, ph), Image.Resampling.LANCZOS)
         x = left_edge + (fw - left_edge - pw) // 2
         y = top + (bottom - top - ph) // 2

@@ -23,6 +23,8 @@ from PIL import Image
 from triage.perceptual import pdq_luma
 from triage.perceptual.phash import PHash
 from triage.perceptual.thresholds import (
+    BOX_BAR_SHARE,
+    BOX_BAR_UNIFORM,
     BOX_BUSY_FLOOR,
     BOX_BUSY_RELATIVE,
     BOX_EDGE_SHARE,
@@ -97,14 +99,44 @@ def _snap(small: np.ndarray, start: int, end: int) -> tuple[int, int]:
     edge is not a line). The matcher compares boxes and whole pictures both ways, so a box cut
     inside a photo's defocused margin still meets the same box, or the whole, of its copy.
     """
-    steps = np.abs(small[1:, :] - small[:-1, :]) >= BOX_EDGE_STEP  # line y is above row y
-    strong = np.count_nonzero(steps, axis=1) >= BOX_EDGE_SHARE * small.shape[1]
-    lines = np.flatnonzero(strong) + 1
+    # A step, not a slope: line y (between rows y - 1 and y) counts where most pixels change
+    # by BOX_EDGE_STEP or more across it and by at most half that just beyond it, on the side
+    # the frame would be (a smooth photo's gradient changes as much on both sides).
+    jump = np.abs(small[1:, :] - small[:-1, :])  # jump[i]: line i + 1
+    big = jump >= BOX_EDGE_STEP
+    need = BOX_EDGE_SHARE * small.shape[1]
+    low_before = np.zeros_like(big)
+    low_before[1:] = big[1:] & (2 * jump[:-1] <= jump[1:])  # quiet above: a frame above
+    low_after = np.zeros_like(big)
+    low_after[:-1] = big[:-1] & (2 * jump[1:] <= jump[:-1])  # quiet below: a frame below
+    lines_above = np.flatnonzero(np.count_nonzero(low_before, axis=1) >= need) + 1
+    lines_below = np.flatnonzero(np.count_nonzero(low_after, axis=1) >= need) + 1
     reach = int(BOX_SNAP_REACH * (end - start))
-    above = lines[(lines <= start + 1) & (lines >= start - reach)]
-    below = lines[(lines >= end - 1) & (lines <= end + reach)]
-    return (int(above.max()) if len(above) else start,
-            int(below.min()) if len(below) else end)
+    above = lines_above[(lines_above <= start + 1) & (lines_above >= start - reach)]
+    below = lines_below[(lines_below >= end - 1) & (lines_below <= end + reach)]
+    start = int(above.max()) if len(above) else start
+    end = int(below.min()) if len(below) else end
+    # A picture touching a UI bar (a maximised viewer above a taskbar) keeps the bar's busy
+    # text rows; a bar is a strip whose pixels mostly share its background colour, which a
+    # photo's strip does not. Cut at the bar's edge line when the strip beyond it is one.
+    margin = int(BOX_BAR_SHARE * (end - start))
+    for y in lines_above[(lines_above > start) & (lines_above <= start + margin)][::-1]:
+        if _bar(small[start:y]):
+            start = int(y)
+            break
+    for y in lines_below[(lines_below < end) & (lines_below >= end - margin)]:
+        if _bar(small[y:end]):
+            end = int(y)
+            break
+    return start, end
+
+
+def _bar(strip: np.ndarray) -> bool:
+    """Whether most pixels of a strip share one colour (a UI bar's background)."""
+    if strip.size == 0:
+        return False
+    background = np.median(strip)
+    return np.count_nonzero(np.abs(strip - background) <= 3) >= BOX_BAR_UNIFORM * strip.size
 
 
 def content_box(luma: np.ndarray) -> tuple[int, int, int, int] | None:

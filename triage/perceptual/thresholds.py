@@ -85,10 +85,16 @@ BOX_GAP = 0.02
 # a frame steps by 10-200 on nearly every pixel (the dark theme's 18 against a black surround
 # still 13); a photo's own smooth or defocused areas step by 0-3.
 BOX_EDGE_STEP = 8
-BOX_EDGE_SHARE = 0.6
-# How far out (a share of the box's side) an edge may pull a box side: a photo's defocused or
-# black margin trimmed by the busy rows is at most ~30% of its side in the bench's photos.
-BOX_SNAP_REACH = 0.35
+BOX_EDGE_SHARE = 0.5
+# How far out (a share of the box's side) an edge may pull a box side. Unlimited: the innermost
+# straight line beyond a busy edge is the frame's (a reach of 35% left the phone screenshots of
+# smooth scenes cut in half where their grain averaged away at 1/4 scale).
+BOX_SNAP_REACH = 1.0
+# A UI bar the picture touches: at most this share of the box's side, and this share of its
+# pixels within 3 levels of its median (desktop taskbars and address bars: 0.8-0.95; photo
+# strips far less).
+BOX_BAR_SHARE = 0.12
+BOX_BAR_UNIFORM = 0.7
 # Boxes smaller than this share of the frame's area are not pictures of their own (an icon).
 BOX_MIN_AREA = 0.05
 # Under this trim on every side the picture is its own content (no box hash).
