@@ -34,7 +34,7 @@ from triage.perceptual.thresholds import (
     BOX_MIN_AREA,
     BOX_MIN_TRIM,
     BOX_REDUCED_SIDE,
-    BOX_SNAP_REACH,
+    BOX_UNIFORM_RANGE,
     REGION_SIDE,
 )
 
@@ -88,16 +88,30 @@ def _longest_run(dense: np.ndarray, gap: int) -> tuple[int, int]:
     return int(starts[best]), int(ends[best])
 
 
+def _uniform_trim(small: np.ndarray) -> tuple[int, int, int, int]:
+    """(top, bottom, left, right) inside uniform borders: outer rows and columns whose pixels
+    all lie within BOX_UNIFORM_RANGE levels (a plain border, letterbox bars), which even a
+    picture too smooth for the busy rows has at its edges when framed."""
+
+    def inner(lines: np.ndarray) -> tuple[int, int]:
+        varied = np.flatnonzero(np.ptp(lines, axis=1) > BOX_UNIFORM_RANGE)
+        return (int(varied[0]), int(varied[-1]) + 1) if len(varied) else (0, 0)
+
+    top, bottom = inner(small)
+    left, right = inner(small[top:bottom].T) if bottom > top else (0, 0)
+    return top, bottom, left, right
+
+
 def _snap(small: np.ndarray, start: int, end: int) -> tuple[int, int]:
     """Move [start, end) of the rows of `small` out to the nearest straight edges.
 
     The busy rows stop where a photo's own detail fades (a defocused background, a black
     surround), which differs between a picture and its framed copy; the edge a frame, border
     or screenshot adds is a straight line where most pixels step. So each end moves outwards to
-    the innermost such line within BOX_SNAP_REACH of the box's side, and stays where it is when
-    there is none (a blurred padding meets its picture with little step; the picture's own
-    edge is not a line). The matcher compares boxes and whole pictures both ways, so a box cut
-    inside a photo's defocused margin still meets the same box, or the whole, of its copy.
+    the innermost such line, and stays where it is when there is none (a blurred padding meets
+    its picture with little step; the picture's own edge is not a line). The matcher compares
+    boxes and whole pictures both ways, so a box cut inside a photo's defocused margin still
+    meets the same box, or the whole, of its copy.
     """
     # A step, not a slope: line y (between rows y - 1 and y) counts where most pixels change
     # by BOX_EDGE_STEP or more across it and by at most half that just beyond it, on the side
@@ -111,9 +125,8 @@ def _snap(small: np.ndarray, start: int, end: int) -> tuple[int, int]:
     low_after[:-1] = big[:-1] & (2 * jump[1:] <= jump[:-1])  # quiet below: a frame below
     lines_above = np.flatnonzero(np.count_nonzero(low_before, axis=1) >= need) + 1
     lines_below = np.flatnonzero(np.count_nonzero(low_after, axis=1) >= need) + 1
-    reach = int(BOX_SNAP_REACH * (end - start))
-    above = lines_above[(lines_above <= start + 1) & (lines_above >= start - reach)]
-    below = lines_below[(lines_below >= end - 1) & (lines_below <= end + reach)]
+    above = lines_above[lines_above <= start + 1]
+    below = lines_below[lines_below >= end - 1]
     start = int(above.max()) if len(above) else start
     end = int(below.min()) if len(below) else end
     # A picture touching a UI bar (a maximised viewer above a taskbar) keeps the bar's busy
@@ -156,20 +169,25 @@ def content_box(luma: np.ndarray) -> tuple[int, int, int, int] | None:
     # when it is busier than a share of the picture's own busy rows, and than a floor.
     row_share = np.count_nonzero(busy_x, axis=1) / max(1, cols - 2)
     dense = max(BOX_BUSY_FLOOR, BOX_BUSY_RELATIVE * float(np.quantile(row_share, 0.9)))
-    top, bottom, left, right = 0, rows, 0, cols
+    top, bottom, left, right = _uniform_trim(small)
+    if (bottom - top) * (right - left) < BOX_MIN_AREA * rows * cols:
+        return None
+    flat = top, bottom, left, right
     for _ in range(2):
         part = busy_x[top:bottom, left : max(left + 1, right - 2)]
         share = np.count_nonzero(part, axis=1) / max(1, part.shape[1])
         lo, hi = _longest_run(share >= dense, max(1, int(BOX_GAP * rows)))
         top, bottom = top + lo, top + hi
         if bottom - top < 2:
-            return None
+            top, bottom, left, right = flat  # too smooth to tell: the uniform trim only
+            break
         part = busy_y[top : max(top + 1, bottom - 2), left:right]
         share = np.count_nonzero(part, axis=0) / max(1, part.shape[0])
         lo, hi = _longest_run(share >= dense, max(1, int(BOX_GAP * cols)))
         left, right = left + lo, left + hi
         if right - left < 2:
-            return None
+            top, bottom, left, right = flat
+            break
     top, bottom = _snap(small[:, left:right], top, bottom)
     left, right = _snap(small[top:bottom, :].T, left, right)
     if (bottom - top) * (right - left) < BOX_MIN_AREA * rows * cols:

@@ -86,10 +86,12 @@ BOX_GAP = 0.02
 # still 13); a photo's own smooth or defocused areas step by 0-3.
 BOX_EDGE_STEP = 8
 BOX_EDGE_SHARE = 0.5
-# How far out (a share of the box's side) an edge may pull a box side. Unlimited: the innermost
-# straight line beyond a busy edge is the frame's (a reach of 35% left the phone screenshots of
-# smooth scenes cut in half where their grain averaged away at 1/4 scale).
-BOX_SNAP_REACH = 1.0
+# An edge may pull a box side out any distance: the innermost straight line beyond a busy edge
+# is the frame's (a reach of 35% of the box left phone screenshots of smooth scenes cut in half
+# where their grain averaged away at 1/4 scale, and smooth microscopy inside black borders).
+# Uniform borders are trimmed first (regions._uniform_trim): outer rows or columns spanning at
+# most this many levels (JPEG noise on a flat border spans 2-6 at quality 85).
+BOX_UNIFORM_RANGE = 10
 # A UI bar the picture touches: at most this share of the box's side, and this share of its
 # pixels within 3 levels of its median (desktop taskbars and address bars: 0.8-0.95; photo
 # strips far less).
