@@ -9,6 +9,7 @@ from pathlib import Path
 from triage.containers import ContainerLimits
 from triage.cores import machine_workers
 from triage.keys import SigningKey
+from triage.layers.secrets import KeyRing
 from triage.plan.journal import CHECKPOINT_EVERY_S
 
 # Every core the scan may run on (taskset and cgroups included), bounded by memory: hashing and
@@ -35,6 +36,7 @@ class ScanOptions:
     stop_on_first_red: bool = False  # the officer may end the scan at the first RED finding
     checkpoint_s: float = CHECKPOINT_EVERY_S  # how often the journal saves the state
     thumbnails: bool = False  # blurred greyscale thumbnails of flagged pictures in report.html
+    artefacts: bool = True  # read browser history, registry, event logs, shell histories
     require_trusted_hashsets: bool = False  # refuse to start rather than cap the verdict
     # The stick's (or officer's) key; None: unsigned. Never written down (the journal keeps
     # only whether there was one).
@@ -45,3 +47,6 @@ class ScanOptions:
     quick_pass_only: bool = False  # the quick pass and nothing else (files listed, not read)
     sample: float | None = None  # fraction of each disk the quick pass reads; None: all
     sample_seed: int | None = None  # which units are sampled; None: drawn and recorded
+    # Secrets for encrypted volumes and the prompt for more. Never written down: `--resume` is
+    # given them again.
+    keyring: KeyRing | None = field(default=None, metadata={"transient": True})

@@ -62,6 +62,9 @@ class ScanResult:
     first_hit_address: str | None
     resumed: tuple[Resume, ...]
     quick_pass: dict[str, Any] | None = None  # the block quick pass's own coverage
+    # What the artefact extractors gave ({records, by_kind, files}); empty when not read.
+    artefacts: dict[str, Any] = field(default_factory=dict)
+    artefacts_listing: str | None = None
 
     @property
     def capping_gaps(self) -> tuple[Gap, ...]:
