@@ -6,19 +6,30 @@ from collections import Counter
 from typing import Any
 
 from triage.model import Finding, Severity, Verdict
+from triage.ruleset.vocabulary import AMBER_ASK, RULE_VERDICTS
 
-# Findings of these severities from exact matches or rules make the verdict RED. Perceptual
-# matches are leads and never make it RED by themselves (they cannot outrank an exact match).
+# Known files (exact matches) of these severities make the verdict RED. Perceptual matches are
+# leads and never make it RED by themselves (they cannot outrank an exact match).
 RED_SEVERITIES = frozenset({Severity.HIGH, Severity.CRITICAL})
-# Findings below this severity are listed but do not move the verdict off GREEN.
+# Exact and perceptual findings below this severity are listed but leave the verdict GREEN.
+# Rule findings follow the rule language's own table, RULE_VERDICTS (rules/README.md).
 AMBER_MIN = Severity.LOW
+
+
+def level_of(finding: Finding, trust_problems: list[str]) -> Verdict | None:
+    """The verdict this finding alone asks for; None when it is only listed."""
+    if finding.kind == "rule":
+        return RULE_VERDICTS[finding.severity]
+    if finding.severity.rank < AMBER_MIN.rank:
+        return None
+    if finding.kind == "perceptual" or finding.severity not in RED_SEVERITIES:
+        return Verdict.AMBER
+    return Verdict.AMBER if trust_problems and finding.kind == "exact" else Verdict.RED
 
 
 def is_red(finding: Finding, trust_problems: list[str]) -> bool:
     """Whether this finding alone makes the verdict RED (see `decide`)."""
-    if finding.kind == "perceptual" or finding.severity not in RED_SEVERITIES:
-        return False
-    return not (trust_problems and finding.kind == "exact")
+    return level_of(finding, trust_problems) is Verdict.RED
 
 
 def decide(findings: list[Finding], coverage: dict[str, Any], *, trust_problems: list[str],
@@ -30,18 +41,25 @@ def decide(findings: list[Finding], coverage: dict[str, Any], *, trust_problems:
     that could not be made at all (no hash sets); like unexamined partitions they rule out GREEN.
     """
     reasons: list[str] = []
-    red = [f for f in findings if is_red(f, trust_problems)]
-    red_ids = {id(f) for f in red}
-    amber = [f for f in findings if f.severity.rank >= AMBER_MIN.rank and id(f) not in red_ids]
+    levels = [(f, level_of(f, trust_problems)) for f in findings]
+    red = [f for f, level in levels if level is Verdict.RED]
+    amber = [f for f, level in levels if level is Verdict.AMBER]
     if red:
-        kinds = Counter("known file" if f.kind == "exact" else "serious rule finding" for f in red)
+        kinds = Counter("known file" if f.kind == "exact" else "rule finding of use" for f in red)
         reasons.append("Found " + ", ".join(f"{n} {k}{'s' if n > 1 else ''}"
                                             for k, n in sorted(kinds.items())) + ".")
     if amber:
         if trust_problems and any(f.kind == "exact" for f in amber):
             reasons.append("Known files were matched against a hash set that is not trusted; "
                            "the matches need confirming.")
-        reasons.append(f"{len(amber)} finding{'s' if len(amber) > 1 else ''} need a look.")
+        rules = sum(1 for f in amber if f.kind == "rule")
+        others = len(amber) - rules
+        if others:
+            reasons.append(f"{others} finding{'s' if others > 1 else ''} need a look.")
+        if rules:
+            reasons.append(f"{rules} rule finding{'s' if rules > 1 else ''} show"
+                           f"{'' if rules > 1 else 's'} something an order commonly forbids: "
+                           f"{AMBER_ASK}.")
     coverage_gaps = [*gaps, *_gaps(coverage, warnings_total)]
     reasons.extend(coverage_gaps)
     reasons.extend(trust_problems)
