@@ -14,6 +14,7 @@ from rich.text import Text
 
 from triage.model import FileRecord, Finding, ScanWarning
 from triage.pipeline import ProgressSink
+from triage.report.rulenote import rule_note
 
 # Control characters (terminal escape sequences) and bidirectional overrides in suspect-chosen
 # names could clear the officer's screen, retitle the window or reorder text; they are shown
@@ -171,7 +172,9 @@ def render_summary(console: Console, report: dict[str, Any], out_dir: str) -> No
         table.add_column("where", overflow="fold")
         for finding in findings[:50]:
             deleted = " (deleted)" if finding.get("deleted") else ""
-            table.add_row(finding["severity"], Text(shown(finding["title"])),
+            note = rule_note(finding)
+            what = shown(finding["title"]) + (f"\n{shown(note)}" if note else "")
+            table.add_row(finding["severity"], Text(what),
                           Text(shown(finding.get("address", "")) + deleted))
         if len(findings) > 50:
             table.caption = f"… and {len(findings) - 50} more in the report"

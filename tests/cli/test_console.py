@@ -71,3 +71,23 @@ def test_summary_says_how_many_files_were_not_reached():
     out = console.export_text()
     assert "40 files examined (3 deleted)" in out
     assert "Not reached: 60 files (6.0 MB): time budget reached" in out
+
+
+def test_summary_shows_each_rule_findings_evidence_and_order_wording():
+    console = Console(record=True, width=400, force_terminal=False, color_system=None)
+    finding = {"kind": "rule", "severity": "medium", "title": "VeraCrypt is installed",
+               "address": "disk.img · p2@1048576 ntfs · /Program Files/VeraCrypt/VeraCrypt.exe",
+               "detail": {"evidence": "installed",
+                          "order_wording": "must not use or install encryption or wiping tools"}}
+    report = {"verdict": {"level": "amber", "reasons": ["1 rule finding shows something an order "
+                                                        "commonly forbids: check whether the "
+                                                        "order names it."]},
+              "findings": [finding],
+              "coverage": {"not_examined": [], "files_seen": 3, "files_deleted": 0,
+                           "files_hashed": 3, "bytes_hashed": 30},
+              "warnings_total": 0}
+    render_summary(console, report, "/reports/scan-3")
+    out = " ".join(console.export_text().split())
+    assert "Seen: installed (nothing seen shows it ran)." in out
+    assert ("Relates to: \u201cmust not use or install encryption or wiping tools\u201d \u2014 "
+            "check the order's own wording.") in out

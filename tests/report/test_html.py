@@ -147,3 +147,14 @@ def test_files_not_reached_are_stated() -> None:
     stopped["coverage"]["stopped_early"] = {"reason": "time budget reached",
                                             "files_not_reached": 1234, "bytes_not_reached": 5}
     assert "1234 (time budget reached)" in render_html(stopped)
+
+
+def test_a_rule_finding_shows_installed_or_used_and_the_order_wording_to_check() -> None:
+    data = report()
+    rule = next(f for f in data["findings"] if f["kind"] == "rule")
+    rule["detail"] = {"version": "1", "evidence": "used", "last_written": "2026-11-20T21:14:00Z",
+                      "order_wording": "must not use or install encryption or wiping tools"}
+    page = render_html(data)
+    assert ("Seen: used, last written 2026-11-20T21:14:00Z. Relates to: \u201cmust not use or "
+            "install encryption or wiping tools\u201d \u2014 check the order&#x27;s own wording."
+            ) in page

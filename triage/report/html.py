@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from triage.report.atomic import write_atomic
+from triage.report.rulenote import rule_note
 
 HTML_NAME = "report.html"
 # Banner colours: the verdict must be readable at a glance and in a greyscale print, so each
@@ -173,6 +174,9 @@ def _match_detail(finding: dict[str, Any]) -> str:
         bits.append(f"distance {finding['distance']}")
     if finding.get("rule"):
         bits.append(f"rule {finding['rule']}")
+    note = rule_note(finding)
+    if note:
+        bits.append(note)
     return "; ".join(bits)
 
 

@@ -1,0 +1,28 @@
+"""One line per rule finding for officers: installed or used, and the order wording to check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from triage.ruleset.vocabulary import CHECK_WORDING
+
+_SEEN = {"installed": "installed (nothing seen shows it ran)",
+         "used": "used"}
+
+
+def rule_note(finding: dict[str, Any]) -> str | None:
+    """'Seen: used, last written …. Relates to: "…" — check the order's own wording.'"""
+    if finding.get("kind") != "rule":
+        return None
+    detail = finding.get("detail")
+    detail = detail if isinstance(detail, dict) else {}
+    parts = []
+    evidence = detail.get("evidence")
+    if isinstance(evidence, str):
+        seen = _SEEN.get(evidence, evidence)
+        when = detail.get("last_written")
+        parts.append(f"Seen: {seen}" + (f", last written {when}." if when else "."))
+    wording = detail.get("order_wording")
+    if isinstance(wording, str) and wording:
+        parts.append(f"Relates to: \u201c{wording}\u201d \u2014 {CHECK_WORDING}.")
+    return " ".join(parts) or None
