@@ -218,6 +218,11 @@ def layout() -> dict[str, Callable[[str], bytes]]:
         f"{ROAMING}/Microsoft/Windows/Recent/letter.docx.lnk":
             lambda p: b"L\0\0\0" + _rng(p).randbytes(500),
         f"{ROAMING}/Microsoft/Windows/Themes/TranscodedWallpaper": _jpeg,
+        # PowerShell's history: ordinary administration, including the commands that set up WSL.
+        f"{ROAMING}/Microsoft/Windows/PowerShell/PSReadLine/ConsoleHost_history.txt": _text(
+            "wsl --install -d Ubuntu\nwinget upgrade --all\nipconfig /all\n"
+            "cipher /c letter.docx\nGet-BitLockerVolume\nmanage-bde -status\n"
+            "Remove-Item .\\Downloads\\old.zip\ncleanmgr /sagerun:1\n"),
         # OneDrive: signed in with the Microsoft account; Known Folder Move backs up Desktop,
         # Documents and Pictures.
         f"{LOCAL}/Microsoft/OneDrive/OneDrive.exe": _exe,
