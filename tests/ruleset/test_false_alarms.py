@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.ruleset.conftest import record
+from triage.ledger import GapKind, Ledger, ScanContext
 from triage.model import Finding, Severity, Verdict
 from triage.report.verdict import decide, level_of
 from triage.ruleset import RuleContext, load_rules
@@ -33,7 +34,7 @@ def _findings(path: str, content: bytes | None = None, **fields: object) -> list
 
 def _alarms(findings: list[Finding]) -> list[tuple[str | None, str]]:
     """(rule, level) of every finding that would move the verdict to AMBER or RED."""
-    return [(f.rule, str(level_of(f, []))) for f in findings if level_of(f, []) is not None]
+    return [(f.rule, str(level_of(f))) for f in findings if level_of(f) is not None]
 
 
 @pytest.mark.parametrize("path", [
@@ -59,20 +60,24 @@ def test_wsl_disk_is_a_fact_not_a_vm_finding() -> None:
 
 
 def test_an_encrypted_system_volume_is_coverage_not_a_breach() -> None:
-    bitlocker = {"source": "laptop.img", "index": 3, "offset": 1048576, "fs": "unknown",
-                 "status": "not_examined", "reason": "encrypted (BitLocker)"}
-    (finding,) = RULES.match_volume(bitlocker)
-    assert finding.rule == "encrypted-volume" and level_of(finding, []) is None
+    ledger = Ledger()
+    volume = ledger.volume(source="laptop.img", index=3, offset=1048576, size=1 << 30,
+                           description="Basic data partition", fs="unknown",
+                           encryption={"kind": "bitlocker", "state": "locked"})
+    ledger.volume_not_examined(volume, GapKind.ENCRYPTED, "encrypted (BitLocker), locked")
+    (finding,) = RULES.match_volume(volume.to_report())
+    assert finding.rule == "encrypted-volume" and level_of(finding) is None
     assert "intrinsic to the device" in finding.detail["order_wording"]
-    coverage = {"volumes": [bitlocker], "not_examined": [], "read_errors": 0,
-                "time_budget": {"minutes": None, "reached": False}}
-    verdict = decide([finding], coverage, trust_problems=[], gaps=[], warnings_total=0)
+    ledger.finding(finding)
+    result = ledger.result(ScanContext(), started_utc="", finished_utc="", duration_s=0,
+                           host="", tool_version="", listing_name="")
+    verdict = decide(result)
     # AMBER because the volume was not examined (the gap), not because a rule called it a breach.
     assert verdict["level"] == "amber"
-    assert verdict["reasons"] == ["1 partition could not be examined (encrypted (BitLocker))."]
-    unlocked = {**bitlocker, "status": "examined", "fs": "ntfs", "reason": None,
+    assert not any("rule" in reason or "Found" in reason for reason in verdict["reasons"])
+    unlocked = {**volume.to_report(), "status": "examined", "fs": "ntfs", "reason": None,
                 "encryption": {"kind": "bitlocker", "state": "unlocked"}}
-    assert [level_of(f, []) for f in RULES.match_volume(unlocked)] == [None]
+    assert [level_of(f) for f in RULES.match_volume(unlocked)] == [None]
 
 
 @pytest.mark.parametrize("path", [
@@ -138,7 +143,7 @@ def test_a_deleted_picture_is_listed_and_leaves_green() -> None:
 ])
 def test_a_messaging_app_is_not_contact_with_a_child(path: str) -> None:
     (finding,) = _findings(path)
-    assert finding.severity is Severity.LOW and level_of(finding, []) is None
+    assert finding.severity is Severity.LOW and level_of(finding) is None
     assert "not evidence of contact" in finding.title
     assert "an installed app is not contact" in finding.detail["order_wording"]
 
@@ -165,11 +170,11 @@ def test_a_picture_renamed_by_a_user_is_still_found() -> None:
 
 def test_a_tool_only_installed_is_amber_and_its_run_is_red_with_when() -> None:
     (installed,) = _findings("/Users/alex/Desktop/Tor Browser/Browser/firefox.exe")
-    assert (installed.rule, level_of(installed, [])) == ("tor-browser", Verdict.AMBER)
+    assert (installed.rule, level_of(installed)) == ("tor-browser", Verdict.AMBER)
     assert installed.detail["evidence"] == "installed" and "last_written" not in installed.detail
     run = dt.datetime(2026, 11, 20, 21, 14, tzinfo=dt.UTC).timestamp()
     (used,) = _findings("/Windows/Prefetch/TOR.EXE-8A1B2C3D.pf", mtime=run)
-    assert (used.rule, level_of(used, [])) == ("tor-daemon-used", Verdict.RED)
+    assert (used.rule, level_of(used)) == ("tor-daemon-used", Verdict.RED)
     assert used.detail["evidence"] == "used"
     assert used.detail["last_written"] == "2026-11-20T21:14:00Z"
     assert used.detail["order_wording"] == ORDER_WORDING["no-anonymisation"]
