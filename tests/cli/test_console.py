@@ -85,7 +85,7 @@ def test_summary_shows_each_rule_findings_evidence_and_order_wording():
               "findings": [finding],
               "coverage": {"not_examined": [], "files_seen": 3, "files_deleted": 0,
                            "files_hashed": 3, "bytes_hashed": 30},
-              "warnings_total": 0}
+              "warnings_total": 0, "provenance": {}}
     render_summary(console, report, "/reports/scan-3")
     out = " ".join(console.export_text().split())
     assert "Seen: installed (nothing seen shows it ran)." in out
