@@ -16,6 +16,7 @@ from triage.ledger import Problem, Resume
 from triage.model import FileRecord, Finding
 from triage.pipeline import ProgressSink
 from triage.report.rulenote import rule_note
+from triage.report.verdict import level_of
 
 # Control characters (terminal escape sequences) and bidirectional overrides in suspect-chosen
 # names could clear the officer's screen, retitle the window or reorder text; they are shown
@@ -147,6 +148,8 @@ class LiveProgress(ProgressSink):
             self._refresh()
 
     def finding(self, finding: Finding) -> None:
+        if level_of(finding) is None:
+            return  # a fact listed in the report (a browser, OneDrive): not a hit to shout about
         self.hits.append(finding)
         if self._live is None:
             self.console.print(Text.assemble(("HIT ", "bold red"), shown(finding.title), " — ",

@@ -91,3 +91,17 @@ def test_summary_shows_each_rule_findings_evidence_and_order_wording():
     assert "Seen: installed (nothing seen shows it ran)." in out
     assert ("Relates to: \u201cmust not use or install encryption or wiping tools\u201d \u2014 "
             "check the order's own wording.") in out
+
+
+def test_listed_facts_are_not_shouted_as_hits():
+    """A browser's history database (info) is listed in the report, never a red HIT line."""
+    console = _console()
+    progress = LiveProgress(console)
+    record = FileRecord(Address("disk.img", PartitionRef(2, 1048576, "ntfs"), "/History"),
+                        "History", 10)
+    progress.finding(Finding("rule", Severity.INFO, record, "A browser history database"))
+    progress.finding(Finding("rule", Severity.MEDIUM, record, "VeraCrypt is installed"))
+    out = console.export_text()
+    assert "browser history" not in out
+    assert "HIT VeraCrypt is installed" in out
+    assert len(progress.hits) == 1
