@@ -20,8 +20,11 @@ def rule_note(finding: dict[str, Any]) -> str | None:
     evidence = detail.get("evidence")
     if isinstance(evidence, str):
         seen = _SEEN.get(evidence, evidence)
-        when = detail.get("last_written")
-        parts.append(f"Seen: {seen}" + (f", last written {when}." if when else "."))
+        # A file rule knows when its file was last written; an artefact rule, its last record.
+        written, last = detail.get("last_written"), detail.get("last")
+        when = (f", last written {written}" if written else
+                f", last on {last}" if evidence == "used" and last else "")
+        parts.append(f"Seen: {seen}{when}.")
     wording = detail.get("order_wording")
     if isinstance(wording, str) and wording:
         parts.append(f"Relates to: \u201c{wording}\u201d \u2014 {CHECK_WORDING}.")

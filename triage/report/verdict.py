@@ -74,14 +74,13 @@ def decide(result: ScanResult) -> dict[str, Any]:
                            f"{'s' if len(names) > 1 else ''} {sets}, which "
                            f"{'are' if len(names) > 1 else 'is'} not trusted; the matches "
                            "need confirming.")
-        rules = sum(1 for f in amber if f.kind == "rule")
-        others = len(amber) - rules
+        others = [f for f in amber if f.kind != "rule"]
         if others:
-            reasons.append(f"{others} finding{'s' if others > 1 else ''} need a look.")
+            reasons.append(_need_a_look(others))
+        rules = [f for f in amber if f.kind == "rule"]
         if rules:
-            reasons.append(f"{rules} rule finding{'s' if rules > 1 else ''} show"
-                           f"{'' if rules > 1 else 's'} something an order commonly forbids: "
-                           f"{AMBER_ASK}.")
+            reasons.append(_need_a_look(rules, f": something an order commonly forbids is "
+                                               f"there; {AMBER_ASK}"))
     coverage_gaps = [*result.context.comparison_gaps, *gap_reasons(result)]
     reasons.extend(coverage_gaps)
     reasons.extend(trust_problems)
@@ -93,6 +92,17 @@ def decide(result: ScanResult) -> dict[str, Any]:
         level = Verdict.GREEN
         reasons.append("Nothing found, and everything reachable was examined.")
     return {"level": level.value, "reasons": reasons}
+
+
+def _need_a_look(findings: list[Finding], ask: str = "") -> str:
+    """Counted in files (and volumes or folders, for findings about those), not findings;
+    `ask` says what to look for."""
+    files = len({f.where for f in findings if f.record is not None})
+    others = len({f.where for f in findings if f.record is None})
+    parts = ([_plural(files, "file", "files")] if files else []) + (
+        [_plural(others, "volume or folder", "volumes or folders")] if others else [])
+    verb = "needs" if files + others == 1 else "need"
+    return f"{' and '.join(parts)} {verb} a look{ask}."
 
 
 def _plural(n: int, one: str, many: str) -> str:
