@@ -27,11 +27,15 @@ import io
 import os
 import random
 import sqlite3
+import subprocess
+import tempfile
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
 from PIL import Image
+
+from tests.artefacts.hives import make_hive
 
 USER = "/Users/alex"
 LOCAL = f"{USER}/AppData/Local"
@@ -145,9 +149,61 @@ def _prefetch(path: str) -> bytes:
     return b"MAM\x04" + (9000).to_bytes(4, "little") + _rng(path).randbytes(3000)
 
 
+# The Ubuntu that `wsl --install` puts in ext4.vhdx: an ext4 file system filling a dynamic VHDX
+# (no partition table), made here by mkfs.ext4 -d and qemu-img convert, small but real.
+WSL_FILES = {
+    "etc/os-release": 'PRETTY_NAME="Ubuntu 24.04.1 LTS"\nID=ubuntu\n',
+    "etc/wsl.conf": "[boot]\nsystemd=true\n",
+    "home/alex/.bashrc": "# ~/.bashrc: executed by bash(1) for non-login shells.\n",
+    "home/alex/.bash_history": "sudo apt update\nsudo apt upgrade -y\nls /mnt/c/Users/alex\n"
+                               "code .\npython3 -m venv .venv\n",
+    "usr/bin/bash": "\x7fELF" + "\0" * 200,
+}
+
+
+# Registry hives with a few of the keys a stock Windows 11 holds, written by hivexregedit.
+HIVES: dict[str, dict[str, dict[str, object]]] = {
+    "NTUSER.DAT": {
+        "\\Software\\Microsoft\\OneDrive\\Accounts\\Personal": {"UserEmail": "alex@outlook.com"},
+        "\\Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\Shell Folders": {
+            "Personal": "C:\\Users\\alex\\OneDrive\\Documents"},
+        "\\Software\\Microsoft\\Edge": {"UsageStatsInSample": 0},
+    },
+    "SOFTWARE": {
+        "\\Microsoft\\Windows NT\\CurrentVersion": {"ProductName": "Windows 10 Pro",
+                                                    "DisplayVersion": "24H2",
+                                                    "CurrentBuild": "26100"},
+        "\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\Mozilla Firefox 133.0 (x64 en-GB)": {
+            "DisplayName": "Mozilla Firefox (x64 en-GB)", "Publisher": "Mozilla"},
+        "\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\Microsoft Edge": {
+            "DisplayName": "Microsoft Edge", "Publisher": "Microsoft Corporation"},
+    },
+    "SYSTEM": {
+        "\\Select": {"Current": 1},
+        "\\ControlSet001\\Control\\TimeZoneInformation": {
+            "TimeZoneKeyName": "GMT Standard Time"},
+    },
+}
+
+
+def _hive(path: str) -> bytes:
+    with tempfile.TemporaryDirectory() as tmp:
+        return make_hive(Path(tmp, "hive"), HIVES[path.rsplit("/", 1)[-1]]).read_bytes()
+
+
 def _vhdx(path: str) -> bytes:
-    # The file type identifier of MS-VHDX 2.2.1 then the headers; the disk stays small here.
-    return b"vhdxfile" + "Microsoft Windows 10.0".encode("utf-16-le") + b"\0" * (2 << 20)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp, "root")
+        for name, text in WSL_FILES.items():
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            (root / name).write_text(text, encoding="utf-8")
+        raw = Path(tmp, "ext4.img")
+        subprocess.run(["mkfs.ext4", "-q", "-F", "-L", "", "-E", "root_owner=0:0", "-d",
+                        str(root), str(raw), "8M"], check=True, capture_output=True)
+        vhdx = Path(tmp, "ext4.vhdx")
+        subprocess.run(["qemu-img", "convert", "-q", "-f", "raw", "-O", "vhdx", str(raw),
+                        str(vhdx)], check=True, capture_output=True)
+        return vhdx.read_bytes()
 
 
 HISTORY = _sqlite("CREATE TABLE urls(id INTEGER PRIMARY KEY, url LONGVARCHAR, title LONGVARCHAR,"
@@ -186,8 +242,8 @@ def layout() -> dict[str, Callable[[str], bytes]]:
         "/Windows/System32/wsl.exe": _exe,
         "/Windows/System32/cleanmgr.exe": _exe,
         "/Windows/System32/drivers/etc/hosts": _text("# Copyright (c) 1993-2009 Microsoft\n"),
-        "/Windows/System32/config/SOFTWARE": lambda p: b"regf" + _rng(p).randbytes(8188),
-        "/Windows/System32/config/SYSTEM": lambda p: b"regf" + _rng(p).randbytes(8188),
+        "/Windows/System32/config/SOFTWARE": _hive,
+        "/Windows/System32/config/SYSTEM": _hive,
         "/Windows/Web/Wallpaper/Windows/img0.jpg": _jpeg,
         "/Windows/Web/Wallpaper/Windows/img19.jpg": _jpeg,
         "/Windows/Web/Screen/img100.jpg": _jpeg,
@@ -209,7 +265,7 @@ def layout() -> dict[str, Callable[[str], bytes]]:
         "/pagefile.sys": _random(2 << 20),
         "/swapfile.sys": _random(1 << 20),
         # The user's profile.
-        f"{USER}/NTUSER.DAT": lambda p: b"regf" + _rng(p).randbytes(8188),
+        f"{USER}/NTUSER.DAT": _hive,
         f"{LOCAL}/Microsoft/Windows/UsrClass.dat": lambda p: b"regf" + _rng(p).randbytes(8188),
         f"{LOCAL}/Microsoft/Windows/Explorer/thumbcache_256.db":
             lambda p: b"CMMM" + _rng(p).randbytes(4092),
@@ -289,6 +345,9 @@ def layout() -> dict[str, Callable[[str], bytes]]:
         suffix = f"{_rng(name).getrandbits(32):08X}"
         files[f"/Windows/Prefetch/{name}-{suffix}.pf"] = _prefetch
     return files
+
+
+TOOLS = ("mkfs.ext4", "qemu-img", "hivexregedit")  # e2fsprogs, qemu-utils, libwin-hivex-perl
 
 
 def build(root: Path) -> Path:

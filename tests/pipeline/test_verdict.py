@@ -104,8 +104,8 @@ def test_a_tool_only_present_asks_to_check_the_order():
     verdict = _decide([_finding("rule", Severity.MEDIUM, path="/a"),
                        _finding("rule", Severity.MEDIUM, path="/b")])
     assert verdict == {"level": "amber", "reasons": [
-        "2 files need a look: something an order commonly forbids is there; check whether the "
-        "order names it."]}
+        "2 files need a look.", "Rule findings on 2 files show something an order commonly "
+        "forbids: check whether the order names it."]}
 
 
 def test_evidence_of_use_and_known_material_are_red():

@@ -251,7 +251,8 @@ def test_a_rule_with_an_unknown_field_is_not_valid(pack: Callable[..., Path]) ->
     assert found == []
     assert [str(p) for p in problems if p.is_error] == [
         f"{folder}/r.yml:9:1: unknown field 'colour' in a rule; expected one of: author, "
-        "condition, count, description, id, match, references, severity, tests, title, version"]
+        "condition, count, description, evidence, id, match, order_wording, references, "
+        "severity, tests, title, version"]
 
 
 def test_a_missing_field_does_not_hide_the_others(pack: Callable[..., Path]) -> None:

@@ -74,13 +74,11 @@ def decide(result: ScanResult) -> dict[str, Any]:
                            f"{'s' if len(names) > 1 else ''} {sets}, which "
                            f"{'are' if len(names) > 1 else 'is'} not trusted; the matches "
                            "need confirming.")
-        others = [f for f in amber if f.kind != "rule"]
-        if others:
-            reasons.append(_need_a_look(others))
+        reasons.append(_need_a_look(amber))
         rules = [f for f in amber if f.kind == "rule"]
         if rules:
-            reasons.append(_need_a_look(rules, f": something an order commonly forbids is "
-                                               f"there; {AMBER_ASK}"))
+            reasons.append(f"Rule findings on {_places(rules)} show something an order commonly "
+                           f"forbids: {AMBER_ASK}.")
     coverage_gaps = [*result.context.comparison_gaps, *gap_reasons(result)]
     reasons.extend(coverage_gaps)
     reasons.extend(trust_problems)
@@ -94,15 +92,20 @@ def decide(result: ScanResult) -> dict[str, Any]:
     return {"level": level.value, "reasons": reasons}
 
 
-def _need_a_look(findings: list[Finding], ask: str = "") -> str:
-    """Counted in files (and volumes or folders, for findings about those), not findings;
-    `ask` says what to look for."""
+def _need_a_look(findings: list[Finding]) -> str:
+    """Counted in files (and volumes or folders, for findings about those), not findings."""
+    places = _places(findings)
+    return f"{places} {'needs' if places.startswith('1 ') and ' and ' not in places else 'need'}" \
+        " a look."
+
+
+def _places(findings: list[Finding]) -> str:
+    """'2 files', '1 file and 1 volume or folder': the distinct places these findings are on."""
     files = len({f.where for f in findings if f.record is not None})
     others = len({f.where for f in findings if f.record is None})
     parts = ([_plural(files, "file", "files")] if files else []) + (
         [_plural(others, "volume or folder", "volumes or folders")] if others else [])
-    verb = "needs" if files + others == 1 else "need"
-    return f"{' and '.join(parts)} {verb} a look{ask}."
+    return " and ".join(parts)
 
 
 def _plural(n: int, one: str, many: str) -> str:
