@@ -125,6 +125,16 @@ def data_dir(*parts: str) -> Path | None:
                    "signed needs its key again (--key, or asked for).")
 @click.option("--unsigned", is_flag=True,
               help="With --resume: finish a scan that began signed without signing it.")
+@click.option("--quick-pass-only", is_flag=True,
+              help="Run only the block quick pass over the raw disks (minutes); files are "
+                   "listed but not read.")
+@click.option("--no-quick-pass", is_flag=True,
+              help="Skip the block quick pass; run only the file scan.")
+@click.option("--sample", type=click.FloatRange(min=0, max=1, min_open=True),
+              help="Quick pass reads this FRACTION of each disk, in random 1 MiB units; the "
+                   "report states the chance it had to find a known file of a given size.")
+@click.option("--sample-seed", type=click.IntRange(min=0),
+              help="Seed choosing the sampled units (default: random; the report records it).")
 @click.option("--unlock-file", "unlock_files", multiple=True,
               type=click.Path(path_type=Path, dir_okay=False),
               help="A file with one BitLocker recovery key or password (or LUKS/FileVault "
@@ -137,7 +147,8 @@ def scan(sources: tuple[str, ...], out_dir: Path | None, hashsets: Path | None,
          since: dt.datetime | None, time_budget: float | None,
          stop_on_first_red: bool, no_containers: bool, max_expanded_mb: int, max_ratio: float,
          max_members: int, max_depth: int, no_artefacts: bool, thumbnails: bool,
-         resume_dir: Path | None, unsigned: bool, unlock_files: tuple[Path, ...],
+         resume_dir: Path | None, unsigned: bool, quick_pass_only: bool, no_quick_pass: bool,
+         sample: float | None, sample_seed: int | None, unlock_files: tuple[Path, ...],
          as_json: bool) -> None:
     """Scan disks, images (raw, .001, E01, VMDK, VHD(X), QCOW2, VDI, DMG) or folders, read-only,
     and write a report.
@@ -158,6 +169,12 @@ def scan(sources: tuple[str, ...], out_dir: Path | None, hashsets: Path | None,
         if as_json:
             click.echo(json.dumps(result.report, ensure_ascii=False, indent=1))
         sys.exit(int(result.exit_code))
+    if quick_pass_only and no_quick_pass:
+        raise UsageError("--quick-pass-only and --no-quick-pass contradict each other; "
+                         "give one of them.")
+    if (sample is not None or sample_seed is not None) and no_quick_pass:
+        raise UsageError("--sample applies to the quick pass, which --no-quick-pass skips; "
+                         "give one of them.")
     hashsets = hashsets or data_dir("hashsets")
     rules = rules or data_dir("rules") or PACKAGED_RULES
     trusted_keys = trusted_keys or data_dir("keys", "trusted")
@@ -174,6 +191,8 @@ def scan(sources: tuple[str, ...], out_dir: Path | None, hashsets: Path | None,
                           signing_key=signing_key,
                           require_trusted_hashsets=require_trusted_hashsets,
                           thumbnails=thumbnails, artefacts=not no_artefacts, keyring=keyring,
+                          quick_pass=not no_quick_pass, quick_pass_only=quick_pass_only,
+                          sample=sample, sample_seed=sample_seed,
                           containers=None if no_containers else containers.ContainerLimits(
                               max_expanded_bytes=max_expanded_mb * 2**20, max_ratio=max_ratio,
                               max_members=max_members, max_depth=max_depth))

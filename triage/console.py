@@ -208,6 +208,17 @@ def resume_line(resume: dict[str, Any]) -> str:
             f"({resume.get('files_done_before', 0):,} files already done).")
 
 
+def quick_pass_line(quick: dict[str, Any]) -> str:
+    """One line on the block quick pass: what it read, or why it did not run."""
+    if quick["status"] != "run":
+        return f"Quick pass {quick['reason']}."
+    read = sum(s.get("bytes_covered", 0) for s in quick["sources"])
+    line = (f"Quick pass: {_size(read)} of {len(quick['sources'])} disk"
+            f"{'s' if len(quick['sources']) != 1 else ''} read block by block")
+    confidence = quick.get("confidence")
+    return f"{line}. {confidence['text']}" if confidence else f"{line}."
+
+
 def _columns(width: int, *, fixed: int) -> tuple[int, int]:
     """Widths of the what and where columns of a table `width` cells wide whose other columns
     take `fixed` cells (borders and padding: 3 per column plus one)."""
@@ -311,4 +322,7 @@ def _final_lines(console: Console, report: dict[str, Any], out_dir: str) -> None
         f"deleted), {_size(coverage['bytes_hashed'])} read; {parts:,} "
         f"part{'s' if parts != 1 else ''} not examined; {report['warnings_total']} problems.",
         highlight=False)
+    quick = coverage.get("quick_pass")
+    if quick:
+        console.print(Text(shown(quick_pass_line(quick))), highlight=False)
     console.print(Text.assemble("Report: ", (out_dir, "bold")), highlight=False)

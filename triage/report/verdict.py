@@ -33,6 +33,9 @@ def level_of(finding: Finding, untrusted_sets: frozenset[str] = frozenset()) -> 
             Severity(m["severity"]) in RED_SEVERITIES and m["hashset"] not in untrusted_sets
             for m in finding.matched_sets()):
         return Verdict.RED
+    if (finding.kind == "block" and finding.severity in RED_SEVERITIES
+            and finding.hashset not in untrusted_sets):
+        return Verdict.RED  # a known file's blocks: RED only from a trusted filter
     return Verdict.AMBER
 
 
@@ -62,8 +65,11 @@ def decide(result: ScanResult) -> dict[str, Any]:
     red = [f for f, level in levels if level is Verdict.RED]
     amber = [f for f, level in levels if level is Verdict.AMBER]
     if red:
-        # Counted in files: an exact finding is one file, however many sets hold it.
-        kinds = Counter("known file" if f.kind == "exact" else "rule finding of use" for f in red)
+        # Counted in files: an exact finding is one file, however many sets hold it, and the
+        # quick pass's finding for the same file (its blocks) is that file again.
+        known = {f.where for f in red if f.kind in ("exact", "block")}
+        kinds = Counter({"known file": len(known)} if known else {})
+        kinds.update("rule finding of use" for f in red if f.kind not in ("exact", "block"))
         reasons.append("Found " + ", ".join(f"{n} {k}{'s' if n > 1 else ''}"
                                             for k, n in sorted(kinds.items())) + ".")
     if amber:
