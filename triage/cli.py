@@ -10,8 +10,10 @@ import sys
 import tempfile
 import traceback
 from pathlib import Path
+from typing import Any
 
 import click
+import jsonschema
 from rich.console import Console
 
 from triage import __version__, keys
@@ -21,6 +23,7 @@ from triage.evidence.discovery import attached_disks
 from triage.hashdb.cli import hashset as hashset_group
 from triage.pipeline import ProgressSink, ScanOptions, default_out_dir, resume_scan, run_scan
 from triage.report.cli import COMMANDS as REPORT_COMMANDS
+from triage.report.writer import report_schema
 from triage.ruleset import PACKAGED_RULES
 from triage.ruleset.cli import rules as rules_group
 
@@ -106,6 +109,9 @@ def data_dir(*parts: str) -> Path | None:
 @click.option("--resume", "resume_dir", type=click.Path(path_type=Path, file_okay=False),
               help="Finish the interrupted scan in this output folder (killed, powered off or "
                    "out of disk space) with its own sources and options.")
+@click.option("--boot-facts", type=click.Path(path_type=Path, dir_okay=False),
+              help="JSON file of how the computer booted the stick (written by the stick's "
+                   "console); recorded in the report as provenance.boot.")
 @click.option("--json", "as_json", is_flag=True, help="Print report.json instead of the screen.")
 def scan(sources: tuple[str, ...], out_dir: Path | None, hashsets: Path | None,
          trusted_keys: Path | None, require_trusted_hashsets: bool, rules: Path | None,
@@ -113,7 +119,7 @@ def scan(sources: tuple[str, ...], out_dir: Path | None, hashsets: Path | None,
          officer: str | None, since: dt.datetime | None, time_budget: float | None,
          stop_on_first_red: bool, no_containers: bool, max_expanded_mb: int, max_ratio: float,
          max_members: int, max_depth: int, thumbnails: bool, resume_dir: Path | None,
-         as_json: bool) -> None:
+         boot_facts: Path | None, as_json: bool) -> None:
     """Scan disks, images (raw, .001, E01) or folders, read-only, and write a report.
 
     With no SOURCE, every attached disk except the boot stick is scanned.
@@ -139,7 +145,7 @@ def scan(sources: tuple[str, ...], out_dir: Path | None, hashsets: Path | None,
                           command=shlex.join(["triage", *sys.argv[1:]]), excluded=excluded,
                           signing_key=signing_key,
                           require_trusted_hashsets=require_trusted_hashsets,
-                          thumbnails=thumbnails,
+                          thumbnails=thumbnails, boot=_boot_facts(boot_facts),
                           containers=None if no_containers else containers.ContainerLimits(
                               max_expanded_bytes=max_expanded_mb * 2**20, max_ratio=max_ratio,
                               max_members=max_members, max_depth=max_depth))
@@ -149,6 +155,24 @@ def scan(sources: tuple[str, ...], out_dir: Path | None, hashsets: Path | None,
     if as_json:
         click.echo(json.dumps(result.report, ensure_ascii=False, indent=1))
     sys.exit(int(result.exit_code))
+
+
+def _boot_facts(path: Path | None) -> dict[str, Any] | None:
+    """The stick console's boot facts, checked against the report schema's provenance.boot."""
+    if path is None:
+        return None
+    try:
+        facts = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"--boot-facts {path} cannot be read ({exc}); give the file the "
+                         "stick's console wrote, or leave the option out.") from exc
+    schema = report_schema()["properties"]["provenance"]["properties"]["boot"]
+    try:
+        jsonschema.validate(facts, schema)
+    except jsonschema.ValidationError as exc:
+        raise UsageError(f"--boot-facts {path} is not a boot-facts file ({exc.message}); give "
+                         "the file the stick's console wrote, or leave the option out.") from exc
+    return facts
 
 
 def _signing_key(key_file: Path | None) -> keys.SigningKey | None:

@@ -70,6 +70,8 @@ class ScanOptions:
     signing_key: SigningKey | None = None  # the stick's (or officer's) key; None: unsigned
     # Disks deliberately left out (the stick itself), as {"source", "reason"}; the report says so.
     excluded: list[dict[str, str]] = field(default_factory=list)
+    # How the computer booted the stick (UEFI/BIOS, Secure Boot, SbatLevel): provenance.boot.
+    boot: dict[str, Any] | None = None
 
 
 @dataclass

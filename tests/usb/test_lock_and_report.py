@@ -85,5 +85,6 @@ def test_build_refuses_bad_options_in_one_line(args, message):
 def test_build_help_lists_every_option():
     result = _build("--help")
     assert result.returncode == 0
-    for option in ("--out", "--data-size", "--compression", "--data", "--key", "--update-lock"):
+    for option in ("--out", "--data-size", "--compression", "--data", "--key", "--update-lock",
+                   "--locked"):
         assert option in result.stdout

@@ -25,7 +25,7 @@ CHECKPOINT_EVERY_S = 10.0
 # ScanOptions fields kept in the request (the signing key is not: it is never written down).
 _OPTION_FIELDS = ("hashsets", "trusted_keys", "rules", "case", "officer", "time_budget_min",
                   "since", "command", "workers", "containers", "thumbnails",
-                  "require_trusted_hashsets", "stop_on_first_red", "excluded")
+                  "require_trusted_hashsets", "stop_on_first_red", "excluded", "boot")
 _PATH_OPTIONS = ("hashsets", "trusted_keys", "rules")
 
 

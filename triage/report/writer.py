@@ -75,6 +75,7 @@ def build_report(*, state: ScanState, options: ScanOptions, matchers: Matchers,
         "evidence": state.evidence,
         "resumed": state.resumed,
         **matchers.provenance(),
+        **({"boot": options.boot} if options.boot is not None else {}),
     }
     return {
         "schema": SCHEMA_ID,
