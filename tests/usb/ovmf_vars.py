@@ -48,11 +48,49 @@ def value(store: bytes, name: str) -> bytes | None:
     return matches[0] if matches else None
 
 
+EFI_GLOBAL = "8be4df61-93ca-11d2-aa0d-00e098032b8c"
+MEDIA_PATH, FILE_PATH, END = 4, 4, 0x7F  # device-path node types (UEFI spec, chapter 10)
+
+
+def loader_files(option: bytes) -> list[str]:
+    """The file paths an EFI_LOAD_OPTION (a Boot#### variable) points at, if any."""
+    path_length = struct.unpack_from("<H", option, 4)[0]
+    offset = 6
+    while option[offset:offset + 2] != b"\x00\x00":  # the description, UTF-16, NUL-ended
+        offset += 2
+    offset, end = offset + 2, min(offset + 2 + path_length, len(option))
+    files = []
+    while offset + 4 <= end:
+        kind, subtype, length = struct.unpack_from("<BBH", option, offset)
+        if kind == END or length < 4:
+            break
+        if (kind, subtype) == (MEDIA_PATH, FILE_PATH):
+            files.append(option[offset + 4:offset + length].decode("utf-16-le").rstrip("\x00"))
+        offset += length
+    return files
+
+
+def boot_entries_with_files(store: bytes) -> dict[str, list[str]]:
+    """Boot#### entries that start a file from a disk (as shim's fallback would write them)."""
+    found = {}
+    for (name, guid), data in variables(store).items():
+        if guid == EFI_GLOBAL and len(name) == 8 and name.startswith("Boot") and name != "BootNext":
+            files = loader_files(data)
+            if files:
+                found[name] = files
+    return found
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("store", type=Path, help="an OVMF_VARS*.fd file")
-    parser.add_argument("name", help="variable name, e.g. SbatLevel")
+    parser.add_argument("name", help="variable name, e.g. SbatLevel; 'boot-files': the Boot#### "
+                        "entries that start a file from a disk")
     args = parser.parse_args()
+    if args.name == "boot-files":
+        entries = boot_entries_with_files(args.store.read_bytes())
+        print("; ".join(f"{k}={','.join(v)}" for k, v in sorted(entries.items())) or "(none)")
+        return 0
     data = value(args.store.read_bytes(), args.name)
     if data is None:
         print("(absent)")

@@ -88,3 +88,35 @@ def test_build_help_lists_every_option():
     for option in ("--out", "--data-size", "--compression", "--data", "--key", "--update-lock",
                    "--locked"):
         assert option in result.stdout
+
+
+SECURE = {"mode": "uefi", "secure_boot": True, "setup_mode": False,
+          "sbat_level": "sbat,1,2024010900\n", "lockdown": "integrity"}
+
+
+def test_report_check_passes_the_boot_facts_of_each_mode():
+    import tests.usb.check_report as check
+
+    bios = {**SECURE, "mode": "bios", "secure_boot": False, "sbat_level": None, "lockdown": "none"}
+    uefi = {**SECURE, "secure_boot": False, "sbat_level": None, "lockdown": "none"}
+    for mode, boot in (("secure", SECURE), ("uefi", uefi), ("bios", bios)):
+        report = _report()
+        report["provenance"]["boot"] = boot
+        assert check.problems(report, "ab" * 32, mode) == []
+
+
+@pytest.mark.parametrize(("boot", "mode", "expected"), [
+    (None, "secure", "records no boot facts"),
+    ({**SECURE, "secure_boot": False}, "secure", "provenance.boot.secure_boot is False"),
+    ({**SECURE, "lockdown": "none"}, "secure", "provenance.boot.lockdown is 'none'"),
+    ({**SECURE, "sbat_level": None}, "secure", "provenance.boot.sbat_level is None"),
+    (SECURE, "uefi", "provenance.boot.secure_boot is True"),
+    (SECURE, "bios", "provenance.boot.mode is 'uefi'"),
+])
+def test_report_check_catches_wrong_boot_facts(boot, mode, expected):
+    import tests.usb.check_report as check
+
+    report = _report()
+    if boot is not None:
+        report["provenance"]["boot"] = boot
+    assert any(expected in problem for problem in check.problems(report, "ab" * 32, mode))

@@ -52,3 +52,25 @@ def test_debians_secure_boot_vars_hold_the_keys_and_no_sbat_level_yet():
     assert {"PK", "KEK", "db", "dbx"} <= names
     assert ovmf.value(store, "SecureBootEnable") == b"\x01"
     assert ovmf.value(store, "SbatLevel") is None
+
+
+def _load_option(description: str, *nodes: bytes) -> bytes:
+    path = b"".join(nodes) + bytes([0x7F, 0xFF, 4, 0])
+    return struct.pack("<IH", 1, len(path)) + (description + "\x00").encode("utf-16-le") + path
+
+
+def _node(kind: int, subtype: int, data: bytes) -> bytes:
+    return struct.pack("<BBH", kind, subtype, 4 + len(data)) + data
+
+
+def test_boot_entries_that_start_a_file_are_found():
+    usb = _node(3, 0x0F, b"\x00" * 7)  # a messaging node (USB), as OVMF's own entries have
+    fallback = _node(4, 4, "\\EFI\\debian\\shimx64.efi\x00".encode("utf-16-le"))
+    assert ovmf.loader_files(_load_option("UEFI QEMU USB HARDDRIVE", usb)) == []
+    assert ovmf.loader_files(_load_option("debian", usb, fallback)) == [
+        "\\EFI\\debian\\shimx64.efi"]
+
+
+@pytest.mark.skipif(not MS_VARS.is_file(), reason="Debian's ovmf package is not installed")
+def test_debians_vars_start_no_file_from_a_disk():
+    assert ovmf.boot_entries_with_files(MS_VARS.read_bytes()) == {}
