@@ -107,14 +107,16 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# The archive is the build machine's own (never a hard-coded host); its snapshot date, when the
-# sources name one, is the date recorded in the lock.
+# The archive is the build machine's own (never a hard-coded host). Its snapshot date, when the
+# sources use snapshot.debian.org (a URIs line, not a comment), is recorded in the lock and
+# clamps file times; otherwise the archive is the current one, recorded with the time it was read.
 SOURCES=/etc/apt/sources.list.d/debian.sources
 [ -f "$SOURCES" ] || die "no $SOURCES on this machine; the build takes its Debian archive from there."
-SNAPSHOT=$(grep -o 'snapshot.debian.org/archive/debian/[0-9TZ]*' "$SOURCES" | head -n1 | sed 's#.*/##' || true)
-SNAPSHOT=${SNAPSHOT:-unknown}
+ARCHIVE=$(sed -n 's/^URIs: *//p' "$SOURCES" | head -n1)
+SNAPSHOT=$(grep '^URIs:' "$SOURCES" | grep -o 'snapshot.debian.org/archive/debian/[0-9TZ]*' | head -n1 | sed 's#.*/##' || true)
+SNAPSHOT=${SNAPSHOT:-none}
 export SOURCE_DATE_EPOCH
-if [ "$SNAPSHOT" != unknown ]; then
+if [ "$SNAPSHOT" != none ]; then
 	SOURCE_DATE_EPOCH=$(date -u -d "$(echo "$SNAPSHOT" | sed -E 's/(....)(..)(..)T(..)(..)(..)Z/\1-\2-\3 \4:\5:\6/')" +%s)
 else
 	SOURCE_DATE_EPOCH=$(git -C "$REPO" log -1 --format=%ct 2>/dev/null || date +%s)
@@ -144,6 +146,11 @@ rm -rf "$REPO/build"
 BOOT_HOOK="mkdir -p \"\$1/var/tmp/boot-debs\" && cd \"\$1/var/tmp/boot-debs\" && APT_CONFIG=\"\$MMDEBSTRAP_APT_CONFIG\" apt-get download -q $BOOT_PACKAGES"
 KEY_SUM=$(printf '%s\n%s\n%s\n' "$PACKAGES" "$BOOT_HOOK" "$(cat "$SOURCES")" | sha256sum | cut -c1-16)
 BASE="$WORK/rootfs-base-$KEY_SUM.tar"
+# From the current archive the cache is kept one day, so a stick built later gets the updates.
+if [ -f "$BASE" ] && [ "$SNAPSHOT" = none ] && [ -z "$(find "$BASE" -mmin -1440)" ]; then
+	say "the cached root file system is more than a day old; rebuilding it with today's packages"
+	rm -f "$BASE"
+fi
 if [ ! -f "$BASE" ]; then
 	say "building the Debian $SUITE root file system with mmdebstrap (about 2-3 minutes)"
 	rm -f "$WORK"/rootfs-base-*.tar
@@ -176,21 +183,26 @@ mv "$ROOT/var/tmp/boot-debs" "$BOOT_DEBS" || die "the cached root file system ha
 for pkg in $BOOT_PACKAGES; do
 	grep -q "^$pkg=" "$WORK/debian-packages.txt" || die "the boot-chain package $pkg was not downloaded; check the archive in $SOURCES."
 done
-{ echo "# Debian packages of the stick (live system and boot chain), archive snapshot: $SNAPSHOT (from $SOURCES)"
+RESOLVED=$(date -u -r "$BASE" +%Y-%m-%dT%H:%M:%SZ)  # when mmdebstrap took these versions
+{ echo "# Debian packages of the stick (live system and boot chain) from $ARCHIVE (snapshot: $SNAPSHOT), resolved $RESOLVED"
   cat "$WORK/debian-packages.txt"; } > "$WORK/debian.lock"
 LOCK_STATE="matches usb/debian.lock"
 if [ "$UPDATE_LOCK" = 1 ] || [ ! -f "$USB/debian.lock" ]; then
 	cp "$WORK/debian.lock" "$USB/debian.lock"
 	say "wrote usb/debian.lock ($(wc -l < "$WORK/debian-packages.txt") packages, snapshot $SNAPSHOT)"
-elif ! diff <(grep -v '^#' "$USB/debian.lock") "$WORK/debian-packages.txt" > "$WORK/debian-lock.diff"; then
-	changed=$(grep -c '^>' "$WORK/debian-lock.diff" || true)
+else
+	"$PYTHON" "$USB/lockfile.py" compare "$USB/debian.lock" "$WORK/debian.lock" > "$WORK/debian-lock.diff" \
+		|| die "could not compare the Debian packages with usb/debian.lock (above)."
+	changed=$(grep -c . "$WORK/debian-lock.diff" || true)
+fi
+if [ "${changed:-0}" -gt 0 ]; then
 	if [ "$LOCKED" = 1 ]; then
-		cat "$WORK/debian-lock.diff" >&2
-		die "--locked: the Debian archive no longer serves the versions in usb/debian.lock ($changed differ, above); build without --locked to take today's versions, or from an archive snapshot that holds the locked ones."
+		sed 's/^/    /' "$WORK/debian-lock.diff" >&2
+		die "--locked: the Debian archive no longer serves the versions in usb/debian.lock ($changed packages differ, above); build without --locked to take today's versions, or from an archive snapshot that holds the locked ones."
 	fi
 	LOCK_STATE="differs from usb/debian.lock in $changed packages (recorded in $OUT.debian-packages)"
-	say "the archive has moved on from usb/debian.lock: $changed packages differ (security updates); building with today's versions and recording them"
-	sed 's/^/    /' "$WORK/debian-lock.diff" | awk '/^    [<>]/ && n++ < 40'
+	say "the archive has moved on from usb/debian.lock: $changed packages differ (Debian's updates); building with today's versions and recording them"
+	sed 's/^/    /' "$WORK/debian-lock.diff"
 fi
 
 # 4. Customise: triage in a venv, read-only rules, the officer's console.

@@ -211,6 +211,7 @@ for mode in "${MODES[@]}"; do
 		[ "$files_after" = "$files_before" ] \
 			|| fail "[$mode] a boot entry starting a file was written into the firmware: $files_after (before: $files_before)."
 		echo "    boot entries that start a file from a disk: $files_after (unchanged)"
+		echo "    firmware variables this boot changed: $("${VARS[@]}" "$WORK/vars-$mode.fd" changed-since "$WORK/vars-$mode.before.fd")"
 	fi
 	read -r offset size < <(data_partition "$WORK/stick-$mode.img")
 	LOOP=$(losetup -r -f --show -o "$offset" --sizelimit "$size" "$WORK/stick-$mode.img"); LOOPS+=("$LOOP")

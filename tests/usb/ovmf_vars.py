@@ -81,12 +81,25 @@ def boot_entries_with_files(store: bytes) -> dict[str, list[str]]:
     return found
 
 
+def changed(before: bytes, after: bytes) -> list[str]:
+    """Names of the variables a boot added, changed or removed, sorted."""
+    old, new = variables(before), variables(after)
+    return sorted({name for name, _guid in set(old) ^ set(new)}
+                  | {name for key, data in new.items() if key in old and old[key] != data
+                     for name in (key[0],)})
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("store", type=Path, help="an OVMF_VARS*.fd file")
     parser.add_argument("name", help="variable name, e.g. SbatLevel; 'boot-files': the Boot#### "
-                        "entries that start a file from a disk")
+                        "entries that start a file from a disk; 'changed-since': the variables "
+                        "that differ from BEFORE")
+    parser.add_argument("before", type=Path, nargs="?", help="the store before the boot")
     args = parser.parse_args()
+    if args.name == "changed-since":
+        print(" ".join(changed(args.before.read_bytes(), args.store.read_bytes())) or "(none)")
+        return 0
     if args.name == "boot-files":
         entries = boot_entries_with_files(args.store.read_bytes())
         print("; ".join(f"{k}={','.join(v)}" for k, v in sorted(entries.items())) or "(none)")

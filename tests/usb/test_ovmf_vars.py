@@ -74,3 +74,12 @@ def test_boot_entries_that_start_a_file_are_found():
 @pytest.mark.skipif(not MS_VARS.is_file(), reason="Debian's ovmf package is not installed")
 def test_debians_vars_start_no_file_from_a_disk():
     assert ovmf.boot_entries_with_files(MS_VARS.read_bytes()) == {}
+
+
+def test_changed_names_added_altered_and_removed_variables():
+    before = _store(_variable("SbatLevelOld", b"x"), _variable("Same", b"1"),
+                    _variable("Grows", b"a"))
+    after = _store(_variable("Same", b"1"), _variable("Grows", b"ab"),
+                   _variable("SbatLevel", b"sbat,1,2024010900\n"))
+    assert ovmf.changed(before, after) == ["Grows", "SbatLevel", "SbatLevelOld"]
+    assert ovmf.changed(after, after) == []
