@@ -28,8 +28,9 @@ HOST_TOOLS=(mmdebstrap mksquashfs unsquashfs grub-mkimage mkfs.vfat mcopy mmd mk
 HOST_PACKAGES="mmdebstrap squashfs-tools grub-pc-bin mtools dosfstools exfatprogs exfat-fuse gdisk zstd sbsigntool"
 # Kernel command line. live-media names the stick so live-boot never probes other disks;
 # nopersistence/noswap and systemd.swap=0/gpt_auto=0 keep anything from mounting or swapping
-# onto a disk (USB-NOTES.md).
-CMDLINE="boot=live live-media=/dev/disk/by-label/TRIAGE_BOOT nopersistence noswap systemd.gpt_auto=0 systemd.swap=0 quiet loglevel=3"
+# onto a disk (USB-NOTES.md). efi_pstore.pstore_disable=1: a kernel crash must not write its log
+# into the computer's UEFI variables.
+CMDLINE="boot=live live-media=/dev/disk/by-label/TRIAGE_BOOT nopersistence noswap systemd.gpt_auto=0 systemd.swap=0 efi_pstore.pstore_disable=1 quiet loglevel=3"
 
 usage() {
 	cat <<EOF
@@ -220,15 +221,17 @@ install -D -m 755 "$USB/initramfs/scripts/init-premount/triage-readonly" \
 	"$ROOT/etc/initramfs-tools/scripts/init-premount/triage-readonly"
 install -D -m 755 "$USB/bin/mount-data" "$ROOT/usr/local/lib/triage-usb/mount-data"
 install -D -m 644 "$USB/officer.py" "$USB/bootfacts.py" -t "$ROOT/usr/local/lib/triage-usb/"
-install -m 644 "$USB/systemd/triage-data.service" "$USB/systemd/triage-officer.service" "$ROOT/etc/systemd/system/"
+install -m 644 "$USB/systemd/triage-data.service" "$USB/systemd/triage-officer.service" \
+	"$USB/systemd/triage-efivars-ro.service" "$ROOT/etc/systemd/system/"
 for unit in getty@ serial-getty@; do
 	install -D -m 644 "$USB/systemd/getty-shell-only.conf" "$ROOT/etc/systemd/system/$unit.service.d/triage.conf"
 done
 echo 'export TRIAGE_DATA=/media/triage-data' > "$ROOT/etc/profile.d/triage.sh"
 echo triage > "$ROOT/etc/hostname"
-"${IN_ROOT[@]}" systemctl enable -q triage-data.service triage-officer.service
-# Nothing may swap, trim or scrub a disk on its own.
-"${IN_ROOT[@]}" systemctl mask -q swap.target fstrim.timer e2scrub_all.timer e2scrub_reap.service
+"${IN_ROOT[@]}" systemctl enable -q triage-data.service triage-officer.service triage-efivars-ro.service
+# Nothing may swap, trim or scrub a disk on its own, nor move crash logs out of the firmware's
+# variables (systemd-pstore deletes them there).
+"${IN_ROOT[@]}" systemctl mask -q swap.target fstrim.timer e2scrub_all.timer e2scrub_reap.service systemd-pstore.service
 "${IN_ROOT[@]}" update-initramfs -u -k all >/dev/null
 "${IN_ROOT[@]}" sh -c 'lsinitramfs /boot/initrd.img-* | grep -q 00-triage-readonly.rules' \
 	|| die "the read-only udev rule did not reach the initramfs; check usb/initramfs/hooks."

@@ -7,6 +7,7 @@ from typing import Any
 
 EFI = Path("/sys/firmware/efi")
 LOCKDOWN = Path("/sys/kernel/security/lockdown")
+MOUNTINFO = Path("/proc/self/mountinfo")
 # UEFI variables are named NAME-VENDORGUID in efivarfs.
 EFI_GLOBAL = "8be4df61-93ca-11d2-aa0d-00e098032b8c"  # SecureBoot, SetupMode (UEFI spec)
 SHIM_LOCK = "605dab50-e046-4300-abb6-3dd810dd8b23"  # shim's own variables
@@ -41,11 +42,27 @@ def lockdown_mode(path: Path = LOCKDOWN) -> str | None:
     return chosen[0] if chosen else None
 
 
-def boot_facts(efi: Path = EFI, lockdown: Path = LOCKDOWN) -> dict[str, Any]:
+def efivars_mount(efi: Path = EFI, mountinfo: Path = MOUNTINFO) -> str | None:
+    """"read-only" or "writable": how efivarfs is mounted (the stick remounts it read-only)."""
+    try:
+        lines = mountinfo.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    state = None
+    for line in lines:  # the last mount on the point is the one in force
+        fields = line.split()
+        if len(fields) > 5 and fields[4] == str(efi / "efivars"):
+            state = "read-only" if "ro" in fields[5].split(",") else "writable"
+    return state
+
+
+def boot_facts(efi: Path = EFI, lockdown: Path = LOCKDOWN,
+               mountinfo: Path = MOUNTINFO) -> dict[str, Any]:
     """What the report records about this boot (provenance.boot); nothing here writes."""
     facts: dict[str, Any] = {"mode": "uefi" if efi.is_dir() else "bios", "secure_boot": None,
                              "setup_mode": None, "sbat_level": None,
-                             "lockdown": lockdown_mode(lockdown)}
+                             "lockdown": lockdown_mode(lockdown),
+                             "efivars": efivars_mount(efi, mountinfo)}
     if facts["mode"] == "bios":
         facts["secure_boot"] = False  # legacy BIOS has no Secure Boot
         return facts

@@ -121,7 +121,7 @@ def test_scan_signs_with_the_given_key(demo_disk, tmp_path):
 
 BOOT = {"mode": "uefi", "secure_boot": True, "setup_mode": False,
         "sbat_level": "sbat,1,2024010900\nshim,4\ngrub,3\ngrub.debian,4\n",
-        "lockdown": "integrity"}
+        "lockdown": "integrity", "efivars": "read-only"}
 
 
 def test_boot_facts_from_the_stick_reach_the_report(demo_disk, tmp_path):

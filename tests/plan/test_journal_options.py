@@ -10,7 +10,7 @@ from triage.plan.journal import options_from_json, options_to_json
 
 def test_boot_facts_survive_the_journal_round_trip():
     boot = {"mode": "uefi", "secure_boot": True, "setup_mode": False,
-            "sbat_level": "sbat,1,2024010900\n", "lockdown": "integrity"}
+            "sbat_level": "sbat,1,2024010900\n", "lockdown": "integrity", "efivars": "read-only"}
     saved = json.loads(json.dumps(options_to_json(ScanOptions(boot=boot, case="C-1"))))
     restored = ScanOptions(**options_from_json(saved))
     assert restored.boot == boot and restored.case == "C-1"

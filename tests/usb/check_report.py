@@ -9,9 +9,10 @@ from pathlib import Path
 
 # What provenance.boot must say after each of the boot test's modes.
 EXPECTED_BOOT = {
-    "secure": {"mode": "uefi", "secure_boot": True, "lockdown": "integrity"},
-    "uefi": {"mode": "uefi", "secure_boot": False, "lockdown": "none"},
-    "bios": {"mode": "bios", "secure_boot": False, "lockdown": "none"},
+    "secure": {"mode": "uefi", "secure_boot": True, "lockdown": "integrity",
+               "efivars": "read-only"},
+    "uefi": {"mode": "uefi", "secure_boot": False, "lockdown": "none", "efivars": "read-only"},
+    "bios": {"mode": "bios", "secure_boot": False, "lockdown": "none", "efivars": None},
 }
 
 

@@ -133,13 +133,14 @@ def test_build_help_lists_every_option():
 
 
 SECURE = {"mode": "uefi", "secure_boot": True, "setup_mode": False,
-          "sbat_level": "sbat,1,2024010900\n", "lockdown": "integrity"}
+          "sbat_level": "sbat,1,2024010900\n", "lockdown": "integrity", "efivars": "read-only"}
 
 
 def test_report_check_passes_the_boot_facts_of_each_mode():
     import tests.usb.check_report as check
 
-    bios = {**SECURE, "mode": "bios", "secure_boot": False, "sbat_level": None, "lockdown": "none"}
+    bios = {**SECURE, "mode": "bios", "secure_boot": False, "sbat_level": None, "lockdown": "none",
+            "efivars": None}
     uefi = {**SECURE, "secure_boot": False, "sbat_level": None, "lockdown": "none"}
     for mode, boot in (("secure", SECURE), ("uefi", uefi), ("bios", bios)):
         report = _report()
@@ -154,6 +155,7 @@ def test_report_check_passes_the_boot_facts_of_each_mode():
     ({**SECURE, "sbat_level": None}, "secure", "provenance.boot.sbat_level is None"),
     (SECURE, "uefi", "provenance.boot.secure_boot is True"),
     (SECURE, "bios", "provenance.boot.mode is 'uefi'"),
+    ({**SECURE, "efivars": "writable"}, "secure", "provenance.boot.efivars is 'writable'"),
 ])
 def test_report_check_catches_wrong_boot_facts(boot, mode, expected):
     import tests.usb.check_report as check
