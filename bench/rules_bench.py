@@ -114,7 +114,7 @@ def walk_share(rules_dir: Path, repeat: int) -> None:
                 if volume.fs is None:
                     continue
                 for record, content in walk_volume(img, source.name, volume,
-                                                   lambda _a, _m: None, WalkStats()):
+                                                   lambda _a, _m, _g=None: None, WalkStats()):
                     if apply_rules:
                         rules.match_file(record, content, context)
         if apply_rules:

@@ -21,7 +21,15 @@ from triage.containers import limits as containers
 from triage.errors import ExitCode, InvalidInputError, TriageError, UsageError
 from triage.evidence.discovery import attached_disks
 from triage.hashdb.cli import hashset as hashset_group
-from triage.pipeline import ProgressSink, ScanOptions, default_out_dir, resume_scan, run_scan
+from triage.pipeline import (
+    ProgressSink,
+    ScanOptions,
+    check_resume_key,
+    default_out_dir,
+    resume_scan,
+    run_scan,
+)
+from triage.plan.journal import Journal
 from triage.report.cli import COMMANDS as REPORT_COMMANDS
 from triage.report.writer import report_schema
 from triage.ruleset import PACKAGED_RULES
@@ -88,6 +96,9 @@ def data_dir(*parts: str) -> Path | None:
                    "$TRIAGE_DATA/keys/stick.key).")
 @click.option("--case", help="Case reference, recorded in the report.")
 @click.option("--officer", help="Officer name, recorded in the report.")
+@click.option("--subject", metavar="REF",
+              help="Reference of the person the scan concerns (e.g. a register number; never "
+                   "a name), recorded in the report.")
 @click.option("--time-budget", type=click.FloatRange(min=0.1),
               help="Stop reading after MIN minutes; the report says what was not reached.")
 @click.option("--stop-on-first-red", is_flag=True,
@@ -108,18 +119,21 @@ def data_dir(*parts: str) -> Path | None:
                    "(for authorised reviewers only; off by default).")
 @click.option("--resume", "resume_dir", type=click.Path(path_type=Path, file_okay=False),
               help="Finish the interrupted scan in this output folder (killed, powered off or "
-                   "out of disk space) with its own sources and options.")
+                   "out of disk space) with its own sources and options; a scan that began "
+                   "signed needs its key again (--key, or asked for).")
+@click.option("--unsigned", is_flag=True,
+              help="With --resume: finish a scan that began signed without signing it.")
 @click.option("--boot-facts", type=click.Path(path_type=Path, dir_okay=False),
               help="JSON file of how the computer booted the stick (written by the stick's "
                    "console); recorded in the report as provenance.boot.")
 @click.option("--json", "as_json", is_flag=True, help="Print report.json instead of the screen.")
 def scan(sources: tuple[str, ...], out_dir: Path | None, hashsets: Path | None,
          trusted_keys: Path | None, require_trusted_hashsets: bool, rules: Path | None,
-         key_file: Path | None, case: str | None,
-         officer: str | None, since: dt.datetime | None, time_budget: float | None,
+         key_file: Path | None, case: str | None, officer: str | None, subject: str | None,
+         since: dt.datetime | None, time_budget: float | None,
          stop_on_first_red: bool, no_containers: bool, max_expanded_mb: int, max_ratio: float,
          max_members: int, max_depth: int, thumbnails: bool, resume_dir: Path | None,
-         boot_facts: Path | None, as_json: bool) -> None:
+         unsigned: bool, boot_facts: Path | None, as_json: bool) -> None:
     """Scan disks, images (raw, .001, E01) or folders, read-only, and write a report.
 
     With no SOURCE, every attached disk except the boot stick is scanned.
@@ -129,7 +143,9 @@ def scan(sources: tuple[str, ...], out_dir: Path | None, hashsets: Path | None,
         if sources or out_dir:
             raise UsageError("--resume continues with the interrupted scan's own sources and "
                              "output folder; give no SOURCE and no --out.")
-        result = _run(console, [], resume_dir, None, quiet=as_json, key=_signing_key(key_file))
+        key = _resume_key(resume_dir, key_file, unsigned)
+        result = _run(console, [], resume_dir, None, quiet=as_json, key=key,
+                      allow_unsigned=unsigned)
         if as_json:
             click.echo(json.dumps(result.report, ensure_ascii=False, indent=1))
         sys.exit(int(result.exit_code))
@@ -138,8 +154,11 @@ def scan(sources: tuple[str, ...], out_dir: Path | None, hashsets: Path | None,
     trusted_keys = trusted_keys or data_dir("keys", "trusted")
     signing_key = _signing_key(key_file)
     source_list, excluded = (list(sources), []) if sources else _default_sources(console)
+    if unsigned:
+        raise UsageError("--unsigned only applies to --resume; a new scan is unsigned when "
+                         "no --key is given.")
     options = ScanOptions(hashsets=hashsets, trusted_keys=trusted_keys, rules=rules, case=case,
-                          officer=officer, time_budget_min=time_budget,
+                          officer=officer, subject=subject, time_budget_min=time_budget,
                           stop_on_first_red=stop_on_first_red,
                           since=since.replace(tzinfo=dt.UTC) if since else None,
                           command=shlex.join(["triage", *sys.argv[1:]]), excluded=excluded,
@@ -191,14 +210,29 @@ def _signing_key(key_file: Path | None) -> keys.SigningKey | None:
         return keys.load_private(key_file, secret.encode("utf-8"))
 
 
+def _resume_key(out: Path, key_file: Path | None, unsigned: bool) -> keys.SigningKey | None:
+    """The key to finish an interrupted scan with: --key, the stick's, or (when the scan began
+    signed and none is at hand) the one the officer names when asked."""
+    key = _signing_key(key_file)
+    journal = Journal(out)
+    signer = journal.signer() if journal.folder.is_dir() else None
+    if key is None and signer is not None and not unsigned and sys.stdin.isatty():
+        named = click.prompt(f"This scan began signed by key {signer}; key file to sign it with",
+                             type=click.Path(path_type=Path, dir_okay=False))
+        key = _signing_key(named)
+    check_resume_key(journal, key, allow_unsigned=unsigned)
+    return key
+
+
 def _run(console: Console, sources: list[str], out: Path, options: ScanOptions | None, *,
-         quiet: bool = False, key: keys.SigningKey | None = None):  # noqa: ANN202 - ScanResult
+         quiet: bool = False, key: keys.SigningKey | None = None,
+         allow_unsigned: bool = False):  # noqa: ANN202 - ScanResult
     """A scan (or, with options None, the resumption of the one in `out`) with its screen."""
     from triage.console import LiveProgress, render_summary
 
     def go(progress: ProgressSink):  # noqa: ANN202 - ScanResult
         if options is None:
-            return resume_scan(out, progress, key)
+            return resume_scan(out, progress, key, allow_unsigned=allow_unsigned)
         return run_scan(sources, out, options, progress)
 
     if quiet:

@@ -12,7 +12,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from triage.model import FileRecord, Finding, ScanWarning
+from triage.ledger import Problem, Resume
+from triage.model import FileRecord, Finding
 from triage.pipeline import ProgressSink
 
 # Control characters (terminal escape sequences) and bidirectional overrides in suspect-chosen
@@ -152,8 +153,20 @@ class LiveProgress(ProgressSink):
                                highlight=False)
         self._refresh()
 
-    def warning(self, warning: ScanWarning) -> None:
+    def warning(self, warning: Problem) -> None:
         self.warnings += 1
+
+    def resumed(self, resume: Resume) -> None:
+        self.console.print(Text(resume_line(resume.to_report()), style="dark_orange"),
+                           highlight=False)
+
+
+def resume_line(resume: dict[str, Any]) -> str:
+    """One sentence saying when, where and from what a scan was resumed."""
+    checkpoint = resume.get("checkpoint_utc") or "the start (nothing had been read)"
+    host = f" on {resume['host']}" if resume.get("host") else ""
+    return (f"Resumed {resume.get('resumed_utc')}{host} from the checkpoint of {checkpoint} "
+            f"({resume.get('files_done_before', 0):,} files already done).")
 
 
 def render_summary(console: Console, report: dict[str, Any], out_dir: str) -> None:
@@ -188,6 +201,8 @@ def render_summary(console: Console, report: dict[str, Any], out_dir: str) -> No
             table.add_row(Text(shown(gap["source"])), gap["what"], str(gap["offset"]),
                           Text(shown(gap["reason"])))
         console.print(table)
+    for resume in report["provenance"].get("resumed") or []:
+        console.print(Text(shown(resume_line(resume)), style="dark_orange"), highlight=False)
     stopped = coverage.get("stopped_early")
     unread = stopped["files_not_reached"] if stopped else 0
     console.print(

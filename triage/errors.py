@@ -11,10 +11,10 @@ class ExitCode(IntEnum):
     OK = 0  # finished; nothing found (GREEN) or command succeeded
     INTERNAL = 1  # a bug: an unexpected exception
     USAGE = 2  # bad command line
-    EVIDENCE = 3  # evidence could not be opened or read at all
+    EVIDENCE = 3  # evidence could not be opened or read at all, and nothing was found
     INVALID_INPUT = 4  # invalid rules, hash sets or keys
     OUTPUT = 5  # the output folder could not be written (its disk is full)
-    FINDINGS = 10  # finished with findings or gaps (verdict RED or AMBER)
+    FINDINGS = 10  # finished with findings or gaps (verdict RED or AMBER), unless EVIDENCE
     INTERRUPTED = 130  # stopped by the user (Ctrl-C)
 
 

@@ -1,4 +1,4 @@
-"""The records every stage shares: file addresses, file records, findings and warnings."""
+"""The records every stage shares: file addresses, file records and findings."""
 
 from __future__ import annotations
 
@@ -178,6 +178,18 @@ class Finding:
     rule: str | None = None
     condition: str | None = None
     detail: dict[str, Any] | None = None
+    # Every hash set that holds the file, most severe first, when more than one does (one
+    # finding per file: hashset/category/reference above are the first of these).
+    matches: list[dict[str, Any]] | None = None
+
+    def matched_sets(self) -> list[dict[str, Any]]:
+        """Each set that matched: {"hashset", "hashset_version", "category", "reference",
+        "severity"} (one entry for a single match)."""
+        if self.matches:
+            return self.matches
+        return [{"hashset": self.hashset, "hashset_version": self.hashset_version,
+                 "category": self.category, "reference": self.reference,
+                 "severity": self.severity.value}]
 
     @property
     def where(self) -> str:
@@ -202,20 +214,8 @@ class Finding:
             ):
                 out[key] = rec[key]
         for key in ("hashset", "hashset_version", "category", "distance", "reference", "rule",
-                    "condition", "detail"):
+                    "condition", "detail", "matches"):
             value = getattr(self, key)
             if value is not None:
                 out[key] = value
         return out
-
-
-@dataclass(frozen=True, slots=True)
-class ScanWarning:
-    """A problem that stopped part of the work; the scan went on without it."""
-
-    address: str
-    stage: str  # "evidence" | "volume" | "walk" | "read" | "filetype" | "digests" | ...
-    message: str
-
-    def to_dict(self) -> dict[str, str]:
-        return {"address": self.address, "stage": self.stage, "message": self.message}

@@ -7,71 +7,46 @@ import datetime as dt
 import os
 import shutil
 import socket
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from triage import __version__
-from triage.containers import ContainerLimits
 from triage.errors import ExitCode, OutputError, UsageError
 from triage.keys import SigningKey
-from triage.model import utc_text
-from triage.plan.journal import (
-    CHECKPOINT_EVERY_S,
-    JOURNAL_DIR,
-    REQUEST,
-    Journal,
-    options_from_json,
-    restore_state,
+from triage.ledger import (
+    BUDGET_REACHED,
+    STOPPED_ON_RED,
+    GapKind,
+    Ledger,
+    ProgressSink,
+    ScanContext,
 )
+from triage.ledger import ScanResult as LedgerResult
+from triage.ledger.serial import load
+from triage.model import utc_text
+from triage.options import WORKERS, ScanOptions
+from triage.plan.journal import JOURNAL_DIR, REQUEST, Journal
 from triage.plan.planner import Plan
 from triage.plan.reading import checkpoint, read_plan
 from triage.plan.walking import plan_all, reattach
 from triage.report.listing import ListingWriter
 from triage.report.sign import seal_output
+from triage.report.verdict import is_red
 from triage.report.writer import build_report, write_report
-from triage.scanstate import BUDGET_REACHED, STOPPED_ON_RED, ProgressSink, ScanState
 from triage.stages.matching import Matchers, load_matchers
 
-__all__ = ["BUDGET_REACHED", "STOPPED_ON_RED", "ProgressSink", "ScanOptions", "ScanResult",
-           "default_out_dir", "resume_scan", "run_scan"]
+__all__ = ["BUDGET_REACHED", "STOPPED_ON_RED", "WORKERS", "ProgressSink", "ScanOptions",
+           "ScanResult", "default_out_dir", "resume_scan", "run_scan"]
 
-# Two workers match the two cores of the machines this runs on; hashing and picture decoding
-# release the GIL (pictures go to worker processes), so both cores are used.
-WORKERS = 2
 # Archive members too large for memory are spilled here, inside the output folder, and the
 # folder is removed when the scan ends.
 SPILL_DIR = ".spill"
 # The plan (every walked file, spilled while the walk runs) lives here until the scan ends.
 PLAN_DIR = ".plan"
-
-
-@dataclass
-class ScanOptions:
-    """What the user asked for; defaults give a full scan with nothing loaded."""
-
-    hashsets: Path | None = None
-    trusted_keys: Path | None = None
-    rules: Path | None = None
-    case: str | None = None
-    officer: str | None = None
-    time_budget_min: float | None = None
-    since: dt.datetime | None = None
-    command: str = ""
-    workers: int = WORKERS
-    # Bomb limits for looking inside archives, documents and videos; None: do not look inside.
-    containers: ContainerLimits | None = field(default_factory=ContainerLimits)
-    stop_on_first_red: bool = False  # the officer may end the scan at the first RED finding
-    checkpoint_s: float = CHECKPOINT_EVERY_S  # how often the journal saves the state
-    thumbnails: bool = False  # blurred greyscale thumbnails of flagged pictures in report.html
-    require_trusted_hashsets: bool = False  # refuse to start rather than cap the verdict
-    signing_key: SigningKey | None = None  # the stick's (or officer's) key; None: unsigned
-    # Disks deliberately left out (the stick itself), as {"source", "reason"}; the report says so.
-    excluded: list[dict[str, str]] = field(default_factory=list)
-    # How the computer booted the stick (UEFI/BIOS, Secure Boot, SbatLevel): provenance.boot.
-    boot: dict[str, Any] | None = None
 
 
 @dataclass
@@ -109,21 +84,40 @@ def run_scan(sources: list[str], out_dir: Path, options: ScanOptions | None = No
 
 
 def resume_scan(out_dir: Path, progress: ProgressSink | None = None,
-                signing_key: SigningKey | None = None) -> ScanResult:
+                signing_key: SigningKey | None = None, *,
+                allow_unsigned: bool = False) -> ScanResult:
     """Finish a scan that was killed part-way, from the latest checkpoint in its journal.
 
     The sources and options are the interrupted scan's own; the evidence must be the same
-    (its size and first and last MiB are compared) and so must the hash sets.
+    (its size and first and last MiB are compared) and so must the hash sets. A scan that
+    began signed is finished signed by the same key (the key itself is never stored: the
+    caller gives it again), or unsigned only with `allow_unsigned`.
     """
     journal = Journal(out_dir)
     if (out_dir / "report.json").exists() and not journal.folder.exists():
         raise UsageError(f"the scan in {out_dir} finished; there is nothing to resume.")
     request = journal.request()
+    check_resume_key(journal, signing_key, allow_unsigned=allow_unsigned)
     # A report beside a journal was being written when the scan stopped; it is never sealed
     # and is written again from the journal.
     (out_dir / "report.json").unlink(missing_ok=True)
-    options = ScanOptions(**options_from_json(request["options"]), signing_key=signing_key)
+    options = dataclasses.replace(load(ScanOptions, request["options"]),
+                                  signing_key=signing_key)
     return _start(request["sources"], out_dir, options, progress or ProgressSink(), journal)
+
+
+def check_resume_key(journal: Journal, signing_key: SigningKey | None, *,
+                     allow_unsigned: bool = False) -> None:
+    """Refuse to finish a scan that began signed without its key, or with another key."""
+    signer = journal.signer()
+    if signer is None or (signing_key is None and allow_unsigned):
+        return
+    if signing_key is None:
+        raise UsageError(f"the interrupted scan began signed by key {signer}; give that key "
+                         "with --key to finish it signed, or --unsigned to finish it unsigned.")
+    if signing_key.fingerprint != signer:
+        raise UsageError(f"the interrupted scan began signed by key {signer}, not "
+                         f"{signing_key.fingerprint}; give that key with --key.")
 
 
 def _start(sources: list[str], out_dir: Path, options: ScanOptions, progress: ProgressSink,
@@ -151,9 +145,11 @@ def _start(sources: list[str], out_dir: Path, options: ScanOptions, progress: Pr
 def _scan_all(sources: list[str], out_dir: Path, options: ScanOptions, progress: ProgressSink,
               matchers: Matchers, resuming: Journal | None) -> ScanResult:
     out_dir.mkdir(parents=True, exist_ok=True)
-    state = ScanState(progress=progress, thumbnails={} if options.thumbnails else None,
-                      stop_on_red=options.stop_on_first_red,
-                      trust_problems=matchers.trust_problems)
+    untrusted = matchers.untrusted_sets
+    state = Ledger(progress=progress, thumbnails={} if options.thumbnails else None,
+                   stop_on_red=options.stop_on_first_red,
+                   is_red=lambda finding: is_red(finding, untrusted),
+                   signed=options.signing_key is not None)
     journal = resuming or Journal(out_dir)
     if resuming is None:
         started_utc = dt.datetime.now(dt.UTC)
@@ -170,16 +166,14 @@ def _scan_all(sources: list[str], out_dir: Path, options: ScanOptions, progress:
     if saved is None:
         for left_out in options.excluded:
             # Listed for completeness; not a gap in the evidence: the verdict ignores it.
-            state.not_examined.append({"source": left_out["source"], "what": "triage system",
-                                       "offset": 0, "size": None, "reason": left_out["reason"]})
+            state.gap(GapKind.EXCLUDED, left_out["source"], left_out["reason"], offset=0)
         for problem in matchers.load_problems:
-            state.warn(str(options.hashsets), "hashsets", problem)
-    opened_any = bool(state.evidence)  # a resumed scan had opened these
+            state.problem(str(options.hashsets), "hashsets", problem)
     if plan is not None:
         with ExitStack() as open_sources, ThreadPoolExecutor(
                 max_workers=max(1, options.workers)) as pool:
             if saved is None:
-                opened_any = plan_all(sources, plan, state, matchers, open_sources)
+                plan_all(sources, plan, state, matchers, open_sources)
                 plan.save()
                 checkpoint(journal, state, plan, listing, matchers)
             else:
@@ -191,7 +185,7 @@ def _scan_all(sources: list[str], out_dir: Path, options: ScanOptions, progress:
             except Exception as exc:  # noqa: BLE001 - a bug must still leave a report
                 state.internal_error("reading", exc)
         for finding in matchers.finish():
-            state.record_finding(finding)
+            state.finding(finding)
     listing.close()
     if plan is not None:
         # Everything is read and listed: a failure from here on (a full disk while the
@@ -199,39 +193,61 @@ def _scan_all(sources: list[str], out_dir: Path, options: ScanOptions, progress:
         state.finished = True
         checkpoint(journal, state, plan, listing, matchers)
         plan.remove()
-    report = build_report(
-        state=state, options=options, matchers=matchers, started_utc=started_utc,
-        finished_utc=dt.datetime.now(dt.UTC), host=socket.gethostname(),
-        tool_version=__version__, listing_name=listing.name,
-    )
+    finished_utc = dt.datetime.now(dt.UTC)
+    result = state.result(
+        _context(options, matchers), started_utc=utc_text(started_utc),
+        finished_utc=utc_text(finished_utc),
+        duration_s=round((finished_utc - started_utc).total_seconds(), 3),
+        host=socket.gethostname(), tool_version=__version__, listing_name=listing.name)
+    report = build_report(result)
     write_report(out_dir, report)
     seal_output(out_dir, options.signing_key, __version__, state.thumbnails)
     # Only now is the journal no longer needed: until the report is sealed, `--resume` can
     # finish the scan from it (after a kill, a power cut or a full output disk).
     journal.remove()
-    examined = any(v["status"] == "examined" for v in report["coverage"]["volumes"])
-    if not opened_any or not examined:
-        exit_code = ExitCode.EVIDENCE  # nothing at all could be examined
-    elif report["verdict"]["level"] == "green":
-        exit_code = ExitCode.OK
-    else:
-        exit_code = ExitCode.FINDINGS
-    return ScanResult(report=report, out_dir=out_dir, exit_code=exit_code)
+    return ScanResult(report=report, out_dir=out_dir,
+                      exit_code=exit_code(result, report["verdict"]["level"]))
 
 
-def _resume_state(journal: Journal, state: ScanState, matchers: Matchers, out_dir: Path
+def _context(options: ScanOptions, matchers: Matchers) -> ScanContext:
+    """What the report needs to know of the options and the loaded sets, frozen."""
+    provenance = matchers.provenance()
+    return ScanContext(
+        case=options.case, officer=options.officer, subject=options.subject,
+        command=options.command or " ".join(sys.argv), time_budget_min=options.time_budget_min,
+        hashsets=tuple(provenance["hashsets"]), rules=tuple(provenance["rules"]),
+        trust_problems=tuple(matchers.trust_problems), untrusted_sets=matchers.untrusted_sets,
+        comparison_gaps=tuple(matchers.gaps),
+        extra_provenance={"boot": options.boot} if options.boot is not None else {})
+
+
+def exit_code(result: LedgerResult, level: str) -> ExitCode:
+    """The scan's exit code, one rule (the README's table): GREEN is 0; EVIDENCE (3) only
+    when nothing at all could be examined and nothing was found (no RED finding, no finding
+    on a file: a rule restating that a volume was not examined is not a find); any other RED
+    or AMBER is FINDINGS (10)."""
+    if level == "green":
+        return ExitCode.OK
+    found = any(f.record is not None or is_red(f, result.context.untrusted_sets)
+                for f in result.findings)
+    if not any(v.examined for v in result.volumes) and not found:
+        return ExitCode.EVIDENCE
+    return ExitCode.FINDINGS
+
+
+def _resume_state(journal: Journal, state: Ledger, matchers: Matchers, out_dir: Path
                   ) -> dict[str, Any] | None:
     """The interrupted scan's latest checkpoint, put back into `state` and the rules."""
     saved = journal.checkpoint()
+    signed = state.signed
     if saved is not None:
-        restore_state(state, saved["state"])
+        state.restore(saved["state"])
         matchers.restore_tallies(saved["tallies"])
     else:  # killed while the walk listed names: nothing was read, so list them again
         shutil.rmtree(out_dir / PLAN_DIR, ignore_errors=True)
-    state.resumed.append({
-        "resumed_utc": utc_text(),
-        "checkpoint_utc": saved["saved_utc"] if saved else None,
-        "files_done_before": state.done_entries})
+    state.signed = signed
+    state.resume(saved["saved_utc"] if saved else None, signed=signed,
+                 host=socket.gethostname())
     return saved
 
 

@@ -12,6 +12,7 @@ from triage.files import sha256_file
 from triage.pipeline import BUDGET_REACHED, STOPPED_ON_RED, ProgressSink, ScanOptions, run_scan
 from triage.plan.priority import CLASSES
 from triage.report.listing import read_listing
+from triage.stages.process import BATCH_FILES
 
 
 @pytest.fixture(scope="module")
@@ -98,10 +99,21 @@ def test_stop_on_first_red_ends_the_scan_after_the_hit(household, tmp_path):
     assert report["verdict"]["level"] == "red"
     stopped = report["coverage"]["stopped_early"]
     assert stopped["reason"] == STOPPED_ON_RED
-    # Batches already handed to the workers finish; everything after them is left unread.
-    assert 0 < stopped["files_not_reached"] <= len(LAYOUT) - 1
+    # Work stops being handed out at the hit: files already in the workers' hands are given
+    # back unread (issue 15: ~480 more files used to be read after the first RED).
+    volume = report["coverage"]["volumes"][0]
+    assert 1 <= volume["files_reached"] < BATCH_FILES
+    assert stopped["files_not_reached"] == len(LAYOUT) - volume["files_reached"]
     assert any("first RED finding" in r for r in report["verdict"]["reasons"])
     assert report["provenance"]["time_to_first_hit_s"] is not None
+    gaps = [g for g in report["coverage"]["not_examined"] if g["kind"] == "not_reached"]
+    assert sum(g["size"] for g in gaps) == stopped["bytes_not_reached"]
+    rows = list(read_listing(tmp_path / "out" / "files.jsonl.gz"))
+    assert len(rows) == len(LAYOUT)
+    not_reached = f"not reached: {STOPPED_ON_RED}"
+    unread = [r for r in rows if r.get("facts", {}).get("skipped") == not_reached]
+    assert len(unread) == stopped["files_not_reached"]
+    assert all(r["sha256"] is None for r in unread)
 
 
 def test_without_a_red_finding_stop_on_first_red_reads_everything(household, tmp_path):

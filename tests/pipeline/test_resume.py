@@ -33,7 +33,11 @@ import sys, time
 from pathlib import Path
 from triage.pipeline import ProgressSink, ScanOptions, run_scan
 
-image, out, sets, trusted, mode = sys.argv[1:]
+image, out, sets, trusted, mode = sys.argv[1:6]
+key = None
+if len(sys.argv) > 6:  # the officer's key: the scan begins signed
+    from triage.keys import load_private
+    key = load_private(Path(sys.argv[6]))
 
 class Slow(ProgressSink):
     def file_done(self, record):
@@ -43,7 +47,7 @@ class Slow(ProgressSink):
             time.sleep(3600)
 
 run_scan([image], Path(out), ScanOptions(hashsets=Path(sets), trusted_keys=Path(trusted),
-         checkpoint_s=0.1), Slow())
+         checkpoint_s=0.1, signing_key=key), Slow())
 """
 
 
@@ -53,10 +57,11 @@ def household(tmp_path_factory) -> tuple[Path, ScanOptions]:
 
 
 def _kill_when(image: Path, options: ScanOptions, out: Path, mode: str,
-               ready: callable) -> None:  # type: ignore[valid-type]
+               ready: callable, key: Path | None = None) -> None:  # type: ignore[valid-type]
     child = subprocess.Popen(  # noqa: S603 - our own interpreter and script
         [sys.executable, "-c", CHILD, str(image), str(out), str(options.hashsets),
-         str(options.trusted_keys), mode], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+         str(options.trusted_keys), mode, *([str(key)] if key else [])],
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
     try:
         deadline = time.monotonic() + 60
         while not ready(out):
@@ -170,3 +175,55 @@ def test_a_full_output_disk_stops_cleanly_and_resume_finishes(household, small_d
     assert sorted(r["path"] for r in read_listing(out / "files.jsonl.gz")) == sorted(LAYOUT)
     assert result.report["verdict"]["level"] == "red"
     assert not (out / JOURNAL_DIR).exists()
+
+
+def test_a_signed_scan_resumes_signed_and_says_it_was_resumed(household, tmp_path):
+    """Issue 15 item 5: resume finished unsigned and hid that it had been resumed."""
+    from triage import keys
+
+    image, options = household
+    officer = keys.generate(tmp_path / "keys", "officer")
+    key_file = tmp_path / "keys" / "officer.key"
+    trusted = tmp_path / "trusted"
+    trusted.mkdir()
+    (trusted / "officer.pub").write_bytes(keys.public_pem(officer.public))
+    out = tmp_path / "out"
+    _kill_when(image, options, out, "slow", lambda o: _done_so_far(o) >= 20, key=key_file)
+    request = (out / JOURNAL_DIR / REQUEST).read_text()
+    assert officer.fingerprint in request and "PRIVATE" not in request  # never the key itself
+
+    refused = CliRunner().invoke(cli, ["scan", "--resume", str(out)])  # no key, no TTY
+    assert isinstance(refused.exception, UsageError)
+    assert f"began signed by key {officer.fingerprint}" in str(refused.exception)
+    assert "--key" in str(refused.exception) and "--unsigned" in str(refused.exception)
+    other = keys.generate(tmp_path / "keys", "someone-else")
+    wrong = CliRunner().invoke(cli, ["scan", "--resume", str(out), "--key",
+                                     str(tmp_path / "keys" / "someone-else.key")])
+    assert isinstance(wrong.exception, UsageError) and other.fingerprint in str(wrong.exception)
+
+    done = CliRunner().invoke(cli, ["scan", "--resume", str(out), "--key", str(key_file)])
+    assert done.exit_code == 10, done.output
+    assert "Resumed " in done.output and "files already done" in done.output  # the screen
+    checked = verify_report(out, trusted)
+    assert checked.ok and checked.signer is not None
+    assert checked.signer.key == officer.fingerprint
+    report = json.loads((out / "report.json").read_bytes())
+    (resumed,) = report["provenance"]["resumed"]
+    assert resumed["signed"] is True and resumed["host"]
+    html = (out / "report.html").read_text()
+    assert "Resumed" in html and resumed["resumed_utc"] in html
+
+
+def test_a_signed_scan_finishes_unsigned_only_when_told(household, tmp_path):
+    from triage import keys
+
+    image, options = household
+    keys.generate(tmp_path / "keys", "officer")
+    out = tmp_path / "out"
+    _kill_when(image, options, out, "slow", lambda o: _done_so_far(o) >= 1,
+               key=tmp_path / "keys" / "officer.key")
+    with pytest.raises(UsageError, match="--unsigned"):
+        resume_scan(out)
+    report = resume_scan(out, allow_unsigned=True).report
+    assert report["provenance"]["resumed"][0]["signed"] is False
+    assert not (out / "manifest.sig").exists()

@@ -128,8 +128,8 @@ def test_the_excluded_boot_stick_is_listed_but_is_not_a_gap(clean_folder, tmp_pa
     options.excluded = [{"source": "/dev/sdz", "reason": "the triage system itself"}]
     result = run_scan([str(clean_folder)], tmp_path / "out", options)
     assert result.report["coverage"]["not_examined"] == [
-        {"source": "/dev/sdz", "what": "triage system", "offset": 0, "size": None,
-         "reason": "the triage system itself"}]
+        {"source": "/dev/sdz", "what": "triage system", "kind": "excluded", "offset": 0,
+         "size": None, "reason": "the triage system itself"}]
     assert result.report["verdict"]["level"] == "green"
 
 

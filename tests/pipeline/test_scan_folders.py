@@ -69,9 +69,9 @@ def test_a_file_that_shrinks_while_read_is_a_read_error_not_a_crash(tmp_path):
 
 
 def test_warnings_are_all_counted_but_listed_only_up_to_the_limit(tmp_path, monkeypatch):
-    import triage.scanstate as scanstate
+    import triage.ledger.ledger as ledger
 
-    monkeypatch.setattr(scanstate, "MAX_WARNINGS_LISTED", 5)
+    monkeypatch.setattr(ledger, "MAX_PROBLEMS_LISTED", 5)
     evidence = tmp_path / "evidence"
     evidence.mkdir()
     for i in range(12):  # folders that cannot be read: one warning each
@@ -113,7 +113,7 @@ def test_an_internal_error_still_leaves_an_honest_report(tmp_path, monkeypatch):
 
 def test_a_file_gone_between_the_walk_and_its_turn_is_a_read_error(tmp_path):
     """The plan reads files later than it lists them; one removed meanwhile is recorded."""
-    from triage.scanstate import ProgressSink
+    from triage.ledger import ProgressSink
 
     evidence = tmp_path / "evidence"
     evidence.mkdir()

@@ -72,3 +72,26 @@ def test_known_good_never_hits_and_is_marked(demo_disk, tmp_path, lab):
               if r.get("facts", {}).get("known_good")]
     assert len(marked) == 3
     assert result.report["verdict"]["level"] != "red"
+
+
+def test_one_finding_per_file_listing_every_set_and_an_unsigned_list_does_not_downgrade(
+        demo_disk, tmp_path, lab):
+    """Issue 15 items 2 and 3: a file in two sets is one finding naming both, counted once;
+    an unrelated unsigned list beside a trusted bundle leaves its RED a RED."""
+    key, trusted = lab
+    sets = tmp_path / "sets"
+    import_files([demo_disk.hashset], SetInfo(name="lab-set", category="demo"), sets,
+                 signer=key)
+    (sets / "stray.sha256").write_bytes(demo_disk.hashset.read_bytes())
+    result = run_scan([str(demo_disk.image)], tmp_path / "out",
+                      ScanOptions(hashsets=sets, trusted_keys=trusted))
+    exact = _exact(result)
+    assert len(exact) == len(demo_disk.expected_hits) == len({f["address"] for f in exact})
+    for finding in exact:
+        assert finding["hashset"] == "lab-set"  # the trusted set leads
+        assert sorted(m["hashset"] for m in finding["matches"]) == ["lab-set", "stray.sha256"]
+        assert "'lab-set' (category demo)" in finding["title"]
+        assert "stray.sha256" in finding["title"]
+    verdict = result.report["verdict"]
+    assert verdict["level"] == "red"
+    assert verdict["reasons"][0] == f"Found {len(exact)} known files."

@@ -223,3 +223,17 @@ def test_an_altered_perceptual_set_is_not_used(tmp_path):
                       ScanOptions(hashsets=tmp_path / "sets", trusted_keys=trusted))
     assert [f for f in result.report["findings"] if f["kind"] == "perceptual"] == []
     assert any("does not match its manifest" in w["message"] for w in result.report["warnings"])
+
+
+def test_an_exact_match_is_not_repeated_as_a_similar_image_lead(perceptual_sets, tmp_path):
+    """Issue 15 item 3: a known file was also listed as a perceptual lead at distance 0."""
+    import hashlib
+
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    known = _png(_scene(1))
+    (evidence / "known.png").write_bytes(known)
+    (perceptual_sets / "known.sha256").write_text(hashlib.sha256(known).hexdigest() + "\n")
+    result = run_scan([str(evidence)], tmp_path / "out", ScanOptions(hashsets=perceptual_sets))
+    findings = result.report["findings"]
+    assert [(f["kind"], f["path"]) for f in findings] == [("exact", "/known.png")]

@@ -1,26 +1,33 @@
-"""The verdict rules: what makes RED, AMBER and GREEN, and the reasons given."""
+"""The verdict rules: what makes RED, AMBER and GREEN, and the reasons given (from typed gaps)."""
 
 from __future__ import annotations
 
+from triage.ledger import GapKind, Ledger, ScanContext
 from triage.model import Address, FileRecord, Finding, Severity
 from triage.report.verdict import decide
 
 
-def _coverage(**changes):  # noqa: ANN003, ANN202
-    coverage = {"volumes": [{"status": "examined"}], "not_examined": [], "read_errors": 0,
-                "time_budget": {"minutes": None, "reached": False}}
-    coverage.update(changes)
-    return coverage
+def _finding(kind: str, severity: Severity, hashset: str | None = None,
+             matches: list[dict] | None = None, path: str = "/x") -> Finding:
+    record = FileRecord(Address("d.img", None, path), "x", 1)
+    return Finding(kind, severity, record, f"{kind} finding", hashset=hashset, matches=matches)
 
 
-def _finding(kind: str, severity: Severity) -> Finding:
-    record = FileRecord(Address("d.img", None, "/x"), "x", 1)
-    return Finding(kind, severity, record, f"{kind} finding")
+def _ledger() -> Ledger:
+    ledger = Ledger()
+    ledger.volume(source="d.img", index=1, offset=0, size=10, description="p", fs="ntfs")
+    return ledger
 
 
-def _decide(findings, coverage=None, trust=(), gaps=(), warnings=0):  # noqa: ANN001, ANN202
-    return decide(findings, coverage or _coverage(), trust_problems=list(trust),
-                  gaps=list(gaps), warnings_total=warnings)
+def _decide(findings=(), ledger=None, trust=(), gaps=(), untrusted=()):  # noqa: ANN001, ANN202
+    ledger = ledger or _ledger()
+    for finding in findings:
+        ledger.finding(finding)
+    context = ScanContext(trust_problems=tuple(trust), comparison_gaps=tuple(gaps),
+                          untrusted_sets=frozenset(untrusted))
+    result = ledger.result(context, started_utc="", finished_utc="", duration_s=0, host="",
+                           tool_version="", listing_name="")
+    return decide(result)
 
 
 def test_nothing_found_and_nothing_missed_is_green():
@@ -33,11 +40,30 @@ def test_an_exact_hit_is_red():
     assert verdict == {"level": "red", "reasons": ["Found 1 known file."]}
 
 
-def test_a_hit_against_an_untrusted_set_is_only_amber():
-    verdict = _decide([_finding("exact", Severity.CRITICAL)], trust=["hash set 'x' is not signed"])
+def test_a_hit_against_an_untrusted_set_is_only_amber_and_the_reason_names_the_set():
+    verdict = _decide([_finding("exact", Severity.CRITICAL, "x")],
+                      trust=["hash set 'x' is not signed"], untrusted={"x"})
     assert verdict["level"] == "amber"
-    assert "not trusted" in verdict["reasons"][0]
+    assert verdict["reasons"][0].startswith(
+        "Known files were matched only against hash set 'x', which is not trusted")
     assert "hash set 'x' is not signed" in verdict["reasons"]
+
+
+def test_an_untrusted_set_does_not_downgrade_a_trusted_sets_match():
+    """Issue 15 item 2: adding an unrelated unsigned list turned RED into AMBER."""
+    findings = [_finding("exact", Severity.HIGH, "lab-set", path="/a"),
+                _finding("exact", Severity.HIGH, "stray.sha256", path="/b")]
+    verdict = _decide(findings, trust=["hash set 'stray.sha256' is not signed"],
+                      untrusted={"stray.sha256"})
+    assert verdict["level"] == "red"
+    assert verdict["reasons"][0] == "Found 1 known file."
+    assert any("'stray.sha256', which is not trusted" in r for r in verdict["reasons"])
+
+
+def test_a_file_in_a_trusted_and_an_untrusted_set_is_red():
+    both = [{"hashset": "stray", "severity": "critical"}, {"hashset": "lab", "severity": "high"}]
+    verdict = _decide([_finding("exact", Severity.CRITICAL, "stray", both)], untrusted={"stray"})
+    assert verdict["level"] == "red" and verdict["reasons"][0] == "Found 1 known file."
 
 
 def test_a_serious_rule_finding_stays_red_even_with_untrusted_sets():
@@ -53,20 +79,53 @@ def test_info_findings_do_not_move_the_verdict():
     assert _decide([_finding("rule", Severity.INFO)])["level"] == "green"
 
 
-def test_every_kind_of_gap_rules_out_green():
-    gaps = {
-        "volume": _coverage(volumes=[{"status": "not_examined", "reason": "bitlocker"}]),
-        "source": _coverage(not_examined=[{"what": "source"}]),
-        "archive": _coverage(not_examined=[{"what": "archive"}]),
-        "read errors": _coverage(read_errors=2),
-        "time budget": _coverage(time_budget={"minutes": 1, "reached": True}),
+def _with(record) -> Ledger:  # noqa: ANN001
+    ledger = _ledger()
+    record(ledger)
+    return ledger
+
+
+def test_every_kind_of_gap_but_an_exclusion_rules_out_green_with_a_reason():
+    for kind in GapKind:
+        ledger = _with(lambda led, kind=kind: led.gap(kind, "d.img · p9@0", "why", size=5))
+        verdict = _decide(ledger=ledger)
+        if kind in (GapKind.EXCLUDED, GapKind.UNPARTITIONED):
+            assert verdict["level"] == "green", kind
+        else:
+            assert verdict["level"] == "amber", kind
+            assert not any("Nothing found" in r for r in verdict["reasons"]), kind
+
+
+def test_gaps_and_counters_each_give_their_sentence():
+    def volume(led: Ledger) -> None:
+        led.volume_not_examined(led.volumes[0], GapKind.ENCRYPTED, "bitlocker")
+
+    cases = {
+        "1 partition could not be examined (bitlocker).": volume,
+        "1 evidence source could not be opened.":
+            lambda led: led.problem("gone.img", "evidence", "missing", gap=GapKind.SOURCE),
+        "1 archive or member could not be looked into":
+            lambda led: led.problem("a.zip", "containers", "enc", gap=GapKind.ARCHIVE),
+        "2 files could not be read completely.":
+            lambda led: [led.problem(f"f{n}", "read", "I/O error") for n in range(2)],
+        "2 files, folders or areas could not be read (30 bytes)":
+            lambda led: [led.problem(f"f{n}", "read", "I/O error", gap=GapKind.UNREADABLE,
+                                     size=15) for n in range(2)],
+        "The time budget ran out": lambda led: setattr(led, "budget_reached", True),
+        "1 partition runs past the end of the image (4,096 bytes not examined)":
+            lambda led: led.gap(GapKind.TRUNCATED, "d.img · p1@0", "short", size=4096),
+        "1 file, folder or area could not be read":
+            lambda led: led.gap(GapKind.UNREADABLE, "d.img · /private", "denied"),
+        "3 problems recorded while walking":
+            lambda led: [led.problem("x", "walk", "odd") for _ in range(3)],
     }
-    for name, coverage in gaps.items():
-        assert _decide([], coverage)["level"] == "amber", name
-    assert _decide([], warnings=3)["level"] == "amber"
-    assert _decide([], gaps=["No hash sets were loaded."])["level"] == "amber"
+    for sentence, record in cases.items():
+        verdict = _decide(ledger=_with(record))
+        assert verdict["level"] == "amber", sentence
+        assert any(r.startswith(sentence) for r in verdict["reasons"]), (sentence, verdict)
+    assert _decide(gaps=["No hash sets were loaded."])["level"] == "amber"
 
 
 def test_the_skipped_boot_stick_is_not_a_gap():
-    coverage = _coverage(not_examined=[{"what": "triage system"}])
-    assert _decide([], coverage)["level"] == "green"
+    ledger = _with(lambda led: led.gap(GapKind.EXCLUDED, "/dev/sdz", "the triage system"))
+    assert _decide(ledger=ledger)["level"] == "green"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from triage.ledger import VolumeCoverage
 from triage.model import Address, FileRecord, PartitionRef
 from triage.plan.planner import Plan, PlannedVolume
 from triage.plan.priority import CLASSES, SIZE_BANDS, Prioritiser, kind_of, place_of
@@ -88,7 +89,8 @@ def test_small_files_come_before_huge_ones():
 
 def test_plan_orders_by_class_band_then_disk_position_and_keeps_every_field(tmp_path):
     plan = Plan(tmp_path / ".plan")
-    vol = plan.add_volume(PlannedVolume("disk.img", PART, lambda r, t: None, None))  # type: ignore[arg-type, return-value]
+    coverage = VolumeCoverage("disk.img", PART.index, PART.offset, None, "test", PART.fs)
+    vol = plan.add_volume(PlannedVolume("disk.img", PART, lambda r, t: None, None, 0, coverage))  # type: ignore[arg-type, return-value]
     hostile = "/Users/alice/Pictures/\x1b[31mred\udcff\u202e.jpg"
     rows = [  # (path, size, position) in walk order
         ("/Windows/a.dll", 10, 5000),

@@ -11,6 +11,7 @@ import pytest
 
 from tests.hostile.test_folders import _deep_folder, remove_deep_folder
 from triage.evidence.directory import DirectorySource, FileContent
+from triage.ledger import GapKind
 from triage.walk import logical
 from triage.walk.fswalk import WalkStats
 from triage.walk.logical import OPEN_FOLDERS, walk_folder
@@ -21,8 +22,8 @@ PATH_MAX = os.pathconf("/", "PC_PATH_MAX")
 def _walk(root: Path) -> tuple[dict[str, FileContent | None], list[tuple[str, str]]]:
     warnings: list[tuple[str, str]] = []
     found = {rec.address.path: content for rec, content in walk_folder(
-        DirectorySource(root), lambda address, message: warnings.append((address, message)),
-        WalkStats())}
+        DirectorySource(root),
+        lambda address, message, gap=None: warnings.append((address, message)), WalkStats())}
     return found, warnings
 
 
@@ -160,13 +161,15 @@ def test_an_unreadable_subfolder_is_a_warning_and_the_walk_goes_on(tmp_path):
     (root / "open.txt").write_bytes(b"open")
     # Root ignores permission bits, so make the folder unreadable another way: a name whose
     # folder is replaced by a file between listing and walking is what a real race gives.
-    walk = walk_folder(DirectorySource(root), lambda a, m: warnings.append((a, m)), WalkStats())
-    warnings: list[tuple[str, str]] = []
+    walk = walk_folder(DirectorySource(root), lambda a, m, gap=None: warnings.append((a, m, gap)),
+                       WalkStats())
+    warnings: list[tuple[str, str, GapKind | None]] = []
     first = next(walk)
     assert first[0].address.path == "/open.txt"
     (root / "locked" / "inner").rmdir()
     (root / "locked").rmdir()
     (root / "locked").write_bytes(b"now a file")
     assert list(walk) == []
-    [(address, message)] = warnings
+    [(address, message, gap)] = warnings
     assert address.endswith("/locked") and message == "folder not readable: Not a directory"
+    assert gap is GapKind.UNREADABLE  # a coverage gap, not only a warning

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from triage.containers.formats import Context, Found, Issue, Reader
+from triage.containers.formats import STAGE, Context, Found, Reader
 from triage.containers.limits import Budget, ContainerLimits, LimitReached
-from triage.containers.members import Member, Problem, member_record
+from triage.containers.members import Member, member_record
 from triage.containers.pdfimages import read_pdf
 from triage.containers.rar import read_rar
 from triage.containers.sevenzip import read_7z
@@ -14,6 +14,7 @@ from triage.containers.sniff import SNIFF_BYTES, kind_of, kind_of_mime
 from triage.containers.streams import read_compressed, read_tar
 from triage.containers.video import read_video
 from triage.containers.zips import read_zip
+from triage.ledger.records import GapKind, Problem
 from triage.model import Content, FileRecord
 
 READERS: dict[str, Reader] = {
@@ -63,21 +64,21 @@ def expand(record: FileRecord, content: Content, *, limits: ContainerLimits | No
     if budget.exhausted:
         return
     if depth >= budget.limits.max_depth:
-        yield Problem(address, f"nested {depth} containers deep, past the depth limit "
+        yield Problem(address, STAGE, f"nested {depth} containers deep, past the depth limit "
                       f"({budget.limits.max_depth}); not examined, possibly an archive bomb",
-                      True, "bomb")
+                      GapKind.ARCHIVE, "bomb")
         return
     ctx = Context(record, budget)
     try:
         for item in READERS[kind](content, ctx):
-            if isinstance(item, Issue):
-                yield _problem(record, item)
+            if isinstance(item, Problem):
+                yield item
                 continue
             yield from _member(record, item, budget, depth, close_members)
             if budget.exhausted:
                 return
     except LimitReached as exc:
-        yield Problem(address, str(exc), True, exc.reason)
+        yield Problem(address, STAGE, str(exc), GapKind.ARCHIVE, exc.reason)
 
 
 def _member(parent: FileRecord, found: Found, budget: Budget, depth: int,
@@ -98,11 +99,6 @@ def _member(parent: FileRecord, found: Found, budget: Budget, depth: int,
     finally:
         if close_members:
             _close(found.content)
-
-
-def _problem(parent: FileRecord, issue: Issue) -> Problem:
-    address = parent if issue.path is None else member_record(parent, issue.path, 0, None)
-    return Problem(str(address.address), issue.message, issue.not_examined, issue.reason)
 
 
 def _close(content: Content) -> None:

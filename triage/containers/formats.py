@@ -8,7 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from triage.containers.limits import Budget
+from triage.containers.members import member_address
+from triage.ledger.records import GapKind, Problem
 from triage.model import Content, FileRecord
+
+STAGE = "containers"  # the stage every container problem is reported under
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,17 +25,6 @@ class Found:
     facts: dict[str, Any] | None = None  # e.g. a video frame's time, copied to the record
 
 
-@dataclass(frozen=True, slots=True)
-class Issue:
-    """Something a reader could not examine; path None means the container itself."""
-
-    path: str | None
-    message: str
-    reason: str  # "bomb" | "encrypted" | "corrupt" | "unsupported" | "too large" | "limit" |
-    # "timeout"
-    not_examined: bool = True
-
-
 @dataclass(frozen=True)
 class Context:
     """What a reader needs besides the bytes: the container's record and the shared budget."""
@@ -40,7 +33,18 @@ class Context:
     budget: Budget
 
 
-Reader = Callable[[Content, Context], Iterator[Found | Issue]]
+Reader = Callable[[Content, Context], Iterator[Found | Problem]]
+
+
+def issue(ctx: Context, path: str | None, message: str, reason: str, *,
+          not_examined: bool = True) -> Problem:
+    """A problem a reader met at `path` inside the container (None: the container itself).
+
+    `reason` is a short key: "bomb" | "encrypted" | "corrupt" | "unsupported" | "too large" |
+    "limit" | "timeout"; `not_examined` False for a note that leaves no coverage gap.
+    """
+    address = str(ctx.record.address) if path is None else member_address(ctx.record, path)
+    return Problem(address, STAGE, message, GapKind.ARCHIVE if not_examined else None, reason)
 
 
 def dos_time(date_time: tuple[int, int, int, int, int, int]) -> float | None:

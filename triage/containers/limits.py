@@ -82,7 +82,7 @@ class ContainerLimits:
     memory_member_bytes: int = MEMORY_MEMBER_BYTES
     # Where members larger than memory_member_bytes are spilled (inside the scan's output
     # folder); None: such members are reported as not examined.
-    spill_dir: Path | None = None
+    spill_dir: Path | None = field(default=None, metadata={"transient": True})
     max_pdf_images: int = MAX_PDF_IMAGES
     max_pdf_image_pixels: int = MAX_PDF_IMAGE_PIXELS
     video_interval_s: float = VIDEO_INTERVAL_S

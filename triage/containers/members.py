@@ -1,4 +1,4 @@
-"""What expanding a container yields: members (record + bytes) and problems."""
+"""What expanding a container yields: members (record + bytes) and their addresses."""
 
 from __future__ import annotations
 
@@ -14,16 +14,6 @@ class Member:
 
     record: FileRecord
     content: Content | None
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """Something inside a container that was not (fully) examined, as one sentence."""
-
-    address: str  # the printable address of the container or member concerned
-    message: str
-    not_examined: bool  # True: a coverage gap (bomb, encrypted, corrupt, unsupported)
-    reason: str = "container"  # short key for coverage counters: "bomb", "encrypted", ...
 
 
 def member_record(parent: FileRecord, path: str, size: int, mtime: float | None,

@@ -10,8 +10,9 @@ import pikepdf
 from PIL import Image
 
 from triage.containers.buffers import BytesContent, ContentFile
-from triage.containers.formats import Context, Found, Issue
+from triage.containers.formats import Context, Found, issue
 from triage.containers.limits import LimitReached
+from triage.ledger.records import Problem
 from triage.model import Content
 
 # A JPEG (or JPEG 2000) image is kept exactly as stored: the bytes are the original picture
@@ -21,15 +22,16 @@ _READ_ERRORS = (pikepdf.PdfError, OSError, ValueError, TypeError, KeyError, NotI
                 zlib.error, RuntimeError, Image.DecompressionBombError)
 
 
-def read_pdf(content: Content, ctx: Context) -> Iterator[Found | Issue]:
+def read_pdf(content: Content, ctx: Context) -> Iterator[Found | Problem]:
     """Each distinct image of a PDF once, named by the first page that shows it."""
     try:
         pdf = pikepdf.open(ContentFile(content))
     except pikepdf.PasswordError:
-        yield Issue(None, "encrypted PDF; its images were not examined", "encrypted")
+        yield issue(ctx, None, "encrypted PDF; its images were not examined", "encrypted")
         return
     except _READ_ERRORS as exc:
-        yield Issue(None, f"not a readable PDF ({exc}); its images were not examined", "corrupt")
+        yield issue(
+            ctx, None, f"not a readable PDF ({exc}); its images were not examined", "corrupt")
         return
     with pdf:
         seen: set[tuple[int, int]] = set()
@@ -37,7 +39,7 @@ def read_pdf(content: Content, ctx: Context) -> Iterator[Found | Issue]:
         for path, image in _images(pdf, seen):
             count += 1
             if count > ctx.budget.limits.max_pdf_images:
-                yield Issue(None, f"more than {ctx.budget.limits.max_pdf_images} images; the "
+                yield issue(ctx, None, f"more than {ctx.budget.limits.max_pdf_images} images; the "
                             "rest were not examined", "limit")
                 return
             try:
@@ -45,7 +47,7 @@ def read_pdf(content: Content, ctx: Context) -> Iterator[Found | Issue]:
             except LimitReached:
                 raise
             except _READ_ERRORS as exc:
-                yield Issue(path, f"image not decodable ({exc}); not examined", "corrupt")
+                yield issue(ctx, path, f"image not decodable ({exc}); not examined", "corrupt")
                 continue
             yield found
 

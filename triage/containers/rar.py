@@ -10,8 +10,9 @@ from collections.abc import Iterator
 import rarfile
 
 from triage.containers.buffers import ContentFile, SpillRequired, collect, read_chunks
-from triage.containers.formats import Context, Found, Issue, dos_time
+from triage.containers.formats import Context, Found, dos_time, issue
 from triage.containers.limits import LimitReached
+from triage.ledger.records import Problem
 from triage.model import Content
 
 _READ_ERRORS = (rarfile.Error, OSError, EOFError, ValueError, zlib.error, IndexError)
@@ -31,15 +32,16 @@ def extractor_available() -> bool:
     return True
 
 
-def read_rar(content: Content, ctx: Context) -> Iterator[Found | Issue]:
+def read_rar(content: Content, ctx: Context) -> Iterator[Found | Problem]:
     """Every file member of a RAR archive; encrypted or tool-less ones are named, not read."""
     try:
         archive = rarfile.RarFile(ContentFile(content))
     except rarfile.PasswordRequired:
-        yield Issue(None, "encrypted RAR archive (names hidden too); not examined", "encrypted")
+        yield issue(
+            ctx, None, "encrypted RAR archive (names hidden too); not examined", "encrypted")
         return
     except _READ_ERRORS as exc:
-        yield Issue(None, f"not a readable RAR archive ({exc}); not examined", "corrupt")
+        yield issue(ctx, None, f"not a readable RAR archive ({exc}); not examined", "corrupt")
         return
     spill = ctx.budget.limits.spill_dir
     has_tool = extractor_available()
@@ -49,15 +51,15 @@ def read_rar(content: Content, ctx: Context) -> Iterator[Found | Issue]:
                 continue
             name = info.filename
             if info.needs_password():
-                yield Issue(name, "encrypted; not examined (name listed)", "encrypted")
+                yield issue(ctx, name, "encrypted; not examined (name listed)", "encrypted")
                 continue
             stored = info.compress_type == _RAR_STORED
             if not stored and not has_tool:
-                yield Issue(name, "compressed RAR member and no RAR extractor installed "
+                yield issue(ctx, name, "compressed RAR member and no RAR extractor installed "
                             "(install the Debian package unar); not examined", "unsupported")
                 continue
             if not stored and spill is None:
-                yield Issue(name, "compressed RAR member and no spill folder for the "
+                yield issue(ctx, name, "compressed RAR member and no spill folder for the "
                             "extractor; not examined", "unsupported")
                 continue
             try:
@@ -65,13 +67,13 @@ def read_rar(content: Content, ctx: Context) -> Iterator[Found | Issue]:
             except LimitReached as exc:
                 if exc.whole_container:
                     raise
-                yield Issue(name, str(exc), exc.reason)
+                yield issue(ctx, name, str(exc), exc.reason)
                 continue
             except SpillRequired as exc:
-                yield Issue(name, str(exc), "too large")
+                yield issue(ctx, name, str(exc), "too large")
                 continue
             except _READ_ERRORS as exc:
-                yield Issue(name, f"damaged member ({exc}); not examined", "corrupt")
+                yield issue(ctx, name, f"damaged member ({exc}); not examined", "corrupt")
                 continue
             when = (info.mtime.timestamp() if info.mtime is not None
                     else dos_time(info.date_time) if info.date_time else None)

@@ -11,9 +11,10 @@ import py7zr
 from py7zr.io import Py7zIO, WriterFactory
 
 from triage.containers.buffers import Collector, ContentFile, SpillRequired
-from triage.containers.formats import Context, Found, Issue
+from triage.containers.formats import Context, Found, issue
 from triage.containers.limits import LimitReached
 from triage.errors import OutputError
+from triage.ledger.records import Problem
 from triage.model import Content
 
 _OPEN_ERRORS = (py7zr.exceptions.ArchiveError, OSError, EOFError, ValueError, KeyError,
@@ -95,27 +96,27 @@ class _Sink(WriterFactory):
         raise _Stop
 
 
-def read_7z(content: Content, ctx: Context) -> Iterator[Found | Issue]:
+def read_7z(content: Content, ctx: Context) -> Iterator[Found | Problem]:
     """Every file member of a 7z archive; encrypted ones are named but not examined."""
     try:
         archive = py7zr.SevenZipFile(ContentFile(content), mode="r")
     except py7zr.exceptions.PasswordRequired:
-        yield Issue(None, "encrypted 7z archive (names hidden too); not examined", "encrypted")
+        yield issue(ctx, None, "encrypted 7z archive (names hidden too); not examined", "encrypted")
         return
     except _OPEN_ERRORS as exc:
-        yield Issue(None, f"not a readable 7z archive ({exc}); not examined", "corrupt")
+        yield issue(ctx, None, f"not a readable 7z archive ({exc}); not examined", "corrupt")
         return
     with archive:
         infos = {i.filename: i for i in archive.list() if not i.is_directory}
         if archive.needs_password():
             for name in infos:
-                yield Issue(name, "encrypted; not examined (name listed)", "encrypted")
+                yield issue(ctx, name, "encrypted; not examined (name listed)", "encrypted")
             return
         yield from _extract(archive, infos, ctx)
 
 
 def _extract(archive: py7zr.SevenZipFile, infos: dict[str, Any],
-             ctx: Context) -> Iterator[Found | Issue]:
+             ctx: Context) -> Iterator[Found | Problem]:
     sink = _Sink(ctx)
     failure: list[BaseException] = []
 
@@ -142,11 +143,11 @@ def _extract(archive: py7zr.SevenZipFile, infos: dict[str, Any],
             if isinstance(item, OutputError):
                 raise item
             if isinstance(item, LimitReached):
-                yield Issue(name, str(item), item.reason)
+                yield issue(ctx, name, str(item), item.reason)
             elif isinstance(item, SpillRequired):
-                yield Issue(name, str(item), "too large")
+                yield issue(ctx, name, str(item), "too large")
             elif isinstance(item, Exception):
-                yield Issue(name, f"damaged member ({item}); not examined", "corrupt")
+                yield issue(ctx, name, f"damaged member ({item}); not examined", "corrupt")
             else:
                 info = infos.get(name)
                 when = info.creationtime.timestamp() if info and info.creationtime else None
@@ -161,10 +162,11 @@ def _extract(archive: py7zr.SevenZipFile, infos: dict[str, Any],
         exc = failure[0]
         if isinstance(exc, LimitReached | OutputError):
             raise exc
-        yield Issue(None, f"damaged 7z archive ({exc}); the rest was not examined", "corrupt")
+        yield issue(ctx, None, f"damaged 7z archive ({exc}); the rest was not examined", "corrupt")
     for name in infos:
         if name not in sink.created:
-            yield Issue(name, "not extracted from the damaged archive; not examined", "corrupt")
+            yield issue(
+                ctx, name, "not extracted from the damaged archive; not examined", "corrupt")
 
 
 def _drain(sink: _Sink) -> None:

@@ -13,8 +13,9 @@ from collections.abc import Callable, Iterator
 from typing import IO
 
 from triage.containers.buffers import ContentFile, SpillRequired, collect, read_chunks
-from triage.containers.formats import Context, Found, Issue
+from triage.containers.formats import Context, Found, issue
 from triage.containers.limits import Budget, LimitReached
+from triage.ledger.records import Problem
 from triage.model import Content
 
 _OPENERS: dict[str, Callable[[IO[bytes]], IO[bytes]]] = {
@@ -85,15 +86,15 @@ def _single_name(kind: str, content: Content, ctx: Context) -> tuple[str, float 
     return stem, float(mtime) if mtime else None
 
 
-def read_compressed(kind: str) -> Callable[[Content, Context], Iterator[Found | Issue]]:
+def read_compressed(kind: str) -> Callable[[Content, Context], Iterator[Found | Problem]]:
     """A reader for a gz/bz2/xz file: a tar inside is read as tar, anything else as one file."""
 
-    def reader(content: Content, ctx: Context) -> Iterator[Found | Issue]:
+    def reader(content: Content, ctx: Context) -> Iterator[Found | Problem]:
         try:
             with _OPENERS[kind](ContentFile(content)) as peek:
                 head = peek.read(512)
         except _READ_ERRORS as exc:
-            yield Issue(None, f"not a readable {kind} file ({exc}); not examined", "corrupt")
+            yield issue(ctx, None, f"not a readable {kind} file ({exc}); not examined", "corrupt")
             return
         stream = io.BufferedReader(
             _RatioGuard(_OPENERS[kind](ContentFile(content)), ctx.budget, content.size))
@@ -106,30 +107,30 @@ def read_compressed(kind: str) -> Callable[[Content, Context], Iterator[Found | 
         except LimitReached as exc:
             if exc.whole_container:
                 raise
-            yield Issue(name, str(exc), exc.reason)
+            yield issue(ctx, name, str(exc), exc.reason)
             return
         except SpillRequired as exc:
-            yield Issue(name, str(exc), "too large")
+            yield issue(ctx, name, str(exc), "too large")
             return
         except _READ_ERRORS as exc:
-            yield Issue(name, f"damaged {kind} data ({exc}); not examined", "corrupt")
+            yield issue(ctx, name, f"damaged {kind} data ({exc}); not examined", "corrupt")
             return
         yield Found(name, mtime, data)
 
     return reader
 
 
-def read_tar(content: Content, ctx: Context) -> Iterator[Found | Issue]:
+def read_tar(content: Content, ctx: Context) -> Iterator[Found | Problem]:
     """Every regular file in an uncompressed tar."""
     yield from _tar_members(ContentFile(content), ctx)
 
 
-def _tar_members(stream: IO[bytes], ctx: Context) -> Iterator[Found | Issue]:
+def _tar_members(stream: IO[bytes], ctx: Context) -> Iterator[Found | Problem]:
     # Stream mode ('r|') reads the archive once, front to back: right for compressed tars.
     try:
         archive = tarfile.open(fileobj=stream, mode="r|")
     except _READ_ERRORS as exc:
-        yield Issue(None, f"not a readable tar archive ({exc}); not examined", "corrupt")
+        yield issue(ctx, None, f"not a readable tar archive ({exc}); not examined", "corrupt")
         return
     with archive:
         while True:
@@ -138,7 +139,7 @@ def _tar_members(stream: IO[bytes], ctx: Context) -> Iterator[Found | Issue]:
             except LimitReached:
                 raise
             except _READ_ERRORS as exc:
-                yield Issue(None, f"damaged tar archive ({exc}); the rest was not examined",
+                yield issue(ctx, None, f"damaged tar archive ({exc}); the rest was not examined",
                             "corrupt")
                 return
             if info is None:
@@ -151,17 +152,17 @@ def _tar_members(stream: IO[bytes], ctx: Context) -> Iterator[Found | Issue]:
             try:
                 data = collect(read_chunks(extracted), ctx.budget, None, "this member")
             except SpillRequired as exc:
-                yield Issue(info.name, str(exc), "too large")
+                yield issue(ctx, info.name, str(exc), "too large")
                 continue
             except LimitReached as exc:
                 if exc.reason != "timeout":
                     raise
                 # A stream cannot skip the slow member without reading it: stop here.
-                yield Issue(info.name, f"{exc}; the rest of the archive was not examined",
+                yield issue(ctx, info.name, f"{exc}; the rest of the archive was not examined",
                             exc.reason)
                 return
             except _READ_ERRORS as exc:
-                yield Issue(info.name, f"damaged member ({exc}); the rest was not examined",
+                yield issue(ctx, info.name, f"damaged member ({exc}); the rest was not examined",
                             "corrupt")
                 return
             yield Found(info.name, float(info.mtime) if info.mtime else None, data)

@@ -9,7 +9,8 @@ import av
 import numpy as np
 
 from triage.containers.buffers import BytesContent, ContentFile
-from triage.containers.formats import Context, Found, Issue
+from triage.containers.formats import Context, Found, issue
+from triage.ledger.records import Problem
 from triage.model import Content
 
 _ERRORS = (av.FFmpegError, OSError, ValueError, EOFError, IndexError, MemoryError)
@@ -41,13 +42,13 @@ def frame_name(seconds: float) -> str:
     return f"frame@{seconds:.3f}s"
 
 
-def read_video(content: Content, ctx: Context) -> Iterator[Found | Issue]:
+def read_video(content: Content, ctx: Context) -> Iterator[Found | Problem]:
     """Frames at scene changes and every interval, at most the frame limit, as PNG pictures."""
     limits = ctx.budget.limits
     try:
         container = av.open(ContentFile(content), mode="r", metadata_errors="ignore")
     except _ERRORS as exc:
-        yield Issue(None, f"not a decodable video ({exc}); its frames were not examined",
+        yield issue(ctx, None, f"not a decodable video ({exc}); its frames were not examined",
                     "corrupt")
         return
     with container:
@@ -65,7 +66,8 @@ def read_video(content: Content, ctx: Context) -> Iterator[Found | Issue]:
             for frame in container.decode(stream):
                 decoded += 1
                 if decoded > limits.video_max_decoded:
-                    yield Issue(None, f"stopped after {limits.video_max_decoded} decoded frames "
+                    yield issue(
+                        ctx, None, f"stopped after {limits.video_max_decoded} decoded frames "
                                 f"(at {seconds:.3f} s); later frames were not examined",
                                 "limit")
                     return
@@ -85,12 +87,12 @@ def read_video(content: Content, ctx: Context) -> Iterator[Found | Issue]:
                 taken += 1
                 next_due = seconds + limits.video_interval_s
                 if taken >= limits.video_max_frames:
-                    yield Issue(None, f"frame limit ({limits.video_max_frames}) reached at "
+                    yield issue(ctx, None, f"frame limit ({limits.video_max_frames}) reached at "
                                 f"{seconds:.3f} s; later frames were not sampled", "limit",
                                 not_examined=False)
                     return
         except _ERRORS as exc:
-            yield Issue(None, f"damaged video after {seconds:.3f} s ({exc}); the rest was not "
+            yield issue(ctx, None, f"damaged video after {seconds:.3f} s ({exc}); the rest was not "
                         "examined", "corrupt")
 
 

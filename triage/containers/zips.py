@@ -9,8 +9,9 @@ import zlib
 from collections.abc import Iterator
 
 from triage.containers.buffers import ContentFile, SpillRequired, collect, read_chunks
-from triage.containers.formats import Context, Found, Issue, dos_time
+from triage.containers.formats import Context, Found, dos_time, issue
 from triage.containers.limits import LimitReached
+from triage.ledger.records import Problem
 from triage.model import Content
 
 _ENCRYPTED = 0x1
@@ -32,12 +33,12 @@ def _utc_mtime(info: zipfile.ZipInfo) -> float | None:
     return dos_time(info.date_time)
 
 
-def read_zip(content: Content, ctx: Context) -> Iterator[Found | Issue]:
+def read_zip(content: Content, ctx: Context) -> Iterator[Found | Problem]:
     """Every file member of a zip; encrypted ones are named but not examined."""
     try:
         archive = zipfile.ZipFile(ContentFile(content))
     except (zipfile.BadZipFile, *_READ_ERRORS) as exc:
-        yield Issue(None, f"not a readable zip archive ({exc}); not examined", "corrupt")
+        yield issue(ctx, None, f"not a readable zip archive ({exc}); not examined", "corrupt")
         return
     budget = ctx.budget
     with archive:
@@ -45,7 +46,8 @@ def read_zip(content: Content, ctx: Context) -> Iterator[Found | Issue]:
             if info.is_dir():
                 continue
             if info.flag_bits & _ENCRYPTED:
-                yield Issue(info.filename, "encrypted; not examined (name listed)", "encrypted")
+                yield issue(
+                    ctx, info.filename, "encrypted; not examined (name listed)", "encrypted")
                 continue
             # The sizes in the directory are claims; collect() checks the real bytes as well.
             try:
@@ -58,16 +60,16 @@ def read_zip(content: Content, ctx: Context) -> Iterator[Found | Issue]:
             except LimitReached as exc:
                 if exc.whole_container:
                     raise
-                yield Issue(info.filename, str(exc), exc.reason)
+                yield issue(ctx, info.filename, str(exc), exc.reason)
                 continue
             except SpillRequired as exc:
-                yield Issue(info.filename, str(exc), "too large")
+                yield issue(ctx, info.filename, str(exc), "too large")
                 continue
             except NotImplementedError as exc:
-                yield Issue(info.filename, f"compression not supported ({exc}); not examined",
+                yield issue(ctx, info.filename, f"compression not supported ({exc}); not examined",
                             "unsupported")
                 continue
             except _READ_ERRORS as exc:
-                yield Issue(info.filename, f"damaged member ({exc}); not examined", "corrupt")
+                yield issue(ctx, info.filename, f"damaged member ({exc}); not examined", "corrupt")
                 continue
             yield Found(info.filename, _utc_mtime(info), data)

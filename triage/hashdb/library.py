@@ -146,6 +146,13 @@ class HashSetLibrary:
         return not self._sets
 
     @property
+    def untrusted_sets(self) -> frozenset[str]:
+        """Names of the sets in use that nobody vouches for (unsigned, untrusted signer,
+        expired): their exact matches are leads, not RED."""
+        return frozenset(s.name for s in self._sets
+                         if not s.info.get("trusted") or s.info.get("problems"))
+
+    @property
     def trust_problems(self) -> list[str]:
         per_set = [problem for record in self._provenance for problem in record["problems"]]
         return self._problems + per_set

@@ -6,12 +6,14 @@ import json
 import os
 from array import array
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from triage.ledger.records import VolumeCoverage
+from triage.ledger.serial import to_json
 from triage.model import Address, Content, FileRecord, PartitionRef
 from triage.report.atomic import atomic_file, full_disk_is_output_error
 
@@ -28,8 +30,8 @@ class PlannedVolume:
     partition: PartitionRef
     opener: Opener
     lock: Any  # held while opening (the image's TSK lock), or None
-    spec: int = 0  # which of the scan's sources it is on (its index in the command line)
-    info: dict[str, Any] = field(default_factory=dict)  # the report's coverage entry
+    spec: int  # which of the scan's sources it is on (its index in the command line)
+    info: VolumeCoverage  # its entry in the ledger's coverage
 
 
 @dataclass(slots=True)
@@ -43,6 +45,11 @@ class Entry:
     rank: int
 
 
+# What the spill keeps of each record, derived from the dataclasses so that a field added to
+# FileRecord or Address is planned too; the source and partition are the volume's.
+_ADDRESS_IN_VOLUME = tuple(f.name for f in fields(Address) if f.name not in ("source",
+                                                                              "partition"))
+_RECORD_FIELDS = tuple(f.name for f in fields(FileRecord) if f.name != "address")
 # The per-entry keys and their numpy types (see Plan.__init__).
 _KEYS = {"rank": np.int8, "band": np.int8, "pos": np.int64, "vol": np.int32, "size": np.int64,
          "offset": np.int64}
@@ -85,10 +92,9 @@ class Plan:
             rank: tuple[int, int], position: int | None) -> None:
         """Append one walked file; `position` is its first byte on disk when known."""
         a = record.address
-        line = json.dumps([volume, a.path, a.meta_addr, a.stream, record.name, record.size,
-                           record.deleted, record.mtime, record.atime, record.ctime,
-                           record.crtime, record.facts or None, token, readable, rank[0]],
-                          separators=(",", ":")).encode()
+        line = json.dumps([volume, [getattr(a, name) for name in _ADDRESS_IN_VOLUME],
+                           [to_json(getattr(record, name)) for name in _RECORD_FIELDS],
+                           token, readable, rank[0]], separators=(",", ":")).encode()
         self._offset.append(self._at)
         with full_disk_is_output_error(self.folder / self.FILE):
             self._spill.write(line + b"\n")
@@ -114,14 +120,12 @@ class Plan:
 
     def entry(self, index: int) -> Entry:
         self._spill.seek(self._offset[index])
-        row = json.loads(self._spill.readline())
-        (vol, path, meta_addr, stream, name, size, deleted, mtime, atime, ctime, crtime, facts,
-         token, readable, rank) = row
+        vol, address, values, token, readable, rank = json.loads(self._spill.readline())
         volume = self.volumes[vol]
-        record = FileRecord(Address(volume.source, volume.partition, path, meta_addr, stream),
-                            name, size, deleted, mtime, atime, ctime, crtime)
-        if facts:
-            record.facts.update(facts)
+        record = FileRecord(
+            Address(volume.source, volume.partition, **dict(zip(_ADDRESS_IN_VOLUME, address,
+                                                               strict=True))),
+            **dict(zip(_RECORD_FIELDS, values, strict=True)))
         return Entry(vol, record, token, readable, rank)
 
     def entries(self, indices: np.ndarray) -> Iterator[Entry]:

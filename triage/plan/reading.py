@@ -9,15 +9,24 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import nullcontext
 from typing import Any
 
+from triage.ledger import STOPPED_ON_RED, GapKind, Ledger
+from triage.ledger.serial import to_json
 from triage.model import Content, FileRecord, utc_text
-from triage.plan.journal import Journal, state_to_json
+from triage.plan.journal import Journal
 from triage.plan.planner import Plan
 from triage.plan.priority import CLASSES
 from triage.report.html import make_thumbnail
 from triage.report.listing import ListingWriter
-from triage.scanstate import ScanState
 from triage.stages.matching import Matchers
-from triage.stages.process import HeadCached, Item, Processed, batches, process_batch
+from triage.stages.process import (
+    HALTED,
+    Halt,
+    HeadCached,
+    Item,
+    Processed,
+    batches,
+    process_batch,
+)
 
 # Batches in flight between the plan and the listing: bounds memory, keeps both workers busy.
 IN_FLIGHT = 8
@@ -25,7 +34,7 @@ IN_FLIGHT = 8
 THUMBNAIL_MAX_BYTES = 64 * 1024 * 1024
 
 
-def read_plan(plan: Plan, state: ScanState, pool: ThreadPoolExecutor, matchers: Matchers,
+def read_plan(plan: Plan, state: Ledger, pool: ThreadPoolExecutor, matchers: Matchers,
                listing: ListingWriter, journal: Journal,
                checkpoint_s: float) -> None:
     """Read, hash and match the planned files in priority order; list the ones not reached.
@@ -46,18 +55,23 @@ def read_plan(plan: Plan, state: ScanState, pool: ThreadPoolExecutor, matchers: 
         if time.monotonic() - state.last_checkpoint >= checkpoint_s:
             checkpoint(journal, state, plan, listing, matchers)
 
+    halt = Halt(state.halt, state.is_red if state.stop_on_red else None)
     for batch in batches(_planned_items(plan, order, state)):
-        pending.append(pool.submit(process_batch, batch, matchers))
+        pending.append(pool.submit(process_batch, batch, matchers, halt))
         while len(pending) >= IN_FLIGHT:
             finish_oldest()
     while pending:
         finish_oldest()
+    if state.halt.is_set():
+        state.stopped = state.stopped or STOPPED_ON_RED
     if state.next_entry < len(order):
         _list_unreached(plan, order[state.next_entry:], state, listing)
     _plan_coverage(plan, state)
+    if state.stopped:
+        _unreached_gaps(plan, state)
 
 
-def _plan_coverage(plan: Plan, state: ScanState) -> None:
+def _plan_coverage(plan: Plan, state: Ledger) -> None:
     """Files and bytes planned and reached, by priority class and by volume, for the report."""
     by_class: dict[int, list[int]] = {}
     by_volume: dict[int, list[int]] = {}
@@ -74,7 +88,8 @@ def _plan_coverage(plan: Plan, state: ScanState) -> None:
          "files_reached": row[2], "bytes_reached": row[3]}
         for rank, row in sorted(by_class.items())]
     for vol, row in by_volume.items():
-        plan.volumes[vol].info.update(bytes=row[1], files_reached=row[2], bytes_reached=row[3])
+        info = plan.volumes[vol].info
+        info.bytes, info.files_reached, info.bytes_reached = row[1], row[2], row[3]
     if state.stopped:
         state.stopped_early = {
             "reason": state.stopped,
@@ -82,13 +97,13 @@ def _plan_coverage(plan: Plan, state: ScanState) -> None:
             "bytes_not_reached": sum(r["bytes"] - r["bytes_reached"] for r in state.priority)}
 
 
-def _planned_items(plan: Plan, order: Any, state: ScanState
+def _planned_items(plan: Plan, order: Any, state: Ledger
                    ) -> Iterator[Item]:
     """Planned files with their content reopened, until the budget ends or a stop is asked."""
     current_class = -1
     for position in range(state.next_entry, len(order)):
         index = order[position]
-        if state.out_of_time() or state.stopped:
+        if state.out_of_time() or state.stopped or state.halt.is_set():
             return
         entry = plan.entry(int(index))
         if entry.rank != current_class:
@@ -102,102 +117,92 @@ def _planned_items(plan: Plan, order: Any, state: ScanState
                     content = volume.opener(entry.record, entry.token)
             except OSError as exc:
                 entry.record.facts["skipped"] = "read error"
-                state.read_errors += 1
-                state.warn(str(entry.record.address), "read",
-                           f"could not be opened again to read it: {exc}")
+                state.problem(str(entry.record.address), "read",
+                              f"could not be opened again to read it: {exc}",
+                              gap=GapKind.UNREADABLE, size=entry.record.size, offset=0)
         state.in_flight[id(entry.record)] = (entry.volume, entry.rank,
                                              entry.record.size if entry.readable else 0)
         state.next_entry = position + 1
         yield entry.record, content
 
 
-def _list_unreached(plan: Plan, rest: Any, state: ScanState, listing: ListingWriter) -> None:
+def _list_unreached(plan: Plan, rest: Any, state: Ledger, listing: ListingWriter) -> None:
     """Every planned file the scan did not reach goes into the listing, marked as such."""
     reason = f"not reached: {state.stopped}"
     for entry in plan.entries(rest):
         entry.record.facts["skipped"] = reason
         listing.write(entry.record)
-        state.files_seen += 1
-        state.files_deleted += entry.record.deleted
-        state.skipped[reason] += 1
+        state.file_done(entry.record, reached=False)
+
+
+def _unreached_gaps(plan: Plan, state: Ledger) -> None:
+    """One gap per volume for its planned files that were not read (planned minus reached:
+    those never handed out and those a stop left unread in the workers' hands)."""
     by_volume: dict[int, list[int]] = {}
-    for (vol, _), (files, size) in plan.totals(rest).items():
+    for (vol, rank), (files, size) in state.planned.items():
+        reached = state.reached.get((vol, rank), [0, 0])
         counts = by_volume.setdefault(vol, [0, 0])
-        counts[0] += files
-        counts[1] += size
+        counts[0] += files - reached[0]
+        counts[1] += size - reached[1]
     for vol, (files, size) in sorted(by_volume.items()):
+        if not files:
+            continue
         volume = plan.volumes[vol]
-        state.not_examined.append({
-            "source": volume.source, "what": "files not reached",
-            "offset": volume.partition.offset, "size": size,
-            "reason": f"{state.stopped}: {files:,} files in {volume.partition.label()} were "
-                      "listed but not read (the lowest-priority ones; see coverage.priority)"})
+        state.gap(GapKind.NOT_REACHED, volume.source,
+                  f"{state.stopped}: {files:,} files in {volume.partition.label()} were "
+                  "listed but not read (the lowest-priority ones; see coverage.priority)",
+                  size=size, offset=volume.partition.offset)
 
 
-def _finish(result: Processed, state: ScanState, matchers: Matchers,
+def _finish(result: Processed, state: Ledger, matchers: Matchers,
             listing: ListingWriter) -> None:
     """Count, rule-check (on this thread: rules keep aggregates) and list one file."""
     record, content, findings, problems = result
-    findings = findings + matchers.match_rules(record, content)
+    halted = record.facts.get("skipped") == HALTED
+    if not halted:  # a file left unread at a stop is listed, not judged
+        findings = findings + matchers.match_rules(record, content)
     if isinstance(content, HeadCached):
         content.close()  # folder sources hold a descriptor per file until here
     reached = state.in_flight.pop(id(record), None)
     if reached is not None:  # a planned file, not a member of an archive
         state.done_entries += 1
-        counts = state.reached.setdefault(reached[:2], [0, 0])
-        counts[0] += 1
-        counts[1] += reached[2]
-    state.files_seen += 1
-    state.files_deleted += record.deleted
-    skipped = record.facts.get("skipped")
-    if skipped:
-        state.skipped[skipped] += 1
-    if record.sha256 is not None:
-        state.files_hashed += 1
-        state.bytes_hashed += record.bytes_hashed
-    for issue in problems:
-        state.read_errors += issue.stage == "read"
-        address = issue.address or str(record.address)
-        state.warn(address, issue.stage, issue.message)
-        if issue.not_examined:
-            state.not_examined.append({"source": record.address.source, "what": "archive",
-                                       "offset": None, "size": None, "address": address,
-                                       "reason": f"{issue.not_examined}: {issue.message}"})
+        if not halted:
+            counts = state.reached.setdefault(reached[:2], [0, 0])
+            counts[0] += 1
+            counts[1] += reached[2]
+    for problem in problems:
+        state.add_problem(problem)
     for finding in findings:
-        state.record_finding(finding)
+        state.finding(finding)
     if findings and state.thumbnails is not None and content is not None:
         _thumbnail(record, content, state)
     listing.write(record)
-    state.progress.file_done(record)
+    state.file_done(record, reached=not halted)
 
 
-def _thumbnail(record: FileRecord, content: Content, state: ScanState) -> None:
+def _thumbnail(record: FileRecord, content: Content, state: Ledger) -> None:
     """A blurred greyscale thumbnail of a flagged picture, for authorised reviewers."""
     if not (record.mime or "").startswith("image/") or record.size > THUMBNAIL_MAX_BYTES:
         return
     try:
         png = make_thumbnail(content.read(0, record.size))
     except (ValueError, OSError) as exc:
-        state.warn(str(record.address), "thumbnail", str(exc))
+        state.problem(str(record.address), "thumbnail", str(exc))
         return
     assert state.thumbnails is not None  # noqa: S101 - the caller checked
     state.thumbnails[str(record.address)] = png
 
 
-def checkpoint(journal: Journal, state: ScanState, plan: Plan, listing: ListingWriter,
+def checkpoint(journal: Journal, state: Ledger, plan: Plan, listing: ListingWriter,
                 matchers: Matchers) -> None:
     """Save the state at a point where every counted file is in the listing on disk."""
     state.last_checkpoint = time.monotonic()
     journal.save({
         "saved_utc": utc_text(),
-        "state": state_to_json(state),
+        "state": state.to_json(),
         "listing": listing.checkpoint(),
         "tallies": matchers.tallies(),
-        "plan_volumes": [{"spec": v.spec, "partition": [v.partition.index, v.partition.offset,
-                                                         v.partition.fs],
-                          "info": _index_of(state.volumes, v.info)} for v in plan.volumes],
+        # VolumeCoverage compares by identity, so index() finds the volume's own entry.
+        "plan_volumes": [{"spec": v.spec, "partition": to_json(v.partition),
+                          "info": state.volumes.index(v.info)} for v in plan.volumes],
     })
-
-
-def _index_of(items: list[Any], item: Any) -> int:
-    return next(i for i, x in enumerate(items) if x is item)  # identity: dicts compare equal

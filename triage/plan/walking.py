@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack
 from typing import Any
 
 from triage.errors import EvidenceError, OutputError, UsageError
 from triage.evidence import EvidenceSource, ImageSource, LogicalSource, open_source
 from triage.evidence.directory import FileContent
+from triage.ledger import BUDGET_REACHED, GapKind, Ledger, VolumeCoverage
+from triage.ledger.serial import load
 from triage.model import PartitionRef
 from triage.plan.planner import Plan, PlannedVolume
 from triage.plan.priority import Prioritiser
-from triage.scanstate import BUDGET_REACHED, ScanState
 from triage.stages.matching import Matchers
 from triage.stages.process import Item
-from triage.walk.fswalk import WalkStats, reopen, walk_volume
+from triage.walk.fswalk import WalkStats, WarnFn, reopen, walk_volume
 from triage.walk.logical import FOLDER_PARTITION, walk_folder
 from triage.walk.tskimage import AnyTskImage, open_tsk_image
 from triage.walk.usage import used_bytes
@@ -30,7 +31,7 @@ PLAN_CHECK_EVERY = 256
 VOLUME_WALK_LIMIT_S = 15 * 60
 
 
-def plan_all(sources: list[str], plan: Plan, state: ScanState, matchers: Matchers,
+def plan_all(sources: list[str], plan: Plan, state: Ledger, matchers: Matchers,
              open_sources: ExitStack) -> bool:
     """Walk every source into the plan (names and metadata only); False if none opened.
 
@@ -44,9 +45,7 @@ def plan_all(sources: list[str], plan: Plan, state: ScanState, matchers: Matcher
         try:
             source = open_source(spec)
         except EvidenceError as exc:
-            state.warn(spec, "evidence", str(exc))
-            state.not_examined.append({"source": spec, "what": "source", "offset": 0,
-                                       "size": None, "reason": str(exc)})
+            state.problem(spec, "evidence", str(exc), gap=GapKind.SOURCE)
             continue
         opened_any = True
         open_sources.enter_context(source)
@@ -59,7 +58,7 @@ def plan_all(sources: list[str], plan: Plan, state: ScanState, matchers: Matcher
     return opened_any
 
 
-def _folder_volume(source: EvidenceSource, spec: int, info: dict[str, Any]) -> PlannedVolume:
+def _folder_volume(source: EvidenceSource, spec: int, info: VolumeCoverage) -> PlannedVolume:
     root = source.root  # type: ignore[attr-defined]
     return PlannedVolume(source.name, FOLDER_PARTITION,
                          lambda record, token: FileContent(root, token, record.size),
@@ -67,7 +66,7 @@ def _folder_volume(source: EvidenceSource, spec: int, info: dict[str, Any]) -> P
 
 
 def _image_volume(img: AnyTskImage, found: Volume, spec: int, source: str,
-                  info: dict[str, Any]) -> PlannedVolume:
+                  info: VolumeCoverage) -> PlannedVolume:
     fs = found.fs
     return PlannedVolume(source, PartitionRef(found.index, found.offset, found.fs_type),
                          lambda record, token: reopen(img, fs, record.address.meta_addr,
@@ -75,26 +74,28 @@ def _image_volume(img: AnyTskImage, found: Volume, spec: int, source: str,
                          img.lock, spec, info)
 
 
-def _plan_source(source: EvidenceSource, spec: int, plan: Plan, state: ScanState,
+def _plan_source(source: EvidenceSource, spec: int, plan: Plan, state: Ledger,
                  matchers: Matchers) -> None:
-    warn: Callable[[str, str], None] = lambda addr, msg: state.warn(addr, "walk", msg)  # noqa: E731
+    def warn(address: str, message: str, gap: GapKind | None = None) -> None:
+        state.problem(address, "walk", message, gap=gap)
+
     identity = source.identity().to_dict()
     state.evidence.append(identity)
     if identity.get("read_only") is False:
         # Read-only by construction: the stick marks every disk read-only before anything
         # runs, so a writable evidence device means that protection is missing.
-        state.warn(source.name, "evidence",
-                   "the device is writable (blockdev --getro is 0); triage never writes to it, "
-                   "but mark evidence read-only (blockdev --setro) before scanning")
+        state.problem(source.name, "evidence",
+                      "the device is writable (blockdev --getro is 0); triage never writes to "
+                      "it, but mark evidence read-only (blockdev --setro) before scanning")
         state.writable_devices.append(source.name)
     state.progress.source_started(source.name, identity.get("size"))
     prioritiser = Prioritiser(state.started_wall, removable=bool(identity.get("removable")))
     stats = WalkStats()
     if isinstance(source, LogicalSource):
-        info = {"source": source.name, "index": 0, "offset": 0, "size": None,
-                "description": "folder", "fs": "folder", "status": "examined"}
+        info = state.volume(source=source.name, index=0, offset=0, size=None,
+                            description="folder", fs="folder")
         volume = _folder_volume(source, spec, info)
-        state.progress.volume_started(source.name, info)
+        state.progress.volume_started(source.name, info.to_report())
         records = walk_folder(source, warn, stats)  # type: ignore[arg-type]
         _plan_volume(plan, volume, records, prioritiser, None, state, warn)
     else:
@@ -103,49 +104,50 @@ def _plan_source(source: EvidenceSource, spec: int, plan: Plan, state: ScanState
     state.other_entries.update(stats.other or {})
 
 
-def _plan_image(source: ImageSource, spec: int, plan: Plan, state: ScanState,
+def _plan_image(source: ImageSource, spec: int, plan: Plan, state: Ledger,
                 matchers: Matchers, prioritiser: Prioritiser, stats: WalkStats,
-                warn: Callable[[str, str], None]) -> None:
+                warn: WarnFn) -> None:
     img = open_tsk_image(source)
     layout = find_volumes(img)
     for message in layout.warnings:
-        state.warn(source.name, "volume", message)
+        state.problem(source.name, "volume", message)
     for offset, size in layout.unpartitioned:
-        state.not_examined.append({"source": source.name, "what": "unpartitioned space",
-                                   "offset": offset, "size": size,
-                                   "reason": "space outside any partition is not carved"})
+        state.gap(GapKind.UNPARTITIONED, source.name,
+                  "space outside any partition is not carved", size=size, offset=offset)
     for found in layout.volumes:
-        info = found.to_dict(source.name)
-        address = f"{source.name} · p{found.index}@{found.offset}"
+        info = state.volume(source=source.name, index=found.index, offset=found.offset,
+                            size=found.size, description=found.description, fs=found.fs_type)
         for message in found.warnings:
-            state.warn(address, "volume", message)
+            state.problem(info.address, "volume", message)
+        if found.beyond_end:
+            state.gap(GapKind.TRUNCATED, info.address,
+                      "the image ends before this partition does (truncated image); the "
+                      "missing part was not examined", size=found.beyond_end,
+                      offset=img.get_size())
         if found.fs is None or state.out_of_time():
-            if found.fs is not None:
-                info["status"], info["reason"] = "not_examined", BUDGET_REACHED
-            state.not_examined.append({"source": source.name, "what": "partition",
-                                       "offset": found.offset, "size": found.size,
-                                       "reason": info["reason"]})
-            state.volumes.append(info)
-            for finding in matchers.match_volume(info):
-                state.record_finding(finding)
+            if found.fs is None:
+                state.volume_not_examined(info, found.gap, found.reason)
+            else:
+                state.volume_not_examined(info, GapKind.NOT_REACHED, BUDGET_REACHED)
+            for finding in matchers.match_volume(info.to_report()):
+                state.finding(finding)
             continue
         fs = found.fs
-        info["used_bytes"] = used_bytes(img, fs, found.fs_type, found.offset)
-        state.progress.volume_started(source.name, info)
+        info.used_bytes = used_bytes(img, fs, found.fs_type, found.offset)
+        state.progress.volume_started(source.name, info.to_report())
         volume = _image_volume(img, found, spec, source.name, info)
         records = walk_volume(img, source.name, found, warn, stats)
         _plan_volume(plan, volume, records, prioritiser, (fs.info.block_size, found.offset),
                      state, warn)
-        for finding in matchers.match_volume(info):
-            state.record_finding(finding)
+        for finding in matchers.match_volume(info.to_report()):
+            state.finding(finding)
 
 
 def _plan_volume(plan: Plan, volume: PlannedVolume, records: Iterator[Item],
-                 prioritiser: Prioritiser, geometry: tuple[int, int] | None, state: ScanState,
-                 warn: Callable[[str, str], None]) -> None:
+                 prioritiser: Prioritiser, geometry: tuple[int, int] | None, state: Ledger,
+                 warn: WarnFn) -> None:
     """Walk one volume into the plan, within the time budget and the volume watchdog."""
     vol_id = plan.add_volume(volume)
-    state.volumes.append(volume.info)
     info = volume.info
     started = time.monotonic()
     count = 0
@@ -154,18 +156,18 @@ def _plan_volume(plan: Plan, volume: PlannedVolume, records: Iterator[Item],
             state.progress.planning(count)
             reason = None
             if state.out_of_time():
-                reason = f"{BUDGET_REACHED} while listing this partition"
+                reason, kind = f"{BUDGET_REACHED} while listing this partition", GapKind.NOT_REACHED
             elif count and time.monotonic() - started > VOLUME_WALK_LIMIT_S:
                 reason = f"walk stopped by the watchdog after {VOLUME_WALK_LIMIT_S:.0f} s"
+                kind = GapKind.LIMIT
                 warn(f"{volume.source} · {volume.partition.label()}",
                      f"{reason} (a damaged or hostile file system); the files found so far "
                      "are examined")
             if reason is not None:
-                info["walk_complete"] = False
-                state.not_examined.append({
-                    "source": volume.source, "what": "partition remainder",
-                    "offset": volume.partition.offset, "size": info.get("size"),
-                    "reason": reason})
+                info.walk_complete = False
+                state.gap(kind, info.address if info.index else volume.source, reason,
+                          size=info.size, offset=volume.partition.offset,
+                          what="partition remainder")
                 break
         count += 1
         position = None
@@ -177,10 +179,10 @@ def _plan_volume(plan: Plan, volume: PlannedVolume, records: Iterator[Item],
                 if block is not None:
                     position = geometry[1] + block * geometry[0]
         plan.add(vol_id, record, token, content is not None, prioritiser.rank(record), position)
-    info["files"] = count
+    info.files = count
 
 
-def reattach(sources: list[str], plan: Plan, state: ScanState, checkpoint: dict[str, Any],
+def reattach(sources: list[str], plan: Plan, state: Ledger, checkpoint: dict[str, Any],
               open_sources: ExitStack) -> None:
     """Open the interrupted scan's sources again and give the plan its volumes back."""
     opened: dict[int, tuple[EvidenceSource, Any]] = {}
@@ -201,7 +203,8 @@ def reattach(sources: list[str], plan: Plan, state: ScanState, checkpoint: dict[
                 layout = (img, {(v.index, v.offset): v for v in find_volumes(img).volumes})
             opened[spec] = (source, layout)
         source, layout = opened[spec]
-        index, offset, fs_type = saved["partition"]
+        part = load(PartitionRef, saved["partition"])
+        index, offset, fs_type = part.index, part.offset, part.fs
         info = state.volumes[saved["info"]]
         if layout is None:
             plan.volumes.append(_folder_volume(source, spec, info))
@@ -214,7 +217,7 @@ def reattach(sources: list[str], plan: Plan, state: ScanState, checkpoint: dict[
         plan.volumes.append(_image_volume(img, volume, spec, source.name, info))
 
 
-def _same_evidence(source: EvidenceSource, state: ScanState) -> None:
+def _same_evidence(source: EvidenceSource, state: Ledger) -> None:
     """Refuse to resume on a disk other than the one the scan began on."""
     now = source.identity().to_dict()
     before = next((e for e in state.evidence if e["source"] == source.name), None)

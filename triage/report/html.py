@@ -166,9 +166,10 @@ def _findings(report: dict[str, Any], thumbnails: Mapping[str, bytes] | None) ->
 
 def _match_detail(finding: dict[str, Any]) -> str:
     bits = []
-    if finding.get("hashset"):
-        version = finding.get("hashset_version")
-        bits.append(f"{finding['hashset']} {version}" if version else str(finding["hashset"]))
+    for match in _list(finding.get("matches")) or ([finding] if finding.get("hashset") else []):
+        match = _dict(match)
+        version = match.get("hashset_version")
+        bits.append(f"{match.get('hashset')} {version}" if version else str(match.get("hashset")))
     if finding.get("distance") is not None:
         bits.append(f"distance {finding['distance']}")
     if finding.get("rule"):
@@ -273,8 +274,22 @@ def _case(report: dict[str, Any], provenance: dict[str, Any]) -> str:
             coverage.get("files_seen"), coverage.get("files_deleted"),
             coverage.get("files_hashed"))),
         ("Files not reached", _not_reached(coverage.get("stopped_early"))),
+        ("Resumed", _resumed(provenance.get("resumed"))),
         ("Tool", f"{tool.get('name', 'triage')} {tool.get('version', '')}".strip()),
     ])
+
+
+def _resumed(resumed: Any) -> str:
+    """When, on which machine and from which checkpoint the scan was resumed, or "no"."""
+    lines = []
+    for entry in _list(resumed):
+        entry = _dict(entry)
+        host = f" on {entry.get('host')}" if entry.get("host") else ""
+        signed = "" if entry.get("signed", True) else ", finished unsigned"
+        lines.append(f"{entry.get('resumed_utc')}{host}, from the checkpoint of "
+                     f"{entry.get('checkpoint_utc') or 'the start'} "
+                     f"({entry.get('files_done_before')} files already done){signed}")
+    return "; ".join(lines) or "no"
 
 
 def _not_reached(stopped: Any) -> str:

@@ -15,20 +15,22 @@ from triage.errors import InvalidInputError
 from triage.keys import SigningKey
 from triage.model import utc_text
 from triage.report import case_uco, dfxml, html
-from triage.report.atomic import write_atomic
-from triage.report.canonical import canonical_bytes
 from triage.report.listing import iter_listing
 from triage.report.manifest import MANIFEST_NAME, SIGNATURE_NAME, write_manifest
+from triage.report.signatures import (
+    COUNTERSIGNER,
+    SIGNER,
+    entry_digest,
+    read_signatures,
+    statement_bytes,
+    write_signatures,
+)
+
+__all__ = ["COUNTERSIGNER", "SIGNATURE_NAME", "SIGNER", "countersign", "load_report",
+           "make_entry", "seal_output", "write_exports", "write_signatures"]
 
 REPORT_NAME = "report.json"
 LISTING_DEFAULT = "files.jsonl.gz"
-SIGNATURE_SCHEMA = "triage-signature/1"
-SIGNER, COUNTERSIGNER = "signer", "countersigner"
-# The fields of one signature entry; every one but "signature" is inside what is signed.
-ENTRY_FIELDS = frozenset(
-    {"role", "key", "name", "public_key", "tool_version", "signed_utc", "manifest_sha256",
-     "previous", "signature"}
-)
 
 
 def load_report(out_dir: Path) -> dict[str, Any]:
@@ -62,16 +64,6 @@ def raw_public(key: SigningKey) -> bytes:
     return key.public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
-def entry_digest(entry: dict[str, Any]) -> str:
-    """SHA-256 of a whole signature entry (signature included): what a countersigner signs."""
-    return hashlib.sha256(canonical_bytes(entry)).hexdigest()
-
-
-def statement_bytes(entry: dict[str, Any]) -> bytes:
-    """The bytes an entry's signature is over: every field but the signature, canonically."""
-    return canonical_bytes({k: v for k, v in entry.items() if k != "signature"})
-
-
 def make_entry(
     key: SigningKey,
     *,
@@ -94,11 +86,6 @@ def make_entry(
     }
     entry["signature"] = base64.b64encode(key.sign(statement_bytes(entry))).decode("ascii")
     return entry
-
-
-def write_signatures(out_dir: Path, entries: list[dict[str, Any]]) -> None:
-    document = {"schema": SIGNATURE_SCHEMA, "signatures": entries}
-    write_atomic(out_dir / SIGNATURE_NAME, canonical_bytes(document))
 
 
 def write_exports(out_dir: Path, thumbnails: Mapping[str, bytes] | None = None) -> None:
@@ -153,8 +140,6 @@ def seal_output(out_dir: Path, key: SigningKey | None, tool_version: str,
 
 def countersign(out_dir: Path, key: SigningKey, tool_version: str) -> dict[str, Any]:
     """Add a countersignature over the last signature; the caller verifies the report first."""
-    from triage.report.verify import read_signatures  # verify imports this module
-
     manifest = (out_dir / MANIFEST_NAME).read_bytes()
     entries = read_signatures(out_dir)
     if not entries:

@@ -1,10 +1,12 @@
-"""RED / AMBER / GREEN from findings and coverage, with reasons in plain English."""
+"""RED / AMBER / GREEN from a scan's findings and typed gaps, with reasons in plain English."""
 
 from __future__ import annotations
 
 from collections import Counter
 from typing import Any
 
+from triage.ledger.records import Gap, GapKind
+from triage.ledger.result import ScanResult
 from triage.model import Finding, Severity, Verdict
 
 # Findings of these severities from exact matches or rules make the verdict RED. Perceptual
@@ -14,35 +16,56 @@ RED_SEVERITIES = frozenset({Severity.HIGH, Severity.CRITICAL})
 AMBER_MIN = Severity.LOW
 
 
-def is_red(finding: Finding, trust_problems: list[str]) -> bool:
-    """Whether this finding alone makes the verdict RED (see `decide`)."""
+def is_red(finding: Finding, untrusted_sets: frozenset[str] = frozenset()) -> bool:
+    """Whether this finding alone makes the verdict RED (see `decide`).
+
+    A known file is RED when a set that holds it at a RED severity is trusted: a set nobody
+    vouches for (`untrusted_sets`) gives a lead, and never downgrades another set's match.
+    """
     if finding.kind == "perceptual" or finding.severity not in RED_SEVERITIES:
         return False
-    return not (trust_problems and finding.kind == "exact")
+    if finding.kind == "exact":
+        return any(Severity(m["severity"]) in RED_SEVERITIES
+                   and m["hashset"] not in untrusted_sets for m in finding.matched_sets())
+    return True
 
 
-def decide(findings: list[Finding], coverage: dict[str, Any], *, trust_problems: list[str],
-           gaps: list[str], warnings_total: int) -> dict[str, Any]:
+def _untrusted_names(findings: list[Finding], untrusted_sets: frozenset[str]) -> list[str]:
+    """The untrusted sets that alone held these known files at a RED severity."""
+    return sorted({m["hashset"] for f in findings if f.kind == "exact"
+                   for m in f.matched_sets() if m["hashset"] in untrusted_sets
+                   and Severity(m["severity"]) in RED_SEVERITIES})
+
+
+def decide(result: ScanResult) -> dict[str, Any]:
     """The verdict and every reason for it, most serious first.
 
-    `trust_problems` are hash sets nobody vouches for (unsigned, expired, altered): a known-file
-    hit against them is a lead, so it makes the verdict AMBER, not RED. `gaps` are comparisons
-    that could not be made at all (no hash sets); like unexamined partitions they rule out GREEN.
+    Trust problems are hash sets nobody vouches for (unsigned, expired, altered): a known-file
+    hit against them is a lead, so it makes the verdict AMBER, not RED. Comparison gaps (no
+    hash sets) and every gap whose kind caps the verdict rule out GREEN.
     """
+    trust_problems = list(result.context.trust_problems)
+    untrusted = result.context.untrusted_sets
     reasons: list[str] = []
-    red = [f for f in findings if is_red(f, trust_problems)]
+    red = [f for f in result.findings if is_red(f, untrusted)]
     red_ids = {id(f) for f in red}
-    amber = [f for f in findings if f.severity.rank >= AMBER_MIN.rank and id(f) not in red_ids]
+    amber = [f for f in result.findings
+             if f.severity.rank >= AMBER_MIN.rank and id(f) not in red_ids]
     if red:
+        # Counted in files: an exact finding is one file, however many sets hold it.
         kinds = Counter("known file" if f.kind == "exact" else "serious rule finding" for f in red)
         reasons.append("Found " + ", ".join(f"{n} {k}{'s' if n > 1 else ''}"
                                             for k, n in sorted(kinds.items())) + ".")
     if amber:
-        if trust_problems and any(f.kind == "exact" for f in amber):
-            reasons.append("Known files were matched against a hash set that is not trusted; "
-                           "the matches need confirming.")
+        names = _untrusted_names(amber, untrusted)
+        if names:
+            sets = ", ".join(f"'{n}'" for n in names)
+            reasons.append(f"Known files were matched only against hash set"
+                           f"{'s' if len(names) > 1 else ''} {sets}, which "
+                           f"{'are' if len(names) > 1 else 'is'} not trusted; the matches "
+                           "need confirming.")
         reasons.append(f"{len(amber)} finding{'s' if len(amber) > 1 else ''} need a look.")
-    coverage_gaps = [*gaps, *_gaps(coverage, warnings_total)]
+    coverage_gaps = [*result.context.comparison_gaps, *gap_reasons(result)]
     reasons.extend(coverage_gaps)
     reasons.extend(trust_problems)
     if red:
@@ -55,42 +78,123 @@ def decide(findings: list[Finding], coverage: dict[str, Any], *, trust_problems:
     return {"level": level.value, "reasons": reasons}
 
 
-def _gaps(coverage: dict[str, Any], warnings_total: int) -> list[str]:
-    gaps = []
-    volumes = [v for v in coverage["volumes"] if v["status"] == "not_examined"]
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def _bytes(gaps: list[Gap]) -> str:
+    known = sum(g.size for g in gaps if g.size is not None)
+    return f" ({known:,} bytes)" if known else ""
+
+
+def _by_kind(result: ScanResult) -> dict[GapKind, list[Gap]]:
+    """The capping gaps by kind, less those told with their volume (a whole volume not
+    examined, or the rest of a walk that stopped early)."""
+    whole = {v.address for v in result.volumes if not v.examined}
+    partial = {v.address for v in result.volumes if not v.walk_complete}
+    by_kind: dict[GapKind, list[Gap]] = {}
+    for gap in result.capping_gaps:
+        if gap.address in whole or (gap.address in partial and gap.kind in (
+                GapKind.LIMIT, GapKind.NOT_REACHED)):
+            continue
+        by_kind.setdefault(gap.kind, []).append(gap)
+    return by_kind
+
+
+def _sources(gaps: list[Gap]) -> str:
+    return f"{_plural(len(gaps), 'evidence source', 'evidence sources')} could not be opened."
+
+
+def _internal(gaps: list[Gap]) -> str:
+    errors = _plural(len(gaps), "internal error", "internal errors")
+    return f"Part of the scan was stopped by {errors}; see the warnings."
+
+
+def _truncated(gaps: list[Gap]) -> str:
+    known = sum(g.size for g in gaps if g.size is not None)
+    return (f"{_plural(len(gaps), 'partition runs', 'partitions run')} past the end of the "
+            f"image ({known:,} bytes not examined); the image may be truncated.")
+
+
+def _unreadable(gaps: list[Gap]) -> str:
+    return (f"{_plural(len(gaps), 'file, folder or area', 'files, folders or areas')} could "
+            f"not be read{_bytes(gaps)}; see what was not examined.")
+
+
+def _archives(gaps: list[Gap]) -> str:
+    s = "s" if len(gaps) > 1 else ""
+    return (f"{len(gaps)} archive{s} or member{s} could not be looked into (encrypted, "
+            "damaged, unsupported or past a safety limit).")
+
+
+# The sentence for each kind of gap, in the order the reasons list them.
+_KIND_SENTENCES = {
+    GapKind.SOURCE: _sources,
+    GapKind.INTERNAL: _internal,
+    GapKind.TRUNCATED: _truncated,
+    GapKind.UNREADABLE: _unreadable,
+    GapKind.ARCHIVE: _archives,
+}
+# Words for any other capping kind that is not told with its volume or the stop.
+_KIND_WORDS = {
+    GapKind.ENCRYPTED: "encrypted",
+    GapKind.UNSUPPORTED: "format not supported",
+    GapKind.NOT_REACHED: "not reached",
+    GapKind.LIMIT: "past a safety limit",
+}
+
+
+def _stop_sentence(result: ScanResult, by_kind: dict[GapKind, list[Gap]]) -> str | None:
+    """Why reading ended early (budget or stop), else a note on problems left unexplained."""
+    stopped = result.stopped_early
+    if result.budget_reached or stopped:
+        by_kind.pop(GapKind.NOT_REACHED, None)  # the unread files are this sentence
+    if result.budget_reached:
+        return ("The time budget ran out before the scan was complete"
+                + (f"; {stopped['files_not_reached']:,} files were not read." if stopped
+                   else "."))
+    if stopped:
+        return (f"The scan {stopped['reason']}; {stopped['files_not_reached']:,} files were "
+                "not read.")
+    if result.problems_total and not by_kind and not result.read_errors and all(
+            v.examined for v in result.volumes):
+        return (f"{_plural(result.problems_total, 'problem', 'problems')} recorded while "
+                "walking the evidence; see the warnings.")
+    return None
+
+
+def gap_reasons(result: ScanResult) -> list[str]:
+    """One sentence per kind of gap that caps the verdict (none when coverage is complete).
+
+    Whole volumes not examined, and walks that stopped early, are told from the per-volume
+    coverage; every other capping gap by its kind. A capping gap always yields a sentence.
+    """
+    out: list[str] = []
+    volumes = [v for v in result.volumes if not v.examined]
     if volumes:
-        reasons = sorted({v.get("reason", "unknown") for v in volumes})
-        gaps.append(f"{len(volumes)} partition{'s' if len(volumes) > 1 else ''} could not be "
-                    f"examined ({'; '.join(reasons)}).")
-    sources = [n for n in coverage["not_examined"] if n["what"] == "source"]
-    if sources:
-        gaps.append(f"{len(sources)} evidence source{'s' if len(sources) > 1 else ''} could "
-                    "not be opened.")
-    archives = [n for n in coverage["not_examined"] if n["what"] == "archive"]
-    if archives:
-        gaps.append(f"{len(archives)} archive{'s' if len(archives) > 1 else ''} or member"
-                    f"{'s' if len(archives) > 1 else ''} could not be looked into "
-                    "(encrypted, damaged, unsupported or past a safety limit).")
-    if coverage.get("writable_devices"):
-        gaps.append(f"{len(coverage['writable_devices'])} evidence device"
-                    f"{'s were' if len(coverage['writable_devices']) > 1 else ' was'} not "
-                    "write-protected during the scan.")
-    if coverage["read_errors"]:
-        gaps.append(f"{coverage['read_errors']} file{'s' if coverage['read_errors'] > 1 else ''}"
-                    " could not be read completely.")
-    partial = [n for n in coverage["not_examined"] if n["what"] == "partition remainder"]
+        reasons = sorted({v.reason or "unknown" for v in volumes})
+        out.append(f"{_plural(len(volumes), 'partition', 'partitions')} could not be "
+                   f"examined ({'; '.join(reasons)}).")
+    by_kind = _by_kind(result)
+    told = {kind: by_kind.pop(kind) for kind in _KIND_SENTENCES if kind in by_kind}
+    out.extend(_KIND_SENTENCES[kind](gaps) for kind, gaps in told.items())
+    if result.writable_devices:
+        n = len(result.writable_devices)
+        out.append(f"{n} evidence device{'s were' if n > 1 else ' was'} not write-protected "
+                   "during the scan.")
+    if result.read_errors and GapKind.UNREADABLE not in told:  # earlier reports: a count only
+        out.append(f"{_plural(result.read_errors, 'file', 'files')} could not be read "
+                   "completely.")
+    partial = [v for v in result.volumes if not v.walk_complete]
     if partial:
-        gaps.append(f"{len(partial)} partition{'s were' if len(partial) > 1 else ' was'} "
-                    "only partly listed; see what was not examined.")
-    stopped = coverage.get("stopped_early")
-    if coverage["time_budget"]["reached"]:
-        gaps.append("The time budget ran out before the scan was complete"
-                    + (f"; {stopped['files_not_reached']:,} files were not read."
-                       if stopped else "."))
-    elif stopped:
-        gaps.append(f"The scan {stopped['reason']}; {stopped['files_not_reached']:,} files "
-                    "were not read.")
-    elif warnings_total and not volumes and not archives and not coverage["read_errors"]:
-        gaps.append(f"{warnings_total} problem{'s' if warnings_total > 1 else ''} recorded "
-                    "while walking the evidence; see the warnings.")
-    return gaps
+        out.append(f"{len(partial)} partition{'s were' if len(partial) > 1 else ' was'} "
+                   "only partly listed; see what was not examined.")
+    stop = _stop_sentence(result, by_kind)
+    if stop is not None and (result.budget_reached or result.stopped_early or not (
+            told.keys() & {GapKind.ARCHIVE, GapKind.UNREADABLE})):
+        out.append(stop)
+    for kind, gaps in by_kind.items():  # any other kind: never silently GREEN
+        out.append(f"{_plural(len(gaps), 'area', 'areas')} not examined "
+                   f"({_KIND_WORDS.get(kind, kind.value)}){_bytes(gaps)}; see what was not "
+                   "examined.")
+    return out

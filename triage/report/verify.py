@@ -16,7 +16,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from triage.errors import InvalidInputError
 from triage.keys import fingerprint, load_trusted, verify
 from triage.plan.journal import JOURNAL_DIR
-from triage.report.canonical import canonical_bytes
 from triage.report.manifest import (
     MANIFEST_NAME,
     MANIFEST_SCHEMA,
@@ -25,12 +24,11 @@ from triage.report.manifest import (
     scan_output,
     sha256_file,
 )
-from triage.report.sign import (
+from triage.report.signatures import (
     COUNTERSIGNER,
-    ENTRY_FIELDS,
-    SIGNATURE_SCHEMA,
     SIGNER,
     entry_digest,
+    read_signatures,
     statement_bytes,
 )
 
@@ -87,37 +85,6 @@ def _strict_b64(text: Any, size: int) -> bytes | None:
 
 def _raw(public: Ed25519PublicKey) -> bytes:
     return public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-
-
-def read_signatures(out_dir: Path) -> list[dict[str, Any]]:
-    """The entries of manifest.sig ([] when absent); any alteration of its form is an error."""
-    path = out_dir / SIGNATURE_NAME
-    if not path.exists():
-        return []
-    raw = path.read_bytes()
-    try:
-        document = json.loads(raw)
-        canonical = canonical_bytes(document)
-    except (ValueError, TypeError) as exc:
-        raise InvalidInputError(f"{SIGNATURE_NAME} is not readable JSON: it was altered.") from exc
-    # Written canonically, so any other spelling of the same content means someone edited it.
-    if canonical != raw:
-        raise InvalidInputError(f"{SIGNATURE_NAME} is not in canonical form: it was altered.")
-    if (
-        not isinstance(document, dict)
-        or set(document) != {"schema", "signatures"}
-        or document["schema"] != SIGNATURE_SCHEMA
-        or not isinstance(document["signatures"], list)
-        or not document["signatures"]
-    ):
-        raise InvalidInputError(f"{SIGNATURE_NAME} is not a {SIGNATURE_SCHEMA} document.")
-    for index, entry in enumerate(document["signatures"], 1):
-        if not isinstance(entry, dict) or set(entry) != ENTRY_FIELDS:
-            raise InvalidInputError(f"{SIGNATURE_NAME}: signature {index} has the wrong fields.")
-        for name in ENTRY_FIELDS - {"previous"}:
-            if not isinstance(entry[name], str):
-                raise InvalidInputError(f"{SIGNATURE_NAME}: signature {index} has a bad {name}.")
-    return document["signatures"]
 
 
 def _check_files(out_dir: Path, manifest: dict[str, Any], problems: list[str]) -> None:

@@ -27,7 +27,16 @@ Clock = Callable[[], float]
 
 
 class ReadError(Exception):
-    """Reading the content failed part-way; the message says where."""
+    """Reading the content failed part-way; the message says where, `offset` and `size` too."""
+
+    def __init__(self, message: str, offset: int = 0, size: int = 0) -> None:
+        super().__init__(message)
+        self.offset = offset  # the first byte not read
+        self.size = size
+
+    @property
+    def unread(self) -> int:
+        return max(0, self.size - self.offset)
 
 
 def read_deadline(size: int) -> float:
@@ -60,13 +69,14 @@ def hash_content(record: FileRecord, content: Content, algorithms: Iterable[str]
         if elapsed > allowed:
             raise ReadError(f"gave up after {elapsed:.1f} s at byte {offset} of {size} (reads "
                             f"slower than the {allowed:.1f} s allowed for this file; a failing "
-                            "disk or a damaged file)")
+                            "disk or a damaged file)", offset, size)
         try:
             chunk = content.read(offset, min(CHUNK, size - offset))
         except OSError as exc:
-            raise ReadError(f"read failed at byte {offset} of {size}: {exc}") from exc
+            raise ReadError(f"read failed at byte {offset} of {size}: {exc}", offset,
+                            size) from exc
         if not chunk:
-            raise ReadError(f"content ended at byte {offset} of {size}")
+            raise ReadError(f"content ended at byte {offset} of {size}", offset, size)
         for _, hasher in hashers:
             hasher.update(chunk)
         offset += len(chunk)

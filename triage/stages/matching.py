@@ -7,12 +7,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from triage.errors import InvalidInputError
+from triage.ledger.records import Problem
 from triage.model import Content, FileRecord, Finding
 
 if TYPE_CHECKING:
     from triage.containers import ContainerLimits
     from triage.hashdb.library import HashSetLibrary
-    from triage.pipeline import ScanOptions
+    from triage.options import ScanOptions
     from triage.ruleset import RuleContext, RuleSet
     from triage.stages.perceptual import PerceptualStage
 
@@ -30,6 +31,7 @@ class Matchers:
     rules: RuleSet | None = None
     rule_context: RuleContext | None = None
     trust_problems: list[str] = field(default_factory=list)  # unsigned, expired, altered sets
+    untrusted_sets: frozenset[str] = frozenset()  # names of the sets in use nobody vouches for
     load_problems: list[str] = field(default_factory=list)  # sets skipped at load (warnings)
     gaps: list[str] = field(default_factory=list)  # comparisons that could not be made
 
@@ -39,24 +41,25 @@ class Matchers:
         return self.hashsets.algorithms if self.hashsets is not None else frozenset()
 
     def match_content(self, record: FileRecord, content: Content
-                      ) -> tuple[list[Finding], list[tuple[str, str]]]:
+                      ) -> tuple[list[Finding], list[Problem]]:
         """Exact and perceptual matching (thread-safe: run in the workers).
 
-        Returns the findings and the (stage, message) problems met on the way.
+        Returns the findings and the problems met on the way.
         """
         findings = self._match_exact(record)
-        problems: list[tuple[str, str]] = []
+        problems: list[Problem] = []
         if self.perceptual is not None and self.perceptual.wants(record):
             found, problem = self.perceptual.examine(record, content)
-            findings.extend(found)
+            if not findings:  # a known file is not repeated as a "similar image" lead
+                findings.extend(found)
             if problem:
-                problems.append(("perceptual", problem))
+                problems.append(Problem(str(record.address), "perceptual", problem))
         return findings, problems
 
     def _match_exact(self, record: FileRecord) -> list[Finding]:
         if self.hashsets is None or record.sha256 is None:
             return []
-        findings = []
+        matches = []
         hits = []
         for match in self.hashsets.lookup(record.md5, record.sha1, record.sha256):
             hits.append({"set": match.set_name, "category": match.category,
@@ -64,17 +67,31 @@ class Matchers:
             if match.known_good:
                 record.facts["known_good"] = True
                 continue
-            category = f", category {match.category}" if match.category else ""
-            findings.append(Finding(
-                kind="exact", severity=match.severity, record=record,
-                title=f"Known file from hash set '{match.set_name}'{category}",
-                hashset=match.set_name, hashset_version=match.set_version,
-                category=match.category, reference=match.reference,
-                detail={"algorithm": match.algorithm},
-            ))
+            matches.append(match)
         if hits:
             record.facts["hashset_hits"] = hits
-        return findings
+        if not matches:
+            return []
+        # One finding per file, however many sets hold it: the most severe (trusted first)
+        # set leads, and every set, category and reference is listed.
+        matches.sort(key=lambda m: (m.set_name in self.untrusted_sets, -m.severity.rank,
+                                    m.set_name))
+        top = matches[0]
+        named = ", ".join(f"'{m.set_name}'" + (f" (category {m.category})" if m.category else "")
+                          for m in matches)
+        if len(matches) == 1:
+            category = f", category {top.category}" if top.category else ""
+            title = f"Known file from hash set '{top.set_name}'{category}"
+        else:
+            title = f"Known file from hash sets {named}"
+        listed = None if len(matches) == 1 else [
+            {"hashset": m.set_name, "hashset_version": m.set_version, "category": m.category,
+             "reference": m.reference, "severity": m.severity.value} for m in matches]
+        return [Finding(
+            kind="exact", severity=max((m.severity for m in matches), key=lambda s: s.rank),
+            record=record, title=title, hashset=top.set_name,
+            hashset_version=top.set_version, category=top.category, reference=top.reference,
+            detail={"algorithm": top.algorithm}, matches=listed)]
 
     def match_rules(self, record: FileRecord, content: Content | None) -> list[Finding]:
         if self.rules is None or self.rule_context is None:
@@ -125,6 +142,7 @@ def load_matchers(options: ScanOptions) -> Matchers:
         library = HashSetLibrary.load(options.hashsets, options.trusted_keys)
         matchers.hashsets = library
         matchers.trust_problems.extend(library.trust_problems)
+        matchers.untrusted_sets = library.untrusted_sets
         if options.require_trusted_hashsets and library.trust_problems:
             raise InvalidInputError(
                 f"{library.trust_problems[0]}; re-sign or remove it, or scan without "

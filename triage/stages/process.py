@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from triage.containers import Problem, expand, is_container
+from triage.ledger import STOPPED_ON_RED, GapKind
 from triage.model import Content, FileRecord, Finding
 from triage.stages.digests import ReadError, hash_content
 from triage.stages.filetype import HEAD_BYTES, identify
@@ -15,6 +17,8 @@ from triage.stages.matching import Matchers
 # a small file, so small files travel together (bench/scan_bench.py measured the difference).
 BATCH_FILES = 64
 BATCH_BYTES = 8 * 1024 * 1024
+# What a file handed to a worker but left unread after the first RED is marked as.
+HALTED = f"not reached: {STOPPED_ON_RED}"
 
 
 class HeadCached:
@@ -36,41 +40,33 @@ class HeadCached:
             close()
 
 
-@dataclass(frozen=True, slots=True)
-class Issue:
-    """A problem met while processing one file (or a member inside it)."""
-
-    stage: str  # "read", "perceptual", "containers", ...
-    message: str
-    address: str | None = None  # when it concerns a member rather than the file itself
-    not_examined: str | None = None  # reason key when it leaves a coverage gap
-
-
-# (record, its content for the rules, findings, issues)
-Processed = tuple[FileRecord, Content | None, list[Finding], list[Issue]]
+# (record, its content for the rules, findings, problems)
+Processed = tuple[FileRecord, Content | None, list[Finding], list[Problem]]
 
 
 def process_file(record: FileRecord, content: Content | None, matchers: Matchers) -> Processed:
     """Type, digests and hash-set/perceptual matching of one file, in a worker thread."""
-    problems: list[Issue] = []
+    problems: list[Problem] = []
     if content is None:
         return record, None, [], problems
     try:
         head = content.read(0, min(HEAD_BYTES, record.size)) if record.size else b""
     except OSError as exc:
-        problems.append(Issue("read", f"not readable: {exc}"))
+        problems.append(Problem(str(record.address), "read", f"not readable: {exc}",
+                                GapKind.UNREADABLE, size=record.size, offset=0))
         record.facts["skipped"] = "read error"
         return record, None, [], problems
     identify(record, head)
     try:
         hash_content(record, content, matchers.algorithms, head)
     except ReadError as exc:
-        problems.append(Issue("read", str(exc)))
+        problems.append(Problem(str(record.address), "read", str(exc), GapKind.UNREADABLE,
+                                size=exc.unread, offset=exc.offset))
         record.facts["skipped"] = "read error"
         return record, HeadCached(content, head), [], problems
     cached = HeadCached(content, head)
     findings, more = matchers.match_content(record, cached)
-    problems.extend(Issue(stage, message) for stage, message in more)
+    problems.extend(more)
     return record, cached, findings, problems
 
 
@@ -90,8 +86,7 @@ def process_with_members(record: FileRecord, content: Content | None, matchers: 
         return results
     for item in expand(record, cached, limits=limits):
         if isinstance(item, Problem):
-            results[0][3].append(Issue("containers", item.message, item.address,
-                                        item.reason if item.not_examined else None))
+            results[0][3].append(item)
             continue
         member, _, findings, problems = process_file(item.record, item.content, matchers)
         results.append((member, None, findings, problems))
@@ -116,7 +111,36 @@ def batches(records: Iterator[Item], *, max_files: int = BATCH_FILES,
         yield batch
 
 
-def process_batch(batch: list[Item], matchers: Matchers) -> list[Processed]:
-    """Every per-file stage for a batch of files (and their members), in a worker thread."""
-    return [done for record, content in batch
-            for done in process_with_members(record, content, matchers)]
+@dataclass(frozen=True)
+class Halt:
+    """Stops the workers between files: set by the first RED finding when the officer asked
+    to stop there (a worker sets it as soon as it finds one, not when the batch returns)."""
+
+    event: threading.Event
+    is_red: Callable[[Finding], bool] | None = None  # None: findings never stop the scan
+
+    def check(self, done: list[Processed]) -> None:
+        if self.is_red is not None and any(self.is_red(f) for item in done for f in item[2]):
+            self.event.set()
+
+
+def process_batch(batch: list[Item], matchers: Matchers, halt: Halt | None = None
+                  ) -> list[Processed]:
+    """Every per-file stage for a batch of files (and their members), in a worker thread.
+
+    Once `halt` is set, the rest of the batch is handed back unread, marked HALTED.
+    """
+    out: list[Processed] = []
+    for record, content in batch:
+        if halt is not None and halt.event.is_set():
+            record.facts["skipped"] = HALTED
+            close = getattr(content, "close", None)
+            if close is not None:
+                close()
+            out.append((record, None, [], []))
+            continue
+        done = process_with_members(record, content, matchers)
+        if halt is not None:
+            halt.check(done)
+        out.extend(done)
+    return out

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import struct
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
 import pytsk3
 
+from triage.ledger.records import GapKind
 from triage.model import Address, FileRecord, PartitionRef
 from triage.walk.tskimage import AnyTskImage
 from triage.walk.volumes import Volume
@@ -43,7 +45,13 @@ _DEFAULT_DATA = pytsk3.TSK_FS_ATTR_TYPE_DEFAULT
 _RUN_SPARSE = pytsk3.TSK_FS_ATTR_RUN_FLAG_SPARSE
 _ATTR_COMPRESSED = pytsk3.TSK_FS_ATTR_COMP
 
-WarnFn = Callable[[str, str], None]  # (address, message)
+
+
+class WarnFn(Protocol):
+    """Records a walk problem; `gap` when it leaves something not examined (a folder)."""
+
+    def __call__(self, address: str, message: str, gap: GapKind | None = None) -> None: ...
+
 
 
 class TskContent:
@@ -141,7 +149,7 @@ def walk_volume(
     root_size = _ext_root_size(img, volume) if volume.fs_type.startswith("ext") else None
     if root_size is not None and root_size > volume_size > 0:
         warn(str(Address(source, part, "/", root)), f"root folder claims {root_size:,} bytes, "
-             "more than its volume; not walked (damaged file system)")
+             "more than its volume; not walked (damaged file system)", GapKind.LIMIT)
         stack.clear()
     while stack:
         dir_addr, dir_path, depth = stack.pop()
@@ -149,7 +157,7 @@ def walk_volume(
             directory = fs.open_dir(inode=dir_addr)
         except OSError as exc:
             warn(str(Address(source, part, dir_path or "/", dir_addr)),
-                 f"directory not readable: {exc}")
+                 f"directory not readable: {exc}", GapKind.UNREADABLE)
             continue
         try:
             entries = iter(directory)
@@ -160,7 +168,7 @@ def walk_volume(
                     break
                 except OSError as exc:
                     warn(str(Address(source, part, dir_path or "/", dir_addr)),
-                         f"directory listing stopped early: {exc}")
+                         f"directory listing stopped early: {exc}", GapKind.UNREADABLE)
                     break
                 # Each pytsk3 attribute access builds a Python object: read each once.
                 info = entry.info
@@ -200,11 +208,12 @@ def walk_volume(
                         # gigabytes (found by tests/fuzz); no real folder outgrows its volume.
                         warn(str(Address(source, part, path, meta_addr)),
                              f"folder claims {meta.size:,} bytes, more than its volume; "
-                             "not walked (damaged entry)")
+                             "not walked (damaged entry)", GapKind.LIMIT)
                         continue
                     if depth + 1 > MAX_DEPTH:
                         warn(str(Address(source, part, path, meta_addr)),
-                             f"deeper than {MAX_DEPTH} folders; not walked further")
+                             f"deeper than {MAX_DEPTH} folders; not walked further",
+                             GapKind.LIMIT)
                         continue
                     visited.add(meta_addr)
                     stack.append((meta_addr, path, depth + 1))

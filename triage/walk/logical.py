@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from triage.evidence.directory import DirectorySource, FileContent
 from triage.evidence.readonly import open_folder, open_subfolder
+from triage.ledger.records import GapKind
 from triage.model import Address, FileRecord, PartitionRef
 from triage.walk.fswalk import SKIP_SPARSE, SPARSE_MIN_SIZE, WalkStats, WarnFn
 
@@ -70,7 +71,8 @@ class _Walk:
         try:
             fd = open_folder(self.source.root)
         except OSError as exc:
-            self.warn(self.address(""), f"folder not readable: {exc.strerror}")
+            self.warn(self.address(""), f"folder not readable: {exc.strerror}",
+                      GapKind.UNREADABLE)
             return
         root = _Folder(b"", _key(fd), fd)
         self.seen.add(root.key)
@@ -97,12 +99,12 @@ class _Walk:
             fd = open_subfolder(self.parent_fd(parent), name)
         except OSError as exc:
             self.warn(self.address(_shown(self.relative() + b"/" + name)),
-                      f"folder not readable: {exc.strerror}")
+                      f"folder not readable: {exc.strerror}", GapKind.UNREADABLE)
             return None
         if _key(fd) != key:  # replaced between the listing and the open
             os.close(fd)
             self.warn(self.address(_shown(self.relative() + b"/" + name)),
-                      "folder changed while it was walked; not walked")
+                      "folder changed while it was walked; not walked", GapKind.UNREADABLE)
             return None
         child = _Folder(name, key, fd)
         self.branch.append(child)
@@ -158,7 +160,8 @@ class _Walk:
             with os.scandir(folder.fd) as entries:  # type: ignore[arg-type]
                 listing = list(entries)
         except OSError as exc:
-            self.warn(self.address(shown), f"folder not readable: {exc.strerror}")
+            self.warn(self.address(shown), f"folder not readable: {exc.strerror}",
+                      GapKind.UNREADABLE)
             return
         subfolders: list[tuple[bytes, Key]] = []
         depth = len(self.branch) - 1

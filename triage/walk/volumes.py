@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 
 import pytsk3
 
-from triage.walk.classify import guess_reason
+from triage.ledger.records import GapKind
+from triage.walk.classify import guess
 from triage.walk.tskimage import AnyTskImage, read_safely
 
 MIB = 1024 * 1024
@@ -39,6 +40,8 @@ class Volume:
     fs: pytsk3.FS_Info | None = None
     fs_type: str = "unknown"
     reason: str = ""  # why it was not examined, when fs is None
+    gap: GapKind = GapKind.UNSUPPORTED  # the kind of gap it leaves, when fs is None
+    beyond_end: int = 0  # bytes of the partition (or its file system) past the image's end
     warnings: list[str] = field(default_factory=list)
 
     def to_dict(self, source: str) -> dict[str, object]:
@@ -75,17 +78,24 @@ def _make_volume(img: AnyTskImage, index: int, offset: int, size: int, desc: str
     volume = Volume(index, offset, size, desc)
     if offset >= img.get_size():
         volume.reason = "starts beyond the end of the image (truncated image?)"
+        volume.gap = GapKind.TRUNCATED
         return volume
     fs, error = _open_fs(img, offset)
     if fs is not None:
         volume.fs, volume.fs_type = fs, fs_name(fs)
+        fs_end = offset + int(fs.info.block_count) * int(fs.info.block_size)
+        volume.beyond_end = max(0, max(offset + size, fs_end) - img.get_size())
         if offset + size > img.get_size():
             volume.warnings.append(
                 f"partition ends {offset + size - img.get_size()} bytes beyond the end of the "
                 "image; files there read as zeros"
             )
+        elif volume.beyond_end:
+            volume.warnings.append(
+                f"file system ends {volume.beyond_end} bytes beyond the end of the image "
+                "(truncated image?); files there read as zeros")
         return volume
-    volume.reason = guess_reason(read_safely(img, offset, min(size or MIB, MIB)))
+    volume.reason, volume.gap = guess(read_safely(img, offset, min(size or MIB, MIB)))
     volume.warnings.append(f"file system not opened: {error}")
     return volume
 

@@ -1,0 +1,45 @@
+"""One exit-code rule for scans (README table): 0 GREEN, 3 only when nothing could be examined
+and nothing was found (no RED, no finding on a file), 10 for any other RED or AMBER."""
+
+from __future__ import annotations
+
+import os
+
+from triage.errors import ExitCode
+from triage.pipeline import ScanOptions, run_scan
+from triage.ruleset import PACKAGED_RULES
+
+
+def _bitlocker_volume(path):  # noqa: ANN001, ANN202
+    """A bare BitLocker-looking volume: its signature, then random (encrypted-looking) bytes."""
+    head = b"\xeb\x58\x90-FVE-FS-" + os.urandom(512 - 11)
+    path.write_bytes(head + os.urandom(2 * 1024 * 1024))
+    return path
+
+
+def test_a_locked_volume_with_a_finding_is_findings_not_evidence(tmp_path):
+    """Issue 15 item 8: a scan whose only result was the encrypted-volume finding exited 3."""
+    image = _bitlocker_volume(tmp_path / "locked.img")
+    result = run_scan([str(image)], tmp_path / "out", ScanOptions(rules=PACKAGED_RULES))
+    report = result.report
+    assert [v["status"] for v in report["coverage"]["volumes"]] == ["not_examined"]
+    assert report["findings"], "the packaged rules flag the locked volume"
+    assert report["verdict"]["level"] == "red"  # the packaged encrypted-volume rule
+    assert result.exit_code is ExitCode.FINDINGS
+
+
+def test_nothing_examined_and_nothing_found_is_evidence(tmp_path):
+    text = tmp_path / "notes.txt"
+    text.write_text("not a disk\n" * 1000)
+    result = run_scan([str(text)], tmp_path / "out", ScanOptions(rules=PACKAGED_RULES))
+    # Only the rule that restates the unexamined volume: not a find.
+    assert all(f["kind"] == "rule" and "path" not in f for f in result.report["findings"])
+    assert result.exit_code is ExitCode.EVIDENCE
+
+
+def test_amber_with_something_examined_is_findings(tmp_path):
+    folder = tmp_path / "clean"
+    folder.mkdir()
+    (folder / "a.txt").write_text("hello")
+    amber = run_scan([str(folder)], tmp_path / "amber", ScanOptions())  # no hash sets
+    assert (amber.report["verdict"]["level"], amber.exit_code) == ("amber", ExitCode.FINDINGS)
