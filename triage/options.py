@@ -9,6 +9,7 @@ from typing import Any
 
 from triage.containers import ContainerLimits
 from triage.keys import SigningKey
+from triage.layers.secrets import KeyRing
 from triage.plan.journal import CHECKPOINT_EVERY_S
 
 # Two workers match the two cores of the machines this runs on; hashing and picture decoding
@@ -35,6 +36,7 @@ class ScanOptions:
     stop_on_first_red: bool = False  # the officer may end the scan at the first RED finding
     checkpoint_s: float = CHECKPOINT_EVERY_S  # how often the journal saves the state
     thumbnails: bool = False  # blurred greyscale thumbnails of flagged pictures in report.html
+    artefacts: bool = True  # read browser history, registry, event logs, shell histories
     require_trusted_hashsets: bool = False  # refuse to start rather than cap the verdict
     # The stick's (or officer's) key; None: unsigned. Never written down (the journal keeps
     # only whether there was one).
@@ -43,3 +45,6 @@ class ScanOptions:
     excluded: list[dict[str, str]] = field(default_factory=list)
     # How the computer booted the stick (UEFI/BIOS, Secure Boot, SbatLevel): provenance.boot.
     boot: dict[str, Any] | None = None
+    # Secrets for encrypted volumes and the prompt for more. Never written down: `--resume` is
+    # given them again.
+    keyring: KeyRing | None = field(default=None, metadata={"transient": True})

@@ -15,8 +15,17 @@ from pathlib import Path
 from typing import Any
 
 from triage import __version__
+from triage.artefacts import (
+    ARTEFACTS_NAME,
+    ArtefactCollector,
+    Extracted,
+    extract_all,
+    remove_copies,
+    write_listing,
+)
 from triage.errors import ExitCode, OutputError, UsageError
 from triage.keys import SigningKey
+from triage.layers.secrets import KeyRing
 from triage.ledger import (
     BUDGET_REACHED,
     STOPPED_ON_RED,
@@ -33,6 +42,7 @@ from triage.plan.journal import JOURNAL_DIR, REQUEST, Journal
 from triage.plan.planner import Plan
 from triage.plan.reading import checkpoint, read_plan
 from triage.plan.walking import plan_all, reattach
+from triage.report import timeline
 from triage.report.listing import ListingWriter
 from triage.report.sign import seal_output
 from triage.report.verdict import is_red
@@ -47,6 +57,8 @@ __all__ = ["BUDGET_REACHED", "STOPPED_ON_RED", "WORKERS", "ProgressSink", "ScanO
 SPILL_DIR = ".spill"
 # The plan (every walked file, spilled while the walk runs) lives here until the scan ends.
 PLAN_DIR = ".plan"
+# Inside the journal folder: private copies of artefact files until the report is sealed.
+ARTEFACT_COPIES = "artefacts"
 
 
 @dataclass
@@ -85,13 +97,14 @@ def run_scan(sources: list[str], out_dir: Path, options: ScanOptions | None = No
 
 def resume_scan(out_dir: Path, progress: ProgressSink | None = None,
                 signing_key: SigningKey | None = None, *,
-                allow_unsigned: bool = False) -> ScanResult:
+                allow_unsigned: bool = False, keyring: KeyRing | None = None) -> ScanResult:
     """Finish a scan that was killed part-way, from the latest checkpoint in its journal.
 
     The sources and options are the interrupted scan's own; the evidence must be the same
     (its size and first and last MiB are compared) and so must the hash sets. A scan that
     began signed is finished signed by the same key (the key itself is never stored: the
-    caller gives it again), or unsigned only with `allow_unsigned`.
+    caller gives it again), or unsigned only with `allow_unsigned`. Secrets for encrypted
+    volumes are never stored either: `keyring` gives them again (or prompts for them).
     """
     journal = Journal(out_dir)
     if (out_dir / "report.json").exists() and not journal.folder.exists():
@@ -102,7 +115,7 @@ def resume_scan(out_dir: Path, progress: ProgressSink | None = None,
     # and is written again from the journal.
     (out_dir / "report.json").unlink(missing_ok=True)
     options = dataclasses.replace(load(ScanOptions, request["options"]),
-                                  signing_key=signing_key)
+                                  signing_key=signing_key, keyring=keyring)
     return _start(request["sources"], out_dir, options, progress or ProgressSink(), journal)
 
 
@@ -130,6 +143,10 @@ def _start(sources: list[str], out_dir: Path, options: ScanOptions, progress: Pr
     spill = out_dir / SPILL_DIR
     if options.containers is not None:
         matchers.containers = dataclasses.replace(options.containers, spill_dir=spill)
+    if options.artefacts:
+        # Copies of histories, hives and logs live inside the journal: never sealed, and
+        # kept until the report is, so `--resume` can extract them again.
+        matchers.artefacts = ArtefactCollector.load(out_dir / JOURNAL_DIR / ARTEFACT_COPIES)
     try:
         return _scan_all(sources, out_dir, options, progress, matchers, resuming)
     except OutputError as exc:
@@ -173,11 +190,11 @@ def _scan_all(sources: list[str], out_dir: Path, options: ScanOptions, progress:
         with ExitStack() as open_sources, ThreadPoolExecutor(
                 max_workers=max(1, options.workers)) as pool:
             if saved is None:
-                plan_all(sources, plan, state, matchers, open_sources)
+                plan_all(sources, plan, state, matchers, open_sources, options.keyring)
                 plan.save()
                 checkpoint(journal, state, plan, listing, matchers)
             else:
-                reattach(sources, plan, state, saved, open_sources)
+                reattach(sources, plan, state, saved, open_sources, options.keyring)
             try:
                 read_plan(plan, state, pool, matchers, listing, journal, options.checkpoint_s)
             except OutputError:
@@ -193,20 +210,41 @@ def _scan_all(sources: list[str], out_dir: Path, options: ScanOptions, progress:
         state.finished = True
         checkpoint(journal, state, plan, listing, matchers)
         plan.remove()
+    extracted = _extract_artefacts(out_dir, matchers, state)
     finished_utc = dt.datetime.now(dt.UTC)
     result = state.result(
         _context(options, matchers), started_utc=utc_text(started_utc),
         finished_utc=utc_text(finished_utc),
         duration_s=round((finished_utc - started_utc).total_seconds(), 3),
         host=socket.gethostname(), tool_version=__version__, listing_name=listing.name)
+    if extracted is not None:
+        since = options.since.date() if options.since is not None else None
+        days = timeline.window([a.time for a in extracted.records], finished_utc.date(), since)
+        result = dataclasses.replace(result, artefacts=extracted.summary(days),
+                                     artefacts_listing=ARTEFACTS_NAME)
     report = build_report(result)
     write_report(out_dir, report)
     seal_output(out_dir, options.signing_key, __version__, state.thumbnails)
     # Only now is the journal no longer needed: until the report is sealed, `--resume` can
     # finish the scan from it (after a kill, a power cut or a full output disk).
+    if matchers.artefacts is not None:
+        remove_copies(matchers.artefacts)
     journal.remove()
     return ScanResult(report=report, out_dir=out_dir,
                       exit_code=exit_code(result, report["verdict"]["level"]))
+
+
+def _extract_artefacts(out_dir: Path, matchers: Matchers, state: Ledger) -> Extracted | None:
+    """Records from the collected histories, hives and logs, listed in artefacts.jsonl.gz."""
+    if matchers.artefacts is None:
+        return None
+    state.progress.class_started("operating-system artefacts")
+    extracted = extract_all(matchers.artefacts,
+                            lambda address, message: state.problem(address, "artefacts", message))
+    write_listing(out_dir, extracted.records)
+    for finding in matchers.match_artefacts([dataclasses.asdict(a) for a in extracted.records]):
+        state.finding(finding)
+    return extracted
 
 
 def _context(options: ScanOptions, matchers: Matchers) -> ScanContext:

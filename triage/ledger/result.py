@@ -61,6 +61,9 @@ class ScanResult:
     first_hit: float | None
     first_hit_address: str | None
     resumed: tuple[Resume, ...]
+    # What the artefact extractors gave ({records, by_kind, files}); empty when not read.
+    artefacts: dict[str, Any] = field(default_factory=dict)
+    artefacts_listing: str | None = None
 
     @property
     def capping_gaps(self) -> tuple[Gap, ...]:

@@ -9,6 +9,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import nullcontext
 from typing import Any
 
+from triage.artefacts import ArtefactCollector
 from triage.ledger import STOPPED_ON_RED, GapKind, Ledger
 from triage.ledger.serial import to_json
 from triage.model import Content, FileRecord, utc_text
@@ -161,6 +162,8 @@ def _finish(result: Processed, state: Ledger, matchers: Matchers,
     halted = record.facts.get("skipped") == HALTED
     if not halted:  # a file left unread at a stop is listed, not judged
         findings = findings + matchers.match_rules(record, content)
+        if matchers.artefacts is not None and content is not None:
+            _collect_artefact(record, content, matchers.artefacts, state)
     if isinstance(content, HeadCached):
         content.close()  # folder sources hold a descriptor per file until here
     reached = state.in_flight.pop(id(record), None)
@@ -178,6 +181,17 @@ def _finish(result: Processed, state: Ledger, matchers: Matchers,
         _thumbnail(record, content, state)
     listing.write(record)
     state.file_done(record, reached=not halted)
+
+
+def _collect_artefact(record: FileRecord, content: Content, collector: ArtefactCollector,
+                      state: Ledger) -> None:
+    """A copy of a browser history, hive or log for the extractors at the end of the scan."""
+    try:
+        problem = collector.collect(record, content)
+    except OSError as exc:  # the evidence could not be read again (a full output disk is
+        problem = f"could not be copied for artefact extraction: {exc}"  # an OutputError)
+    if problem:
+        state.problem(str(record.address), "artefacts", problem)
 
 
 def _thumbnail(record: FileRecord, content: Content, state: Ledger) -> None:

@@ -65,7 +65,7 @@ def build_report(result: ScanResult) -> dict[str, Any]:
         "rules": list(context.rules),
         **context.extra_provenance,
     }
-    return {
+    report = {
         "schema": SCHEMA_ID,
         "verdict": decide(result),
         "findings": findings,
@@ -75,6 +75,10 @@ def build_report(result: ScanResult) -> dict[str, Any]:
         "provenance": provenance,
         "outputs": {"listing": result.listing_name},
     }
+    if result.artefacts_listing is not None:
+        report["artefacts"] = result.artefacts
+        report["outputs"]["artefacts"] = result.artefacts_listing
+    return report
 
 
 def write_report(out_dir: Path, report: dict[str, Any]) -> Path:

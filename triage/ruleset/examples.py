@@ -10,6 +10,7 @@ from typing import Any
 
 from triage.model import Address, FileRecord, PartitionRef
 from triage.ruleset import shape
+from triage.ruleset.artefact_conditions import FIELDS
 from triage.ruleset.problems import Mark, ProblemSink
 from triage.ruleset.yamlnodes import YList, YMap
 
@@ -41,12 +42,15 @@ class Example:
     spec: YMap
     mark: Mark
     volume: dict[str, Any] | None = None
+    artefact: dict[str, Any] | None = None  # an artefact record, as the rules see it
     since: float | None = None
     fields: dict[str, Any] = field(default_factory=dict)
 
     def describe(self) -> str:
         if self.volume is not None:
             return f"volume {self.volume}"
+        if self.artefact is not None:
+            return f"artefact {self.artefact['kind']} {self.artefact['fields']}"
         return str(self.fields.get("path", "?"))
 
     def build(self, now: float) -> list[tuple[FileRecord, BytesContent | None]]:
@@ -136,8 +140,24 @@ def _file_example(spec: YMap, sink: ProblemSink) -> dict[str, Any] | None:
     return out if ok else None
 
 
+def _artefact_example(spec: YMap, where: Mark, sink: ProblemSink) -> Example | None:
+    if not shape.check_keys(spec, sink, "an artefact example", ("kind", "time", "since",
+                                                                  *FIELDS), ("kind",)):
+        return None
+    times = {}
+    for key in ("time", "since"):
+        if key in spec:
+            times[key] = shape.timestamp(spec[key], spec.value_mark(key), sink, key)
+            if times[key] is None:
+                return None
+    fields = {k: v for k, v in spec.items() if k not in ("kind", "time", "since")}
+    return Example(spec, where, since=times.get("since"), artefact={
+        "kind": spec["kind"], "time": times.get("time"), "source": EXAMPLE_SOURCE,
+        "profile": None, "fields": fields})
+
+
 def parse_examples(value: Any, mark: Mark, sink: ProblemSink, *, volume: bool,
-                   what: str) -> list[Example]:
+                   what: str, artefact: bool = False) -> list[Example]:
     """Check and parse one list of examples (`match` or `no_match`)."""
     if not isinstance(value, YList):
         sink.error(mark, f"tests {what} must be a list of examples, not {shape.type_name(value)}")
@@ -147,6 +167,11 @@ def parse_examples(value: Any, mark: Mark, sink: ProblemSink, *, volume: bool,
         where = value.item_mark(index)
         spec = shape.as_map(item, where, sink, "an example")
         if spec is None:
+            continue
+        if artefact:
+            example = _artefact_example(spec, where, sink)
+            if example is not None:
+                out.append(example)
             continue
         if volume:
             if shape.check_keys(spec, sink, "a volume example", VOLUME_FIELDS, ("status",)):

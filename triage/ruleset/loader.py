@@ -62,6 +62,8 @@ def _overbroad(rules: list[Rule]) -> list[Problem]:
     corpus = ordinary_records(clock)
     problems = []
     for rule in rules:
+        if rule.is_artefact:
+            continue  # artefact records are evidence by kind; there is no ordinary corpus yet
         if rule.is_volume:
             hits = sum(1 for volume in ORDINARY_VOLUMES if rule.match.test(volume))
             total = len(ORDINARY_VOLUMES)

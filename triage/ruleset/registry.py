@@ -24,6 +24,7 @@ class Leaf:
     anchor: Anchor | None = None  # a matching file has at least one of these facts
     needs_bytes: int = 0
     volume: bool = False
+    artefact: bool = False
 
 
 Compiler = Callable[[Any, Mark, ProblemSink], Leaf | None]
@@ -35,18 +36,25 @@ class LeafSpec:
     description: str
     compile: Compiler
     volume: bool = False
+    artefact: bool = False
+
+    @property
+    def kind(self) -> str:
+        """What the condition is evaluated on: 'file', 'volume' or 'artefact'."""
+        return "artefact" if self.artefact else "volume" if self.volume else "file"
 
 
 LEAVES: dict[str, LeafSpec] = {}
 
 
-def leaf(name: str, description: str, *, volume: bool = False) -> Callable[[Compiler], Compiler]:
+def leaf(name: str, description: str, *, volume: bool = False,
+         artefact: bool = False) -> Callable[[Compiler], Compiler]:
     """Register a condition under its YAML key; a duplicate name is a programming error."""
 
     def register(compiler: Compiler) -> Compiler:
         if name in LEAVES:
             raise ValueError(f"condition '{name}' is registered twice")
-        LEAVES[name] = LeafSpec(name, description, compiler, volume)
+        LEAVES[name] = LeafSpec(name, description, compiler, volume, artefact)
         return compiler
 
     return register

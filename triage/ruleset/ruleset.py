@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from triage.model import Address, Content, FileRecord, Finding, PartitionRef
+from triage.model import Address, Content, FileRecord, Finding, PartitionRef, iso_utc
 from triage.ruleset import limits
 from triage.ruleset.facts import Clock, FileFacts
 from triage.ruleset.rule import Rule
@@ -57,8 +58,9 @@ class RuleSet:
     def __init__(self, rules: list[Rule], files: list[RuleFile]) -> None:
         self.rules = tuple(rules)
         self.files = {f.path: f for f in files}
-        self._file_rules = [r for r in rules if not r.is_volume]
+        self._file_rules = [r for r in rules if not r.is_volume and not r.is_artefact]
         self._volume_rules = [r for r in rules if r.is_volume]
+        self._artefact_rules = [r for r in rules if r.is_artefact]
         self._tests = [r.match.test for r in self._file_rules]
         by: dict[str, dict[str, set[int]]] = {k: {} for k in ("comp", "ext", "pext", "sub",
                                                                   "mime", "flag")}
@@ -206,6 +208,38 @@ class RuleSet:
                     rule=rule.id, condition=rule.condition,
                     detail={"version": rule.version, "address": str(address),
                             "volume": dict(volume)}))
+        return findings
+
+    def match_artefacts(self, records: Iterable[dict[str, Any]], context: RuleContext
+                        ) -> list[Finding]:
+        """One finding per artefact rule and source file, counting the records it matched.
+
+        A visited onion address is seldom visited once: a finding per record would bury the
+        report, so each names how many records matched, the first and last time, and examples.
+        """
+        if not self._artefact_rules:
+            return []
+        since = context.clock().since
+        groups: dict[tuple[int, str], list[dict[str, Any]]] = {}
+        for record in records:
+            facts = {**record, "since": since}
+            for index, rule in enumerate(self._artefact_rules):
+                if rule.match.test(facts):
+                    groups.setdefault((index, str(record.get("source", ""))), []).append(record)
+        findings = []
+        for (index, source), matched in sorted(groups.items()):
+            rule = self._artefact_rules[index]
+            times = sorted(t for t in (r.get("time") for r in matched) if t is not None)
+            findings.append(Finding(
+                kind="rule", severity=rule.severity, record=None,
+                title=f"{rule.title} ({len(matched)} record{'s' if len(matched) > 1 else ''})",
+                rule=rule.id, condition=rule.condition,
+                detail={"version": rule.version, "address": source, "count": len(matched),
+                        "first": iso_utc(times[0]) if times else None,
+                        "last": iso_utc(times[-1]) if times else None,
+                        "examples": [{"kind": r["kind"], "time": iso_utc(r.get("time")),
+                                      **r.get("fields", {})}
+                                     for r in matched[:limits.AGGREGATE_EXAMPLES]]}))
         return findings
 
     def tallies(self) -> list[list[Any]]:

@@ -22,7 +22,7 @@ class Node:
     cost: int
     anchor: Anchor | None
     needs_bytes: int
-    kinds: frozenset[str]  # {"file"} or {"volume"}; both means a mixed, invalid tree
+    kinds: frozenset[str]  # {"file"}, {"volume"} or {"artefact"}; more is a mixed, invalid tree
 
 
 def _all(tests: list[Callable[[Any], bool]]) -> Callable[[Any], bool]:
@@ -107,7 +107,7 @@ def compile_tree(value: Any, mark: Mark, sink: ProblemSink) -> Node | None:
             compiled = spec.compile(item, where, sink)
             if compiled is not None:
                 node = Node(compiled.test, compiled.cost, compiled.anchor, compiled.needs_bytes,
-                            frozenset({"volume" if spec.volume else "file"}))
+                            frozenset({spec.kind}))
         else:
             sink.error(value.key_mark(key), f"unknown condition '{key}'; expected one of: "
                        f"{', '.join([*_COMBINERS, *sorted(LEAVES)])}")

@@ -11,6 +11,7 @@ from triage.ledger.records import Problem
 from triage.model import Content, FileRecord, Finding
 
 if TYPE_CHECKING:
+    from triage.artefacts import ArtefactCollector
     from triage.containers import ContainerLimits
     from triage.hashdb.library import HashSetLibrary
     from triage.options import ScanOptions
@@ -34,6 +35,8 @@ class Matchers:
     untrusted_sets: frozenset[str] = frozenset()  # names of the sets in use nobody vouches for
     load_problems: list[str] = field(default_factory=list)  # sets skipped at load (warnings)
     gaps: list[str] = field(default_factory=list)  # comparisons that could not be made
+    # Copies of artefact files (histories, hives, logs) taken as they are read; None: off.
+    artefacts: ArtefactCollector | None = None
 
     @property
     def algorithms(self) -> frozenset[str]:
@@ -97,6 +100,12 @@ class Matchers:
         if self.rules is None or self.rule_context is None:
             return []
         return self.rules.match_file(record, content, self.rule_context)
+
+    def match_artefacts(self, records: list[dict[str, Any]]) -> list[Finding]:
+        """Findings of the artefact rules over every record the extractors gave."""
+        if self.rules is None or self.rule_context is None:
+            return []
+        return self.rules.match_artefacts(records, self.rule_context)
 
     def match_volume(self, volume: dict[str, Any]) -> list[Finding]:
         return self.rules.match_volume(volume) if self.rules is not None else []

@@ -1,0 +1,112 @@
+"""Artefacts through the real scan of an NTFS volume laid out like a Windows PC."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.artefacts.browsers import CHROMIUM
+from tests.artefacts.hives import HIVEXREGEDIT
+from tests.artefacts.windows_disk import ERASER_RUN, USB_FIRST, build_windows_disk
+from tests.fixtures.tools import can_mount_fuse, missing_tools
+from triage.files import sha256_file
+from triage.options import ScanOptions
+from triage.pipeline import run_scan
+from triage.plan.journal import JOURNAL_DIR
+from triage.report.verify import verify_report
+from triage.ruleset import PACKAGED_RULES
+
+pytestmark = pytest.mark.skipif(
+    not can_mount_fuse() or missing_tools("ntfs") or CHROMIUM is None or HIVEXREGEDIT is None,
+    reason="needs root with FUSE, ntfs-3g, chromium and hivexregedit")
+
+
+@pytest.fixture(scope="module")
+def scanned(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, dict]:
+    work = tmp_path_factory.mktemp("windows")
+    image = build_windows_disk(work / "windows.img")
+    before = sha256_file(image)
+    out = work / "out"
+    result = run_scan([str(image)], out, ScanOptions(
+        rules=PACKAGED_RULES, since=dt.datetime(2026, 10, 1, tzinfo=dt.UTC)))
+    return out, before, result.report
+
+
+def _records(out: Path) -> list[dict]:
+    with gzip.open(out / "artefacts.jsonl.gz", "rt", encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle]
+
+
+def test_artefacts_are_listed_with_their_source(scanned) -> None:  # noqa: ANN001
+    out, _, report = scanned
+    records = _records(out)
+    usb = [r for r in records if r["kind"] == "usb-device"]
+    assert [r["fields"]["serial"] for r in usb] == ["4C530001230321112345"]
+    assert usb[0]["time"] == USB_FIRST.isoformat().replace("+00:00", "Z")
+    assert "/Windows/System32/config/SYSTEM" in usb[0]["source"]
+    ran = [r for r in records if r["kind"] == "program-run"]
+    assert [(r["fields"]["name"], r["time"], r["profile"]) for r in ran] == [
+        ("Eraser.exe", ERASER_RUN.isoformat().replace("+00:00", "Z"), "alex")]
+    assert {r["fields"]["name"] for r in records if r["kind"] == "program-installed"} == {
+        "Tor Browser"}
+    titles = {r["fields"]["title"] for r in records if r["kind"] == "browser-visit"}
+    assert "Holiday photos" in titles
+    assert len([r for r in records if r["kind"] == "clock-changed"]) == 23
+    summary = report["artefacts"]
+    assert summary["records"] == len(records)
+    assert summary["by_kind"]["usb-device"] == 1
+    assert {f["extractor"] for f in summary["files"]} == {
+        "windows-registry", "chromium-history", "windows-event-logs"}
+    assert report["outputs"]["artefacts"] == "artefacts.jsonl.gz"
+
+
+def test_copies_are_gone_the_report_verifies_and_the_evidence_is_unchanged(
+        scanned, tmp_path: Path) -> None:  # noqa: ANN001
+    out, before, _ = scanned
+    assert not (out / JOURNAL_DIR).exists(), "the private copies left with the journal"
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert "artefacts.jsonl.gz" in {f["path"] for f in manifest["files"]}
+    assert verify_report(out, None).status in ("unsigned", "verified")
+    assert sha256_file(out.parent / "windows.img") == before
+
+
+def test_artefact_rules_fire_with_when_and_where(scanned) -> None:  # noqa: ANN001
+    _, _, report = scanned
+    by_rule = {f["rule"]: f for f in report["findings"] if f["kind"] == "rule"}
+    wiper = by_rule["wiping-tool-run"]
+    assert wiper["severity"] == "high" and "/Users/alex/NTUSER.DAT" in wiper["address"]
+    assert wiper["detail"]["first"] == ERASER_RUN.isoformat().replace("+00:00", "Z")
+    assert wiper["detail"]["examples"][0]["name"] == "Eraser.exe"
+    usb = by_rule["usb-storage-since"]
+    assert usb["detail"]["count"] == 1 and usb["severity"] == "medium"
+    assert by_rule["clock-changed"]["detail"]["count"] == 23
+    assert "onion-address-visited" not in by_rule and "tor-run" not in by_rule
+    assert report["verdict"]["level"] == "red"
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
+def test_timeline_renders_in_a_real_browser(scanned, tmp_path: Path) -> None:  # noqa: ANN001
+    from PIL import Image
+
+    from tests.report.test_html import _chromium
+
+    out, _, report = scanned
+    days = report["artefacts"]["timeline"]["per_day"]
+    assert days[ERASER_RUN.date().isoformat()] >= 1
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "Timeline of the system" in page and "<svg" in page and "<script" not in page
+    dom = _chromium("--dump-dom", (out / "report.html").as_uri())
+    assert "A wiping or trace-erasing tool ran" in dom
+    png = tmp_path / "timeline.png"
+    _chromium("--window-size=1000,4000", "--hide-scrollbars", f"--screenshot={png}",
+              (out / "report.html").as_uri())
+    with Image.open(png) as shot:
+        colours = shot.convert("RGB").getcolors(maxcolors=1 << 22) or []
+    # The breaching day's bar and mark are drawn in the chart's red; other days in grey-blue.
+    red = sum(n for n, rgb in colours if rgb == (0xC6, 0x28, 0x28))
+    grey = sum(n for n, rgb in colours if rgb == (0x60, 0x7D, 0x8B))
+    assert red > 30 and grey > 30, (red, grey)

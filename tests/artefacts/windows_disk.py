@@ -1,0 +1,67 @@
+"""An NTFS volume laid out like a Windows 11 PC, carrying real artefact files: hives made by
+hivex, a Chromium history made by Chromium, plaso's published System event log."""
+
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+import shutil
+import struct
+import tempfile
+from pathlib import Path
+
+from tests.artefacts.browsers import chromium_profile
+from tests.artefacts.hives import make_hive
+from tests.fixtures.tools import make_sparse, ntfs_mounted, run
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+USB_FIRST = dt.datetime(2026, 11, 2, 18, 30, tzinfo=dt.UTC)
+ERASER_RUN = dt.datetime(2026, 11, 4, 21, 0, tzinfo=dt.UTC)
+CHROME = "Users/alex/AppData/Local/Google/Chrome/User Data/Default"
+
+
+def filetime(when: dt.datetime) -> bytes:
+    return struct.pack("<Q", int((when - dt.datetime(1601, 1, 1, tzinfo=dt.UTC))
+                                 .total_seconds() * 10_000_000))
+
+
+def _hives(folder: Path) -> dict[str, Path]:
+    device = r"\ControlSet001\Enum\USBSTOR\Disk&Ven_SanDisk&Prod_Cruzer_Blade&Rev_1.00"
+    system = make_hive(folder / "SYSTEM", {
+        r"\Select": {"Current": 1},
+        device + r"\4C530001230321112345&0": {"FriendlyName": "SanDisk Cruzer Blade"},
+        device + r"\4C530001230321112345&0\Properties\{83da6326-97a6-4088-9453-a1923f573b29}"
+                 r"\0064": {"": (0xFFFF0010, filetime(USB_FIRST))}})
+    software = make_hive(folder / "SOFTWARE", {
+        r"\Microsoft\Windows\CurrentVersion\Uninstall\Tor Browser": {
+            "DisplayName": "Tor Browser", "DisplayVersion": "14.0", "InstallDate": "20261101"}})
+    entry = bytearray(72)
+    struct.pack_into("<I", entry, 4, 3)
+    entry[60:68] = filetime(ERASER_RUN)
+    user = make_hive(folder / "NTUSER.DAT", {
+        r"\Software\Microsoft\Windows\CurrentVersion\Explorer\UserAssist"
+        r"\{CEBFF5CD-ACE2-4F4F-9178-9926F41749EA}\Count": {
+            codecs.encode(r"C:\Program Files\Eraser\Eraser.exe", "rot13"): (3, bytes(entry))}})
+    return {"Windows/System32/config/SYSTEM": system,
+            "Windows/System32/config/SOFTWARE": software, "Users/alex/NTUSER.DAT": user}
+
+
+def build_windows_disk(image: Path) -> Path:
+    """A 64 MiB NTFS image with the artefact files in their Windows places."""
+    make_sparse(image, 64 * 1024 * 1024)
+    run(["mkfs.ntfs", "-F", "-Q", "-q", "-L", "WINDOWS", str(image)])
+    with tempfile.TemporaryDirectory() as work:
+        folder = Path(work)
+        files = _hives(folder)
+        history = chromium_profile(folder / "chrome")
+        for part in history.parent.glob("History*"):
+            files[f"{CHROME}/{part.name}"] = part
+        files["Windows/System32/winevt/Logs/System.evtx"] = DATA / "evtx" / "system.evtx"
+        with ntfs_mounted(image) as root:
+            for relative, source in files.items():
+                target = root / relative
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(source, target)
+            (root / "Users/alex/Pictures").mkdir(parents=True)
+            (root / "Users/alex/Pictures/notes.txt").write_text("nothing to see")
+    return image

@@ -1,0 +1,1 @@
+"""Alembic migrations of the reports store (run in-process by triage.store.engine)."""
