@@ -26,7 +26,28 @@ from pathlib import Path
 from tests.fixtures.builders import cache_dir
 
 SUITE = "bookworm"
-MIRROR = "http://deb.debian.org/debian"
+APT_SOURCES = Path("/etc/apt")
+
+
+def mirror(apt: Path = APT_SOURCES) -> str | None:
+    """The Debian archive this machine's own apt sources name for SUITE (never a host written
+    into the code: the build machine decides where packages come from), or None."""
+    for sources in sorted(apt.glob("sources.list.d/*.sources")):
+        for stanza in sources.read_text("utf-8", "replace").split("\n\n"):
+            fields = dict(line.split(":", 1) for line in stanza.splitlines()
+                          if ":" in line and not line.startswith(("#", " ")))
+            if SUITE in fields.get("Suites", "").split() and "URIs" in fields:
+                return fields["URIs"].split()[0]
+    for listing in [apt / "sources.list", *sorted(apt.glob("sources.list.d/*.list"))]:
+        if listing.is_file():
+            for line in listing.read_text("utf-8", "replace").splitlines():
+                words = [w for w in line.split() if not w.startswith("[")]
+                if len(words) >= 3 and words[0] == "deb" and words[2] == SUITE:
+                    return words[1]
+    return None
+
+
+MIRROR = mirror() or ""
 # Bump to rebuild every tree (the layout of the cache entry changed).
 LAYOUT_VERSION = 1
 
@@ -72,6 +93,8 @@ def missing() -> str | None:
         return "mmdebstrap is not installed (apt-get install mmdebstrap)"
     if os.geteuid() != 0:
         return "building a Debian root file system needs root"
+    if not MIRROR:
+        return f"this machine's apt sources name no Debian archive for {SUITE}"
     return None
 
 
