@@ -17,6 +17,8 @@ from rich.text import Text
 from triage.ledger import Problem, Resume
 from triage.model import FileRecord, Finding
 from triage.pipeline import ProgressSink
+from triage.report.rulenote import rule_note
+from triage.report.verdict import level_of
 from triage.wording import where_parts, where_words, wrap_path
 
 # Control characters (terminal escape sequences) and bidirectional overrides in suspect-chosen
@@ -181,6 +183,8 @@ class LiveProgress(ProgressSink):
             self._refresh()
 
     def finding(self, finding: Finding) -> None:
+        if level_of(finding) is None:
+            return  # a fact listed in the report (a browser, OneDrive): not a hit to shout about
         self.hits.append(finding)
         if self._live is None:
             self.console.print(Text.assemble(("HIT ", "bold red"), shown(finding.title), " — ",
@@ -268,8 +272,9 @@ def render_summary(console: Console, report: dict[str, Any], out_dir: str, *,
         table.add_column("what", width=what, overflow="fold")
         table.add_column("where", width=where, overflow="fold")
         for finding in findings[:SUMMARY_FINDINGS]:
-            table.add_row(finding["severity"], Text(shown(finding["title"])),
-                          where_cell(finding, disks, where))
+            note = rule_note(finding)
+            title = shown(finding["title"]) + (f"\n{shown(note)}" if note else "")
+            table.add_row(finding["severity"], Text(title), where_cell(finding, disks, where))
         if len(findings) > SUMMARY_FINDINGS:
             table.caption = f"… and {len(findings) - SUMMARY_FINDINGS} more in the report"
         console.print(table)

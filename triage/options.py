@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from triage.containers import ContainerLimits
 from triage.cores import machine_workers
@@ -47,6 +48,8 @@ class ScanOptions:
     quick_pass_only: bool = False  # the quick pass and nothing else (files listed, not read)
     sample: float | None = None  # fraction of each disk the quick pass reads; None: all
     sample_seed: int | None = None  # which units are sampled; None: drawn and recorded
+    # How the computer booted the stick (UEFI/BIOS, Secure Boot, SbatLevel): provenance.boot.
+    boot: dict[str, Any] | None = None
     # Secrets for encrypted volumes and the prompt for more. Never written down: `--resume` is
     # given them again.
     keyring: KeyRing | None = field(default=None, metadata={"transient": True})

@@ -264,7 +264,8 @@ def _context(options: ScanOptions, matchers: Matchers) -> ScanContext:
         command=options.command or " ".join(sys.argv), time_budget_min=options.time_budget_min,
         hashsets=tuple(provenance["hashsets"]), rules=tuple(provenance["rules"]),
         trust_problems=tuple(matchers.trust_problems), untrusted_sets=matchers.untrusted_sets,
-        comparison_gaps=tuple(matchers.gaps))
+        comparison_gaps=tuple(matchers.gaps),
+        extra_provenance={"boot": options.boot} if options.boot is not None else {})
 
 
 def exit_code(result: LedgerResult, level: str) -> ExitCode:

@@ -12,6 +12,7 @@ from typing import Any
 
 from triage.report import timeline
 from triage.report.atomic import write_atomic
+from triage.report.rulenote import rule_note
 from triage.wording import where_parts
 
 HTML_NAME = "report.html"
@@ -276,6 +277,9 @@ def _match_detail(finding: dict[str, Any]) -> str:
         bits.append(f"rule {finding['rule']}")
     if finding.get("condition"):
         bits.append(f"order condition: {finding['condition']}")
+    note = rule_note(finding)
+    if note:
+        bits.append(note)
     return ", ".join(bits)
 
 
