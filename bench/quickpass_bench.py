@@ -190,7 +190,8 @@ def million_filter(count: int, per_file: int, folder: Path) -> dict[str, Any]:
     started = time.perf_counter()
     path = write_filter(folder / "million", name="million", version="1", source="synthetic",
                         compiled=compiled, references=[f"ref{i:07d}.jpg" for i in range(count)],
-                        categories=["A"], stats=BuildStats(files=count, kept=len(keys)))
+                        categories=["A"], stats=BuildStats(files=count, kept=len(keys)),
+                        replace=True)
     written = time.perf_counter() - started
     disk_mib = sum(p.stat().st_size for p in path.iterdir()) / MIB
     drop_caches()
