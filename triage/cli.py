@@ -77,9 +77,9 @@ def data_dir(*parts: str) -> Path | None:
 @click.argument("sources", nargs=-1)
 @click.option("--out", "out_dir", type=click.Path(path_type=Path),
               help="Output folder (default: a new folder under ./triage-reports).")
-@click.option("--hashsets", type=click.Path(path_type=Path),
+@click.option("--hashsets", type=click.Path(path_type=Path, exists=True, file_okay=False),
               help="Folder of hash sets (default on the stick: $TRIAGE_DATA/hashsets).")
-@click.option("--trusted-keys", type=click.Path(path_type=Path),
+@click.option("--trusted-keys", type=click.Path(path_type=Path, exists=True, file_okay=False),
               help="Folder of trusted lab public keys, *.pub "
                    "(default on the stick: $TRIAGE_DATA/keys/trusted).")
 @click.option("--require-trusted-hashsets", is_flag=True,
@@ -179,10 +179,32 @@ def scan(sources: tuple[str, ...], out_dir: Path | None, hashsets: Path | None,
                               max_members=max_members, max_depth=max_depth))
     reports = Path(os.environ[DATA_ENV], "reports") if os.environ.get(DATA_ENV) else None
     out = out_dir or default_out_dir(reports)
+    _check_output_folder(out, explicit=out_dir is not None)
     result = _run(console, source_list, out, options, quiet=as_json)
     if as_json:
         click.echo(json.dumps(result.report, ensure_ascii=False, indent=1))
     sys.exit(int(result.exit_code))
+
+
+def _check_output_folder(out: Path, *, explicit: bool) -> None:
+    """Refuse, in one sentence, an output folder that cannot be written, before any work starts.
+
+    An explicit --out whose parent folder is missing is refused rather than created: it is most
+    often a USB drive that is not mounted, and the report would land on the wrong disk.
+    """
+    if explicit and not out.exists() and out.parent.exists() and not out.parent.is_dir():
+        raise UsageError(f"{out.parent} is a file, not a folder; choose another --out.")
+    if explicit and not out.exists() and not out.parent.is_dir():
+        raise UsageError(f"the output folder's parent {out.parent} does not exist (is the drive "
+                         "mounted?); create it or choose another --out.")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as exc:
+        why = exc.strerror or type(exc).__name__
+        raise UsageError(f"cannot write the output folder {out} ({why.lower()}); choose a "
+                         "writable folder with --out.") from None
 
 
 def _signing_key(key_file: Path | None) -> keys.SigningKey | None:
@@ -201,13 +223,18 @@ def _signing_key(key_file: Path | None) -> keys.SigningKey | None:
         return keys.load_private(key_file, secret.encode("utf-8"))
 
 
+def _interactive() -> bool:
+    """Whether someone is at a terminal to answer a question."""
+    return sys.stdin.isatty()
+
+
 def _resume_key(out: Path, key_file: Path | None, unsigned: bool) -> keys.SigningKey | None:
     """The key to finish an interrupted scan with: --key, the stick's, or (when the scan began
     signed and none is at hand) the one the officer names when asked."""
     key = _signing_key(key_file)
     journal = Journal(out)
     signer = journal.signer() if journal.folder.is_dir() else None
-    if key is None and signer is not None and not unsigned and sys.stdin.isatty():
+    if key is None and signer is not None and not unsigned and _interactive():
         named = click.prompt(f"This scan began signed by key {signer}; key file to sign it with",
                              type=click.Path(path_type=Path, dir_okay=False))
         key = _signing_key(named)
@@ -243,10 +270,8 @@ def _run(console: Console, sources: list[str], out: Path, options: ScanOptions |
         if sys.stdin.isatty():
             keyring.prompt = terminal_prompt(say=say, pause=progress.paused)
         result = go(progress)
-    render_summary(console, result.report, str(out))
-    if (options.signing_key if options else key) is None:
-        console.print("The report is not signed (no --key given); `triage verify` will say so.",
-                      style="dark_orange", highlight=False)
+    render_summary(console, result.report, str(out),
+                   signed=(options.signing_key if options else key) is not None)
     return result
 
 
@@ -282,7 +307,9 @@ def main() -> None:
     """Console entry point: maps errors to exit codes (tracebacks only with --debug)."""
     debug = "--debug" in sys.argv[1:]
     try:
-        cli.main(standalone_mode=False)
+        # Without standalone mode click *returns* the code a command gave `ctx.exit(code)` instead
+        # of exiting with it; dropping it made `rules check` exit 0 on errors.
+        code = cli.main(standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("Interrupted.", err=True)
         sys.exit(ExitCode.INTERRUPTED)
@@ -301,6 +328,7 @@ def main() -> None:
         click.echo(f"triage: internal error: {exc!r} (run with --debug for details; "
                    "please report it).", err=True)
         sys.exit(ExitCode.INTERNAL)
+    sys.exit(code if isinstance(code, int) else ExitCode.OK)
 
 
 if __name__ == "__main__":

@@ -37,6 +37,8 @@ def test_a_truncated_bare_file_system_is_a_truncated_gap_with_its_bytes(name, tm
     assert report["coverage"]["complete"] is False
     assert report["verdict"]["level"] != "green"
     assert any("past the end of the image" in r for r in report["verdict"]["reasons"])
+    html = (tmp_path / "out" / "report.html").read_text()
+    assert "Coverage is NOT complete." in html and "Coverage is complete." not in html
 
 
 def test_a_partition_past_the_end_of_the_image_is_a_truncated_gap(fixture_images, tmp_path):

@@ -43,3 +43,35 @@ def test_amber_with_something_examined_is_findings(tmp_path):
     (folder / "a.txt").write_text("hello")
     amber = run_scan([str(folder)], tmp_path / "amber", ScanOptions())  # no hash sets
     assert (amber.report["verdict"]["level"], amber.exit_code) == ("amber", ExitCode.FINDINGS)
+
+
+COURT_ORDER_RULE = """\
+id: court-order-no-encryption
+title: An encrypted volume although the order forbids encryption
+description: The order forbids encrypted storage; a locked volume breaches it.
+severity: high
+condition: no-encryption
+author: triage tests
+version: 1
+references:
+  - https://example.invalid/court-order (the order's own conditions)
+match:
+  volume:
+    status: not_examined
+    reason: 'crypt|bitlocker|luks|filevault'
+"""
+
+
+def test_a_red_result_exits_10_even_when_nothing_could_be_examined(tmp_path):
+    """Issue 15 item 8: a scan whose only result was a RED (a locked volume breaching an
+    order) exited 3, 'evidence unreadable'. RED always exits 10."""
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "order.yml").write_text(COURT_ORDER_RULE)
+    image = _bitlocker_volume(tmp_path / "locked.img")
+    result = run_scan([str(image)], tmp_path / "out", ScanOptions(rules=rules))
+    report = result.report
+    assert [v["status"] for v in report["coverage"]["volumes"]] == ["not_examined"]
+    assert [f["rule"] for f in report["findings"]] == ["court-order-no-encryption"]
+    assert report["verdict"]["level"] == "red"
+    assert result.exit_code is ExitCode.FINDINGS

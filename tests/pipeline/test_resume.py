@@ -177,7 +177,8 @@ def test_a_full_output_disk_stops_cleanly_and_resume_finishes(household, small_d
     assert not (out / JOURNAL_DIR).exists()
 
 
-def test_a_signed_scan_resumes_signed_and_says_it_was_resumed(household, tmp_path):
+def test_a_signed_scan_resumes_signed_and_says_it_was_resumed(household, tmp_path,
+                                                              monkeypatch):
     """Issue 15 item 5: resume finished unsigned and hid that it had been resumed."""
     from triage import keys
 
@@ -201,8 +202,11 @@ def test_a_signed_scan_resumes_signed_and_says_it_was_resumed(household, tmp_pat
                                      str(tmp_path / "keys" / "someone-else.key")])
     assert isinstance(wrong.exception, UsageError) and other.fingerprint in str(wrong.exception)
 
-    done = CliRunner().invoke(cli, ["scan", "--resume", str(out), "--key", str(key_file)])
+    # At a terminal, with no --key and no stick key, the officer is asked for the key file.
+    monkeypatch.setattr("triage.cli._interactive", lambda: True)
+    done = CliRunner().invoke(cli, ["scan", "--resume", str(out)], input=f"{key_file}\n")
     assert done.exit_code == 10, done.output
+    assert f"began signed by key {officer.fingerprint}; key file" in done.output
     assert "Resumed " in done.output and "files already done" in done.output  # the screen
     checked = verify_report(out, trusted)
     assert checked.ok and checked.signer is not None

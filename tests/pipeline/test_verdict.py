@@ -129,3 +129,12 @@ def test_gaps_and_counters_each_give_their_sentence():
 def test_the_skipped_boot_stick_is_not_a_gap():
     ledger = _with(lambda led: led.gap(GapKind.EXCLUDED, "/dev/sdz", "the triage system"))
     assert _decide(ledger=ledger)["level"] == "green"
+
+
+def test_counts_say_files_not_findings():
+    """Issue 15 item 3: two findings on one file are one file that needs a look."""
+    findings = [_finding("rule", Severity.MEDIUM, path="/a"),
+                _finding("rule", Severity.LOW, path="/a"),
+                _finding("perceptual", Severity.HIGH, path="/b")]
+    assert "2 files need a look." in _decide(findings)["reasons"]
+    assert "1 file needs a look." in _decide(findings[:2])["reasons"]

@@ -190,12 +190,13 @@ class Ledger:
         self.progress.resumed(resume)
         return resume
 
-    def result(self, context: ScanContext, *, started_utc: str, finished_utc: str,
-               duration_s: float, host: str, tool_version: str,
-               listing_name: str) -> ScanResult:
-        """The frozen result the report is built from."""
+    def result(self, context: ScanContext | None = None, *, started_utc: str = "",
+               finished_utc: str = "", duration_s: float = 0.0, host: str = "",
+               tool_version: str = "", listing_name: str = "") -> ScanResult:
+        """The frozen result the report is built from (the pipeline names the run's context,
+        times and outputs; the defaults suit a ledger looked at on its own)."""
         return ScanResult(
-            context=context, started_utc=started_utc, finished_utc=finished_utc,
+            context=context or ScanContext(), started_utc=started_utc, finished_utc=finished_utc,
             duration_s=duration_s, host=host, tool_version=tool_version,
             listing_name=listing_name, findings=tuple(self.findings),
             problems=tuple(self.problems), problems_total=self.problems_total,

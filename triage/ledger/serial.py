@@ -23,8 +23,16 @@ T = TypeVar("T")
 
 @cache
 def _hints(cls: type) -> dict[str, Any]:
-    module = sys.modules[cls.__module__]
-    return typing.get_type_hints(cls, vars(module))
+    """The saved fields' types. Only those are evaluated, so a transient field may be
+    annotated with a name imported for type checking alone (a keyring, a lock)."""
+    namespace = dict(vars(typing))
+    namespace.update(vars(sys.modules[cls.__module__]))
+    out = {}
+    for f in dataclasses.fields(cls):
+        if f.metadata.get("transient"):
+            continue
+        out[f.name] = eval(f.type, namespace) if isinstance(f.type, str) else f.type  # noqa: S307 - our own annotations
+    return out
 
 
 def to_json(value: Any) -> Any:

@@ -64,7 +64,7 @@ def decide(result: ScanResult) -> dict[str, Any]:
                            f"{'s' if len(names) > 1 else ''} {sets}, which "
                            f"{'are' if len(names) > 1 else 'is'} not trusted; the matches "
                            "need confirming.")
-        reasons.append(f"{len(amber)} finding{'s' if len(amber) > 1 else ''} need a look.")
+        reasons.append(_need_a_look(amber))
     coverage_gaps = [*result.context.comparison_gaps, *gap_reasons(result)]
     reasons.extend(coverage_gaps)
     reasons.extend(trust_problems)
@@ -76,6 +76,16 @@ def decide(result: ScanResult) -> dict[str, Any]:
         level = Verdict.GREEN
         reasons.append("Nothing found, and everything reachable was examined.")
     return {"level": level.value, "reasons": reasons}
+
+
+def _need_a_look(findings: list[Finding]) -> str:
+    """Counted in files (and volumes or folders, for findings about those), not findings."""
+    files = len({f.where for f in findings if f.record is not None})
+    others = len({f.where for f in findings if f.record is None})
+    parts = ([_plural(files, "file", "files")] if files else []) + (
+        [_plural(others, "volume or folder", "volumes or folders")] if others else [])
+    verb = "needs" if files + others == 1 else "need"
+    return f"{' and '.join(parts)} {verb} a look."
 
 
 def _plural(n: int, one: str, many: str) -> str:
