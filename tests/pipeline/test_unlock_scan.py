@@ -158,3 +158,25 @@ def test_cli_bitlocker_recovery_password_from_a_file(
                       BDE_RECOVERY.replace("-", ""))
     assert BDE_RECOVERY not in result.output
     check_unchanged(volume.path, before)
+
+
+def test_bitlocker_partition_in_an_mbr_disk_chains_its_address(
+        bitlocker_volume: Callable, tmp_path: Path) -> None:
+    volume = bitlocker_volume("clear_key")
+    body = volume.path.read_bytes()
+    start = 2048  # sectors: the partition starts at 1 MiB
+    entry = bytes([0, 0, 0, 0, 0x07, 0, 0, 0]) + start.to_bytes(4, "little") + (
+        len(body) // 512).to_bytes(4, "little")
+    disk = tmp_path / "laptop.img"
+    disk.write_bytes(bytes(446) + entry + bytes(48) + b"\x55\xaa" + bytes(start * 512 - 512)
+                     + body)
+    result = run_scan([str(disk)], tmp_path / "out", ScanOptions())
+    [entry_] = result.report["coverage"]["volumes"]
+    assert entry_["status"] == "examined" and entry_["fs"] == "ntfs"
+    assert entry_["layers"][:2] == [
+        "dos p1", f"bitlocker (unlocked: clear key, ID {str(IDS['clear key']).upper()})"]
+    listed = {r["path"]: r for r in read_listing(tmp_path / "out" / "files.jsonl.gz")}
+    record = listed["/gradient.jpg"]
+    assert record["sha256"] == expected_root_sha256()["/gradient.jpg"]
+    assert record["address"].startswith(
+        "laptop.img · p1@1048576 · bitlocker (unlocked: clear key, ID ")
