@@ -19,6 +19,7 @@ from triage.containers import limits as containers
 from triage.errors import ExitCode, InvalidInputError, TriageError, UsageError
 from triage.evidence.discovery import attached_disks
 from triage.hashdb.cli import hashset as hashset_group
+from triage.layers.secrets import KeyRing
 from triage.pipeline import (
     ProgressSink,
     ScanOptions,
@@ -31,6 +32,7 @@ from triage.plan.journal import Journal
 from triage.report.cli import COMMANDS as REPORT_COMMANDS
 from triage.ruleset import PACKAGED_RULES
 from triage.ruleset.cli import rules as rules_group
+from triage.unlock_prompt import terminal_prompt
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -75,9 +77,9 @@ def data_dir(*parts: str) -> Path | None:
 @click.argument("sources", nargs=-1)
 @click.option("--out", "out_dir", type=click.Path(path_type=Path),
               help="Output folder (default: a new folder under ./triage-reports).")
-@click.option("--hashsets", type=click.Path(path_type=Path),
+@click.option("--hashsets", type=click.Path(path_type=Path, exists=True, file_okay=False),
               help="Folder of hash sets (default on the stick: $TRIAGE_DATA/hashsets).")
-@click.option("--trusted-keys", type=click.Path(path_type=Path),
+@click.option("--trusted-keys", type=click.Path(path_type=Path, exists=True, file_okay=False),
               help="Folder of trusted lab public keys, *.pub "
                    "(default on the stick: $TRIAGE_DATA/keys/trusted).")
 @click.option("--require-trusted-hashsets", is_flag=True,
@@ -123,6 +125,11 @@ def data_dir(*parts: str) -> Path | None:
                    "signed needs its key again (--key, or asked for).")
 @click.option("--unsigned", is_flag=True,
               help="With --resume: finish a scan that began signed without signing it.")
+@click.option("--unlock-file", "unlock_files", multiple=True,
+              type=click.Path(path_type=Path, dir_okay=False),
+              help="A file with one BitLocker recovery key or password (or LUKS/FileVault "
+                   "passphrase) per line, or a BitLocker .BEK key file; repeatable. On a "
+                   "terminal, each volume still locked is asked for (input hidden).")
 @click.option("--json", "as_json", is_flag=True, help="Print report.json instead of the screen.")
 def scan(sources: tuple[str, ...], out_dir: Path | None, hashsets: Path | None,
          trusted_keys: Path | None, require_trusted_hashsets: bool, rules: Path | None,
@@ -130,20 +137,24 @@ def scan(sources: tuple[str, ...], out_dir: Path | None, hashsets: Path | None,
          since: dt.datetime | None, time_budget: float | None,
          stop_on_first_red: bool, no_containers: bool, max_expanded_mb: int, max_ratio: float,
          max_members: int, max_depth: int, no_artefacts: bool, thumbnails: bool,
-         resume_dir: Path | None,
-         unsigned: bool, as_json: bool) -> None:
-    """Scan disks, images (raw, .001, E01) or folders, read-only, and write a report.
+         resume_dir: Path | None, unsigned: bool, unlock_files: tuple[Path, ...],
+         as_json: bool) -> None:
+    """Scan disks, images (raw, .001, E01, VMDK, VHD(X), QCOW2, VDI, DMG) or folders, read-only,
+    and write a report.
 
     With no SOURCE, every attached disk except the boot stick is scanned.
     """
     console = Console(stderr=as_json)
+    # Secrets come from files or the hidden prompt, never from the command line (argv is
+    # visible to every process and is recorded in the report).
+    keyring = KeyRing.from_files(list(unlock_files))
     if resume_dir is not None:
         if sources or out_dir:
             raise UsageError("--resume continues with the interrupted scan's own sources and "
                              "output folder; give no SOURCE and no --out.")
         key = _resume_key(resume_dir, key_file, unsigned)
         result = _run(console, [], resume_dir, None, quiet=as_json, key=key,
-                      allow_unsigned=unsigned)
+                      allow_unsigned=unsigned, keyring=keyring)
         if as_json:
             click.echo(json.dumps(result.report, ensure_ascii=False, indent=1))
         sys.exit(int(result.exit_code))
@@ -162,16 +173,38 @@ def scan(sources: tuple[str, ...], out_dir: Path | None, hashsets: Path | None,
                           command=shlex.join(["triage", *sys.argv[1:]]), excluded=excluded,
                           signing_key=signing_key,
                           require_trusted_hashsets=require_trusted_hashsets,
-                          thumbnails=thumbnails, artefacts=not no_artefacts,
+                          thumbnails=thumbnails, artefacts=not no_artefacts, keyring=keyring,
                           containers=None if no_containers else containers.ContainerLimits(
                               max_expanded_bytes=max_expanded_mb * 2**20, max_ratio=max_ratio,
                               max_members=max_members, max_depth=max_depth))
     reports = Path(os.environ[DATA_ENV], "reports") if os.environ.get(DATA_ENV) else None
     out = out_dir or default_out_dir(reports)
+    _check_output_folder(out, explicit=out_dir is not None)
     result = _run(console, source_list, out, options, quiet=as_json)
     if as_json:
         click.echo(json.dumps(result.report, ensure_ascii=False, indent=1))
     sys.exit(int(result.exit_code))
+
+
+def _check_output_folder(out: Path, *, explicit: bool) -> None:
+    """Refuse, in one sentence, an output folder that cannot be written, before any work starts.
+
+    An explicit --out whose parent folder is missing is refused rather than created: it is most
+    often a USB drive that is not mounted, and the report would land on the wrong disk.
+    """
+    if explicit and not out.exists() and out.parent.exists() and not out.parent.is_dir():
+        raise UsageError(f"{out.parent} is a file, not a folder; choose another --out.")
+    if explicit and not out.exists() and not out.parent.is_dir():
+        raise UsageError(f"the output folder's parent {out.parent} does not exist (is the drive "
+                         "mounted?); create it or choose another --out.")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as exc:
+        why = exc.strerror or type(exc).__name__
+        raise UsageError(f"cannot write the output folder {out} ({why.lower()}); choose a "
+                         "writable folder with --out.") from None
 
 
 def _signing_key(key_file: Path | None) -> keys.SigningKey | None:
@@ -211,23 +244,34 @@ def _resume_key(out: Path, key_file: Path | None, unsigned: bool) -> keys.Signin
 
 def _run(console: Console, sources: list[str], out: Path, options: ScanOptions | None, *,
          quiet: bool = False, key: keys.SigningKey | None = None,
-         allow_unsigned: bool = False):  # noqa: ANN202 - ScanResult
+         allow_unsigned: bool = False,
+         keyring: KeyRing | None = None):  # noqa: ANN202 - ScanResult
     """A scan (or, with options None, the resumption of the one in `out`) with its screen."""
     from triage.console import LiveProgress, render_summary
 
+    keyring = (options.keyring if options else keyring) or KeyRing()
+    if options is not None:
+        options.keyring = keyring
+
     def go(progress: ProgressSink):  # noqa: ANN202 - ScanResult
         if options is None:
-            return resume_scan(out, progress, key, allow_unsigned=allow_unsigned)
+            return resume_scan(out, progress, key, allow_unsigned=allow_unsigned,
+                               keyring=keyring)
         return run_scan(sources, out, options, progress)
 
+    def say(line: str) -> None:
+        console.print(line, highlight=False, markup=False)
+
     if quiet:
+        if sys.stdin.isatty():
+            keyring.prompt = terminal_prompt(say=say)
         return go(ProgressSink())
     with LiveProgress(console, options.time_budget_min if options else None) as progress:
+        if sys.stdin.isatty():
+            keyring.prompt = terminal_prompt(say=say, pause=progress.paused)
         result = go(progress)
-    render_summary(console, result.report, str(out))
-    if (options.signing_key if options else key) is None:
-        console.print("The report is not signed (no --key given); `triage verify` will say so.",
-                      style="dark_orange", highlight=False)
+    render_summary(console, result.report, str(out),
+                   signed=(options.signing_key if options else key) is not None)
     return result
 
 
@@ -263,7 +307,9 @@ def main() -> None:
     """Console entry point: maps errors to exit codes (tracebacks only with --debug)."""
     debug = "--debug" in sys.argv[1:]
     try:
-        cli.main(standalone_mode=False)
+        # Without standalone mode click *returns* the code a command gave `ctx.exit(code)` instead
+        # of exiting with it; dropping it made `rules check` exit 0 on errors.
+        code = cli.main(standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("Interrupted.", err=True)
         sys.exit(ExitCode.INTERRUPTED)
@@ -282,6 +328,7 @@ def main() -> None:
         click.echo(f"triage: internal error: {exc!r} (run with --debug for details; "
                    "please report it).", err=True)
         sys.exit(ExitCode.INTERNAL)
+    sys.exit(code if isinstance(code, int) else ExitCode.OK)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from rich.console import Console, Group
@@ -15,6 +17,7 @@ from rich.text import Text
 from triage.ledger import Problem, Resume
 from triage.model import FileRecord, Finding
 from triage.pipeline import ProgressSink
+from triage.wording import where_parts, where_words, wrap_path
 
 # Control characters (terminal escape sequences) and bidirectional overrides in suspect-chosen
 # names could clear the officer's screen, retitle the window or reorder text; they are shown
@@ -32,6 +35,12 @@ VERDICT_STYLE = {"red": "bold white on red", "amber": "bold black on dark_orange
                  "green": "bold white on green"}
 LIVE_HITS = 8  # hits shown in the live panel; all of them are in the report
 REFRESH_PER_SECOND = 4
+# An ETA from the first seconds of reading is noise (the first files are small pictures, caches
+# are cold): one showed 80:00 for a 15 s scan. It appears once both have been reached.
+ETA_AFTER_S = 10.0
+ETA_AFTER_FRACTION = 0.05
+SUMMARY_FINDINGS = 50  # rows of the final findings table; the report has all of them
+SUMMARY_GAPS = 20  # rows of the final "not examined" table; the report has all of them
 
 
 def _size(n: float) -> str:
@@ -45,9 +54,11 @@ def _size(n: float) -> str:
 class LiveProgress(ProgressSink):
     """Progress per partition and a panel of hits, drawn with rich (plain text if no TTY)."""
 
-    def __init__(self, console: Console, time_budget_min: float | None = None) -> None:
+    def __init__(self, console: Console, time_budget_min: float | None = None, *,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.console = console
-        self.started = time.monotonic()
+        self.clock = clock
+        self.started = clock()
         self.budget_s = None if time_budget_min is None else time_budget_min * 60
         self.phase = "Listing"  # the walk of names first, then "Reading" in priority order
         self.label = ""  # the partition being listed, or the priority class being read
@@ -59,6 +70,7 @@ class LiveProgress(ProgressSink):
         self.total_bytes: int | None = None
         self.reading_started_at = self.started
         self.hits: list[Finding] = []
+        self.disks: dict[str, int] = {}  # source -> its number on screen ("Disk 1")
         self.warnings = 0
         self._live: Live | None = None
         self._last_plain = self.started  # plain progress lines only for scans over 5 s
@@ -74,13 +86,25 @@ class LiveProgress(ProgressSink):
         if self._live is not None:
             self._live.__exit__(None, None, None)
 
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """The live screen stopped while the officer types (a locked volume's secret)."""
+        if self._live is None:
+            yield
+            return
+        self._live.stop()
+        try:
+            yield
+        finally:
+            self._live.start()
+
     def _render(self) -> Group:
-        elapsed = time.monotonic() - self.started
+        elapsed = self.clock() - self.started
         line = Text.assemble((f"{self.phase} ", "bold"), (self.label or "…", "cyan"))
         if self.total_files is None:
             line.append(f"  {self.found:,} files found")
         else:
-            spent = time.monotonic() - self.reading_started_at
+            spent = self.clock() - self.reading_started_at
             rate = self.bytes / spent if spent > 0 else 0
             line.append(f"  {self.files:,} of {self.total_files:,} files, {_size(self.bytes)}"
                         f"{self._eta()} at {_size(rate)}/s")
@@ -89,12 +113,21 @@ class LiveProgress(ProgressSink):
             line.append(f"   time left {max(0.0, self.budget_s - elapsed):,.0f} s", "yellow")
         if self.warnings:
             line.append(f"   {self.warnings} problems recorded", "dark_orange")
-        hits = Table(title=f"Hits so far: {len(self.hits)}", expand=True, show_edge=False)
-        hits.add_column("what", style="bold red", no_wrap=True)
-        hits.add_column("where", overflow="fold")
+        return Group(line, self.hit_table())
+
+    def hit_table(self) -> Table:
+        """The latest hits in officer wording; the where column gets two thirds of the width."""
+        what, where = _columns(self.console.width, fixed=0)
+        hits = Table(title=f"Hits so far: {len(self.hits)}", show_edge=False)
+        hits.add_column("what", style="bold red", width=what, overflow="fold")
+        hits.add_column("where", width=where, overflow="fold")
         for finding in self.hits[-LIVE_HITS:]:
-            hits.add_row(Text(shown(finding.title)), Text(shown(finding.where)))
-        return Group(line, hits)
+            hits.add_row(Text(shown(finding.title)),
+                         where_cell(finding.to_dict(), self.disks, where))
+        return hits
+
+    def where(self, finding: Finding) -> str:
+        return where_words(finding.to_dict(), self.disks) or finding.where
 
     def _eta(self) -> str:
         """' of N (P%), ETA m:ss' from the plan's bytes to read and the rate so far."""
@@ -102,8 +135,8 @@ class LiveProgress(ProgressSink):
             return ""
         done = min(self.bytes, self.total_bytes)
         text = f" of {_size(self.total_bytes)} ({100 * done / self.total_bytes:.0f}%)"
-        spent = time.monotonic() - self.reading_started_at
-        if done and spent > 1:
+        spent = self.clock() - self.reading_started_at
+        if spent >= ETA_AFTER_S and done >= ETA_AFTER_FRACTION * self.total_bytes:
             left = (self.total_bytes - done) * spent / done
             text += f", ETA {int(left) // 60}:{int(left) % 60:02d}"
         return text
@@ -111,14 +144,16 @@ class LiveProgress(ProgressSink):
     def _refresh(self) -> None:
         if self._live is not None:
             self._live.update(self._render())
-        elif time.monotonic() - self._last_plain > 5:
-            self._last_plain = time.monotonic()
+        elif self.clock() - self._last_plain > 5:
+            self._last_plain = self.clock()
             self.console.print(f"… {self.files:,} files, {_size(self.bytes)} examined",
                                highlight=False)
 
     def source_started(self, name: str, size: int | None) -> None:
+        number = self.disks.setdefault(name, len(self.disks) + 1)
         label = f"{name} ({_size(size)})" if size else name
-        self.console.print(Text.assemble("Evidence: ", (shown(label), "bold")), highlight=False)
+        self.console.print(Text.assemble(f"Evidence {number}: ", (shown(label), "bold")),
+                           highlight=False)
 
     def volume_started(self, source: str, volume: dict[str, Any]) -> None:
         self.label = shown(f"{source} p{volume['index']} {volume['fs']}")
@@ -132,7 +167,7 @@ class LiveProgress(ProgressSink):
 
     def planned(self, files: int, size: int) -> None:
         self.phase, self.total_files, self.total_bytes = "Reading", files, size
-        self.reading_started_at = time.monotonic()
+        self.reading_started_at = self.clock()
         self._refresh()
 
     def class_started(self, name: str) -> None:
@@ -149,7 +184,7 @@ class LiveProgress(ProgressSink):
         self.hits.append(finding)
         if self._live is None:
             self.console.print(Text.assemble(("HIT ", "bold red"), shown(finding.title), " — ",
-                                             shown(finding.where)),
+                                             shown(self.where(finding))),
                                highlight=False)
         self._refresh()
 
@@ -169,25 +204,63 @@ def resume_line(resume: dict[str, Any]) -> str:
             f"({resume.get('files_done_before', 0):,} files already done).")
 
 
-def render_summary(console: Console, report: dict[str, Any], out_dir: str) -> None:
-    """The final screen: the verdict in one colour, its reasons, what was not examined."""
+def _columns(width: int, *, fixed: int) -> tuple[int, int]:
+    """Widths of the what and where columns of a table `width` cells wide whose other columns
+    take `fixed` cells (borders and padding: 3 per column plus one)."""
+    free = width - fixed - 7
+    what = max(12, free // 3)
+    return what, max(20, free - what)
+
+
+def where_cell(item: dict[str, Any], disks: dict[str, int], width: int) -> Text:
+    """The place on the first line, then the path wrapped at '/' (see wording.wrap_path)."""
+    place, path = where_parts(item, disks)
+    lines = wrap_path(shown(path), width)
+    return Text("\n".join([place, *lines] if place else lines))
+
+
+def _disks(report: dict[str, Any]) -> dict[str, int]:
+    """Each source's number, in the order the evidence was named (as the live screen counts)."""
+    evidence = report.get("provenance", {}).get("evidence") or []
+    disks: dict[str, int] = {}
+    for item in evidence:
+        if isinstance(item, dict) and isinstance(item.get("source"), str):
+            disks.setdefault(item["source"], len(disks) + 1)
+    return disks
+
+
+def _not_examined(coverage: dict[str, Any]) -> list[dict[str, Any]]:
+    """Parts of the evidence not examined (the stick itself is left out by design, not a gap)."""
+    return [gap for gap in coverage["not_examined"]
+            if gap.get("what") != "triage system" and gap.get("kind") != "excluded"]
+
+
+def render_summary(console: Console, report: dict[str, Any], out_dir: str, *,
+                   signed: bool = True) -> None:
+    """The final screen: the verdict, findings, what was not examined, then the verdict again.
+
+    The last lines repeat the verdict, the counts and the report folder, so that they are what
+    the officer sees when a long findings table has scrolled the first panel away.
+    """
     verdict = report["verdict"]
     level = verdict["level"]
     banner = Text(f"  {level.upper()}  ", style=VERDICT_STYLE[level], justify="center")
     body = Text("\n".join(shown(reason) for reason in verdict["reasons"]))
     console.print(Panel(Group(banner, Text(""), body), title="triage verdict", expand=True))
+    disks = _disks(report)
     findings = report["findings"]
     if findings:
-        table = Table(title=f"Findings ({len(findings)})", expand=True)
-        table.add_column("severity", no_wrap=True)
-        table.add_column("what")
-        table.add_column("where", overflow="fold")
-        for finding in findings[:50]:
-            deleted = " (deleted)" if finding.get("deleted") else ""
+        severity = max(len("severity"), *(len(f["severity"]) for f in findings))
+        what, where = _columns(console.width, fixed=severity + 3)
+        table = Table(title=f"Findings ({len(findings)})")
+        table.add_column("severity", no_wrap=True, width=severity)
+        table.add_column("what", width=what, overflow="fold")
+        table.add_column("where", width=where, overflow="fold")
+        for finding in findings[:SUMMARY_FINDINGS]:
             table.add_row(finding["severity"], Text(shown(finding["title"])),
-                          Text(shown(finding.get("address", "")) + deleted))
-        if len(findings) > 50:
-            table.caption = f"… and {len(findings) - 50} more in the report"
+                          where_cell(finding, disks, where))
+        if len(findings) > SUMMARY_FINDINGS:
+            table.caption = f"… and {len(findings) - SUMMARY_FINDINGS} more in the report"
         console.print(table)
     coverage = report["coverage"]
     gaps = coverage["not_examined"]
@@ -197,21 +270,40 @@ def render_summary(console: Console, report: dict[str, Any], out_dir: str) -> No
         table.add_column("what")
         table.add_column("offset", justify="right")
         table.add_column("why")
-        for gap in gaps:
-            table.add_row(Text(shown(gap["source"])), gap["what"], str(gap["offset"]),
+        for gap in gaps[:SUMMARY_GAPS]:
+            offset = "—" if gap["offset"] is None else str(gap["offset"])
+            table.add_row(Text(shown(gap["source"])), gap["what"], offset,
                           Text(shown(gap["reason"])))
+        if len(gaps) > SUMMARY_GAPS:
+            table.caption = f"… and {len(gaps) - SUMMARY_GAPS} more in the report"
         console.print(table)
     for resume in report.get("provenance", {}).get("resumed") or []:
         console.print(Text(shown(resume_line(resume)), style="dark_orange"), highlight=False)
     stopped = coverage.get("stopped_early")
+    if stopped:
+        console.print(Text(f"Not reached: {stopped['files_not_reached']:,} files "
+                           f"({_size(stopped['bytes_not_reached'])}): {stopped['reason']}; they "
+                           "are listed in the report.", style="dark_orange"), highlight=False)
+    if not signed:
+        console.print("The report is not signed (no --key given); `triage verify` will say so.",
+                      style="dark_orange", highlight=False)
+    _final_lines(console, report, out_dir)
+
+
+def _final_lines(console: Console, report: dict[str, Any], out_dir: str) -> None:
+    """The verdict, the counts and the report folder, as the very last lines on screen."""
+    level = report["verdict"]["level"]
+    coverage = report["coverage"]
+    stopped = coverage.get("stopped_early")
     unread = stopped["files_not_reached"] if stopped else 0
+    parts = len(_not_examined(coverage))
+    console.rule(style=VERDICT_STYLE[level].split(" on ")[-1])
+    console.print(Text.assemble((f" {level.upper()} ", VERDICT_STYLE[level]), " ",
+                                " ".join(shown(r) for r in report["verdict"]["reasons"])),
+                  highlight=False)
     console.print(
         f"{coverage['files_seen'] - unread:,} files examined ({coverage['files_deleted']:,} "
-        f"deleted), {coverage['files_hashed']:,} hashed, "
-        f"{_size(coverage['bytes_hashed'])} read; {report['warnings_total']} problems recorded.",
+        f"deleted), {_size(coverage['bytes_hashed'])} read; {parts:,} "
+        f"part{'s' if parts != 1 else ''} not examined; {report['warnings_total']} problems.",
         highlight=False)
-    if stopped:
-        console.print(Text(f"Not reached: {unread:,} files ({_size(stopped['bytes_not_reached'])}"
-                           f"): {stopped['reason']}; they are listed in the report.",
-                           style="dark_orange"), highlight=False)
     console.print(Text.assemble("Report: ", (out_dir, "bold")), highlight=False)

@@ -213,6 +213,8 @@ class Finding:
                 "mtime", "atime", "ctime", "crtime", "md5", "sha1", "sha256", "mime",
             ):
                 out[key] = rec[key]
+            if "snapshot" in self.record.facts:  # found in a shadow copy, not the live volume
+                out["snapshot"] = str(self.record.facts["snapshot"])
         for key in ("hashset", "hashset_version", "category", "distance", "reference", "rule",
                     "condition", "detail", "matches"):
             value = getattr(self, key)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from triage.containers import ContainerLimits
 from triage.keys import SigningKey
+from triage.layers.secrets import KeyRing
 from triage.plan.journal import CHECKPOINT_EVERY_S
 
 # Two workers match the two cores of the machines this runs on; hashing and picture decoding
@@ -41,3 +42,6 @@ class ScanOptions:
     signing_key: SigningKey | None = field(default=None, metadata={"transient": True})
     # Disks deliberately left out (the stick itself), as {"source", "reason"}; the report says so.
     excluded: list[dict[str, str]] = field(default_factory=list)
+    # Secrets for encrypted volumes and the prompt for more. Never written down: `--resume` is
+    # given them again.
+    keyring: KeyRing | None = field(default=None, metadata={"transient": True})

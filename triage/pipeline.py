@@ -25,6 +25,7 @@ from triage.artefacts import (
 )
 from triage.errors import ExitCode, OutputError, UsageError
 from triage.keys import SigningKey
+from triage.layers.secrets import KeyRing
 from triage.ledger import (
     BUDGET_REACHED,
     STOPPED_ON_RED,
@@ -96,13 +97,14 @@ def run_scan(sources: list[str], out_dir: Path, options: ScanOptions | None = No
 
 def resume_scan(out_dir: Path, progress: ProgressSink | None = None,
                 signing_key: SigningKey | None = None, *,
-                allow_unsigned: bool = False) -> ScanResult:
+                allow_unsigned: bool = False, keyring: KeyRing | None = None) -> ScanResult:
     """Finish a scan that was killed part-way, from the latest checkpoint in its journal.
 
     The sources and options are the interrupted scan's own; the evidence must be the same
     (its size and first and last MiB are compared) and so must the hash sets. A scan that
     began signed is finished signed by the same key (the key itself is never stored: the
-    caller gives it again), or unsigned only with `allow_unsigned`.
+    caller gives it again), or unsigned only with `allow_unsigned`. Secrets for encrypted
+    volumes are never stored either: `keyring` gives them again (or prompts for them).
     """
     journal = Journal(out_dir)
     if (out_dir / "report.json").exists() and not journal.folder.exists():
@@ -113,7 +115,7 @@ def resume_scan(out_dir: Path, progress: ProgressSink | None = None,
     # and is written again from the journal.
     (out_dir / "report.json").unlink(missing_ok=True)
     options = dataclasses.replace(load(ScanOptions, request["options"]),
-                                  signing_key=signing_key)
+                                  signing_key=signing_key, keyring=keyring)
     return _start(request["sources"], out_dir, options, progress or ProgressSink(), journal)
 
 
@@ -188,11 +190,11 @@ def _scan_all(sources: list[str], out_dir: Path, options: ScanOptions, progress:
         with ExitStack() as open_sources, ThreadPoolExecutor(
                 max_workers=max(1, options.workers)) as pool:
             if saved is None:
-                plan_all(sources, plan, state, matchers, open_sources)
+                plan_all(sources, plan, state, matchers, open_sources, options.keyring)
                 plan.save()
                 checkpoint(journal, state, plan, listing, matchers)
             else:
-                reattach(sources, plan, state, saved, open_sources)
+                reattach(sources, plan, state, saved, open_sources, options.keyring)
             try:
                 read_plan(plan, state, pool, matchers, listing, journal, options.checkpoint_s)
             except OutputError:

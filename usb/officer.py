@@ -242,17 +242,29 @@ def session(config: OfficerConfig, flags: set[str]) -> int:
                        "finished. Finish it now? [Y/n] ").strip().lower()
         if answer in ("", "y", "yes"):
             return _run_scan(resume_command(pending[-1]), pending[-1], evidence_disks(),
-                             "Finishing the interrupted scan...")
+                             "Finishing the interrupted scan...", auto)
     officer = ask("Officer name", config.officer, auto or not config.ask_officer)
     case = ask("Case reference", config.case, auto or not config.ask_case)
     out = report_folder(DATA_MOUNT / "reports", case, dt.datetime.now(dt.UTC))
     disks = evidence_disks()
     return _run_scan(scan_command(config, officer, case, out, disks), out, disks,
-                     f"Scanning with a time budget of {config.time_budget_minutes:g} minutes...")
+                     f"Scanning with a time budget of {config.time_budget_minutes:g} minutes...",
+                     auto)
 
 
-def _run_scan(command: list[str], out: Path, disks: list[Disk], headline: str) -> int:
-    """Check the disks are there and read-only, run the scan, show the verdict screen."""
+# Said before every attended scan: the scan itself asks, on this console, for each locked volume.
+ENCRYPTION_NOTE = ("If a disk is encrypted (BitLocker, FileVault, LUKS), the scan shows what it "
+                   "knows\nabout it and asks for its recovery key or password (typing is hidden). "
+                   "Ask the\nperson for it; press Enter or type skip to leave that disk locked.")
+
+
+def _run_scan(command: list[str], out: Path, disks: list[Disk], headline: str,
+              auto: bool = False) -> int:
+    """Check the disks are there and read-only, run the scan, show the verdict screen.
+
+    Attended, the scan shares this console, so it can ask for a locked volume's secret;
+    in automatic mode it gets no input and leaves such volumes locked.
+    """
     if not disks:
         print("No disks found to scan. Power off, attach the evidence and start again.")
         return 2
@@ -266,7 +278,10 @@ def _run_scan(command: list[str], out: Path, disks: list[Disk], headline: str) -
               "power off and tell the lab.")
         return 2
     print(f"\n{headline}\n")
-    code = subprocess.run(command, check=False).returncode  # noqa: S603
+    if not auto:
+        print(f"{ENCRYPTION_NOTE}\n")
+    code = subprocess.run(command, check=False,  # noqa: S603
+                          stdin=subprocess.DEVNULL if auto else None).returncode
     subprocess.run(["sync"], check=False)  # noqa: S607
     print("\n" + banner(verdict_of(out)))
     if out.exists():

@@ -115,3 +115,85 @@ def featureless(size: tuple[int, int] = (640, 480)) -> dict[str, Image.Image]:
         getattr(ImageDraw.Draw(logo), shape)(box, fill=fill)
         out[f"logo {i}"] = logo
     return out
+
+
+def wallpaper(seed: int, variant: int, size: tuple[int, int] = (800, 600)) -> Image.Image:
+    """scene(seed)'s colour field (the wallpaper) under other shapes: a different scene on a
+    near-identical background, the hardest kind of distractor for sub-region hashes."""
+    rng = np.random.default_rng(seed)
+    coarse = rng.integers(0, 256, (9, 12, 3), dtype=np.uint8)
+    image = Image.fromarray(coarse).resize(size, Image.Resampling.BICUBIC)
+    other = np.random.default_rng(10_000 + 97 * seed + variant)
+    draw = ImageDraw.Draw(image)
+    for _ in range(int(other.integers(1, 7))):
+        x, y = int(other.integers(0, size[0])), int(other.integers(0, size[1]))
+        r = int(other.integers(size[1] // 12, size[1] // 4))
+        colour = tuple(int(c) for c in other.integers(0, 256, 3))
+        draw.ellipse((x - r, y - r, x + r, y + r), fill=colour)
+    noise = other.normal(0, 4, (size[1], size[0], 3))
+    return Image.fromarray(np.clip(np.asarray(image) + noise, 0, 255).astype(np.uint8))
+
+
+def texture(seed: int, size: tuple[int, int] = (480, 360)) -> Image.Image:
+    """A procedural texture: octaves of smooth noise, stripes or a tiled pattern, in colour."""
+    rng = np.random.default_rng(seed)
+    h, w = size[1], size[0]
+    kind = seed % 3
+    if kind == 0:  # octaves of value noise
+        out = np.zeros((h, w))
+        for octave in range(4):
+            cells = 4 * 2**octave
+            grid = rng.random((cells, cells))
+            out += np.asarray(Image.fromarray((grid * 255).astype(np.uint8)).resize(
+                (w, h), Image.Resampling.BICUBIC), float) / 2**octave
+    elif kind == 1:  # stripes at an angle with noise
+        yy, xx = np.mgrid[0:h, 0:w]
+        angle, period = rng.uniform(0, np.pi), rng.uniform(6, 40)
+        out = np.sin((xx * np.cos(angle) + yy * np.sin(angle)) * 2 * np.pi / period)
+        out += rng.normal(0, 0.3, (h, w))
+    else:  # tiles (bricks, checks) of random size
+        th, tw = int(rng.integers(8, 60)), int(rng.integers(8, 80))
+        yy, xx = np.mgrid[0:h, 0:w]
+        offset = (yy // th % 2) * tw // 2
+        out = ((xx + offset) // tw + yy // th) % 2 + rng.normal(0, 0.2, (h, w))
+        out += ((xx + offset) % tw < 2) | (yy % th < 2)
+    out = (out - out.min()) / max(1e-9, np.ptp(out))
+    tint = rng.uniform(0.3, 1.0, 3)
+    rgb = (out[:, :, None] * tint[None, None, :] * 255).astype(np.uint8)
+    return Image.fromarray(rgb)
+
+
+def colour_field(seed: int, size: tuple[int, int] = (480, 360)) -> Image.Image:
+    """Flat, near-flat, gradient or two-tone pictures in random colours (featureless)."""
+    rng = np.random.default_rng(seed)
+    a, b = rng.integers(0, 256, 3), rng.integers(0, 256, 3)
+    h, w = size[1], size[0]
+    kind = seed % 4
+    if kind == 0:
+        pixels = np.broadcast_to(a, (h, w, 3)).astype(float)
+    elif kind == 1:
+        pixels = np.broadcast_to(a, (h, w, 3)) + rng.normal(0, 3, (h, w, 3))
+    elif kind == 2:
+        t = np.linspace(0, 1, w)[None, :, None]
+        pixels = np.broadcast_to(a * (1 - t) + b * t, (h, w, 3))
+    else:
+        pixels = np.where(np.arange(w)[None, :, None] < rng.integers(w // 4, 3 * w // 4), a, b)
+        pixels = np.broadcast_to(pixels, (h, w, 3))
+    return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
+
+
+def photo_crop(photo: Image.Image, seed: int, size: int = 400) -> Image.Image:
+    """A random crop (30-80% of each side) of a photo, maybe mirrored, colour-shifted and
+    resized: other pictures of similar scenes, textures and colours."""
+    rng = np.random.default_rng(seed)
+    w, h = photo.size
+    cw, ch = int(w * rng.uniform(0.3, 0.8)), int(h * rng.uniform(0.3, 0.8))
+    x, y = int(rng.integers(0, w - cw + 1)), int(rng.integers(0, h - ch + 1))
+    out = photo.crop((x, y, x + cw, y + ch))
+    if rng.random() < 0.5:
+        out = out.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    shift = rng.integers(-30, 31, 3)
+    pixels = np.clip(np.asarray(out.convert("RGB"), int) + shift, 0, 255).astype(np.uint8)
+    scale = size / max(cw, ch)
+    return Image.fromarray(pixels).resize((max(8, int(cw * scale)), max(8, int(ch * scale))),
+                                          Image.Resampling.BILINEAR)

@@ -117,3 +117,152 @@ def test_scan_signs_with_the_given_key(demo_disk, tmp_path):
     (tmp_path / "k" / "stick.pub").rename(tmp_path / "trusted" / "stick.pub")
     verified = run("verify", str(tmp_path / "o"), "--trusted", str(tmp_path / "trusted"))
     assert verified.returncode == 0, verified.stdout
+
+
+RULE = """\
+id: good
+title: A rule
+description: A rule written by a test.
+severity: high
+condition: no-p2p
+author: test
+version: 1
+references: [test]
+match: {extension: torrent}
+tests:
+  match: [{path: /a/film.torrent}]
+  no_match: [{path: /a/film.txt}]
+"""
+
+
+@pytest.mark.parametrize(("command", "text", "words"), [
+    ("check", "id: [unclosed\n", "r.yml:2:1: YAML syntax error"),
+    ("test", RULE.replace("/a/film.txt", "/b/x.torrent"), "negative example /b/x.torrent matched"),
+    ("list", RULE + "colour: red\n", "1 errors; run 'triage rules check"),
+])
+def test_rules_commands_exit_4_on_errors_through_the_real_entry_point(tmp_path, command, text,
+                                                                      words):
+    (tmp_path / "r.yml").write_text(text, encoding="utf-8")
+    done = run("rules", command, str(tmp_path))
+    assert done.returncode == ExitCode.INVALID_INPUT, done.stdout + done.stderr
+    assert words in done.stdout + done.stderr
+    (tmp_path / "r.yml").write_text(RULE, encoding="utf-8")
+    assert run("rules", command, str(tmp_path)).returncode == ExitCode.OK
+
+
+def test_every_ctx_exit_code_reaches_the_process(monkeypatch):
+    """Audit: a command ending through ctx.exit(code) under standalone_mode=False keeps its code."""
+    from triage import cli as cli_module
+
+    @cli.command("exit-probe")
+    @click.pass_context
+    def probe(ctx: click.Context) -> None:
+        """Test only."""
+        ctx.exit(ExitCode.INVALID_INPUT)
+
+    try:
+        monkeypatch.setattr(sys, "argv", ["triage", "exit-probe"])
+        with pytest.raises(SystemExit) as exited:
+            cli_module.main()
+        assert exited.value.code == ExitCode.INVALID_INPUT
+    finally:
+        cli.commands.pop("exit-probe")
+
+
+@pytest.fixture
+def evidence_folder(tmp_path):
+    folder = tmp_path / "evidence"
+    folder.mkdir()
+    (folder / "a.txt").write_text("hello", encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize(("out", "words"), [
+    ("missing/deep/out", "parent {tmp}/missing/deep does not exist (is the drive mounted?); "
+                         "create it or choose another --out."),
+    ("a-file/out", "{tmp}/a-file is a file, not a folder; choose another --out."),
+])
+def test_an_unusable_output_folder_is_one_sentence(tmp_path, evidence_folder, out, words):
+    (tmp_path / "a-file").write_text("x", encoding="utf-8")
+    done = run("scan", str(evidence_folder), "--out", str(tmp_path / out))
+    assert done.returncode == ExitCode.USAGE, done.stderr
+    assert done.stderr.strip().endswith(words.format(tmp=tmp_path)), done.stderr
+    assert done.stderr.count("\n") == 1 and "internal error" not in done.stderr
+    assert not (tmp_path / "missing").exists()
+
+
+def test_a_read_only_output_folder_is_one_sentence(tmp_path, evidence_folder):
+    mount = tmp_path / "ro"
+    mount.mkdir()
+    # Root ignores file modes, so a read-only file system is the honest way to make one.
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(mount)],
+                      capture_output=True, check=False).returncode != 0:
+        pytest.skip("cannot mount a read-only tmpfs here")
+    try:
+        done = run("scan", str(evidence_folder), "--out", str(mount / "out"))
+    finally:
+        subprocess.run(["umount", str(mount)], check=True)
+    assert done.returncode == ExitCode.USAGE, done.stderr
+    assert done.stderr.strip() == (f"triage: cannot write the output folder {mount}/out "
+                                   "(read-only file system); choose a writable folder with --out.")
+
+
+def test_a_missing_hashsets_folder_is_refused_not_amber(tmp_path, evidence_folder):
+    done = run("scan", str(evidence_folder), "--out", str(tmp_path / "out"),
+               "--hashsets", str(tmp_path / "no-such-sets"))
+    assert done.returncode == ExitCode.USAGE
+    assert f"'--hashsets': Directory '{tmp_path}/no-such-sets' does not exist." in done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_verify_of_a_missing_folder_is_not_called_tampered(tmp_path):
+    done = run("verify", str(tmp_path / "nope"))
+    assert done.returncode == ExitCode.INVALID_INPUT
+    assert done.stderr == f"triage: {tmp_path}/nope does not exist; give a report folder.\n"
+
+
+STALLED_SCAN = """
+import sys, time
+from pathlib import Path
+from triage.pipeline import ProgressSink, run_scan
+
+class Stall(ProgressSink):
+    def planning(self, files):
+        time.sleep(3600)
+
+run_scan([sys.argv[1]], Path(sys.argv[2]), None, Stall())
+"""
+
+
+def test_verify_and_review_of_an_unfinished_scan_say_so(tmp_path, evidence_folder):
+    import signal
+    import time
+
+    from triage.plan.journal import JOURNAL_DIR, REQUEST
+
+    out = tmp_path / "reports" / "killed"
+    out.parent.mkdir()
+    child = subprocess.Popen([sys.executable, "-c", STALLED_SCAN, str(evidence_folder), str(out)],
+                             env={**os.environ})
+    try:
+        deadline = time.monotonic() + 60
+        while not (out / JOURNAL_DIR / REQUEST).exists():
+            assert child.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    done = run("verify", str(out))
+    assert done.returncode == ExitCode.INVALID_INPUT
+    assert done.stderr == (f"triage: the scan in {out} never finished, so nothing was sealed; "
+                           f"finish it with `triage scan --resume {out}`, then verify it.\n")
+    review = run("review", str(tmp_path / "reports"))
+    assert review.returncode == ExitCode.INVALID_INPUT
+    assert "SCAN NOT FINISHED" in review.stdout and "tampered" not in review.stdout.lower()
+
+
+def test_review_of_an_empty_folder_is_one_sentence(tmp_path):
+    done = run("review", str(tmp_path))
+    assert done.returncode == ExitCode.INVALID_INPUT
+    assert done.stderr == (f"triage: {tmp_path} holds no report folders (none has a report.json "
+                           "or manifest.json); give the folder the reports were copied to.\n")

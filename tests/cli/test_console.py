@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from rich.console import Console
 
 from triage.console import LiveProgress, render_summary
@@ -53,7 +54,8 @@ def test_plain_console_prints_each_hit_and_the_summary():
     }
     render_summary(console, report, "/reports/scan-1")
     out = console.export_text()
-    assert "HIT Known file from hash set 'demo' — disk.img · p2@1048576 fat16 · /x.jpg" in out
+    assert "HIT Known file from hash set 'demo' — disk.img, partition 2 (FAT16): /x.jpg " \
+           "(deleted)" in out
     assert "RED" in out and "Found 1 known file." in out
     assert "Known file <b>" in out and "(deleted)" in out
     assert "bitlocker" in out and "/reports/scan-1" in out
@@ -71,3 +73,101 @@ def test_summary_says_how_many_files_were_not_reached():
     out = console.export_text()
     assert "40 files examined (3 deleted)" in out
     assert "Not reached: 60 files (6.0 MB): time budget reached" in out
+
+
+PATH = "/Users/alex/Pictures/2023/Holiday Málaga/IMG_4711.jpg"
+
+
+def _hit(path: str = PATH) -> Finding:
+    record = FileRecord(Address("laptop.img", PartitionRef(2, 210 * 2**20, "ntfs"), path, 201),
+                        path.rpartition("/")[2], 5000, deleted=True)
+    return Finding("exact", Severity.CRITICAL, record,
+                   "Known file from hash set 'caid-2026-11', category A")
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_live_hits_keep_paths_readable_in_officer_words(width):
+    console = Console(record=True, width=width, force_terminal=False, color_system=None)
+    progress = LiveProgress(console)
+    progress.source_started("phone-card.img", 2**30)
+    progress.source_started("laptop.img", 500 * 10**9)
+    progress.finding(_hit())
+    progress.finding(_hit("/Users/alex/AppData/Local/Packages/Microsoft.Windows.Photos_8wekyb3d8bbwe"
+                          "/LocalState/PhotosAppTile/a.jpg"))
+    console.print(progress.hit_table())
+    lines = console.export_text().splitlines()
+    table = lines[lines.index(next(x for x in lines if "Hits so far: 2" in x)):]
+    assert all(len(line) <= width for line in table)
+    where = [line.split("│", 1)[1].strip() for line in table if "│" in line]
+    assert where[0] == "Disk 2, partition 2 (NTFS)"
+    # The path breaks only after a '/', never inside a folder or file name.
+    assert "".join(where[1:where.index("Disk 2, partition 2 (NTFS)", 1)]) == f"{PATH} (deleted)"
+    assert all(w.endswith("/") for w in where[1:where.index("Disk 2, partition 2 (NTFS)", 1) - 1])
+    assert " · " not in "\n".join(table) and "inode" not in "\n".join(table)
+    assert any(line.rstrip().endswith("/LocalState/PhotosAppTile/a.jpg (deleted)")
+               or line.rstrip().endswith("a.jpg (deleted)") for line in table)
+
+
+def test_no_eta_until_it_means_something():
+    clock = [1000.0]
+    progress = LiveProgress(_console(), clock=lambda: clock[0])
+    progress.planned(100, 1_000_000_000)
+    record = FileRecord(Address("disk.img", PartitionRef(1, 0, "ntfs"), "/a"), "a", 1)
+
+    def read(size: int, seconds: float) -> str:
+        record.bytes_hashed = size
+        clock[0] += seconds
+        progress.file_done(record)
+        return progress._render().renderables[0].plain
+
+    assert "ETA" not in read(200_000_000, 2.0)  # 20 % after 2 s: too early to tell
+    assert "ETA 0:48" in read(0, 10.0)  # 12 s in, 20 % read: now meaningful
+    slow = LiveProgress(_console(), clock=lambda: clock[0])
+    slow.planned(100, 10**12)
+    record.bytes_hashed = 10**9
+    clock[0] += 60
+    slow.file_done(record)
+    assert "ETA" not in slow._render().renderables[0].plain  # 0.1 % after a minute
+
+
+def _big_report(level: str = "red") -> dict:
+    findings = [{"severity": "high", "title": "Known file", "source": "laptop.img",
+                 "partition": {"index": 2, "offset": 1048576, "fs": "ntfs"},
+                 "path": f"/Users/alex/Pictures/{n}.jpg", "deleted": n % 2 == 0,
+                 "address": f"laptop.img · p2@1048576 ntfs · /Users/alex/Pictures/{n}.jpg"}
+                for n in range(70)]
+    return {
+        "verdict": {"level": level, "reasons": ["Found 70 known files."]},
+        "findings": findings,
+        "coverage": {"not_examined": [
+            {"source": "laptop.img", "what": "partition", "offset": 5, "reason": "bitlocker"},
+            {"source": "/dev/sdz", "what": "triage system", "offset": 0, "reason": "the stick"}],
+            "files_seen": 3000, "files_deleted": 12, "files_hashed": 2990,
+            "bytes_hashed": 5 * 10**9},
+        "warnings_total": 4,
+        "provenance": {"evidence": [{"source": "laptop.img"}]},
+    }
+
+
+def test_the_last_lines_repeat_verdict_counts_and_folder():
+    console = Console(record=True, width=80, force_terminal=False, color_system=None)
+    render_summary(console, _big_report(), "/reports/scan-3", signed=False)
+    last = console.export_text().rstrip("\n").splitlines()[-3:]
+    assert last == [
+        " RED  Found 70 known files.",
+        "3,000 files examined (12 deleted), 5.0 GB read; 1 part not examined; 4 problems.",
+        "Report: /reports/scan-3",
+    ]
+
+
+def test_a_long_not_examined_table_is_cut_with_a_pointer_to_the_report():
+    report = _big_report()
+    report["coverage"]["not_examined"] = [
+        {"source": "laptop.img", "what": "archive", "offset": None, "reason": f"corrupt {n}"}
+        for n in range(45)]
+    console = Console(record=True, width=80, force_terminal=False, color_system=None)
+    render_summary(console, report, "/reports/scan-4")
+    out = console.export_text()
+    assert "corrupt 19" in out and "corrupt 20" not in out
+    assert "… and 25 more in the report" in out and "None" not in out
+    assert out.rstrip().endswith("Report: /reports/scan-4")

@@ -177,3 +177,18 @@ def test_a_read_only_device_scans_without_that_warning(readonly_loop, tmp_path):
     result = run_scan([str(readonly_loop)], tmp_path / "out")
     assert result.report["coverage"]["writable_devices"] == []
     assert result.report["provenance"]["evidence"][0]["read_only"] is True
+
+
+@pytest.mark.parametrize("named", ["disk.000", "disk.001", "disk.002"])
+def test_a_split_image_numbered_from_000_is_read_whole(demo_disk, tmp_path, named):
+    data = demo_disk.image.read_bytes()
+    third = len(data) // 3 + 7
+    for number, start in enumerate(range(0, len(data), third)):
+        (tmp_path / f"disk.{number:03d}").write_bytes(data[start : start + third])
+    with open_source(str(tmp_path / named)) as source:
+        assert isinstance(source, SplitRawImage)
+        assert source.paths[0].name == "disk.000"
+        identity = source.identity()
+        assert identity.size == len(data)  # the whole evidence, not one segment
+        assert identity.last_mib_sha256 == hashlib.sha256(data[-MIB:]).hexdigest()
+        assert _whole(source) == data

@@ -59,8 +59,8 @@ def test_import_signed_then_list_info_verify(
     assert result.output.endswith("5 accepted, 1 rejected, 1 duplicates\n")
     listed = run("list", out, "--trusted", trusted_dir)
     assert listed.exit_code == 0
-    assert listed.output.startswith(f"cat-a\t4\tnotable\t5\tsigner={lab_key.fingerprint}")
-    assert "\ttrusted" in listed.output
+    assert listed.stdout.splitlines()[1].split() == [
+        "cat-a", "4", "notable", "5", lab_key.fingerprint, "2099-01-01", "trusted"]
     info = run("info", out / "cat-a.hashset")
     assert "count:      md5 5" in info.output and "categories: A" in info.output
     verified = run("verify", out / "cat-a.hashset", "--trusted", trusted_dir)
@@ -196,3 +196,38 @@ def test_diff_and_update_through_the_commands(tmp_path: Path, lab_key, trusted_d
     lib = HashSetLibrary.load(out, trusted_dir)
     assert lib.trust_problems == []
     assert lib.lookup(md5=MD5[0]) == [] and lib.lookup(md5=MD5[4])[0].set_version == "2"
+
+
+def test_list_has_a_header_and_names_a_broken_bundle(tmp_path: Path, lab_key,
+                                                      trusted_dir: Path) -> None:
+    out = tmp_path / "sets"
+    src = write(tmp_path / "a.md5", "\n".join(MD5))
+    run("import", src, "--name", "good", "--sign", tmp_path / "keys" / "lab.key", "--into", out)
+    run("import", src, "--name", "unsigned", "--into", out)
+    (out / "broken.hashset").mkdir()
+    (out / "broken.hashset" / "manifest.json").write_text("{x")
+    listed = run("list", out, "--trusted", trusted_dir)
+    assert isinstance(listed.exception, InvalidInputError)  # exit 4 through `triage`
+    rows = [line.split(None, 6) for line in listed.stdout.splitlines()]
+    assert rows == [
+        ["NAME", "VERSION", "KIND", "ENTRIES", "SIGNER", "EXPIRES", "STATE"],
+        ["broken.hashset", "-", "-", "-", "-", "-", "NOT USABLE"],
+        ["good", "1", "notable", "5", lab_key.fingerprint, "-", "trusted"],
+        ["unsigned", "1", "notable", "5", "-", "-", "NOT TRUSTED"],
+    ]
+    assert "broken.hashset: " in listed.stderr
+    assert "manifest.json is not valid JSON" in listed.stderr
+    assert "unsigned.hashset: hash set 'unsigned' is not signed" in listed.stderr
+    assert "1 hash set(s) in" in str(listed.exception)
+
+
+def test_list_and_verify_use_the_same_words(tmp_path: Path, lab_key, trusted_dir: Path) -> None:
+    out = tmp_path / "sets"
+    src = write(tmp_path / "a.md5", "\n".join(MD5))
+    run("import", src, "--name", "good", "--sign", tmp_path / "keys" / "lab.key", "--into", out)
+    for extra, state in (((), "signer not checked (no --trusted given)"),
+                         (("--trusted", trusted_dir), "trusted")):
+        listed = run("list", out, *extra)
+        assert listed.exit_code == 0 and listed.stdout.splitlines()[1].endswith(state)
+        verified = run("verify", out / "good.hashset", *extra)
+        assert verified.stdout.endswith(f"; {state}\n")

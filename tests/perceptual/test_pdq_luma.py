@@ -34,6 +34,20 @@ def test_same_bits_and_quality_as_meta_cpp(size: tuple[int, int], seed: int) -> 
     assert [distance(a, b) for a, b in zip(hashes, expected, strict=True)] == [0] * 8
 
 
+# Every side from 5 to 1,100 px in steps of 7, and the sides pictures come in after decoding.
+_SIDES = [*range(5, 1100, 7), 512, 513, 540, 600, 612, 720, 750, 768, 816, 1000, 1023, 1024, 3000]
+
+
+def test_band_sampler_equals_whole_plane_filter_exactly() -> None:
+    for n in _SIDES:
+        fast, planes = pdq_luma._sampler(n), pdq_luma._sampler_planes(n)
+        fast.sort_indices()
+        planes.sort_indices()
+        assert np.array_equal(fast.indptr, planes.indptr), n
+        assert np.array_equal(fast.indices, planes.indices), n
+        assert np.array_equal(fast.data, planes.data), n  # the same float32 weights, bit for bit
+
+
 def test_featureless_and_tiny_pictures() -> None:
     flat = np.full((300, 200), 128, dtype=np.uint8)
     assert pdq_luma.dihedral(flat)[1] == _reference(flat)[1] == 0

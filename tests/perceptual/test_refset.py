@@ -35,7 +35,8 @@ def test_build_from_folder_writes_a_self_describing_set(picture_folder: Path, tm
     assert result.count == 3
     assert result.skipped == ["notes.txt: not a picture format Pillow can open"]
     assert result.unmatchable == [
-        "black.png: PDQ quality 0 is under 20; too featureless to match, only its exact digest"
+        "black.png: PDQ quality 0 is under 20: featureless (blank, flat or near-black), so it "
+            "never matches perceptually, only by its exact digest"
     ]
     manifest = json.loads(result.manifest.read_text())
     assert (manifest["name"], manifest["version"], manifest["count"]) == ("lab", "3", 3)

@@ -93,6 +93,24 @@ def test_countersign_from_the_command_line(runner: CliRunner, sealed: Path, trus
     assert f"countersigner: key {supervisor_key.fingerprint}" in result.stdout
 
 
+def test_countersign_refused_when_the_supervisor_key_is_not_trusted(
+    runner: CliRunner, sealed: Path, tmp_path: Path, officer_key: keys.SigningKey,
+    supervisor_key: keys.SigningKey,
+) -> None:
+    only_officer = tmp_path / "only-officer"
+    only_officer.mkdir()
+    (only_officer / "stick07.pub").write_bytes((tmp_path / "keys" / "stick07.pub").read_bytes())
+    before = (sealed / "manifest.sig").read_bytes()
+    result = runner.invoke(verify_command, [str(sealed), "--trusted", str(only_officer),
+                                            "--countersign",
+                                            str(tmp_path / "keys" / "supervisor.key")])
+    assert result.exit_code == ExitCode.INVALID_INPUT
+    assert result.stderr == (f"triage: your key {supervisor_key.fingerprint} (supervisor) is not "
+                             f"among the trusted keys in {only_officer}; copy its .pub file "
+                             "there first, then countersign.\n")
+    assert (sealed / "manifest.sig").read_bytes() == before  # not countersigned
+
+
 def test_countersign_refused_when_the_report_does_not_verify(
     runner: CliRunner, sealed: Path, trusted: Path, tmp_path: Path
 ) -> None:

@@ -52,16 +52,15 @@ def test_hidden_characters_are_shown_not_obeyed() -> None:
 def test_sections_in_order_verdict_first() -> None:
     page = render_html(report())
     headings = [
-        'id="verdict"', "What was found", "Known images", "Similar images", "Court-order",
-        "What was not examined", "Devices examined", "Hash sets and rules used",
-        "Case, officer and times",
+        'id="header"', 'id="verdict"', "What was found", "What was not examined",
+        "Devices examined", "Hash sets and rules used", "Case, officer and times",
     ]
     positions = [page.index(h) for h in headings]
     assert positions == sorted(positions)
     for value in ("encrypted (BitLocker)", "unpartitioned space", "2 symlink entries",
                   "1 file(s) skipped", "ACME Disk", "SN-001", "demo-known", "2026-01-01",
                   "R-7", "CASE-42", "PC 1234 Smith", "2025-01-10T09:00:00Z",
-                  "no encryption software"):
+                  "order condition: no encryption software"):
         assert value in page, value
 
 
@@ -123,8 +122,8 @@ def test_hostile_name_renders_as_text_in_a_real_browser(tmp_path: Path) -> None:
 def _banner_pixels(png: Path) -> list[tuple[int, int, int]]:
     with Image.open(png) as shot:
         rgb = shot.convert("RGB")
-        # Inside the banner (top of the page, left of the heading text).
-        raw = rgb.crop((60, 30, 360, 60)).tobytes()
+        # Inside the banner (below the case/officer/device/time header, above its heading).
+        raw = rgb.crop((60, 138, 360, 158)).tobytes()
         return [(raw[i], raw[i + 1], raw[i + 2]) for i in range(0, len(raw), 3)]
 
 
@@ -147,3 +146,107 @@ def test_files_not_reached_are_stated() -> None:
     stopped["coverage"]["stopped_early"] = {"reason": "time budget reached",
                                             "files_not_reached": 1234, "bytes_not_reached": 5}
     assert "1234 (time budget reached)" in render_html(stopped)
+
+
+def test_case_officer_device_and_time_come_first() -> None:
+    page = render_html(report())
+    header = page[page.index('id="header"'):page.index('id="verdict"')]
+    for value in ("CASE-42", "PC 1234 Smith", "Disk 1: suspect.img (raw, ACME Disk, serial "
+                  "SN-001, 20,971,520 bytes)", "2025-01-10T09:00:00Z UTC (took 1.5 s)"):
+        assert value in header, value
+
+
+def test_findings_are_grouped_per_file() -> None:
+    rep = report()
+    first = rep["findings"][0]
+    rep["findings"].append({**first, "kind": "rule", "severity": "medium", "title": "Renamed",
+                            "rule": "R-9", "hashset": None, "hashset_version": None,
+                            "category": None})
+    page = render_html(rep)
+    assert "What was found — 3 files" in page
+    rows = re.findall(r"<tr><td>.*?</tr>", page[page.index('class="files"'):])
+    row = next(r for r in rows if "K001.jpg" in r)
+    assert row.count("<li>") == 2 and "Renamed (rule R-9)" in row
+    assert "Known image (set demo-known 3, category A)" in row
+    assert sum("K001.jpg" in r for r in rows) == 1
+
+
+def test_digests_are_monospace_and_wrap_between_groups() -> None:
+    page = render_html(report())
+    wanted = '<span class="digest">' + "<wbr>".join(["a" * 16] * 4) + "</span>"
+    assert wanted in page
+    assert ".digest { font-family: \"DejaVu Sans Mono\"" in page
+
+
+def _long_report() -> dict:
+    """Sixty findings on thirty files with long paths: enough for several printed pages."""
+    rep = report()
+    template = rep["findings"][0]
+    findings = []
+    for n in range(30):
+        folder = "Very long folder name without any spaces " * 2 if n % 3 else "x" * 150
+        path = f"/Users/alex/Pictures/{folder}/picture-{n:02d}.jpg"
+        address = f"suspect.img · p1@1048576 ntfs · {path} · inode {1000 + n}"
+        for kind, severity in (("exact", "critical"), ("rule", "medium")):
+            findings.append({**template, "kind": kind, "severity": severity, "path": path,
+                             "address": address, "sha256": f"{n:02d}" * 32,
+                             "title": f"Finding {kind} {n}", "meta_addr": 1000 + n})
+    rep["findings"] = findings
+    return rep
+
+
+def _pdf(tmp_path: Path, rep: dict) -> Path:
+    page = tmp_path / "report.html"
+    page.write_text(render_html(rep), encoding="utf-8")
+    pdf = tmp_path / "report.pdf"
+    _chromium("--no-pdf-header-footer", "--print-to-pdf-no-header", f"--print-to-pdf={pdf}",
+              page.as_uri())
+    return pdf
+
+
+def _tool(*args: str) -> str:
+    return subprocess.run(args, capture_output=True, text=True, check=True, timeout=60).stdout
+
+
+needs_poppler = pytest.mark.skipif(shutil.which("pdftotext") is None,
+                                   reason="poppler-utils is not installed")
+
+
+@needs_chromium
+@needs_poppler
+def test_a4_print_has_the_verdict_on_page_one_and_clips_nothing(tmp_path: Path) -> None:
+    rep = _long_report()
+    pdf = _pdf(tmp_path, rep)
+    info = _tool("pdfinfo", str(pdf))
+    assert re.search(r"Page size:\s+59[45]\.\d+ x 84[12]\.\d+ pts \(A4\)", info), info
+    pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
+    assert pages >= 3
+    first = _tool("pdftotext", "-f", "1", "-l", "1", "-layout", str(pdf), "-")
+    for value in ("CASE-42", "PC 1234 Smith", "Disk 1: suspect.img", "RED",
+                  "Known indecent images were found", "What was found"):
+        assert value in first, value
+    # Every file name and every digest (as four lines of 16 digits) is in the text: nothing
+    # was cut off.
+    whole = _tool("pdftotext", str(pdf), "-")
+    for finding in rep["findings"][::2]:
+        assert finding["path"].rpartition("/")[2] in whole
+        group = finding["sha256"][:16]
+        assert len(re.findall(rf"^{group}$", whole, re.MULTILINE)) >= 4, group
+    assert "DejaVuSansMono" in _tool("pdffonts", str(pdf))  # digests in monospace
+    # Nothing is drawn in the right-hand page margin (a clipped or overflowing table would be).
+    _tool("pdftoppm", "-r", "30", "-png", str(pdf), str(tmp_path / "page"))
+    for png in sorted(tmp_path.glob("page-*.png")):
+        with Image.open(png) as shot:
+            grey = shot.convert("L")
+            margin = grey.crop((grey.width - 10, 0, grey.width, grey.height))
+            assert margin.getextrema()[0] > 240, f"{png.name}: something in the right margin"
+
+
+def test_a_finding_listing_several_sets_names_each() -> None:
+    rep = report()
+    rep["findings"][0]["matches"] = [
+        {"hashset": "caid", "hashset_version": "7", "category": "A"},
+        {"hashset": "lab-pictures", "category": "B", "reference": "K001"}]
+    page = render_html(rep)
+    assert ("Known image (set caid 7, category A, set lab-pictures, category B, "
+            "reference K001)") in page

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 
 import pytest
 from rich.console import Console
 
 from tests.report.factory import SHA, finding, listing, record, report, write_scan_output
+from tests.report.test_html import _chromium, _tool, needs_chromium, needs_poppler
 from triage import keys
 from triage.errors import InvalidInputError
 from triage.report.review import (
@@ -17,7 +19,7 @@ from triage.report.review import (
     render_review_html,
     review_reports,
 )
-from triage.report.sign import seal_output
+from triage.report.sign import countersign, seal_output
 
 
 def _second_visit() -> dict:
@@ -128,3 +130,106 @@ def test_listing_factory_matches_report(tmp_path: Path) -> None:
     addresses = {r["address"] for r in listing()}
     assert {f["address"] for f in report()["findings"]} <= addresses
     assert SHA["a"] in {r["sha256"] for r in listing()}
+
+
+def _visit(started: str, paths: list[str], *, budget: bool = False) -> dict:
+    """A report of device SN-001 on `started` with exact findings at `paths`.
+
+    Complete unless `budget`: then the time budget ran out before everything was read.
+    """
+    rep = report(started=started, findings=[
+        finding(record(path, meta_addr=400 + n, sha256=f"{n + 1}" * 64), kind="exact",
+                severity="critical", title="Known image", hashset="demo-known", category="A")
+        for n, path in enumerate(paths)])
+    coverage = rep["coverage"]
+    coverage["volumes"] = coverage["volumes"][:1]
+    coverage["not_examined"] = []
+    coverage["complete"] = not budget
+    coverage["time_budget"] = {"minutes": 20 if budget else None, "reached": budget}
+    return rep
+
+
+def _sealed_visits(base: Path, key: keys.SigningKey, *visits: dict) -> None:
+    for n, rep in enumerate(visits, 1):
+        seal_output(write_scan_output(base / f"v{n}", rep), key, "0.1.0")
+
+
+def test_new_since_skips_an_incomplete_visit(tmp_path: Path, officer_key: keys.SigningKey,
+                                             trusted: Path) -> None:
+    # v2 ran out of time before reaching a.jpg: it is not new on v3, b.jpg is.
+    _sealed_visits(tmp_path / "r", officer_key,
+                   _visit("2025-01-10T09:00:00Z", ["/a.jpg"]),
+                   _visit("2025-02-10T09:00:00Z", [], budget=True),
+                   _visit("2025-03-10T09:00:00Z", ["/a.jpg", "/b.jpg"]))
+    review = review_reports(tmp_path / "r", trusted)
+    v1, v2, v3 = review.devices["serial SN-001"]
+    assert v2.incomplete == ["time budget ran out (20 min)"] and not v1.incomplete
+    assert [f["path"] for f in v3.new] == ["/b.jpg"]
+    assert v3.compared_with is v1 and v3.skipped == [v2]
+    console = Console(record=True, width=400)
+    print_review(review, console)
+    plain = console.export_text()
+    assert ("compared with the last complete visit (2025-01-10T09:00:00Z); the visit of "
+            "2025-02-10T09:00:00Z was incomplete: exact: Known image — /b.jpg") in plain
+    assert "INCOMPLETE: time budget ran out (20 min)" in plain
+
+
+def test_new_since_an_incomplete_first_visit_says_so(tmp_path: Path, trusted: Path,
+                                                     officer_key: keys.SigningKey) -> None:
+    _sealed_visits(tmp_path / "r", officer_key,
+                   _visit("2025-01-10T09:00:00Z", ["/a.jpg"], budget=True),
+                   _visit("2025-02-10T09:00:00Z", ["/a.jpg", "/b.jpg"]))
+    page = render_review_html(review_reports(tmp_path / "r", trusted))
+    assert ("no complete earlier visit: compared with the incomplete visit of "
+            "2025-01-10T09:00:00Z, so some of this may only not have been reached then: "
+            "exact: Known image — /b.jpg") in page
+    assert page.count("INCOMPLETE</span>: time budget ran out (20 min)") == 2  # summary, history
+
+
+def test_review_marks_partitions_not_examined_and_stops(tmp_path: Path, trusted: Path,
+                                                        officer_key: keys.SigningKey) -> None:
+    stopped = _visit("2025-02-10T09:00:00Z", ["/a.jpg"])
+    stopped["coverage"]["stopped_early"] = {
+        "reason": "stopped at the first RED finding (--stop-on-first-red)", "files_not_reached": 9}
+    _sealed_visits(tmp_path / "r", officer_key, report(started="2025-01-10T09:00:00Z"), stopped)
+    first, second = review_reports(tmp_path / "r", trusted).entries
+    assert first.incomplete() == ["bitlocker partition not examined (encrypted (BitLocker))",
+                                  "unpartitioned space not examined (no file system)"]
+    assert second.incomplete() == [
+        "stopped early (stopped at the first RED finding (--stop-on-first-red))"]
+
+
+def test_review_shows_countersignatures(tmp_path: Path, officer_key: keys.SigningKey,
+                                        supervisor_key: keys.SigningKey, trusted: Path) -> None:
+    _sealed_visits(tmp_path / "r", officer_key, _visit("2025-01-10T09:00:00Z", ["/a.jpg"]))
+    countersign(tmp_path / "r" / "v1", supervisor_key, "0.1.0")
+    review = review_reports(tmp_path / "r", trusted)
+    console = Console(record=True, width=400)
+    print_review(review, console)
+    wanted = f"verified; countersigned by supervisor (key {supervisor_key.fingerprint})"
+    assert wanted in console.export_text()
+    assert wanted in render_review_html(review)
+
+
+def test_review_of_a_folder_without_reports_is_one_sentence(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InvalidInputError, match=r"holds no report folders .* give the folder "
+                                                r"the reports were copied to\.$"):
+        review_reports(tmp_path / "empty", None)
+
+
+@needs_chromium
+@needs_poppler
+def test_printed_review_does_not_squeeze_case_officer_or_verdict(
+        reports_dir: Path, trusted: Path, tmp_path: Path) -> None:
+    page = tmp_path / "review.html"
+    page.write_text(render_review_html(review_reports(reports_dir, trusted)), encoding="utf-8")
+    pdf = tmp_path / "review.pdf"
+    _chromium("--no-pdf-header-footer", f"--print-to-pdf={pdf}", page.as_uri())
+    lines = _tool("pdftotext", "-layout", str(pdf), "-").splitlines()
+    # Each short value is whole on one line, and the summary's header row is whole words.
+    header = next(line for line in lines if "Date (UTC)" in line)
+    for word in ("Case", "Officer", "Verdict", "Coverage", "Signature"):
+        assert re.search(rf"\b{word}\b", header), header
+    for value in ("CASE-42", "PC 1234 Smith", "AMBER", "GREEN", "2025-01-10T09:00:00Z"):
+        assert any(value in line for line in lines), value

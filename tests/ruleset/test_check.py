@@ -8,6 +8,7 @@ import pytest
 from tests.ruleset.conftest import RULE_HEAD, rule_text
 from triage.errors import ExitCode, InvalidInputError
 from triage.ruleset import check_rules, load_rules
+from triage.ruleset.loader import read_rules
 
 GOOD_TESTS = """\
 tests:
@@ -127,7 +128,8 @@ def test_missing_fields_and_empty_lists(pack: Callable[..., Path]) -> None:
     folder = pack({"r.yml": "id: x1\ntitle: t\nmatch:\n  any: []\n"})
     found = errors(folder)
     assert f"{folder}/r.yml:1:1: a rule needs a 'severity' field" in found
-    assert len([e for e in found if "needs a" in e]) == 6
+    assert len([e for e in found if "needs a '" in e]) == 6
+    assert f"{folder}/r.yml:4:8: 'any' needs a non-empty list of conditions, not a list" in found
 
 
 def test_bad_globs(pack: Callable[..., Path]) -> None:
@@ -212,3 +214,26 @@ def test_load_rules_refuses_invalid_rules_naming_them(pack: Callable[..., Path])
     assert caught.value.exit_code == ExitCode.INVALID_INPUT
     message = str(caught.value)
     assert f"{folder}/r.yml:9:15: name regex '('" in message and "triage rules check" in message
+
+
+def test_a_rule_with_an_unknown_field_is_not_valid(pack: Callable[..., Path]) -> None:
+    folder = pack({"r.yml": rule_text("extra", "colour: red\nmatch: {extension: torrent}\n"
+                                      + GOOD_TESTS)})
+    found, _, problems = read_rules(folder)
+    assert found == []
+    assert [str(p) for p in problems if p.is_error] == [
+        f"{folder}/r.yml:9:1: unknown field 'colour' in a rule; expected one of: author, "
+        "condition, count, description, id, match, references, severity, tests, title, version"]
+
+
+def test_a_missing_field_does_not_hide_the_others(pack: Callable[..., Path]) -> None:
+    text = ("id: Bad Id\ntitle: t\nseverity: severe\ncolour: red\n"
+            "match:\n  size: {min: lots}\n")
+    folder = pack({"r.yml": text})
+    found = errors(folder)
+    assert f"{folder}/r.yml:1:5: id must be 2-80 lower-case letters, digits, '.', '_' or '-', " \
+           "not 'Bad Id'" in found
+    assert any(e.startswith(f"{folder}/r.yml:3:11: severity must be one of") for e in found)
+    assert any(e.startswith(f"{folder}/r.yml:4:1: unknown field 'colour'") for e in found)
+    assert any(e.startswith(f"{folder}/r.yml:6:15: size min must be a byte count") for e in found)
+    assert f"{folder}/r.yml:1:1: a rule needs a 'condition' field" in found

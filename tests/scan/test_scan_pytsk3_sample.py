@@ -87,10 +87,15 @@ def scanner() -> None:
 def test_pytsk3_ext2_image_matches_fls_and_icat(pytsk3_samples, sleuthkit, scanner, tmp_path):
     result = scan(_as_fixture(pytsk3_samples["image.raw"]), tmp_path / "out")
     ours = {r["path"]: r for r in result.records if not is_system_path(r["path"])}
-    theirs = regular_files(fls(result.image.path))
-    # fls's "r/-" lines (deleted names whose inode is 0) have no metadata; neither side lists
-    # them as files, which regular_files already reflects.
-    assert set(ours) == set(theirs)
+    listed = fls(result.image.path)
+    theirs = regular_files(listed)
+    # fls's "r/-" lines are deleted names whose inode is 0: only the name is left. fls lists
+    # them and so do we (deleted, name only, nothing read).
+    bare = {e.path for e in listed if e.deleted and e.inode == 0 and e.name_type == "r"}
+    assert bare == {"/a_directory/.another_file.swp", "/a_directory/another_file~",
+                    "/passwords.txt~"}
+    assert set(ours) == set(theirs) | bare
+    assert all(ours[path]["deleted"] and ours[path]["sha256"] is None for path in bare)
     assert {"/passwords.txt", "/a_directory/a_file", "/a_directory/another_file"} <= set(ours)
     for path, entry in theirs.items():
         assert ours[path]["meta_addr"] == entry.inode, path

@@ -191,3 +191,25 @@ def test_cut_off_scans_are_found_to_be_finished(officer, tmp_path):
     assert officer.interrupted_scans(tmp_path / "missing") == []
     assert officer.resume_command(reports / "x") == [officer.TRIAGE, "scan", "--resume",
                                                      str(reports / "x")]
+
+
+@pytest.mark.parametrize("auto", [False, True])
+def test_attended_scan_may_ask_for_keys_automatic_one_never(officer, tmp_path, monkeypatch,
+                                                            capsys, auto):
+    """Attended, the console says the scan may ask for a recovery key and the scan shares the
+    console's input; in automatic mode it is told nothing and gets no input to wait on."""
+    import sys
+
+    monkeypatch.setattr(officer, "ensure_read_only", lambda disks: [])
+    probe = tmp_path / "stdin.txt"
+    command = [sys.executable, "-c",
+               f"import sys, pathlib; pathlib.Path({str(probe)!r}).write_text("
+               "str(sys.stdin is None or sys.stdin.read() == ''))"]
+    disk = officer.Disk(Path("/dev/sdz"), 1 << 30, "Disk", "S1")
+    code = officer._run_scan(command, tmp_path / "out", [disk], "Scanning...", auto)
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert (officer.ENCRYPTION_NOTE in printed) is (not auto)
+    assert "type skip to leave that disk locked" in officer.ENCRYPTION_NOTE.replace("\n", " ")
+    if auto:
+        assert probe.read_text() == "True"  # /dev/null: nothing to wait on

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from triage.containers.disks import read_disk
 from triage.containers.formats import STAGE, Context, Found, Reader
 from triage.containers.limits import Budget, ContainerLimits, LimitReached
 from triage.containers.members import Member, member_record
 from triage.containers.pdfimages import read_pdf
 from triage.containers.rar import read_rar
 from triage.containers.sevenzip import read_7z
-from triage.containers.sniff import SNIFF_BYTES, kind_of, kind_of_mime
+from triage.containers.sniff import DISK_EXTENSIONS, SNIFF_BYTES, kind_of, kind_of_mime
 from triage.containers.streams import read_compressed, read_tar
 from triage.containers.video import read_video
 from triage.containers.zips import read_zip
@@ -27,6 +28,7 @@ READERS: dict[str, Reader] = {
     "rar": read_rar,
     "pdf": read_pdf,
     "video": read_video,
+    "disk": read_disk,
 }
 # A MIME type alone decides only where the first bytes cannot (pre-POSIX tar, rarer video
 # containers); otherwise the bytes win, since a wrong extension or type is common in evidence.
@@ -42,7 +44,18 @@ def container_kind(record: FileRecord, content: Content) -> str | None:
     kind = kind_of(head)
     if kind is None and kind_of_mime(record.mime) in _MIME_ONLY:
         kind = kind_of_mime(record.mime)
+    if kind is None and record.extension in DISK_EXTENSIONS and _image_layer(content):
+        kind = "disk"  # a fixed VHD or a DMG: announced at its end, not its start
     return kind
+
+
+def _image_layer(content: Content) -> bool:
+    from triage.layers.registry import identify
+
+    try:
+        return identify(content) is not None
+    except OSError:
+        return False
 
 
 def expand(record: FileRecord, content: Content, *, limits: ContainerLimits | None = None,
@@ -92,6 +105,11 @@ def _member(parent: FileRecord, found: Found, budget: Budget, depth: int,
                            found.mtime if found.mtime is not None else parent.mtime)
     if found.facts:
         record.facts.update(found.facts)
+    if found.inner is not None:
+        inner = found.inner
+        record.deleted = parent.deleted or inner.deleted
+        record.atime, record.ctime, record.crtime = inner.atime, inner.ctime, inner.crtime
+        record.facts.update(inner.facts)
     try:
         yield Member(record, found.content)
         yield from expand(record, found.content, depth=depth + 1, budget=budget,

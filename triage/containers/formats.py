@@ -23,6 +23,9 @@ class Found:
     mtime: float | None  # None: the container's own time (frames, PDF images)
     content: Content
     facts: dict[str, Any] | None = None  # e.g. a video frame's time, copied to the record
+    # A file system's own record of the member (a file inside a virtual disk): its deleted
+    # state, times and facts are copied to the member's record.
+    inner: FileRecord | None = None
 
 
 @dataclass(frozen=True)

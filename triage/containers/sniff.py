@@ -18,6 +18,13 @@ _MAGIC: tuple[tuple[int, bytes, str], ...] = (
     (0, b"%PDF-", "pdf"),
     (257, b"ustar", "tar"),
     (0, b"\x1a\x45\xdf\xa3", "video"),  # Matroska / WebM
+    # Virtual disks (triage/containers/disks.py); fixed VHD and DMG mark their end instead.
+    (0, b"KDMV", "disk"),  # VMDK sparse extent
+    (0, b"# Disk DescriptorFile", "disk"),  # VMDK descriptor
+    (0, b"vhdxfile", "disk"),
+    (0, b"conectix", "disk"),  # dynamic VHD (its footer copied to the start)
+    (0, b"QFI\xfb", "disk"),  # QCOW, QCOW2
+    (0x40, b"\x7f\x10\xda\xbe", "disk"),  # VirtualBox VDI
 )
 # ISO base media brands that are still pictures (HEIF/AVIF), not videos.
 _IMAGE_BRANDS = {b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1", b"avif", b"avis"}
@@ -40,7 +47,10 @@ _MIME_KINDS = {
 # Office documents (docx, xlsx, pptx, odt, ods, odp) are zip files: they fall out of zip handling.
 _ZIP_MIME_PREFIXES = ("application/vnd.openxmlformats-officedocument.",
                       "application/vnd.oasis.opendocument.")
-KINDS = frozenset({*_MIME_KINDS.values(), "video"})
+KINDS = frozenset({*_MIME_KINDS.values(), "video", "disk"})
+# Names virtual disks go by (the layer's probe still decides; see containers/disks.py).
+DISK_EXTENSIONS = frozenset({"vmdk", "vhd", "vhdx", "avhd", "avhdx", "qcow", "qcow2", "qcow3",
+                             "vdi", "dmg", "sparseimage"})
 
 
 def kind_of(head: bytes) -> str | None:
@@ -70,6 +80,6 @@ def kind_of_mime(mime: str | None) -> str | None:
 
 def is_container(record: FileRecord, head: bytes | None = None) -> bool:
     """True when expand() may find members: by the record's MIME type or its first bytes."""
-    if kind_of_mime(record.mime) is not None:
+    if kind_of_mime(record.mime) is not None or record.extension in DISK_EXTENSIONS:
         return True
     return head is not None and kind_of(head) is not None

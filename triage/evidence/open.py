@@ -12,10 +12,9 @@ from triage.evidence.blockdev import BlockDevice
 from triage.evidence.directory import DirectorySource
 from triage.evidence.ewf import EwfImage
 from triage.evidence.raw import RawImage
-from triage.evidence.split import SplitRawImage, segments_of
+from triage.evidence.split import SplitRawImage, first_segment
 
 _EWF = re.compile(r"\.(e01|ex01|s01|l01)$", re.IGNORECASE)
-_SPLIT = re.compile(r"\.0*1$")
 
 
 def open_source(spec: str) -> EvidenceSource:
@@ -39,6 +38,7 @@ def open_source(spec: str) -> EvidenceSource:
         raise EvidenceError(f"{spec} is neither a disk, an image file nor a folder.")
     if _EWF.search(path.name):
         return EwfImage(path)
-    if _SPLIT.search(path.name) and len(segments_of(path)) > 1:
-        return SplitRawImage(path)
+    first = first_segment(path)
+    if first is not None:
+        return SplitRawImage(first)
     return RawImage(path)

@@ -14,6 +14,23 @@ from triage.evidence.readonly import open_readonly, pread_fully
 _SEGMENT = re.compile(r"^(?P<stem>.*)\.(?P<num>\d{3,})$")
 
 
+def first_segment(path: Path) -> Path | None:
+    """The first segment of the split image `path` belongs to, or None when it is not one.
+
+    Tools number segments from .000 (dd | split -d, FTK) or from .001; whichever one the user
+    names, the image starts at the lowest number present, so the whole evidence is read and its
+    size recorded (naming image.000 used to open that one segment as if it were the disk).
+    """
+    match = _SEGMENT.match(path.name)
+    if not match:
+        return None
+    stem, width, number = match["stem"], len(match["num"]), int(match["num"])
+    while number > 0 and path.with_name(f"{stem}.{number - 1:0{width}d}").is_file():
+        number -= 1
+    first = path.with_name(f"{stem}.{number:0{width}d}")
+    return first if number <= 1 and len(segments_of(first)) > 1 else None
+
+
 def segments_of(first: Path) -> list[Path]:
     """All consecutive segments starting at `first` (which must end in .001 or similar)."""
     match = _SEGMENT.match(first.name)

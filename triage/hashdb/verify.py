@@ -19,6 +19,7 @@ class Verification:
     signer: str | None = None
     trusted: bool = False
     problems: list[str] = field(default_factory=list)
+    altered: bool = False  # a file does not match the manifest: scans leave the set out
 
     @property
     def ok(self) -> bool:
@@ -35,7 +36,9 @@ def verify(
     except TriageError as exc:
         return Verification(None, problems=[str(exc)])
     result = Verification(bundle)
-    result.problems.extend(bundle.check_files())
+    altered = bundle.check_files()
+    result.altered = bool(altered)
+    result.problems.extend(altered)
     trusted = keys.load_trusted(trusted_keys) if trusted_keys is not None else None
     signature = bundle.check_signature(trusted)
     result.signer = signature.signer

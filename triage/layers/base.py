@@ -17,7 +17,15 @@ class Stream(Protocol):
 
 
 class LayerError(Exception):
-    """A layer recognised its format but could not open it; the message is one sentence."""
+    """A layer recognised its format but could not open it; the message is one sentence.
+
+    `kind` is the coverage gap it leaves (a ledger GapKind value): "unsupported" for a format
+    that cannot be read (a VHD whose parent is missing), "encrypted" for one left locked.
+    """
+
+    def __init__(self, message: str, *, kind: str = "unsupported") -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 @dataclass(frozen=True)
@@ -35,11 +43,18 @@ class Layer(ABC):
 
     `probe` looks only at the first bytes (and may read a little more from `stream`); it must
     be cheap and never raise. `open` returns the streams inside, or raises LayerError.
+    `open`'s context (all optional): `address` (the chain so far, for messages), `name` (the
+    file name when the stream is a file), `sibling` (name -> Stream | None: a file beside it,
+    for a VHD's parent or a VMDK's extents).
     """
 
     name: str
     #: Bytes `probe` wants to see at the start of the stream.
     probe_bytes: int = 4096
+    #: False: the layer wraps the stream, whose own contents are only what `open` offers (a
+    #: virtual disk, LVM, encryption). True: the stream is examined as it is and the layer
+    #: offers extra views beside it (Volume Shadow Copies of an NTFS volume).
+    beside: bool = False
 
     @abstractmethod
     def probe(self, head: bytes, stream: Stream) -> bool: ...

@@ -15,11 +15,16 @@ def register(layer: Layer) -> Layer:
     return layer
 
 
-def identify(stream: Stream) -> Layer | None:
-    """The first registered layer whose probe accepts `stream`, or None."""
-    want = max((layer.probe_bytes for layer in LAYERS.values()), default=0)
+def identify(stream: Stream, *, beside: bool = False) -> Layer | None:
+    """The first registered layer whose probe accepts `stream`, or None.
+
+    `beside` picks the layers that offer views beside a volume (snapshots) instead of the ones
+    that wrap it (see Layer.beside).
+    """
+    layers = [layer for layer in LAYERS.values() if layer.beside == beside]
+    want = max((layer.probe_bytes for layer in layers), default=0)
     head = stream.read(0, min(want, stream.size)) if want else b""
-    for layer in LAYERS.values():
+    for layer in layers:
         try:
             if layer.probe(head, stream):
                 return layer

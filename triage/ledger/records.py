@@ -133,6 +133,9 @@ class VolumeCoverage:
     layers: list[str] = field(default_factory=list)  # every layer passed, outermost first
     encryption: dict[str, Any] | None = None  # {"kind", "state", "protector", ...}, no secret
     gap: GapKind | None = None  # the kind of gap when not examined
+    # What the layers passed say about it (a VHD's type, a snapshot's date), never a secret.
+    layer_facts: dict[str, Any] | None = None
+    unchanged_files: int | None = None  # a snapshot's files identical to the live volume's
 
     @property
     def address(self) -> str:
@@ -149,7 +152,7 @@ class VolumeCoverage:
                                "description": self.description, "fs": self.fs,
                                "status": self.status}
         for name in ("reason", "used_bytes", "files", "bytes", "files_reached",
-                     "bytes_reached", "encryption"):
+                     "bytes_reached", "encryption", "layer_facts", "unchanged_files"):
             value = getattr(self, name)
             if value is not None:
                 out[name] = value

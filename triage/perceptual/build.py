@@ -13,7 +13,7 @@ from triage.perceptual.hasher import PictureHashes, hash_files
 from triage.perceptual.pdq import Pdq
 from triage.perceptual.phash import PHash
 from triage.perceptual.refset import Entries, write_set
-from triage.perceptual.thresholds import CORROBORATED_QUALITY_FLOOR
+from triage.perceptual.thresholds import FEATURELESS_QUALITY
 
 _SPLIT = re.compile(r"[,\t; ]+")
 
@@ -48,10 +48,11 @@ def build_from_folder(
             continue
         reference = path.relative_to(folder).as_posix()
         _add_picture(entries, reference, category, result, path)
-        if result.pdq_quality < CORROBORATED_QUALITY_FLOOR:
+        if result.pdq_quality < FEATURELESS_QUALITY:
             unmatchable.append(
-                f"{reference}: PDQ quality {result.pdq_quality} is under "
-                f"{CORROBORATED_QUALITY_FLOOR}; too featureless to match, only its exact digest"
+                f"{reference}: PDQ quality {result.pdq_quality} is under {FEATURELESS_QUALITY}: "
+                "featureless (blank, flat or near-black), so it never matches perceptually, "
+                "only by its exact digest"
             )
     if not len(entries):
         raise InvalidInputError(f"no picture under {folder} could be hashed; check the folder")
@@ -70,6 +71,9 @@ def _add_picture(
         hashes.pdq_quality,
         PHash.parse(hashes.phash),
         sha256,
+        [(kind, bytes.fromhex(code), q) for kind, code, q, _ in hashes.variants[0].regions]
+        if hashes.variants
+        else [],
     )
 
 

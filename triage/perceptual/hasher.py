@@ -14,6 +14,7 @@ import numpy as np
 from triage.perceptual.decode import decode
 from triage.perceptual.pdq import Pdq
 from triage.perceptual.phash import PHash
+from triage.perceptual.regions import regions
 
 K = TypeVar("K")
 
@@ -25,6 +26,9 @@ class FrameHashes:
     phash: tuple[str, ...]
     pdq: tuple[str, ...]
     pdq_quality: int
+    # PDQ of the content box and sub-regions, as stored (regions.py): (kind, hex, quality,
+    # pHash hex of the box or "").
+    regions: tuple[tuple[int, str, int, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,13 +66,19 @@ def hash_picture(data: bytes | BinaryIO, *, name: str = "") -> PictureHashes | s
     frames: list[FrameHashes] = []
     try:
         for frame in decoded.frames:
-            pdqs, quality = Pdq.compute_dihedral(np.asarray(frame))  # a luma frame
+            luma = np.asarray(frame)
+            pixels = luma.astype(np.float32)  # what PDQ reads, converted once for all regions
+            pdqs, quality = Pdq.compute_dihedral(pixels)  # a luma frame
             phashes = PHash.compute_dihedral(frame)
             frames.append(
                 FrameHashes(
                     phash=tuple(PHash.format(h) for h in phashes),
                     pdq=tuple(Pdq.format(h) for h in pdqs),
                     pdq_quality=quality,
+                    regions=tuple(
+                        (r.kind, r.pdq.hex(), r.quality, r.phash.hex())
+                        for r in regions(luma, pixels)
+                    ),
                 )
             )
     except Exception as exc:  # noqa: BLE001 - a picture must never stop a scan

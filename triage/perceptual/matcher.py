@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -10,9 +10,15 @@ import numpy as np
 from triage.perceptual import bits
 from triage.perceptual.dihedral import DIHEDRAL_NAMES
 from triage.perceptual.hasher import FrameHashes, PictureHashes
-from triage.perceptual.refset import FORMAT, MANIFEST, ReferenceSet, SetError, load_set
-from triage.perceptual.rules import Evidence, decide
-from triage.perceptual.thresholds import PDQ_MATCH_DISTANCE, PDQ_NEAR_DISTANCE
+from triage.perceptual.refset import MANIFEST, ReferenceSet, SetError, load_set
+from triage.perceptual.regions import BOX
+from triage.perceptual.rules import Evidence, RegionEvidence, decide, decide_regions
+from triage.perceptual.thresholds import (
+    PDQ_MATCH_DISTANCE,
+    PDQ_NEAR_DISTANCE,
+    PDQ_QUALITY_FLOOR,
+    REGION_DISTANCE,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,12 +34,17 @@ class PerceptualMatch:
     agreed: list[str]  # the hashes within their own thresholds ("pdq", "phash")
     dihedral: str | None  # the flip/rotation of the picture that matched; None: as stored
     frame: int = 0  # which hashed frame of an animation matched (0: the first)
+    # Issue 20's ways: "box" (the picture found inside borders or a screenshot frame) or
+    # "regions" (most of its sub-regions agree: a caption or logo covers the rest); None: whole.
+    via: str | None = None
 
     def title(self) -> str:
         """One line for the report: what matched, and that it is a lead."""
         turned = f", {self.dihedral}" if self.dihedral else ""
         # The third way of the rule: both hashes near, neither within its own threshold.
         agreed = f"{'+'.join(self.agreed)} agreed" if self.agreed else "pdq and phash both near"
+        if self.via:
+            agreed = _VIA[self.via]
         return (
             f"Looks like {self.reference} in {self.set_name} {self.set_version} "
             f"(perceptual lead{turned}: {agreed}; not an exact match)"
@@ -50,7 +61,14 @@ class PerceptualMatch:
             "agreed": list(self.agreed),
             "dihedral": self.dihedral,
             "frame": self.frame,
+            "via": self.via,
         }
+
+
+_VIA = {
+    "box": "pdq of the picture inside its borders or screenshot frame agreed",
+    "regions": "pdq of most sub-regions agreed (part of the picture covered or changed)",
+}
 
 
 def _frames(h: PictureHashes) -> tuple[FrameHashes, ...]:
@@ -78,7 +96,7 @@ class PerceptualMatcher:
         for manifest in manifests:
             try:
                 ours = (manifest.parent / "pdq_codes.npy").exists()
-                if not ours and FORMAT.encode() not in manifest.read_bytes():
+                if not ours and b"triage-perceptual-set/" not in manifest.read_bytes():
                     continue  # another engineer's manifest (exact hash bundles, reports...)
                 sets.append(load_set(manifest.parent, verify=verify))
             except SetError as exc:
@@ -99,7 +117,10 @@ class PerceptualMatcher:
         out: list[PerceptualMatch] = []
         for ref_set in self.sets:
             for frame_no, frame in enumerate(_frames(h)):
-                out.extend(_match_frame(ref_set, frame, frame_no))
+                found = _match_frame(ref_set, frame, frame_no)
+                out.extend(found)
+                seen = {m.reference for m in found}
+                out.extend(_match_regions(ref_set, frame, frame_no, seen))
         best: dict[tuple[str, str, str], PerceptualMatch] = {}
         for m in sorted(out, key=_rank):
             best.setdefault((m.set_name, m.set_version, m.reference), m)
@@ -158,3 +179,84 @@ def _match_frame(ref_set: ReferenceSet, frame: FrameHashes, frame_no: int) -> li
         )
         for row, (_, evidence, variant) in best.items()
     ]
+
+
+def _match_regions(
+    ref_set: ReferenceSet, frame: FrameHashes, frame_no: int, matched: set[str]
+) -> list[PerceptualMatch]:
+    """Issue 20's ways: the content box and the sub-regions (rules.decide_regions)."""
+    if not frame.regions:
+        return []
+    out: list[PerceptualMatch] = []
+    box = next((r for r in frame.regions if r[0] == BOX), None)
+    if box is not None:
+        # The query's box against the references' whole pictures, by the whole-picture rule
+        # (its pHash corroborates, as a whole picture's does), as stored only.
+        _, code, quality, phash = box
+        as_whole = FrameHashes(phash=(phash,), pdq=(code,), pdq_quality=quality)
+        for m in _match_frame(ref_set, as_whole, frame_no):
+            if m.reference not in matched:
+                matched.add(m.reference)
+                out.append(replace(m, via="box"))
+    if ref_set.region is None or frame.pdq_quality < PDQ_QUALITY_FLOOR:
+        return out  # a /1 set holds no boxes or sub-regions; rules.decide_regions' floor
+    whole = bytes.fromhex(frame.pdq[0])
+    regions = [(kind, bytes.fromhex(code), q) for kind, code, q, _ in frame.regions]
+    # Query whole and box against the references' boxes, sub-regions against sub-regions.
+    queries = [(BOX, whole)]
+    queries += [(kind, code) for kind, code, q in regions if q >= PDQ_QUALITY_FLOOR]
+    qrows, rrows, dists = ref_set.region.search(
+        _matrix([c for _, c in queries]), max(PDQ_MATCH_DISTANCE, REGION_DISTANCE)
+    )
+    box_best: dict[int, int] = {}
+    agreeing: dict[int, set[int]] = {}
+    for qrow, rrow, dist in zip(qrows.tolist(), rrows.tolist(), dists.tolist(), strict=True):
+        kind = queries[qrow][0]
+        if int(ref_set.region_kind[rrow]) != kind:
+            continue
+        if int(ref_set.region_quality[rrow]) < PDQ_QUALITY_FLOOR:
+            continue
+        entry = int(ref_set.region_entry[rrow])
+        if kind == BOX:
+            box_best[entry] = min(dist, box_best.get(entry, dist))
+        elif dist <= REGION_DISTANCE:
+            agreeing.setdefault(entry, set()).add(kind)
+    for row in sorted(set(box_best) | set(agreeing)):
+        reference = ref_set.references[row]
+        if reference in matched:
+            continue
+        evidence = RegionEvidence(
+            box_distance=box_best.get(row),
+            regions_agreeing=len(agreeing.get(row, ())),
+            query_quality=frame.pdq_quality,
+            reference_quality=ref_set.quality(row),
+        )
+        via = decide_regions(evidence)
+        if via is None:
+            continue
+        ph_row = int(ref_set.phash_row[row])
+        out.append(
+            PerceptualMatch(
+                set_name=ref_set.name,
+                set_version=ref_set.version,
+                reference=reference,
+                category=ref_set.category_of(row),
+                pdq_distance=evidence.box_distance
+                if via == "box"
+                else bits.distance(whole, ref_set.pdq.codes[row].tobytes()),
+                phash_distance=None
+                if ph_row < 0
+                else bits.distance(
+                    bytes.fromhex(frame.phash[0]), ref_set.phash.codes[ph_row].tobytes()
+                ),
+                agreed=[],
+                dihedral=None,
+                frame=frame_no,
+                via=via,
+            )
+        )
+    return out
+
+
+def _matrix(codes: list[bytes]) -> np.ndarray:
+    return np.frombuffer(b"".join(codes), dtype=np.uint8).reshape(len(codes), 32)

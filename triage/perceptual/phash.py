@@ -32,13 +32,23 @@ class PHash(bits.BitHash):
     }
 
     @staticmethod
+    def compute(image: Image.Image) -> bytes:
+        """The pHash of a picture as stored (variant 0 of compute_dihedral)."""
+        grey = image if image.mode == "L" else image.convert("L")
+        pixels = np.asarray(grey.resize((_SIDE, _SIDE), Image.Resampling.LANCZOS))
+        low = scipy.fftpack.dct(scipy.fftpack.dct(pixels, axis=0), axis=1)[:_KEEP, :_KEEP]
+        return bits.pack(low > np.median(low))
+
+    @staticmethod
     def compute_dihedral(image: Image.Image) -> list[bytes]:
         """The 8 dihedral pHashes of a picture (order: dihedral.DIHEDRAL_NAMES).
 
         A flip only changes the signs of DCT terms and a transpose transposes them, so the eight
         come from one DCT of one 32x32 thumbnail.
         """
-        grey = image.convert("L").resize((_SIDE, _SIDE), Image.Resampling.LANCZOS)
+        # convert() of a luma frame (what decode() gives) is a copy with the same pixels.
+        grey = image if image.mode == "L" else image.convert("L")
+        grey = grey.resize((_SIDE, _SIDE), Image.Resampling.LANCZOS)
         pixels = np.asarray(grey)
         dct = scipy.fftpack.dct(scipy.fftpack.dct(pixels, axis=0), axis=1)
         low = dct[:_KEEP, :_KEEP]

@@ -13,9 +13,12 @@ from triage.errors import InvalidInputError
 from triage.files import sha256_file
 from triage.model import utc_text
 from triage.perceptual.index import PDQ_LAYOUT, PHASH_LAYOUT, Layout, RadiusIndex
-from triage.perceptual.thresholds import PDQ_MATCH_DISTANCE
+from triage.perceptual.thresholds import FEATURELESS_QUALITY, PDQ_MATCH_DISTANCE
 
-FORMAT = "triage-perceptual-set/1"
+# /2 adds PDQ of each reference's content box and sub-regions (regions.py); /1 sets still load
+# and match as before (whole pictures only). The manifest pins every file either way.
+FORMAT = "triage-perceptual-set/2"
+FORMATS = ("triage-perceptual-set/1", FORMAT)
 MANIFEST = "manifest.json"
 NO_QUALITY = 255  # pdq_quality.npy value for "the list gave none"; real qualities are 0-100
 
@@ -30,6 +33,8 @@ class Entries:
     pdq_quality: list[int | None] = field(default_factory=list)
     phash: list[bytes | None] = field(default_factory=list)
     sha256: list[str | None] = field(default_factory=list)
+    # (entry row, kind, PDQ, quality) of content boxes and sub-regions (pictures only).
+    regions: list[tuple[int, int, bytes, int]] = field(default_factory=list)
 
     def add(
         self,
@@ -39,7 +44,9 @@ class Entries:
         quality: int | None,
         phash: bytes | None = None,
         sha256: str | None = None,
+        regions: list[tuple[int, bytes, int]] = (),
     ) -> None:
+        self.regions.extend((len(self.references), kind, code, q) for kind, code, q in regions)
         self.references.append(reference)
         self.categories.append(category)
         self.pdq.append(pdq)
@@ -74,9 +81,17 @@ def write_set(entries: Entries, out: Path, *, name: str, version: str) -> Path:
         "phash_row.npy": phash_row,
         "phash_entry.npy": np.array(with_phash, dtype=np.int32),
     }
+    m = len(entries.regions)
+    region_codes = np.frombuffer(b"".join(r[2] for r in entries.regions), dtype=np.uint8)
+    arrays |= {
+        "region_entry.npy": np.array([r[0] for r in entries.regions], dtype=np.int32),
+        "region_kind.npy": np.array([r[1] for r in entries.regions], dtype=np.uint8),
+        "region_quality.npy": np.array([r[3] for r in entries.regions], dtype=np.uint8),
+    }
     for file_name, array in arrays.items():
         np.save(out / file_name, array)
     written = [out / f for f in arrays]
+    written += RadiusIndex.build(PDQ_LAYOUT, region_codes.reshape(m, 32)).save(out, "region")
     written += RadiusIndex.build(PDQ_LAYOUT, pdq).save(out, "pdq")
     written += RadiusIndex.build(PHASH_LAYOUT, phash).save(out, "phash")
     (out / "references.json").write_text(json.dumps(entries.references), encoding="utf-8")
@@ -119,6 +134,10 @@ class ReferenceSet:
     phash_row: np.ndarray
     phash_entry: np.ndarray
     references: list[str]
+    region: RadiusIndex | None = None  # None for /1 sets (whole pictures only)
+    region_entry: np.ndarray | None = None
+    region_kind: np.ndarray | None = None
+    region_quality: np.ndarray | None = None
 
     @property
     def name(self) -> str:
@@ -134,6 +153,11 @@ class ReferenceSet:
     def quality(self, row: int) -> int | None:
         value = int(self.pdq_quality[row])
         return None if value == NO_QUALITY else value
+
+    def featureless(self) -> int:
+        """How many references are too featureless to ever match perceptually."""
+        q = self.pdq_quality
+        return int(((q < FEATURELESS_QUALITY) & (q != NO_QUALITY)).sum())
 
     def category_of(self, row: int) -> str:
         return str(self.manifest["categories"][int(self.category[row])])
@@ -159,11 +183,16 @@ def _layout(manifest: dict, key: str, expected: Layout, least: int) -> Layout:
 
 
 _ARRAYS = ("pdq_quality", "category", "phash_row", "phash_entry")
+_REGION_ARRAYS = ("region_entry", "region_kind", "region_quality")
 
 
-def _required_files(pdq: Layout, phash: Layout) -> set[str]:
+def _required_files(pdq: Layout, phash: Layout, regions: bool) -> set[str]:
     names = {f"{key}.npy" for key in _ARRAYS} | {"references.json", "sha256.json"}
-    for prefix, layout in (("pdq", pdq), ("phash", phash)):
+    indexes = [("pdq", pdq), ("phash", phash)]
+    if regions:
+        names |= {f"{key}.npy" for key in _REGION_ARRAYS}
+        indexes.append(("region", pdq))
+    for prefix, layout in indexes:
         names.add(f"{prefix}_codes.npy")
         for c in range(len(layout.widths)):
             names |= {f"{prefix}_offsets{c}.npy", f"{prefix}_ids{c}.npy"}
@@ -175,15 +204,18 @@ def load_set(path: Path, *, verify: bool = True) -> ReferenceSet:
     try:
         raw = (path / MANIFEST).read_bytes()
         manifest = json.loads(raw)
-        if manifest.get("format") != FORMAT:
+        if manifest.get("format") not in FORMATS:
             raise SetError(f"{path} is not a {FORMAT} set; rebuild it with this version")
+        with_regions = manifest["format"] != FORMATS[0]
         # Sets built before the rule's PDQ 47 (index radius 31) still give R6's matches; the
         # matcher searches them as far as their index reaches.
         pdq_layout = _layout(manifest, "pdq", PDQ_LAYOUT, PDQ_MATCH_DISTANCE)
         phash_layout = _layout(manifest, "phash", PHASH_LAYOUT, PHASH_LAYOUT.radius)
         if verify:
             # Every file read below must be pinned, or a swapped file would go unnoticed.
-            unpinned = _required_files(pdq_layout, phash_layout) - set(manifest["files"])
+            unpinned = _required_files(pdq_layout, phash_layout, with_regions) - set(
+                manifest["files"]
+            )
             if unpinned:
                 raise SetError(f"{path}: manifest does not pin {sorted(unpinned)[0]}; rebuild it")
             for file_name, expected in manifest["files"].items():
@@ -195,6 +227,10 @@ def load_set(path: Path, *, verify: bool = True) -> ReferenceSet:
         phash = RadiusIndex.load(phash_layout, path, "phash")
         references = json.loads((path / "references.json").read_text(encoding="utf-8"))
         arrays = {key: np.load(path / f"{key}.npy") for key in _ARRAYS}
+        extra: dict = {}
+        if with_regions:
+            extra = {key: np.load(path / f"{key}.npy") for key in _REGION_ARRAYS}
+            extra["region"] = RadiusIndex.load(pdq_layout, path, "region")
     except SetError:
         raise
     except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -206,6 +242,12 @@ def load_set(path: Path, *, verify: bool = True) -> ReferenceSet:
         raise SetError(f"{path}: an entry names a category the manifest lacks; rebuild it")
     if len(arrays["phash_entry"]) != len(phash):
         raise SetError(f"{path}: its pHash rows disagree with its index; rebuild it")
+    if extra and not (
+        len(extra["region"]) == len(extra["region_entry"]) == len(extra["region_kind"])
+        == len(extra["region_quality"])
+        and (not len(extra["region_entry"]) or int(extra["region_entry"].max()) < n)
+    ):
+        raise SetError(f"{path}: its region rows disagree with its entries; rebuild it")
     return ReferenceSet(
         path=path,
         manifest=manifest,
@@ -214,4 +256,5 @@ def load_set(path: Path, *, verify: bool = True) -> ReferenceSet:
         phash=phash,
         references=references,
         **arrays,
+        **extra,
     )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from triage.perceptual.thresholds import (
     CORROBORATED_QUALITY_FLOOR,
+    FEATURELESS_QUALITY,
     PDQ_ALONE_DISTANCE,
     PDQ_CORROBORATED_DISTANCE,
     PDQ_MATCH_DISTANCE,
@@ -14,6 +15,7 @@ from triage.perceptual.thresholds import (
     PDQ_QUALITY_FLOOR,
     PHASH_MATCH_DISTANCE,
     PHASH_NEAR_DISTANCE,
+    REGION_AGREE,
 )
 
 
@@ -124,6 +126,38 @@ RULES: dict[str, Rule] = {
 CHOSEN_RULE = THREE_WAYS
 
 
+def featureless(query_quality: int, reference_quality: int | None) -> bool:
+    """Either picture too featureless to match at all (blank, flat colour, near-black)."""
+    ref = 100 if reference_quality is None else reference_quality
+    return min(query_quality, ref) < FEATURELESS_QUALITY
+
+
 def decide(evidence: Evidence) -> bool:
     """Whether the evidence is a perceptual match under the chosen rule."""
+    if featureless(evidence.query_quality, evidence.reference_quality):
+        return False  # issue 20: whatever the distances (every rule above agrees today)
     return RULES[CHOSEN_RULE](evidence)
+
+
+@dataclass(frozen=True, slots=True)
+class RegionEvidence:
+    """What the content boxes and sub-regions say about a picture against one reference."""
+
+    box_distance: int | None  # closest of query {whole, box} to reference {whole, box},
+    # whole-to-whole excluded (Evidence has it), both sides above PDQ's quality floor
+    regions_agreeing: int  # sub-regions within REGION_DISTANCE, both above the floor
+    query_quality: int  # of the whole pictures
+    reference_quality: int | None
+
+
+def decide_regions(e: RegionEvidence, agree: int = REGION_AGREE) -> str | None:
+    """"box" or "regions" when either new way of issue 20 matches, else None (regions_agreeing
+    counts regions within REGION_DISTANCE; `agree` is a parameter for the calibration grid)."""
+    ref = 100 if e.reference_quality is None else e.reference_quality
+    if min(e.query_quality, ref) < PDQ_QUALITY_FLOOR:
+        return None
+    if e.box_distance is not None and e.box_distance <= PDQ_MATCH_DISTANCE:
+        return "box"
+    if e.regions_agreeing >= agree:
+        return "regions"
+    return None

@@ -21,6 +21,10 @@ PHASH_MATCH_DISTANCE = 10
 # reference; 20 and 30 matched none, and 20 also found darkened copies of a blurred photo.
 PDQ_CORROBORATED_DISTANCE = 72
 CORROBORATED_QUALITY_FLOOR = 20
+# Issue 20: a featureless picture (blank, flat colour, near-black) never matches by any way of
+# the rule, whatever its distances: every way needs both PDQ qualities at least this. It is the
+# corroborated way's floor above (the lowest any way accepted), so no calibrated match is lost.
+FEATURELESS_QUALITY = CORROBORATED_QUALITY_FLOOR
 # A third way, for textures (bench: a watermark on skimage's brick photo moved pHash 18 and PDQ
 # 44, failing both ways above): PDQ within 47 *and* pHash within 22, both qualities >= 50, for
 # the picture as stored. Unrelated pictures sit near 128 of 256 and 32 of 64. calibrate.py's
@@ -55,3 +59,56 @@ PDQ_DECODE_MIN_SIDE = 512
 # Animated pictures: the first frame and a few more spread across the animation, because a
 # known picture may be one frame of a GIF or WebP slideshow. Each extra frame costs a hash.
 MAX_FRAMES = 4
+
+# The content box (regions.py), measured on bench/perceptual/calibrate_wide.py's transforms.
+# The reduced copy's longer side: a box edge lands within 2 px of 512 (0.4%), and finding the
+# box costs ~2 ms of a 1 MP picture's ~15 ms (1024 px cost 4x that, for no better boxes).
+BOX_REDUCED_SIDE = 512
+# Sub-regions are hashed from the content reduced to at most this longer side (regions.py):
+# PDQ's own grid is 64x64, so a quadrant of 256 px still gives it 4 pixels per sample.
+REGION_SIDE = 512
+# A pixel is "busy" when its second difference (x[i-1] - 2 x[i] + x[i+1]) along a row or
+# column is above this (of 255) on the reduced copy: JPEG noise on a flat border and a blurred
+# padding's smooth slopes (a Gaussian of sigma 8 px bends at most 255 / (4.1 sigma^2) = 1 per
+# pixel) stay under it; grain, texture, edges and UI text do not.
+BOX_GRADIENT = 3.0
+# A row (column) belongs to the picture when this share of its pixels is busy, and at least
+# BOX_BUSY_RELATIVE of the share in the picture's busiest rows (their 90th percentile): smooth
+# generated scenes have 0.15-0.3 busy, grainy photos 0.5-0.9, flat or blurred borders < 0.03,
+# and a row through a 10% caption box keeps 0.6 of its picture's share.
+BOX_BUSY_FLOOR = 0.05
+BOX_BUSY_RELATIVE = 0.3
+# Gaps of non-busy rows up to this share of the side are bridged (a smooth band in a photo).
+BOX_GAP = 0.02
+# A straight edge (regions._snap): a line where at least BOX_EDGE_SHARE of the pixels along
+# the box step by BOX_EDGE_STEP or more (of 255) between neighbouring rows. A picture pasted on
+# a frame steps by 10-200 on nearly every pixel (the dark theme's 18 against a black surround
+# still 13); a photo's own smooth or defocused areas step by 0-3.
+BOX_EDGE_STEP = 8
+BOX_EDGE_SHARE = 0.5
+# An edge may pull a box side out any distance: the innermost straight line beyond a busy edge
+# is the frame's (a reach of 35% of the box left phone screenshots of smooth scenes cut in half
+# where their grain averaged away at 1/4 scale, and smooth microscopy inside black borders).
+# Uniform borders are trimmed first (regions._uniform_trim): outer rows or columns spanning at
+# most this many levels (JPEG noise on a flat border spans 2-6 at quality 85).
+BOX_UNIFORM_RANGE = 10
+# A UI bar the picture touches: at most this share of the box's side, and this share of its
+# pixels within 3 levels of its median (desktop taskbars and address bars: 0.8-0.95; photo
+# strips far less).
+BOX_BAR_SHARE = 0.12
+BOX_BAR_UNIFORM = 0.7
+# Boxes smaller than this share of the frame's area are not pictures of their own (an icon).
+BOX_MIN_AREA = 0.05
+# Under this trim on every side the picture is its own content (no box hash).
+BOX_MIN_TRIM = 0.02
+
+# The two ways issue 20 adds (rules.py), both for the picture as stored, both needing the whole
+# pictures' PDQ qualities >= PDQ_QUALITY_FLOOR, chosen by bench/perceptual/calibrate_wide.py:
+# - the content box: PDQ of the query's box (or whole) within PDQ_MATCH_DISTANCE of the
+#   reference's whole (or box), both above the quality floor: Meta's own threshold, applied to
+#   the picture found inside borders, letterboxing or a screenshot frame.
+# - sub-regions: at least REGION_AGREE of the 8 regions (quadrants and outer thirds) of the
+#   content each within REGION_DISTANCE of the reference's same region, every counted region
+#   with quality >= PDQ_QUALITY_FLOOR on both sides.
+REGION_DISTANCE = 24
+REGION_AGREE = 3

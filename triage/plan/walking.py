@@ -10,6 +10,8 @@ from typing import Any
 from triage.errors import EvidenceError, OutputError, UsageError
 from triage.evidence import EvidenceSource, ImageSource, LogicalSource, open_source
 from triage.evidence.directory import FileContent
+from triage.evidence.siblings import source_context
+from triage.layers.secrets import KeyRing
 from triage.ledger import BUDGET_REACHED, GapKind, Ledger, VolumeCoverage
 from triage.ledger.serial import load
 from triage.model import PartitionRef
@@ -17,11 +19,12 @@ from triage.plan.planner import Plan, PlannedVolume
 from triage.plan.priority import Prioritiser
 from triage.stages.matching import Matchers
 from triage.stages.process import Item
-from triage.walk.fswalk import WalkStats, WarnFn, reopen, walk_volume
+from triage.walk.fswalk import WalkStats, WarnFn
+from triage.walk.layered import reach
 from triage.walk.logical import FOLDER_PARTITION, walk_folder
-from triage.walk.tskimage import AnyTskImage, open_tsk_image
-from triage.walk.usage import used_bytes
-from triage.walk.volumes import Volume, find_volumes
+from triage.walk.reached import Reached
+from triage.walk.snapshots import Seen, records_of
+from triage.walk.tskimage import open_tsk_image
 
 # Budget and watchdog are checked every this many walked entries (a clock read each is waste).
 PLAN_CHECK_EVERY = 256
@@ -32,7 +35,7 @@ VOLUME_WALK_LIMIT_S = 15 * 60
 
 
 def plan_all(sources: list[str], plan: Plan, state: Ledger, matchers: Matchers,
-             open_sources: ExitStack) -> bool:
+             open_sources: ExitStack, keyring: KeyRing | None = None) -> bool:
     """Walk every source into the plan (names and metadata only); False if none opened.
 
     Every source is planned before any is read, so the plan can be read in priority order
@@ -50,7 +53,7 @@ def plan_all(sources: list[str], plan: Plan, state: Ledger, matchers: Matchers,
         opened_any = True
         open_sources.enter_context(source)
         try:
-            _plan_source(source, number, plan, state, matchers)
+            _plan_source(source, number, plan, state, matchers, open_sources, keyring)
         except OutputError:
             raise  # nothing more can be written; the journal lets `--resume` finish later
         except Exception as exc:  # noqa: BLE001 - a bug must still leave a report
@@ -65,17 +68,14 @@ def _folder_volume(source: EvidenceSource, spec: int, info: VolumeCoverage) -> P
                          None, spec, info)
 
 
-def _image_volume(img: AnyTskImage, found: Volume, spec: int, source: str,
-                  info: VolumeCoverage) -> PlannedVolume:
-    fs = found.fs
-    return PlannedVolume(source, PartitionRef(found.index, found.offset, found.fs_type),
-                         lambda record, token: reopen(img, fs, record.address.meta_addr,
-                                                      record.size, token),
-                         img.lock, spec, info)
+def _image_volume(reached: Reached, spec: int, info: VolumeCoverage) -> PlannedVolume:
+    return PlannedVolume(reached.source, reached.partition(), reached.opener(), reached.lock,
+                         spec, info)
 
 
 def _plan_source(source: EvidenceSource, spec: int, plan: Plan, state: Ledger,
-                 matchers: Matchers) -> None:
+                 matchers: Matchers, open_sources: ExitStack,
+                 keyring: KeyRing | None = None) -> None:
     def warn(address: str, message: str, gap: GapKind | None = None) -> None:
         state.problem(address, "walk", message, gap=gap)
 
@@ -100,47 +100,54 @@ def _plan_source(source: EvidenceSource, spec: int, plan: Plan, state: Ledger,
         _plan_volume(plan, volume, records, prioritiser, None, state, warn)
     else:
         assert isinstance(source, ImageSource)  # noqa: S101 - narrows the type; sources are one of the two
-        _plan_image(source, spec, plan, state, matchers, prioritiser, stats, warn)
+        _plan_image(source, spec, plan, state, matchers, prioritiser, stats, warn, open_sources,
+                    keyring)
     state.other_entries.update(stats.other or {})
 
 
 def _plan_image(source: ImageSource, spec: int, plan: Plan, state: Ledger,
                 matchers: Matchers, prioritiser: Prioritiser, stats: WalkStats,
-                warn: WarnFn) -> None:
-    img = open_tsk_image(source)
-    layout = find_volumes(img)
-    for message in layout.warnings:
-        state.problem(source.name, "volume", message)
-    for offset, size in layout.unpartitioned:
-        state.gap(GapKind.UNPARTITIONED, source.name,
-                  "space outside any partition is not carved", size=size, offset=offset)
-    for found in layout.volumes:
-        info = state.volume(source=source.name, index=found.index, offset=found.offset,
-                            size=found.size, description=found.description, fs=found.fs_type)
+                warn: WarnFn, open_sources: ExitStack, keyring: KeyRing | None = None) -> None:
+    seen: dict[tuple[str, int, int], Seen] = {}  # live volumes' files, for their snapshots
+    # The ledger is the layered walk's sink: layers record their gaps and problems in it.
+    for reached in reach(source, source.name, state, img=open_tsk_image(source),
+                         context=_context(source, open_sources, keyring)):
+        found = reached.volume
+        info = state.volume(**reached.coverage())
         for message in found.warnings:
             state.problem(info.address, "volume", message)
-        if found.beyond_end:
+        if found.beyond_end and reached.img is not None:
             state.gap(GapKind.TRUNCATED, info.address,
                       "the image ends before this partition does (truncated image); the "
                       "missing part was not examined", size=found.beyond_end,
-                      offset=img.get_size())
-        if found.fs is None or state.out_of_time():
-            if found.fs is None:
+                      offset=reached.img.get_size())
+        if not reached.examined or state.out_of_time():
+            if not reached.examined:
                 state.volume_not_examined(info, found.gap, found.reason)
             else:
                 state.volume_not_examined(info, GapKind.NOT_REACHED, BUDGET_REACHED)
             for finding in matchers.match_volume(info.to_report()):
                 state.finding(finding)
             continue
-        fs = found.fs
-        info.used_bytes = used_bytes(img, fs, found.fs_type, found.offset)
-        state.progress.volume_started(source.name, info.to_report())
-        volume = _image_volume(img, found, spec, source.name, info)
-        records = walk_volume(img, source.name, found, warn, stats)
-        _plan_volume(plan, volume, records, prioritiser, (fs.info.block_size, found.offset),
-                     state, warn)
+        info.used_bytes = reached.used_bytes()
+        state.progress.volume_started(reached.source, info.to_report())
+        volume = _image_volume(reached, spec, info)
+        counts: dict[str, int] = {}
+        records = records_of(reached, seen, warn, stats, counts)
+        _plan_volume(plan, volume, records, prioritiser, reached.geometry(), state, warn)
+        if reached.snapshot_of is not None:
+            info.unchanged_files = counts.get("unchanged", 0)
         for finding in matchers.match_volume(info.to_report()):
             state.finding(finding)
+
+
+def _context(source: ImageSource, open_sources: ExitStack, keyring: KeyRing | None
+             ) -> dict[str, Any]:
+    """What the layers of one source are given: its siblings, and the officer's secrets."""
+    context = source_context(source, open_sources)
+    if keyring is not None:
+        context["keyring"] = keyring
+    return context
 
 
 def _plan_volume(plan: Plan, volume: PlannedVolume, records: Iterator[Item],
@@ -183,7 +190,7 @@ def _plan_volume(plan: Plan, volume: PlannedVolume, records: Iterator[Item],
 
 
 def reattach(sources: list[str], plan: Plan, state: Ledger, checkpoint: dict[str, Any],
-              open_sources: ExitStack) -> None:
+              open_sources: ExitStack, keyring: KeyRing | None = None) -> None:
     """Open the interrupted scan's sources again and give the plan its volumes back."""
     opened: dict[int, tuple[EvidenceSource, Any]] = {}
     for saved in checkpoint["plan_volumes"]:
@@ -199,8 +206,9 @@ def reattach(sources: list[str], plan: Plan, state: Ledger, checkpoint: dict[str
             state.progress.source_started(source.name, None)
             layout = None
             if isinstance(source, ImageSource):
-                img = open_tsk_image(source)
-                layout = (img, {(v.index, v.offset): v for v in find_volumes(img).volumes})
+                layout = {reached.key: reached for reached in reach(
+                    source, source.name, _Quiet(), img=open_tsk_image(source),
+                    context=_context(source, open_sources, keyring))}
             opened[spec] = (source, layout)
         source, layout = opened[spec]
         part = load(PartitionRef, saved["partition"])
@@ -209,12 +217,25 @@ def reattach(sources: list[str], plan: Plan, state: Ledger, checkpoint: dict[str
         if layout is None:
             plan.volumes.append(_folder_volume(source, spec, info))
             continue
-        img, found = layout
-        volume = found.get((index, offset))
-        if volume is None or volume.fs is None or volume.fs_type != fs_type:
-            raise UsageError(f"partition {index} of {source.name} no longer opens as {fs_type}; "
-                             "start a new scan instead.")
-        plan.volumes.append(_image_volume(img, volume, spec, source.name, info))
+        reached = layout.get((info.source, index, offset))
+        if reached is None and "(unlocked:" in info.source:
+            raise UsageError(f"{info.source} was unlocked in the interrupted scan; give its "
+                             "secret again (--unlock-file, or at the prompt) to resume.")
+        if reached is None or not reached.examined or reached.volume.fs_type != fs_type:
+            raise UsageError(f"partition {index} of {info.source} no longer opens as "
+                             f"{fs_type}; start a new scan instead.")
+        plan.volumes.append(_image_volume(reached, spec, info))
+
+
+class _Quiet:
+    """Reopening on resume: the first run recorded the gaps and problems already."""
+
+    def problem(self, address: str, stage: str, message: str) -> None:
+        pass
+
+    def gap(self, kind: GapKind, address: str, reason: str, *, size: int | None = None,
+            offset: int | None = None, what: str = "") -> None:
+        pass
 
 
 def _same_evidence(source: EvidenceSource, state: Ledger) -> None:

@@ -17,10 +17,10 @@ import click
 from rich.console import Console
 
 from triage import __version__, keys
-from triage.errors import ExitCode, TriageError, UsageError
+from triage.errors import ExitCode, InvalidInputError, TriageError, UsageError
 from triage.report.review import print_review, render_review_html, review_reports
 from triage.report.sign import countersign
-from triage.report.verify import VerifyResult, verify_report
+from triage.report.verify import NOT_A_REPORT, UNFINISHED, VerifyResult, verify_report
 
 F = TypeVar("F", bound=Callable[..., Any])
 _DIR = click.Path(path_type=Path, file_okay=False)
@@ -96,7 +96,7 @@ def describe(result: VerifyResult) -> list[str]:
 
 
 @click.command("verify")
-@click.argument("report_dir", type=_DIR)
+@click.argument("report_dir", type=click.Path(path_type=Path))
 @click.option("--trusted", type=_DIR, help="Folder of trusted public keys (*.pub).")
 @click.option("--countersign", "countersign_key", type=_FILE,
               help="After verifying, add your countersignature with this private key.")
@@ -106,8 +106,16 @@ def verify_command(report_dir: Path, trusted: Path | None, countersign_key: Path
                    passphrase_prompt: bool) -> None:
     """Check a report folder: files against the manifest, signatures, trusted signers."""
     result = verify_report(report_dir, trusted)
+    if result.status in (UNFINISHED, NOT_A_REPORT):
+        # Not tampering: the folder holds no sealed report to check; say what to do instead.
+        raise InvalidInputError(result.problems[0])
     if result.ok and countersign_key is not None:
         key = keys.load_private(countersign_key, _passphrase(passphrase_prompt, confirm=False))
+        if trusted is not None and key.fingerprint not in keys.load_trusted(trusted):
+            # Countersigning anyway would leave a report that no longer verifies here.
+            raise InvalidInputError(
+                f"your key {key.fingerprint} ({key.name}) is not among the trusted keys in "
+                f"{trusted}; copy its .pub file there first, then countersign.")
         countersign(report_dir, key, __version__)
         click.echo(f"Countersigned with key {key.fingerprint} ({key.name}).")
         result = verify_report(report_dir, trusted)

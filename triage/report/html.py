@@ -12,6 +12,7 @@ from typing import Any
 
 from triage.report import timeline
 from triage.report.atomic import write_atomic
+from triage.wording import where_parts
 
 HTML_NAME = "report.html"
 # Banner colours: the verdict must be readable at a glance and in a greyscale print, so each
@@ -34,23 +35,35 @@ THUMBNAIL_BLUR = 4
 _HIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 _CSS = """
-@page { size: A4; margin: 14mm; }
+@page { size: A4; margin: 12mm 12mm 14mm; }
 * { box-sizing: border-box; }
-body { font: 10.5pt/1.35 "DejaVu Sans", Arial, sans-serif; color: #111; margin: 0; }
-main { max-width: 182mm; margin: 0 auto; padding: 6mm 0; }
-.banner { padding: 6mm 8mm; border-radius: 2mm; margin-bottom: 5mm;
+body { font: 10pt/1.35 "DejaVu Sans", Arial, sans-serif; color: #111; margin: 0; }
+main { max-width: 186mm; margin: 0 auto; padding: 6mm 0; }
+@media print { main { max-width: none; padding: 0; } }
+.head { width: 100%; margin-bottom: 3mm; }
+.head th { width: 18%; }
+.banner { padding: 5mm 8mm; border-radius: 2mm; margin-bottom: 4mm;
   -webkit-print-color-adjust: exact; print-color-adjust: exact; }
-.banner h1 { font-size: 30pt; margin: 0 0 2mm 0; letter-spacing: 0.08em; }
+.banner h1 { font-size: 28pt; margin: 0 0 2mm 0; letter-spacing: 0.08em; }
 .banner p { font-size: 12pt; margin: 0; }
 h2 { font-size: 13pt; border-bottom: 1px solid #999; margin: 6mm 0 2mm; break-after: avoid; }
-h3 { font-size: 11pt; margin: 3mm 0 1mm; }
+h3 { font-size: 11pt; margin: 3mm 0 1mm; break-after: avoid; }
 table { border-collapse: collapse; width: 100%; margin-bottom: 3mm; }
+thead { display: table-header-group; }
 th, td { border: 1px solid #bbb; padding: 1mm 1.5mm; text-align: left; vertical-align: top;
   overflow-wrap: break-word; font-size: 9pt; }
-.wrap { word-break: break-all; }
+.wrap { overflow-wrap: anywhere; word-break: break-word; }
+.digest { font-family: "DejaVu Sans Mono", "Liberation Mono", monospace; font-size: 8pt;
+  overflow-wrap: normal; word-break: normal; white-space: normal; }
 th { background: #eee; }
 tr { break-inside: avoid; }
 .kv th { width: 32%; }
+.files { table-layout: fixed; }
+.files col.file { width: 40%; } .files col.matched { width: 33%; } .files col.sha { width: 27%; }
+.files col.thumb { width: 26mm; }
+.files ul { margin: 0; padding-left: 4mm; }
+.address { color: #444; font-size: 7.5pt; }
+.sev-critical, .sev-high { color: #b71c1c; font-weight: bold; }
 .none { color: #555; font-style: italic; }
 .thumb { width: 24mm; height: auto; filter: grayscale(1); }
 footer { margin-top: 6mm; font-size: 8.5pt; color: #444; }
@@ -68,8 +81,23 @@ def text(value: Any) -> str:
 
 
 def wrap(html_text: str) -> str:
-    """Let a long unbroken value (a path, a digest) wrap anywhere instead of widening the page."""
+    """Let a long unbroken value (a path) wrap anywhere instead of widening the page."""
     return f'<span class="wrap">{html_text}</span>'
+
+
+DIGEST_GROUP = 16  # hex digits between break opportunities: a SHA-256 wraps as 2 x 32 or 4 x 16
+
+
+def digest(value: Any) -> str:
+    """A hex digest in monospace that may wrap only between groups of 16 digits.
+
+    <wbr> breaks without adding a character, so a copied digest stays one unbroken string.
+    """
+    if not isinstance(value, str) or not value:
+        return text(value)
+    shown = text(value)
+    groups = [shown[i:i + DIGEST_GROUP] for i in range(0, len(shown), DIGEST_GROUP)]
+    return f'<span class="digest">{"<wbr>".join(groups)}</span>'
 
 
 def _table(headers: list[str], rows: Iterable[list[Any]], empty: str) -> str:
@@ -106,11 +134,6 @@ def _banner(report: dict[str, Any]) -> str:
     )
 
 
-def _where(finding: dict[str, Any]) -> str:
-    where = wrap(text(finding.get("address") or finding.get("path")))
-    return f"{where} <strong>(deleted)</strong>" if finding.get("deleted") else where
-
-
 def _thumb(finding: dict[str, Any], thumbnails: Mapping[str, bytes] | None) -> list[str]:
     if thumbnails is None:
         return []
@@ -121,61 +144,133 @@ def _thumb(finding: dict[str, Any], thumbnails: Mapping[str, bytes] | None) -> l
     return [f'<img class="thumb" alt="blurred thumbnail" src="data:image/png;base64,{data}">']
 
 
-def _group(findings: list[dict[str, Any]], key: str) -> dict[str, list[dict[str, Any]]]:
+_SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
+
+
+def _by_file(findings: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Findings grouped per file (or per archive member, volume or folder), most severe first."""
     groups: dict[str, list[dict[str, Any]]] = {}
     for finding in findings:
-        groups.setdefault(str(finding.get(key) or "uncategorised"), []).append(finding)
-    return dict(sorted(groups.items()))
+        groups.setdefault(str(finding.get("address") or finding.get("path") or ""),
+                          []).append(finding)
+    for items in groups.values():
+        items.sort(key=lambda f: _SEVERITY_RANK.get(str(f.get("severity")), 9))
+    return sorted(groups.values(), key=lambda items: (
+        _SEVERITY_RANK.get(str(items[0].get("severity")), 9), str(items[0].get("address"))))
+
+
+def _file_cell(first: dict[str, Any], disks: dict[str, int]) -> str:
+    """Officer wording first, then the chained address that identifies the file exactly."""
+    place, path = where_parts(first, disks)
+    address = text(first.get("address") or first.get("path"))
+    facts = []
+    if isinstance(first.get("size"), int):
+        facts.append(f"{first['size']:,} bytes")
+    if first.get("mtime"):
+        facts.append(f"modified {text(first.get('mtime'))}")
+    lines = [f"<strong>{text(place)}</strong>" if place else "", wrap(text(path)),
+             f'<span class="address wrap">{address}</span>', text(", ".join(facts))
+             if facts else ""]
+    if first.get("deleted"):
+        lines[1] += " <strong>(deleted)</strong>" if "(deleted)" not in path else ""
+    return "<br>".join(line for line in lines if line)
+
+
+def _match_item(finding: dict[str, Any]) -> str:
+    severity = str(finding.get("severity") or "")
+    detail = _match_detail(finding)
+    return (f'<li><span class="sev-{text(severity)}">{text(severity)}</span>: '
+            f"{text(finding.get('title'))}" + (f" ({text(detail)})" if detail else "") + "</li>")
 
 
 def _findings(report: dict[str, Any], thumbnails: Mapping[str, bytes] | None) -> str:
     findings = [f for f in _list(report.get("findings")) if isinstance(f, dict)]
-    thumb_head = ["Thumbnail"] if thumbnails is not None else []
-    parts = ["<h2>What was found</h2>"]
+    files = _by_file(findings)
+    disks = source_numbers(report)
+    parts = [f"<h2>What was found — {len(files)} file{'s' if len(files) != 1 else ''}</h2>"]
     if not findings:
         parts.append('<p class="none">Nothing was found.</p>')
-    sections = [
-        ("exact", "Known images (exact match with a hash set), by category", "category"),
-        ("perceptual", "Similar images (close to a known image), by category", "category"),
-        ("rule", "Court-order conditions (rule findings), by condition", "condition"),
-    ]
-    for kind, title, key in sections:
-        chosen = [f for f in findings if f.get("kind") == kind]
-        if not chosen:
-            continue
-        parts.append(f"<h3>{text(title)} — {len(chosen)}</h3>")
-        for group, items in _group(chosen, key).items():
-            parts.append(f"<h3>{text(group)}</h3>")
-            rows = [
-                [
-                    *_thumb(f, thumbnails),
-                    text(f.get("severity")),
-                    text(f.get("title")),
-                    _where(f),
-                    text(f.get("size")),
-                    text(f.get("mtime")),
-                    wrap(text(f.get("sha256"))),
-                    text(_match_detail(f)),
-                ]
-                for f in items
-            ]
-            headers = [*thumb_head, "Severity", "What", "Where", "Bytes", "Modified", "SHA-256",
-                       "Matched"]
-            parts.append(_table(headers, rows, "none"))
+        return "".join(parts)
+    counts = []
+    for kind, words in (("exact", "with known images (exact match with a hash set)"),
+                        ("perceptual", "with similar images (close to a known image)"),
+                        ("rule", "with court-order rule findings")):
+        n = sum(1 for items in files if any(f.get("kind") == kind for f in items))
+        if n:
+            counts.append(f"{n} file{'s' if n != 1 else ''} {words}")
+    parts.append(f"<p>{text('; '.join(counts))}.</p>")
+    thumb = thumbnails is not None
+    cols = ('<col class="thumb">' if thumb else "") + (
+        '<col class="file"><col class="matched"><col class="sha">')
+    head = "".join(f"<th>{text(h)}</th>" for h in
+                   ([*(["Thumbnail"] if thumb else []), "File", "Matched", "SHA-256"]))
+    rows = []
+    for items in files:
+        first = items[0]
+        matched = "<ul>" + "".join(_match_item(f) for f in items) + "</ul>"
+        cells = [*_thumb(first, thumbnails), _file_cell(first, disks), matched,
+                 digest(first.get("sha256"))]
+        rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    parts.append(f'<table class="files"><colgroup>{cols}</colgroup><thead><tr>{head}</tr>'
+                 f"</thead><tbody>{''.join(rows)}</tbody></table>")
     return "".join(parts)
 
 
+def source_numbers(report: dict[str, Any]) -> dict[str, int]:
+    """Each evidence source's number ("Disk 1"), in the order the scan named them."""
+    numbers: dict[str, int] = {}
+    for item in _list(_dict(report.get("provenance")).get("evidence")):
+        if isinstance(item, dict) and isinstance(item.get("source"), str):
+            numbers.setdefault(item["source"], len(numbers) + 1)
+    return numbers
+
+
+def _header(report: dict[str, Any], provenance: dict[str, Any]) -> str:
+    """Case, officer, devices and time: what a reader checks first, above the verdict."""
+    devices = []
+    for number, item in enumerate(_list(provenance.get("evidence")), 1):
+        if not isinstance(item, dict):
+            continue
+        facts = [str(item.get(k)) for k in ("kind", "model") if item.get(k)]
+        if item.get("serial"):
+            facts.append(f"serial {item['serial']}")
+        if isinstance(item.get("size"), int):
+            facts.append(f"{item['size']:,} bytes")
+        label = "Folder" if item.get("kind") == "folder" else "Disk"
+        devices.append(f"{label} {number}: {text(item.get('source'))}"
+                       + (f" ({text(', '.join(facts))})" if facts else ""))
+    started = provenance.get("started_utc")
+    duration = provenance.get("duration_s")
+    when = f"{started} UTC" if started else None
+    if when and duration is not None:
+        when += f" (took {duration} s)"
+    rows = [("Case", text(provenance.get("case"))), ("Officer", text(provenance.get("officer"))),
+            ("Devices", "<br>".join(devices) or text(None)), ("Scanned", text(when))]
+    body = "".join(f"<tr><th>{text(k)}</th><td>{v}</td></tr>" for k, v in rows)
+    return f'<table class="head kv" id="header"><tbody>{body}</tbody></table>'
+
+
 def _match_detail(finding: dict[str, Any]) -> str:
+    """Every set, category and reference that matched (one finding may list several), then the
+    distance, rule and order condition."""
     bits = []
-    for match in _list(finding.get("matches")) or ([finding] if finding.get("hashset") else []):
+    for match in _list(finding.get("matches")) or [finding]:
         match = _dict(match)
-        version = match.get("hashset_version")
-        bits.append(f"{match.get('hashset')} {version}" if version else str(match.get("hashset")))
+        if match.get("hashset"):
+            version = match.get("hashset_version")
+            bits.append(f"set {match['hashset']} {version}" if version
+                        else f"set {match['hashset']}")
+        if match.get("category"):
+            bits.append(f"category {match['category']}")
+        if match.get("reference"):
+            bits.append(f"reference {match['reference']}")
     if finding.get("distance") is not None:
         bits.append(f"distance {finding['distance']}")
     if finding.get("rule"):
         bits.append(f"rule {finding['rule']}")
-    return "; ".join(bits)
+    if finding.get("condition"):
+        bits.append(f"order condition: {finding['condition']}")
+    return ", ".join(bits)
 
 
 def _not_examined(coverage: dict[str, Any], report: dict[str, Any]) -> str:
@@ -221,7 +316,7 @@ def _not_examined(coverage: dict[str, Any], report: dict[str, Any]) -> str:
 def _devices(provenance: dict[str, Any], coverage: dict[str, Any]) -> str:
     devices = [
         [text(d.get("source")), text(d.get("kind")), text(d.get("model")), text(d.get("serial")),
-         text(d.get("size")), text(d.get("read_only")), wrap(text(d.get("first_mib_sha256")))]
+         text(d.get("size")), text(d.get("read_only")), digest(d.get("first_mib_sha256"))]
         for d in _list(provenance.get("evidence")) if isinstance(d, dict)
     ]
     volumes = [
@@ -242,13 +337,13 @@ def _devices(provenance: dict[str, Any], coverage: dict[str, Any]) -> str:
 def _references(provenance: dict[str, Any]) -> str:
     sets = [
         [text(h.get("name")), text(h.get("version")), text(h.get("kind")), text(h.get("count")),
-         wrap(text(h.get("digest"))), text(h.get("signer")), text(h.get("trusted")),
+         digest(h.get("digest")), text(h.get("signer")), text(h.get("trusted")),
          text(h.get("expires"))]
         for h in _list(provenance.get("hashsets")) if isinstance(h, dict)
     ]
     rules = [
         [text(r.get("id")), text(r.get("version")), wrap(text(r.get("file"))),
-         wrap(text(r.get("sha256")))]
+         digest(r.get("sha256"))]
         for r in _list(provenance.get("rules")) if isinstance(r, dict)
     ]
     return (
@@ -310,6 +405,7 @@ def render_html(report: dict[str, Any], thumbnails: Mapping[str, bytes] | None =
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
         "style-src 'unsafe-inline'; img-src data:\">"
         f"<title>{text(title)}</title><style>{_CSS}</style></head><body><main>"
+        + _header(report, provenance)
         + _banner(report)
         + _findings(report, thumbnails)
         + timeline.section(report, text)

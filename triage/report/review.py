@@ -12,11 +12,14 @@ from rich.table import Table
 from rich.text import Text
 
 from triage.errors import InvalidInputError
+from triage.plan.journal import JOURNAL_DIR
 from triage.report import html as page
 from triage.report.manifest import MANIFEST_NAME
 from triage.report.sign import REPORT_NAME, load_report
 from triage.report.verify import (
+    NOT_A_REPORT,
     TAMPERED,
+    UNFINISHED,
     UNSIGNED,
     UNTRUSTED,
     VERIFIED,
@@ -26,8 +29,10 @@ from triage.report.verify import (
 )
 
 STATUS_STYLE = {VERIFIED: "bold green", UNTRUSTED: "bold yellow", UNSIGNED: "bold yellow",
+                UNFINISHED: "bold yellow", NOT_A_REPORT: "bold yellow",
                 TAMPERED: "bold white on red"}
 STATUS_LABEL = {VERIFIED: "verified", UNTRUSTED: "UNTRUSTED SIGNER", UNSIGNED: "UNSIGNED",
+                UNFINISHED: "SCAN NOT FINISHED", NOT_A_REPORT: "NOT A REPORT",
                 TAMPERED: "DOES NOT VERIFY"}
 VERDICT_STYLE = {"red": "bold white on red", "amber": "bold black on yellow",
                  "green": "bold white on green"}
@@ -78,6 +83,52 @@ class ReviewEntry:
         items = self._provenance().get("evidence")
         return [e for e in items if isinstance(e, dict)] if isinstance(items, list) else []
 
+    def incomplete(self, source: str | None = None) -> list[str]:
+        """Why this scan (of `source`, or of any) did not examine everything; [] if it did."""
+        return incomplete_reasons(self.report or {}, source)
+
+
+def _dicts(value: Any) -> list[dict[str, Any]]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def _about(item: dict[str, Any], source: str | None) -> bool:
+    return source is None or item.get("source") in (None, source)
+
+
+def incomplete_reasons(report: dict[str, Any], source: str | None = None) -> list[str]:
+    """Short reasons a report's scan did not examine everything (of `source` when given).
+
+    Read from what every report records: the time budget, an early stop, partitions and other
+    parts listed as not examined (the stick itself excluded: it is left out by design).
+    """
+    coverage = report.get("coverage")
+    coverage = coverage if isinstance(coverage, dict) else {}
+    reasons: list[str] = []
+    budget = coverage.get("time_budget")
+    stopped = coverage.get("stopped_early")
+    if isinstance(budget, dict) and budget.get("reached"):
+        reasons.append(f"time budget ran out ({budget.get('minutes')} min)")
+    elif isinstance(stopped, dict):
+        reasons.append(f"stopped early ({stopped.get('reason')})")
+    parts = Counter(
+        f"{v.get('fs') or 'partition'} partition not examined ({v.get('reason')})"
+        for v in _dicts(coverage.get("volumes"))
+        if v.get("status") == "not_examined" and _about(v, source))
+    parts.update(
+        f"{item.get('what')} not examined ({item.get('reason')})"
+        for item in _dicts(coverage.get("not_examined"))
+        if item.get("what") not in ("triage system", "files not reached", "partition")
+        and item.get("kind") not in ("excluded", "not_reached") and _about(item, source))
+    parts.update(
+        f"{gap.get('kind')} not examined ({gap.get('reason')})"
+        for gap in _dicts(coverage.get("gaps"))
+        if gap.get("kind") != "excluded" and _about(gap, source))
+    reasons.extend(text if n == 1 else f"{n} x {text}" for text, n in parts.items())
+    if not reasons and coverage.get("complete") is False:
+        reasons.append("the report says coverage is not complete")
+    return reasons
+
 
 def device_identity(item: dict[str, Any]) -> str:
     """How a device is recognised across visits: serial, else model and size, else its name."""
@@ -97,12 +148,15 @@ def finding_key(finding: dict[str, Any]) -> tuple[str, str, str]:
 
 @dataclass(slots=True)
 class Visit:
-    """One report's view of one device, and what is new since the visit before."""
+    """One report's view of one device, and what is new since the last complete visit before."""
 
     entry: ReviewEntry
     findings: list[dict[str, Any]]
+    incomplete: list[str] = field(default_factory=list)  # why this visit did not see everything
     new: list[dict[str, Any]] = field(default_factory=list)
     first: bool = True
+    compared_with: Visit | None = None  # the visit `new` is measured against
+    skipped: list[Visit] = field(default_factory=list)  # incomplete visits in between
 
 
 @dataclass(slots=True)
@@ -115,7 +169,11 @@ def find_report_folders(reports_dir: Path) -> list[Path]:
     """Every folder at or below `reports_dir` that holds a report or a manifest."""
     if not reports_dir.is_dir():
         raise InvalidInputError(f"{reports_dir} is not a folder; give the folder of reports.")
-    found = {p.parent for name in (REPORT_NAME, MANIFEST_NAME) for p in reports_dir.rglob(name)}
+    found = {p.parent for name in (REPORT_NAME, MANIFEST_NAME, JOURNAL_DIR)
+             for p in reports_dir.rglob(name)}
+    if not found:
+        raise InvalidInputError(f"{reports_dir} holds no report folders (none has a report.json "
+                                "or manifest.json); give the folder the reports were copied to.")
     return sorted(found)
 
 
@@ -136,17 +194,48 @@ def review_reports(reports_dir: Path, trusted: Path | None) -> Review:
         for item in entry.evidence:
             source = item.get("source")
             mine = [f for f in entry.findings if f.get("source") == source]
-            devices.setdefault(device_identity(item), []).append(Visit(entry, mine))
+            visit = Visit(entry, mine, entry.incomplete(str(source)))
+            devices.setdefault(device_identity(item), []).append(visit)
     for visits in devices.values():
-        for before, after in zip(visits, visits[1:], strict=False):
-            seen = {finding_key(f) for f in before.findings}
-            after.new = [f for f in after.findings if finding_key(f) not in seen]
-            after.first = False
+        for index, visit in enumerate(visits):
+            _compare(visit, visits[:index])
     return Review(entries, dict(sorted(devices.items())))
+
+
+def _compare(visit: Visit, earlier: list[Visit]) -> None:
+    """What is new on `visit`, measured against the last complete visit before it.
+
+    An incomplete visit (time budget, early stop, parts not examined) did not look everywhere,
+    so a finding missing from it may simply not have been reached; comparing with it would call
+    old material new. With no complete visit before, the latest one is used and the page says so.
+    """
+    if not earlier:
+        return
+    complete = [v for v in earlier if not v.incomplete]
+    base = complete[-1] if complete else earlier[-1]
+    seen = {finding_key(f) for f in base.findings}
+    visit.first = False
+    visit.compared_with = base
+    visit.skipped = [v for v in earlier[earlier.index(base) + 1:] if v.incomplete]
+    visit.new = [f for f in visit.findings if finding_key(f) not in seen]
 
 
 def _status(entry: ReviewEntry) -> str:
     return entry.result.status if not entry.result.ok else VERIFIED
+
+
+def _signature_text(entry: ReviewEntry) -> str:
+    """The signature state, then every countersignature (who and when)."""
+    label = STATUS_LABEL.get(_status(entry), _status(entry).upper())
+    counter = [f"countersigned by {s.name} (key {s.key}) {s.signed_utc}"
+               + ("" if s.valid and s.trusted else " — NOT TRUSTED")
+               for s in entry.result.countersigners]
+    return "; ".join([label, *counter])
+
+
+def _complete_text(entry: ReviewEntry) -> str:
+    reasons = entry.incomplete()
+    return "INCOMPLETE: " + "; ".join(reasons) if reasons else "complete"
 
 
 def _counts(entry: ReviewEntry) -> str:
@@ -158,7 +247,7 @@ def summary_table(review: Review) -> Table:
     """The rich table: one row per report; reports that do not verify stand out."""
     table = Table(title="Reports", show_lines=False)
     for name in ("Date (UTC)", "Case", "Officer", "Devices", "Verdict",
-                 "Exact / similar / rule", "Signature", "Folder"):
+                 "Exact / similar / rule", "Coverage", "Signature", "Folder"):
         table.add_column(name, overflow="fold")
     for entry in review.entries:
         status = _status(entry)
@@ -167,7 +256,8 @@ def summary_table(review: Review) -> Table:
             Text(", ".join(device_identity(e) for e in entry.evidence)),
             Text(entry.verdict.upper(), style=VERDICT_STYLE.get(entry.verdict, "bold")),
             Text(_counts(entry)),
-            Text(STATUS_LABEL[status], style=STATUS_STYLE[status]),
+            Text(_complete_text(entry), style="bold yellow" if entry.incomplete() else ""),
+            Text(_signature_text(entry), style=STATUS_STYLE.get(status, "bold")),
             Text(str(entry.folder)),
         )
     return table
@@ -176,23 +266,41 @@ def summary_table(review: Review) -> Table:
 def _new_text(visit: Visit) -> str:
     if visit.first:
         return "first visit"
+    base = visit.compared_with
+    assert base is not None  # noqa: S101 - set with first=False
+    prefix = ""
+    if base.incomplete:
+        prefix = (f"no complete earlier visit: compared with the incomplete visit of "
+                  f"{base.entry.started or '?'}, so some of this may only not have been reached "
+                  "then: ")
+    elif visit.skipped:
+        dates = ", ".join(v.entry.started or "?" for v in visit.skipped)
+        prefix = (f"compared with the last complete visit ({base.entry.started or '?'}); "
+                  f"the visit of {dates} was incomplete: ")
     if not visit.new:
-        return "nothing new"
-    return "; ".join(f"{f.get('kind')}: {f.get('title')} — {f.get('path')}" for f in visit.new)
+        return prefix + "nothing new"
+    return prefix + "; ".join(f"{f.get('kind')}: {f.get('title')} — {f.get('path')}"
+                              for f in visit.new)
+
+
+def _visit_coverage(visit: Visit) -> str:
+    return "INCOMPLETE: " + "; ".join(visit.incomplete) if visit.incomplete else "complete"
 
 
 def history_table(device: str, visits: list[Visit]) -> Table:
     table = Table(title=f"Device {device}")
-    for name in ("Date (UTC)", "Case", "Verdict", "Findings", "New since previous visit",
-                 "Signature"):
+    for name in ("Date (UTC)", "Case", "Verdict", "Findings", "Coverage",
+                 "New since previous visit", "Signature"):
         table.add_column(name, overflow="fold")
     for visit in visits:
         status = _status(visit.entry)
         table.add_row(
             Text(visit.entry.started or "?"), Text(visit.entry.case),
             Text(visit.entry.verdict.upper(), style=VERDICT_STYLE.get(visit.entry.verdict, "")),
-            Text(str(len(visit.findings))), Text(_new_text(visit)),
-            Text(STATUS_LABEL[status], style=STATUS_STYLE[status]),
+            Text(str(len(visit.findings))),
+            Text(_visit_coverage(visit), style="bold yellow" if visit.incomplete else ""),
+            Text(_new_text(visit)),
+            Text(_signature_text(visit.entry), style=STATUS_STYLE.get(status, "bold")),
         )
     return table
 
@@ -209,53 +317,82 @@ def print_review(review: Review, console: Console) -> None:
         console.print(history_table(device, visits))
 
 
-def _rows(cells: list[list[str]]) -> str:
-    return "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in cells)
+def _rows(cells: list[list[str]], classes: tuple[str, ...]) -> str:
+    return "".join("<tr>" + "".join(f'<td class="{k}">{c}</td>' for c, k in zip(row, classes,
+                                                                              strict=True))
+                   + "</tr>" for row in cells)
+
+
+def _head(names: tuple[str, ...], classes: tuple[str, ...]) -> str:
+    return "<tr>" + "".join(f'<th class="{k}">{page.text(n)}</th>'
+                            for n, k in zip(names, classes, strict=True)) + "</tr>"
 
 
 def _status_cell(entry: ReviewEntry) -> str:
     status = _status(entry)
     css = "ok" if status == VERIFIED else "bad" if status == TAMPERED else "warn"
-    return f'<span class="{css}">{page.text(STATUS_LABEL[status])}</span>'
+    return f'<span class="{css}">{page.text(_signature_text(entry))}</span>'
+
+
+def _coverage_cell(reasons: list[str]) -> str:
+    if not reasons:
+        return "complete"
+    return '<span class="warn">INCOMPLETE</span>: ' + page.text("; ".join(reasons))
+
+
+# Short cells (dates, case, officer, verdict, counts) never wrap inside a word; only the long
+# free-text cells may break anywhere. Letting every cell break anywhere made the browser squeeze
+# Case, Officer and Verdict to two or three letters to make room for folder paths.
+_STYLE = (
+    "@page{size:A4 landscape;margin:10mm}"
+    "body{font:9pt Arial,sans-serif;margin:10mm}@media print{body{margin:0}}"
+    "table{border-collapse:collapse;width:100%;margin-bottom:6mm}"
+    "th,td{border:1px solid #bbb;padding:1mm 2mm;text-align:left;vertical-align:top}"
+    "th{background:#eee}tr{break-inside:avoid}"
+    "td.short,th.short{white-space:nowrap}"
+    "td.words{min-width:8em;overflow-wrap:break-word}"
+    "td.long{min-width:10em;overflow-wrap:anywhere;word-break:break-word}"
+    ".ok{color:#1b5e20;font-weight:bold}.warn{background:#ffb300;font-weight:bold}"
+    ".bad{background:#c62828;color:#fff;font-weight:bold}"
+    ".v-red{color:#c62828;font-weight:bold}.v-amber{color:#8a6d00;font-weight:bold}"
+    ".v-green{color:#2e7d32;font-weight:bold}"
+)
+_SUMMARY = ("Date (UTC)", "Case", "Officer", "Devices", "Verdict", "Exact / similar / rule",
+            "Coverage", "Signature", "Problems", "Folder")
+_SUMMARY_CLASSES = ("short", "short", "short", "words", "short", "short", "words", "words",
+                    "long", "long")
+_HISTORY = ("Date (UTC)", "Case", "Verdict", "Findings", "Coverage", "New since previous visit",
+            "Signature")
+_HISTORY_CLASSES = ("short", "short", "short", "short", "words", "long", "words")
 
 
 def render_review_html(review: Review) -> str:
     """The same review as one self-contained page; every value escaped."""
-    head = ["Date (UTC)", "Case", "Officer", "Devices", "Verdict", "Exact / similar / rule",
-            "Signature", "Problems", "Folder"]
     rows = [[
         page.text(e.started or "?"), page.text(e.case), page.text(e.officer),
         page.text(", ".join(device_identity(d) for d in e.evidence)),
         f'<span class="v-{page.text(e.verdict)}">{page.text(e.verdict.upper())}</span>',
-        page.text(_counts(e)), _status_cell(e),
+        page.text(_counts(e)), _coverage_cell(e.incomplete()), _status_cell(e),
         "<br>".join(page.text(p) for p in [*e.result.problems, e.load_error or ""] if p) or "—",
         page.text(str(e.folder)),
     ] for e in review.entries]
     parts = [
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
-        "style-src 'unsafe-inline'\"><title>triage review</title><style>"
-        "body{font:10pt Arial,sans-serif;margin:10mm}table{border-collapse:collapse;width:100%;"
-        "margin-bottom:6mm}th,td{border:1px solid #bbb;padding:1mm 2mm;text-align:left;"
-        "vertical-align:top;overflow-wrap:anywhere}th{background:#eee}"
-        ".ok{color:#1b5e20;font-weight:bold}.warn{background:#ffb300;font-weight:bold}"
-        ".bad{background:#c62828;color:#fff;font-weight:bold}"
-        ".v-red{color:#c62828;font-weight:bold}.v-amber{color:#8a6d00;font-weight:bold}"
-        ".v-green{color:#2e7d32;font-weight:bold}</style></head><body>",
-        "<h1>Reports</h1><table><tr>" + "".join(f"<th>{page.text(h)}</th>" for h in head)
-        + "</tr>" + _rows(rows) + "</table>",
+        f"style-src 'unsafe-inline'\"><title>triage review</title><style>{_STYLE}</style>"
+        "</head><body>",
+        "<h1>Reports</h1><table>" + _head(_SUMMARY, _SUMMARY_CLASSES)
+        + _rows(rows, _SUMMARY_CLASSES) + "</table>",
     ]
     for device, visits in review.devices.items():
         cells = [[
             page.text(v.entry.started or "?"), page.text(v.entry.case),
             page.text(v.entry.verdict.upper()), page.text(len(v.findings)),
-            page.text(_new_text(v)), _status_cell(v.entry),
+            _coverage_cell(v.incomplete), page.text(_new_text(v)), _status_cell(v.entry),
         ] for v in visits]
         parts.append(
-            f"<h2>Device {page.text(device)}</h2><table><tr>"
-            + "".join(f"<th>{h}</th>" for h in ("Date (UTC)", "Case", "Verdict", "Findings",
-                                                "New since previous visit", "Signature"))
-            + "</tr>" + _rows(cells) + "</table>"
+            f"<h2>Device {page.text(device)}</h2><table>" + _head(_HISTORY, _HISTORY_CLASSES)
+            + _rows(cells, _HISTORY_CLASSES) + "</table>"
         )
     parts.append("</body></html>\n")
     return "".join(parts)

@@ -37,6 +37,8 @@ VERIFIED = "verified"
 UNTRUSTED = "untrusted"  # intact and validly signed, but by a key not in the trusted folder
 UNSIGNED = "unsigned"
 TAMPERED = "tampered"
+UNFINISHED = "unfinished"  # the scan never finished: nothing was sealed yet (not tampering)
+NOT_A_REPORT = "not a report"  # no such folder, or a folder that never held a report
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,8 +182,18 @@ def verify_report(out_dir: Path, trusted: Path | None) -> VerifyResult:
     """Check every file against the manifest, every signature, and that signers are trusted."""
     trusted_keys = load_trusted_dir(trusted)
     if not out_dir.is_dir():
-        return VerifyResult(False, [f"{out_dir} is not a folder; give a report folder."])
+        what = "is not a folder" if out_dir.exists() else "does not exist"
+        return VerifyResult(False, [f"{out_dir} {what}; give a report folder."],
+                            status=NOT_A_REPORT)
     manifest_path = out_dir / MANIFEST_NAME
+    if not manifest_path.is_file() and (out_dir / JOURNAL_DIR).exists():
+        return VerifyResult(False, [f"the scan in {out_dir} never finished, so nothing was sealed; "
+                                    f"finish it with `triage scan --resume {out_dir}`, then verify "
+                                    "it."], status=UNFINISHED)
+    if not manifest_path.is_file() and not (out_dir / "report.json").exists():
+        return VerifyResult(False, [f"{out_dir} holds no report (no report.json or "
+                                    f"{MANIFEST_NAME}); give a report folder."],
+                            status=NOT_A_REPORT)
     if not manifest_path.is_file():
         return VerifyResult(
             False, [f"{MANIFEST_NAME} is missing: the report was never sealed or it was removed."]

@@ -47,3 +47,7 @@ class ProblemSink:
 
     def warning(self, mark: Mark, message: str) -> None:
         self.problems.append(Problem(self.file, mark.line, mark.col, message, "warning"))
+
+    def error_count(self) -> int:
+        """How many errors (not warnings) were collected so far."""
+        return sum(1 for problem in self.problems if problem.is_error)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from triage.model import Severity
 from triage.ruleset import shape
@@ -14,6 +15,7 @@ from triage.ruleset.tree import Node, compile_tree
 from triage.ruleset.vocabulary import CONDITIONS, GROUP_BY, REQUIRED_FIELDS, RULE_FIELDS, SEVERITIES
 from triage.ruleset.yamlnodes import YMap
 
+T = TypeVar("T")
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
 
 
@@ -117,27 +119,36 @@ def _tests(doc: YMap, sink: ProblemSink, *, volume: bool, artefact: bool = False
     return found.get("match", []), found.get("no_match", [])
 
 
+def _present(doc: YMap, key: str, check: Callable[[], T]) -> T | None:
+    """`check()` when the rule gives `key` (a missing field is reported once, by check_keys)."""
+    return check() if key in doc else None
+
+
 def parse_rule(doc: Any, mark: Mark, sink: ProblemSink) -> Rule | None:
-    """Check one YAML document as a rule; every problem goes to `sink`."""
+    """Check one YAML document as a rule; every problem goes to `sink`, all of them at once.
+
+    A missing or unknown field does not stop the checks of the other fields: the lab sees every
+    error of a rule in one run, and a rule with any error is not used.
+    """
     doc = shape.as_map(doc, mark, sink, "a rule")
     if doc is None:
         return None
+    before = sink.error_count()
     shape.check_keys(doc, sink, "a rule", RULE_FIELDS, REQUIRED_FIELDS)
-    if any(key not in doc for key in REQUIRED_FIELDS):
-        return None
-    before = len([p for p in sink.problems if p.is_error])
-    rule_id = doc["id"]
-    if not isinstance(rule_id, str) or not ID_PATTERN.match(rule_id):
+    rule_id = doc.get("id")
+    if "id" in doc and (not isinstance(rule_id, str) or not ID_PATTERN.match(rule_id)):
         sink.error(doc.value_mark("id"), f"id must be 2-80 lower-case letters, digits, '.', '_' "
                    f"or '-', not {shape.type_name(rule_id)}")
-    title = _text(doc, "title", sink, one_line=True)
-    description = _text(doc, "description", sink)
-    author = _text(doc, "author", sink)
-    severity = _choice(doc, "severity", SEVERITIES, sink)
-    condition = _choice(doc, "condition", CONDITIONS, sink)
-    version = _version(doc, sink)
-    refs = shape.text_list(doc["references"], doc.value_mark("references"), sink, "reference")
-    match = compile_tree(doc["match"], doc.value_mark("match"), sink)
+    title = _present(doc, "title", lambda: _text(doc, "title", sink, one_line=True))
+    description = _present(doc, "description", lambda: _text(doc, "description", sink))
+    author = _present(doc, "author", lambda: _text(doc, "author", sink))
+    severity = _present(doc, "severity", lambda: _choice(doc, "severity", SEVERITIES, sink))
+    condition = _present(doc, "condition", lambda: _choice(doc, "condition", CONDITIONS, sink))
+    version = _present(doc, "version", lambda: _version(doc, sink))
+    refs = _present(doc, "references", lambda: shape.text_list(
+        doc["references"], doc.value_mark("references"), sink, "reference")) or []
+    match = _present(doc, "match", lambda: compile_tree(doc["match"], doc.value_mark("match"),
+                                                         sink))
     count = _count(doc, sink)
     if match is not None and len(match.kinds) > 1:
         sink.error(doc.value_mark("match"), "a rule cannot mix file, volume and artefact "
@@ -149,10 +160,11 @@ def parse_rule(doc: Any, mark: Mark, sink: ProblemSink) -> Rule | None:
         sink.error(doc.key_mark("count"), "count applies to file rules, not volume or "
                    "artefact rules")
     positive, negative = _tests(doc, sink, volume=volume, artefact=artefact)
-    if len([p for p in sink.problems if p.is_error]) > before or match is None or count is None:
+    if sink.error_count() > before or match is None or count is None:
         return None
     # Narrows the types only: every missing field was reported as an error just above.
     assert title and description and author and severity and condition and version  # noqa: S101
+    assert isinstance(rule_id, str)  # noqa: S101
     return Rule(
         id=rule_id, title=title, description=description, severity=Severity(severity),
         condition=condition, author=author, version=version,

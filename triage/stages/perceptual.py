@@ -15,6 +15,7 @@ from triage.hashdb import signing
 from triage.hashdb.manifest import MANIFEST
 from triage.model import Content, FileRecord, Finding, Severity
 from triage.perceptual import PerceptualMatcher, hash_picture
+from triage.perceptual.thresholds import FEATURELESS_QUALITY
 
 # Perceptual reference sets sit in this folder of the hash-set folder, apart from the exact
 # bundles (each kind has its own manifest format).
@@ -57,6 +58,15 @@ class PerceptualStage:
         """
         matcher = PerceptualMatcher.load(hashsets / PERCEPTUAL_DIR)
         problems = list(matcher.problems)
+        for ref_set in matcher.sets:
+            blank = ref_set.featureless()
+            if blank:  # issue 20: say so, because such a reference is found only by its digest
+                problems.append(
+                    f"perceptual set {ref_set.name} {ref_set.version}: {blank} reference "
+                    f"picture(s) are featureless (blank, flat colour or near-black: PDQ quality "
+                    f"under {FEATURELESS_QUALITY}) and never match perceptually; only their "
+                    "exact digests can find them"
+                )
         if matcher.is_empty:
             return None, problems
         try:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from triage.containers import Problem, expand, is_container
+from triage.containers.sniff import SNIFF_BYTES
 from triage.ledger import STOPPED_ON_RED, GapKind
 from triage.model import Content, FileRecord, Finding
 from triage.stages.digests import ReadError, hash_content
@@ -82,7 +83,8 @@ def process_with_members(record: FileRecord, content: Content | None, matchers: 
     results = [first]
     limits = matchers.containers
     cached = first[1]
-    if limits is None or cached is None or not is_container(record):
+    if limits is None or cached is None or not is_container(record,
+                                                            cached.read(0, SNIFF_BYTES)):
         return results
     for item in expand(record, cached, limits=limits):
         if isinstance(item, Problem):

@@ -30,6 +30,7 @@ SKIP_FS_METADATA = "file system metadata"
 SKIP_REALLOCATED = "deleted name whose metadata now belongs to another file"
 SKIP_IMPLAUSIBLE_SIZE = "claims a size larger than its volume"
 SKIP_SPARSE = "sparse file (claims far more bytes than it holds on disk)"
+SKIP_NAME_ONLY = "deleted name whose metadata is gone (only the name is left)"
 # Files at least this large are checked for holes before they are read: a sparse file claiming
 # terabytes (truncate -s 2T) reads as zeros for hours, while real pictures and videos are
 # allocated. Less than half of the claimed size on disk counts as sparse.
@@ -193,9 +194,13 @@ def walk_volume(
                         meta = entry.info.meta
                     except OSError:
                         meta = None
+                if meta is None and name_deleted:
+                    # fls lists these ("r/- * 0"): the name of a deleted file survives though
+                    # nothing else does. The name alone can matter, so it is listed, not read.
+                    yield _name_only(source, part, path, name), None
+                    continue
                 if meta is None:
-                    stats.other["deleted name without metadata" if name_deleted
-                                else "name without metadata"] += 1
+                    stats.other["name without metadata"] += 1
                     continue
                 meta_type = meta.type
                 meta_addr = meta.addr
@@ -257,6 +262,12 @@ def walk_volume(
                                         volume_size, skip)
         finally:
             del directory
+
+
+def _name_only(source: str, part: PartitionRef, path: str, name: str) -> FileRecord:
+    record = FileRecord(Address(source, part, path), name, 0, True)
+    record.facts["skipped"] = SKIP_NAME_ONLY
+    return record
 
 
 def _skip_reason(record: FileRecord, is_ntfs: bool, depth: int, name_deleted: bool,

@@ -8,15 +8,17 @@ import pytsk3
 
 from triage.evidence.base import ImageSource
 from triage.evidence.raw import RawImage
+from triage.layers.base import Stream
 
 # The Sleuth Kit is not promised to be safe when two threads read one image; every call into
 # it for a given source goes through this source's lock (see TskLock users in walk/fswalk.py).
 
 
 class TskImage(pytsk3.Img_Info):
-    """An Img_Info whose reads are served by an ImageSource (so no second open of evidence)."""
+    """An Img_Info whose reads are served by an ImageSource or a layer's stream (so no second
+    open of evidence)."""
 
-    def __init__(self, source: ImageSource) -> None:
+    def __init__(self, source: Stream) -> None:
         self._source = source
         self.lock = threading.RLock()
         # url="" stops pytsk3 opening anything itself; TSK_IMG_TYPE_EXTERNAL routes reads here.

@@ -23,6 +23,12 @@ _FS_NAMES: dict[int, str] = {
     if name.startswith("TSK_FS_TYPE_") and not name.endswith(("_DETECT", "_ENUM"))
 }
 
+_VS_NAMES: dict[int, str] = {
+    getattr(pytsk3, name): name.removeprefix("TSK_VS_TYPE_").lower()
+    for name in dir(pytsk3)
+    if name.startswith("TSK_VS_TYPE_") and not name.endswith(("_DETECT", "_ENUM", "_UNSUPP"))
+}
+
 
 def fs_name(fs: pytsk3.FS_Info) -> str:
     """Short file system name ("ntfs", "fat32", "ext4", ...)."""
@@ -148,7 +154,7 @@ def find_volumes(img: AnyTskImage) -> VolumeLayout:
             if salvaged is not None:
                 return salvaged
         return VolumeLayout("none", [volume], [], [])
-    scheme = str(vs.info.vstype).removeprefix("TSK_VS_TYPE_").lower()
+    scheme = _VS_NAMES.get(int(vs.info.vstype), f"type {int(vs.info.vstype)}")
     volumes: list[Volume] = []
     unpartitioned: list[tuple[int, int]] = []
     warnings: list[str] = []

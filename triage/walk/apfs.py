@@ -1,0 +1,190 @@
+"""APFS, which The Sleuth Kit build here lacks: containers and volumes walked with libfsapfs.
+
+Each volume of a container becomes one link of the chain (`… · apfs 1 (Macintosh HD)`), walked
+like a bare file system (`p0@0 apfs`) into the same FileRecords fswalk gives. Encrypted
+(FileVault) volumes are named gaps; libfsapfs offers no snapshots, so none are examined.
+"""
+
+from __future__ import annotations
+
+import stat
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from triage.layers.base import Stream
+from triage.layers.disks import short_error
+from triage.layers.streams import StreamFile
+from triage.ledger.records import GapKind
+from triage.model import Address, FileRecord, PartitionRef
+from triage.walk.fsreg import FsWalker, register
+from triage.walk.fswalk import MAX_DEPTH, WalkStats, WarnFn
+from triage.walk.reached import Reached, Sink
+from triage.walk.volumes import Volume
+
+_NXSB = b"NXSB"  # container superblock magic, 32 bytes in
+_NS = 1_000_000_000
+
+
+class ApfsContent:
+    """One APFS file's bytes, read through libfsapfs under the container's lock."""
+
+    token = None
+
+    def __init__(self, entry: Any, size: int, lock: threading.RLock) -> None:
+        self._entry = entry
+        self._lock = lock
+        self.size = size
+
+    def first_block(self) -> int | None:
+        return None  # reads are not ordered by disk position inside an APFS container
+
+    def read(self, offset: int, length: int) -> bytes:
+        length = min(length, self.size - offset)
+        if offset < 0 or length <= 0:
+            return b""
+        with self._lock:
+            return bytes(self._entry.read_buffer_at_offset(length, offset))
+
+
+class ApfsReached(Reached):
+    """One APFS volume: walked with libfsapfs instead of The Sleuth Kit."""
+
+    def __init__(self, source: str, layers: tuple[str, ...], volume: Volume, apfs: Any,
+                 lock: threading.RLock, facts: dict[str, Any], keep: Any = None) -> None:
+        super().__init__(source, layers, None, volume, "none", facts)
+        self._apfs = apfs
+        self._lock = lock
+        self._keep = keep  # the container and its file object outlive every volume walk
+
+    @property
+    def examined(self) -> bool:
+        return self._apfs is not None
+
+    @property
+    def lock(self) -> Any:
+        return self._lock
+
+    def walk(self, warn: WarnFn, stats: WalkStats) -> Iterator[tuple[FileRecord, Any]]:
+        return walk_apfs(self._apfs, self._lock, self.source, self.partition(), warn, stats)
+
+    def opener(self) -> Callable[[Any, Any], Any]:
+        apfs, lock = self._apfs, self._lock
+
+        def reopen(record: FileRecord, token: Any) -> ApfsContent:
+            with lock:
+                entry = apfs.get_file_entry_by_identifier(record.address.meta_addr)
+            return ApfsContent(entry, record.size, lock)
+
+        return reopen
+
+    def used_bytes(self) -> int | None:
+        return None
+
+    def geometry(self) -> tuple[int, int] | None:
+        return None
+
+
+class ApfsWalker(FsWalker):
+    """An APFS container (a GPT partition of type APFS, or a bare container image)."""
+
+    name = "apfs"
+
+    def probe(self, head: bytes, stream: Stream) -> bool:
+        return head[32:36] == _NXSB
+
+    def reach(self, stream: Stream, chain: str, layers: tuple[str, ...], volume: Any,
+              sink: Sink) -> Iterator[Reached]:
+        import pyfsapfs
+
+        container = pyfsapfs.container()
+        file = StreamFile(stream)
+        try:
+            container.open_file_object(file)
+            count = container.number_of_volumes
+        except OSError as exc:
+            raise OSError(f"the APFS container is damaged ({short_error(exc)})") from exc
+        lock = threading.RLock()  # libfsapfs is not safe to share between threads
+        sink.problem(chain, "volume", "APFS snapshots are not examined (the APFS library here "
+                  "offers none); the volumes' current contents are")
+        for number in range(1, count + 1):
+            apfs = container.get_volume(number - 1)
+            name = _volume_name(apfs)
+            link = f"apfs {number}" + (f" ({name})" if name else "")
+            here = Volume(0, 0, volume.size, f"APFS volume {number}" + (
+                f" '{name}'" if name else ""), fs_type="apfs")
+            if apfs.is_locked():
+                here.reason = (f"APFS volume {name or number} is encrypted (FileVault) and was "
+                               "left locked")
+                here.gap = GapKind.ENCRYPTED
+                sink.problem(f"{chain} · {link}", "volume", here.reason)
+                yield ApfsReached(f"{chain} · {link}", (*layers, link), here, None,
+                                  lock, {"apfs_volume": name})
+                continue
+            yield ApfsReached(f"{chain} · {link}", (*layers, link), here, apfs, lock,
+                              {"apfs_volume": name}, (container, file))
+
+
+def _volume_name(apfs: Any) -> str:
+    try:
+        return str(apfs.name or "")
+    except OSError:
+        return ""
+
+
+def _ns(value: int | None) -> float | None:
+    return value / _NS if value else None
+
+
+def walk_apfs(apfs: Any, lock: threading.RLock, source: str, part: PartitionRef, warn: WarnFn,
+              stats: WalkStats) -> Iterator[tuple[FileRecord, Any]]:
+    """A record (and content) for every regular file of an APFS volume, loop-safe."""
+    with lock:
+        root = apfs.get_root_directory()
+    stack: list[tuple[Any, str, int]] = [(root, "", 0)]
+    visited = {root.identifier}
+    while stack:
+        directory, dir_path, depth = stack.pop()
+        try:
+            with lock:
+                children = list(directory.sub_file_entries)
+        except OSError as exc:
+            warn(str(Address(source, part, dir_path or "/", directory.identifier)),
+                 f"directory not readable: {short_error(exc)}")
+            continue
+        for entry in children:
+            with lock:
+                try:
+                    name, mode, ident = entry.name or "", entry.file_mode, entry.identifier
+                    times = (entry.get_modification_time_as_integer(),
+                             entry.get_access_time_as_integer(),
+                             entry.get_inode_change_time_as_integer(),
+                             entry.get_creation_time_as_integer())
+                    size = entry.size
+                except OSError as exc:
+                    warn(str(Address(source, part, dir_path or "/", directory.identifier)),
+                         f"an entry could not be read: {short_error(exc)}")
+                    continue
+            name = name.replace("/", "\\x2f")  # a separator inside a name must not invent folders
+            path = f"{dir_path}/{name}"
+            stats.entries += 1
+            if stat.S_ISDIR(mode):
+                stats.directories += 1
+                if ident in visited:
+                    continue
+                if depth + 1 > MAX_DEPTH:
+                    warn(str(Address(source, part, path, ident)),
+                         f"deeper than {MAX_DEPTH} folders; not walked further")
+                    continue
+                visited.add(ident)
+                stack.append((entry, path, depth + 1))
+                continue
+            if not stat.S_ISREG(mode):
+                stats.other["symbolic link" if stat.S_ISLNK(mode) else "other entry"] += 1
+                continue
+            record = FileRecord(Address(source, part, path, ident), name, size, False,
+                                *(_ns(t) for t in times))
+            yield record, ApfsContent(entry, size, lock)
+
+
+register(ApfsWalker())
