@@ -13,18 +13,24 @@ WORK=/var/tmp/triage-usb-build
 KEY=""
 DATA_DIRS=()
 UPDATE_LOCK=0
+LOCKED=0
 KEEP_WORK=0
 SUITE=bookworm
 # The live system's packages. No udisks2, lvm2, mdadm or swap tools: nothing in the image may
 # assemble, mount or write a disk on its own.
 PACKAGES=linux-image-amd64,live-boot,live-boot-initramfs-tools,initramfs-tools,busybox,zstd,systemd-sysv,udev,kmod,python3,python3-venv,libmagic1,util-linux,e2fsprogs,exfatprogs,procps,less
+# The signed boot chain (Secure Boot): shim signed by Microsoft's UEFI CA, Debian's signed GRUB,
+# shim's MOK manager. Downloaded with the root file system and unpacked onto the boot partition.
+# (shim's fallback fbx64.efi from shim-helpers-amd64-signed is deliberately not copied.)
+BOOT_PACKAGES="shim-signed shim-helpers-amd64-signed grub-efi-amd64-signed"
 HOST_TOOLS=(mmdebstrap mksquashfs unsquashfs grub-mkimage mkfs.vfat mcopy mmd mkfs.exfat
-            mount.exfat-fuse sgdisk losetup sha256sum)
-HOST_PACKAGES="mmdebstrap squashfs-tools grub-efi-amd64-bin grub-pc-bin mtools dosfstools exfatprogs exfat-fuse gdisk zstd"
+            mount.exfat-fuse sgdisk losetup sha256sum sbverify)
+HOST_PACKAGES="mmdebstrap squashfs-tools grub-pc-bin mtools dosfstools exfatprogs exfat-fuse gdisk zstd sbsigntool"
 # Kernel command line. live-media names the stick so live-boot never probes other disks;
 # nopersistence/noswap and systemd.swap=0/gpt_auto=0 keep anything from mounting or swapping
-# onto a disk (USB-NOTES.md).
-CMDLINE="boot=live live-media=/dev/disk/by-label/TRIAGE_BOOT nopersistence noswap systemd.gpt_auto=0 systemd.swap=0 quiet loglevel=3"
+# onto a disk (USB-NOTES.md). efi_pstore.pstore_disable=1: a kernel crash must not write its log
+# into the computer's UEFI variables.
+CMDLINE="boot=live live-media=/dev/disk/by-label/TRIAGE_BOOT nopersistence noswap systemd.gpt_auto=0 systemd.swap=0 efi_pstore.pstore_disable=1 quiet loglevel=3"
 
 usage() {
 	cat <<EOF
@@ -37,6 +43,9 @@ Usage: sudo ./build_usb.sh [options]
   --key FILE          install FILE as the stick's report signing key (keys/stick.key)
   --work DIR          build folder, kept between builds as a cache (default: $WORK)
   --update-lock       re-resolve Python wheels and Debian packages and rewrite usb/*.lock
+  --locked            refuse to build unless every Debian package version equals usb/debian.lock
+                      (a reproducibility check; by default the build takes the archive's current
+                      versions, security updates included, and records them)
   --keep-work         keep the unpacked root file system after the build
 EOF
 }
@@ -53,6 +62,7 @@ while [ $# -gt 0 ]; do
 		--key) KEY=$(realpath -m "$2"); shift 2 ;;
 		--work) WORK=$(realpath -m "$2"); shift 2 ;;
 		--update-lock) UPDATE_LOCK=1; shift ;;
+		--locked) LOCKED=1; shift ;;
 		--keep-work) KEEP_WORK=1; shift ;;
 		-h|--help) usage; exit 0 ;;
 		*) usage >&2; die "unknown option $1; see --help." ;;
@@ -70,7 +80,7 @@ grep -q 'VERSION_CODENAME=bookworm' /etc/os-release || die "build on Debian 12 (
 missing=()
 for tool in "${HOST_TOOLS[@]}"; do command -v "$tool" >/dev/null || missing+=("$tool"); done
 BIOS_SETUP=/usr/lib/grub/i386-pc/grub-bios-setup  # Debian keeps it out of PATH
-if [ ! -x "$BIOS_SETUP" ] || [ ! -d /usr/lib/grub/x86_64-efi ]; then missing+=(grub); fi
+if [ ! -x "$BIOS_SETUP" ] || [ ! -d /usr/lib/grub/i386-pc ]; then missing+=(grub); fi
 if [ ${#missing[@]} -gt 0 ]; then
 	say "installing host tools (missing: ${missing[*]})"
 	apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $HOST_PACKAGES \
@@ -78,7 +88,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 	for tool in "${HOST_TOOLS[@]}"; do
 		command -v "$tool" >/dev/null || die "$tool is missing; install it (apt-get install $HOST_PACKAGES) and rerun."
 	done
-	[ -x "$BIOS_SETUP" ] || die "$BIOS_SETUP is missing; apt-get install grub-pc-bin grub-efi-amd64-bin and rerun."
+	[ -x "$BIOS_SETUP" ] || die "$BIOS_SETUP is missing; apt-get install grub-pc-bin and rerun."
 fi
 PYTHON=${PYTHON:-python3}
 "$PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' \
@@ -98,14 +108,16 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# The archive is the build machine's own (never a hard-coded host); its snapshot date, when the
-# sources name one, is the date recorded in the lock.
+# The archive is the build machine's own (never a hard-coded host). Its snapshot date, when the
+# sources use snapshot.debian.org (a URIs line, not a comment), is recorded in the lock and
+# clamps file times; otherwise the archive is the current one, recorded with the time it was read.
 SOURCES=/etc/apt/sources.list.d/debian.sources
 [ -f "$SOURCES" ] || die "no $SOURCES on this machine; the build takes its Debian archive from there."
-SNAPSHOT=$(grep -o 'snapshot.debian.org/archive/debian/[0-9TZ]*' "$SOURCES" | head -n1 | sed 's#.*/##' || true)
-SNAPSHOT=${SNAPSHOT:-unknown}
+ARCHIVE=$(sed -n 's/^URIs: *//p' "$SOURCES" | head -n1)
+SNAPSHOT=$(grep '^URIs:' "$SOURCES" | grep -o 'snapshot.debian.org/archive/debian/[0-9TZ]*' | head -n1 | sed 's#.*/##' || true)
+SNAPSHOT=${SNAPSHOT:-none}
 export SOURCE_DATE_EPOCH
-if [ "$SNAPSHOT" != unknown ]; then
+if [ "$SNAPSHOT" != none ]; then
 	SOURCE_DATE_EPOCH=$(date -u -d "$(echo "$SNAPSHOT" | sed -E 's/(....)(..)(..)T(..)(..)(..)Z/\1-\2-\3 \4:\5:\6/')" +%s)
 else
 	SOURCE_DATE_EPOCH=$(git -C "$REPO" log -1 --format=%ct 2>/dev/null || date +%s)
@@ -132,14 +144,24 @@ pip_quiet install -q --dry-run --ignore-installed --no-index --find-links "$WHEE
 rm -rf "$REPO/build"
 
 # 2. Root file system, cached as a tar keyed by the package list and the archive.
-KEY_SUM=$(printf '%s\n%s\n' "$PACKAGES" "$(cat "$SOURCES")" | sha256sum | cut -c1-16)
+BOOT_HOOK="mkdir -p \"\$1/var/tmp/boot-debs\" && cd \"\$1/var/tmp/boot-debs\" && APT_CONFIG=\"\$MMDEBSTRAP_APT_CONFIG\" apt-get download -q $BOOT_PACKAGES"
+KEY_SUM=$(printf '%s\n%s\n%s\n' "$PACKAGES" "$BOOT_HOOK" "$(cat "$SOURCES")" | sha256sum | cut -c1-16)
 BASE="$WORK/rootfs-base-$KEY_SUM.tar"
+# From the current archive the cache is kept one day, so a stick built later gets the updates.
+if [ -f "$BASE" ] && [ "$SNAPSHOT" = none ] && [ -z "$(find "$BASE" -mmin -1440)" ]; then
+	say "the cached root file system is more than a day old; rebuilding it with today's packages"
+	rm -f "$BASE"
+fi
 if [ ! -f "$BASE" ]; then
 	say "building the Debian $SUITE root file system with mmdebstrap (about 2-3 minutes)"
 	rm -f "$WORK"/rootfs-base-*.tar
-	mmdebstrap --mode=root --variant=minbase --include="$PACKAGES" \
+	# --format=tar: mmdebstrap guesses the format from the target's name, and "*.tar.part" is
+	# not a tar name (it would write a directory). The hook fetches the signed boot chain's
+	# packages from the same archive in the same run; they are unpacked on the host, not installed.
+	mmdebstrap --mode=root --format=tar --variant=minbase --include="$PACKAGES" \
 		--dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright' \
 		--dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/locale/*' \
+		--customize-hook="$BOOT_HOOK" \
 		"$SUITE" "$BASE.part" "$SOURCES"
 	mv "$BASE.part" "$BASE"
 else
@@ -148,14 +170,40 @@ fi
 rm -rf "$ROOT"; mkdir -p "$ROOT"
 tar -C "$ROOT" -xf "$BASE"
 
-# 3. Debian lock: the exact package versions; a build whose archive moved on is refused.
-chroot "$ROOT" dpkg-query -W -f '${Package}=${Version}\n' | LC_ALL=C sort > "$WORK/debian-packages.txt"
+# 3. Debian packages. The build takes the archive as it is today (a stick must carry Debian's
+# security updates) and records every version it used, boot chain included, in the image and
+# next to it. usb/debian.lock is the reference list kept in git: differences are reported;
+# --locked refuses them (a reproducibility check against an archive that still serves those
+# versions); --update-lock rewrites it.
+BOOT_DEBS="$WORK/boot-debs"; rm -rf "$BOOT_DEBS"
+mv "$ROOT/var/tmp/boot-debs" "$BOOT_DEBS" || die "the cached root file system has no boot-chain packages; delete $BASE and rerun."
+{
+	chroot "$ROOT" dpkg-query -W -f '${Package}=${Version}\n'
+	for deb in "$BOOT_DEBS"/*.deb; do dpkg-deb --showformat='${Package}=${Version}\n' -W "$deb"; done
+} | LC_ALL=C sort -u > "$WORK/debian-packages.txt"
+for pkg in $BOOT_PACKAGES; do
+	grep -q "^$pkg=" "$WORK/debian-packages.txt" || die "the boot-chain package $pkg was not downloaded; check the archive in $SOURCES."
+done
+RESOLVED=$(date -u -r "$BASE" +%Y-%m-%dT%H:%M:%SZ)  # when mmdebstrap took these versions
+{ echo "# Debian packages of the stick (live system and boot chain) from $ARCHIVE (snapshot: $SNAPSHOT), resolved $RESOLVED"
+  cat "$WORK/debian-packages.txt"; } > "$WORK/debian.lock"
+LOCK_STATE="matches usb/debian.lock"
 if [ "$UPDATE_LOCK" = 1 ] || [ ! -f "$USB/debian.lock" ]; then
-	{ echo "# Debian snapshot: $SNAPSHOT (from $SOURCES)"; cat "$WORK/debian-packages.txt"; } > "$USB/debian.lock"
+	cp "$WORK/debian.lock" "$USB/debian.lock"
 	say "wrote usb/debian.lock ($(wc -l < "$WORK/debian-packages.txt") packages, snapshot $SNAPSHOT)"
-elif ! diff <(grep -v '^#' "$USB/debian.lock") "$WORK/debian-packages.txt" > "$WORK/debian-lock.diff"; then
-	cat "$WORK/debian-lock.diff" >&2
-	die "the Debian archive no longer matches usb/debian.lock (see above); build from the locked snapshot or rerun with --update-lock."
+else
+	"$PYTHON" "$USB/lockfile.py" compare "$USB/debian.lock" "$WORK/debian.lock" > "$WORK/debian-lock.diff" \
+		|| die "could not compare the Debian packages with usb/debian.lock (above)."
+	changed=$(grep -c . "$WORK/debian-lock.diff" || true)
+fi
+if [ "${changed:-0}" -gt 0 ]; then
+	if [ "$LOCKED" = 1 ]; then
+		sed 's/^/    /' "$WORK/debian-lock.diff" >&2
+		die "--locked: the Debian archive no longer serves the versions in usb/debian.lock ($changed packages differ, above); build without --locked to take today's versions, or from an archive snapshot that holds the locked ones."
+	fi
+	LOCK_STATE="differs from usb/debian.lock in $changed packages (recorded in $OUT.debian-packages)"
+	say "the archive has moved on from usb/debian.lock: $changed packages differ (Debian's updates); building with today's versions and recording them"
+	sed 's/^/    /' "$WORK/debian-lock.diff"
 fi
 
 # 4. Customise: triage in a venv, read-only rules, the officer's console.
@@ -172,23 +220,25 @@ install -D -m 755 "$USB/initramfs/hooks/triage-readonly" "$ROOT/etc/initramfs-to
 install -D -m 755 "$USB/initramfs/scripts/init-premount/triage-readonly" \
 	"$ROOT/etc/initramfs-tools/scripts/init-premount/triage-readonly"
 install -D -m 755 "$USB/bin/mount-data" "$ROOT/usr/local/lib/triage-usb/mount-data"
-install -D -m 644 "$USB/officer.py" "$ROOT/usr/local/lib/triage-usb/officer.py"
-install -m 644 "$USB/systemd/triage-data.service" "$USB/systemd/triage-officer.service" "$ROOT/etc/systemd/system/"
+install -D -m 644 "$USB/officer.py" "$USB/bootfacts.py" -t "$ROOT/usr/local/lib/triage-usb/"
+install -m 644 "$USB/systemd/triage-data.service" "$USB/systemd/triage-officer.service" \
+	"$USB/systemd/triage-efivars-ro.service" "$ROOT/etc/systemd/system/"
 for unit in getty@ serial-getty@; do
 	install -D -m 644 "$USB/systemd/getty-shell-only.conf" "$ROOT/etc/systemd/system/$unit.service.d/triage.conf"
 done
 echo 'export TRIAGE_DATA=/media/triage-data' > "$ROOT/etc/profile.d/triage.sh"
 echo triage > "$ROOT/etc/hostname"
-"${IN_ROOT[@]}" systemctl enable -q triage-data.service triage-officer.service
-# Nothing may swap, trim or scrub a disk on its own.
-"${IN_ROOT[@]}" systemctl mask -q swap.target fstrim.timer e2scrub_all.timer e2scrub_reap.service
+"${IN_ROOT[@]}" systemctl enable -q triage-data.service triage-officer.service triage-efivars-ro.service
+# Nothing may swap, trim or scrub a disk on its own, nor move crash logs out of the firmware's
+# variables (systemd-pstore deletes them there).
+"${IN_ROOT[@]}" systemctl mask -q swap.target fstrim.timer e2scrub_all.timer e2scrub_reap.service systemd-pstore.service
 "${IN_ROOT[@]}" update-initramfs -u -k all >/dev/null
 "${IN_ROOT[@]}" sh -c 'lsinitramfs /boot/initrd.img-* | grep -q 00-triage-readonly.rules' \
 	|| die "the read-only udev rule did not reach the initramfs; check usb/initramfs/hooks."
 GIT_COMMIT=$(git -C "$REPO" rev-parse HEAD 2>/dev/null || echo unknown)
 GIT_DIRTY=$(git -C "$REPO" status --porcelain 2>/dev/null | grep -q . && echo " (with uncommitted changes)" || true)
 mkdir -p "$ROOT/etc/triage-usb"
-cp "$USB/requirements.lock" "$USB/debian.lock" "$ROOT/etc/triage-usb/"
+cp "$USB/requirements.lock" "$WORK/debian.lock" "$ROOT/etc/triage-usb/"
 printf 'commit %s%s\nsnapshot %s\n' "$GIT_COMMIT" "$GIT_DIRTY" "$SNAPSHOT" > "$ROOT/etc/triage-usb/build"
 rm -rf "$ROOT/var/cache/apt"/*.bin "$ROOT/var/lib/apt/lists"/* "$ROOT/root/.cache" "$ROOT/var/log"/*.log
 for ((i=${#MOUNTS[@]}-1; i>=0; i--)); do umount "${MOUNTS[$i]}"; done
@@ -203,9 +253,28 @@ mksquashfs "$ROOT" "$PARTS/filesystem.squashfs" -noappend -quiet -comp zstd -Xco
 	-e boot -mkfs-time "$SOURCE_DATE_EPOCH" -all-time "$SOURCE_DATE_EPOCH" -processors "$(nproc)"
 unsquashfs -lls "$PARTS/filesystem.squashfs" | tail -n +4 | awk '{print $1, $2, $3, $NF}' | LC_ALL=C sort -k4 > "$WORK/file-list.txt"
 
-# 6. GRUB for UEFI (BOOTX64.EFI) and BIOS (core.img in the BIOS-boot partition), each with an
-# embedded config that finds the boot partition by its label.
-GRUBDIR="$WORK/grub"; rm -rf "$GRUBDIR"; mkdir -p "$GRUBDIR"
+# 6. Boot loaders. UEFI (with or without Secure Boot): Debian's signed chain, unmodified --
+# shim (signed by Microsoft's UEFI CA 2011 and 2023) as the removable-media path BOOTX64.EFI,
+# which loads grubx64.efi from its own folder: Debian's signed monolithic GRUB for removable
+# media (gcdx64), whose built-in script uses the prefix /boot/grub of the partition it was
+# loaded from (else it searches for /.disk/info) and reads /boot/grub/grub.cfg; GRUB has shim
+# verify Debian's signed kernel. mmx64.efi is shim's key manager, started only when asked for.
+# shim's fallback fbx64.efi is left out: shim runs it when present, and it writes boot entries
+# into the computer's firmware. BIOS: core.img in the BIOS-boot partition, built here with an
+# embedded config that finds the boot partition by its label and reads the same grub.cfg.
+GRUBDIR="$WORK/grub"; rm -rf "$GRUBDIR"; mkdir -p "$GRUBDIR/signed"
+for deb in "$BOOT_DEBS"/*.deb; do dpkg-deb -x "$deb" "$GRUBDIR/signed"; done
+SHIM="$GRUBDIR/signed/usr/lib/shim/shimx64.efi.signed"
+MOKMANAGER="$GRUBDIR/signed/usr/lib/shim/mmx64.efi.signed"
+GRUB_SIGNED="$GRUBDIR/signed/usr/lib/grub/x86_64-efi-signed/gcdx64.efi.signed"
+signers() { sbverify --list "$1" 2>/dev/null | sed -n 's#^ *- subject: .*/CN=##p' | paste -sd';'; }
+for pair in "$SHIM:Microsoft Corporation UEFI CA 2011" "$MOKMANAGER:Debian Secure Boot" \
+		"$GRUB_SIGNED:Debian Secure Boot" "$PARTS/vmlinuz:Debian Secure Boot"; do
+	file=${pair%%:*}; signer=${pair#*:}
+	[ -f "$file" ] || die "$file is missing from the boot-chain packages; delete $BASE and rerun."
+	signers "$file" | grep -q "$signer" \
+		|| die "$(basename "$file") is not signed by $signer (sbverify --list $file); the stick would not boot with Secure Boot on."
+done
 cat > "$GRUBDIR/embedded.cfg" <<'EOF'
 search --no-floppy --label TRIAGE_BOOT --set=root
 set prefix=($root)/boot/grub
@@ -226,11 +295,10 @@ menuentry "Triage: lab shell (no scan)" {
 }
 EOF
 MODULES="normal configfile linux search search_label fat part_gpt part_msdos echo test sleep true halt reboot ls cat"
-grub-mkimage -O x86_64-efi -p /boot/grub -c "$GRUBDIR/embedded.cfg" -o "$GRUBDIR/BOOTX64.EFI" \
-	$MODULES efi_gop efi_uga all_video
 grub-mkimage -O i386-pc -p /boot/grub -c "$GRUBDIR/embedded.cfg" -o "$GRUBDIR/core.img" \
 	$MODULES biosdisk
 cp /usr/lib/grub/i386-pc/boot.img "$GRUBDIR/boot.img"
+printf 'Triage stick: Debian %s live system, commit %s%s\n' "$SUITE" "$GIT_COMMIT" "$GIT_DIRTY" > "$GRUBDIR/disk-info"
 
 # 7. The boot partition (FAT32, TRIAGE_BOOT) filled with mtools: the host kernel needs no vfat.
 size_mib() { echo $(( ($(stat -c %s "$1") + 1048575) / 1048576 )); }
@@ -240,11 +308,14 @@ truncate -s "${BOOT_MIB}M" "$PARTS/boot.part"
 mkfs.vfat -F 32 -n TRIAGE_BOOT -i 54524745 "$PARTS/boot.part" >/dev/null
 export MTOOLS_SKIP_CHECK=1
 MT=(-i "$PARTS/boot.part")
-mmd "${MT[@]}" ::/EFI ::/EFI/BOOT ::/boot ::/boot/grub ::/live
-mcopy "${MT[@]}" "$GRUBDIR/BOOTX64.EFI" ::/EFI/BOOT/BOOTX64.EFI
+mmd "${MT[@]}" ::/EFI ::/EFI/BOOT ::/boot ::/boot/grub ::/live ::/.disk
+mcopy "${MT[@]}" "$SHIM" ::/EFI/BOOT/BOOTX64.EFI
+mcopy "${MT[@]}" "$GRUB_SIGNED" ::/EFI/BOOT/grubx64.efi
+mcopy "${MT[@]}" "$MOKMANAGER" ::/EFI/BOOT/mmx64.efi
+mcopy "${MT[@]}" "$GRUBDIR/disk-info" ::/.disk/info
 mcopy "${MT[@]}" "$GRUBDIR/grub.cfg" ::/boot/grub/grub.cfg
 mcopy "${MT[@]}" "$PARTS/vmlinuz" "$PARTS/initrd.img" "$PARTS/filesystem.squashfs" ::/live/
-mcopy "${MT[@]}" "$USB/debian.lock" "$USB/requirements.lock" ::/live/
+mcopy "${MT[@]}" "$WORK/debian.lock" "$USB/requirements.lock" ::/live/
 
 # 8. The data partition (exFAT, TRIAGE_DATA), filled through exfat-fuse on a loop device.
 say "data partition: $DATA_MIB MiB exFAT"
@@ -306,14 +377,19 @@ SQUASH_SHA=$(sha256sum "$PARTS/filesystem.squashfs" | cut -d' ' -f1)
 	echo "image-sha256 $IMG_SHA"
 	echo "boot-partition offset=$((BOOT_START * 512)) size=$((BOOT_MIB * 1048576)) sha256=$BOOT_SHA"
 	echo "squashfs-sha256 $SQUASH_SHA"
+	for pair in "EFI/BOOT/BOOTX64.EFI:$SHIM" "EFI/BOOT/grubx64.efi:$GRUB_SIGNED" \
+			"EFI/BOOT/mmx64.efi:$MOKMANAGER" "live/vmlinuz:$PARTS/vmlinuz"; do
+		echo "boot-file ${pair%%:*} sha256=$(sha256sum "${pair#*:}" | cut -d' ' -f1) signed-by=$(signers "${pair#*:}")"
+	done
 	echo "commit $GIT_COMMIT$GIT_DIRTY"
 	echo "debian-snapshot $SNAPSHOT"
 	echo "requirements.lock-sha256 $(sha256sum "$USB/requirements.lock" | cut -d' ' -f1)"
-	echo "debian.lock-sha256 $(sha256sum "$USB/debian.lock" | cut -d' ' -f1)"
+	echo "debian-packages-sha256 $(sha256sum "$WORK/debian.lock" | cut -d' ' -f1) ($LOCK_STATE)"
 	echo "file-list-sha256 $(sha256sum "$WORK/file-list.txt" | cut -d' ' -f1)"
 	echo "data-partition-files:"; echo "$DATA_LIST" | sed 's/^/  /'
 } > "$OUT.record"
 cp "$WORK/file-list.txt" "$OUT.files"
+cp "$WORK/debian.lock" "$OUT.debian-packages"
 END=$(date +%s)
 say "built $OUT in $((END - START)) s"
 echo "    size:        $(du -h --apparent-size "$OUT" | cut -f1) ($(stat -c %s "$OUT") bytes)"

@@ -10,8 +10,10 @@ import sys
 import tempfile
 import traceback
 from pathlib import Path
+from typing import Any
 
 import click
+import jsonschema
 from rich.console import Console
 
 from triage import __version__, keys
@@ -30,6 +32,7 @@ from triage.pipeline import (
 )
 from triage.plan.journal import Journal
 from triage.report.cli import COMMANDS as REPORT_COMMANDS
+from triage.report.writer import report_schema
 from triage.ruleset import PACKAGED_RULES
 from triage.ruleset.cli import rules as rules_group
 from triage.unlock_prompt import terminal_prompt
@@ -125,11 +128,24 @@ def data_dir(*parts: str) -> Path | None:
                    "signed needs its key again (--key, or asked for).")
 @click.option("--unsigned", is_flag=True,
               help="With --resume: finish a scan that began signed without signing it.")
+@click.option("--quick-pass-only", is_flag=True,
+              help="Run only the block quick pass over the raw disks (minutes); files are "
+                   "listed but not read.")
+@click.option("--no-quick-pass", is_flag=True,
+              help="Skip the block quick pass; run only the file scan.")
+@click.option("--sample", type=click.FloatRange(min=0, max=1, min_open=True),
+              help="Quick pass reads this FRACTION of each disk, in random 1 MiB units; the "
+                   "report states the chance it had to find a known file of a given size.")
+@click.option("--sample-seed", type=click.IntRange(min=0),
+              help="Seed choosing the sampled units (default: random; the report records it).")
 @click.option("--unlock-file", "unlock_files", multiple=True,
               type=click.Path(path_type=Path, dir_okay=False),
               help="A file with one BitLocker recovery key or password (or LUKS/FileVault "
                    "passphrase) per line, or a BitLocker .BEK key file; repeatable. On a "
                    "terminal, each volume still locked is asked for (input hidden).")
+@click.option("--boot-facts", type=click.Path(path_type=Path, dir_okay=False),
+              help="JSON file of how the computer booted the stick (written by the stick's "
+                   "console); recorded in the report as provenance.boot.")
 @click.option("--json", "as_json", is_flag=True, help="Print report.json instead of the screen.")
 def scan(sources: tuple[str, ...], out_dir: Path | None, hashsets: Path | None,
          trusted_keys: Path | None, require_trusted_hashsets: bool, rules: Path | None,
@@ -137,8 +153,9 @@ def scan(sources: tuple[str, ...], out_dir: Path | None, hashsets: Path | None,
          since: dt.datetime | None, time_budget: float | None,
          stop_on_first_red: bool, no_containers: bool, max_expanded_mb: int, max_ratio: float,
          max_members: int, max_depth: int, no_artefacts: bool, thumbnails: bool,
-         resume_dir: Path | None, unsigned: bool, unlock_files: tuple[Path, ...],
-         as_json: bool) -> None:
+         resume_dir: Path | None, unsigned: bool, quick_pass_only: bool, no_quick_pass: bool,
+         sample: float | None, sample_seed: int | None, unlock_files: tuple[Path, ...],
+         boot_facts: Path | None, as_json: bool) -> None:
     """Scan disks, images (raw, .001, E01, VMDK, VHD(X), QCOW2, VDI, DMG) or folders, read-only,
     and write a report.
 
@@ -158,6 +175,12 @@ def scan(sources: tuple[str, ...], out_dir: Path | None, hashsets: Path | None,
         if as_json:
             click.echo(json.dumps(result.report, ensure_ascii=False, indent=1))
         sys.exit(int(result.exit_code))
+    if quick_pass_only and no_quick_pass:
+        raise UsageError("--quick-pass-only and --no-quick-pass contradict each other; "
+                         "give one of them.")
+    if (sample is not None or sample_seed is not None) and no_quick_pass:
+        raise UsageError("--sample applies to the quick pass, which --no-quick-pass skips; "
+                         "give one of them.")
     hashsets = hashsets or data_dir("hashsets")
     rules = rules or data_dir("rules") or PACKAGED_RULES
     trusted_keys = trusted_keys or data_dir("keys", "trusted")
@@ -174,6 +197,9 @@ def scan(sources: tuple[str, ...], out_dir: Path | None, hashsets: Path | None,
                           signing_key=signing_key,
                           require_trusted_hashsets=require_trusted_hashsets,
                           thumbnails=thumbnails, artefacts=not no_artefacts, keyring=keyring,
+                          quick_pass=not no_quick_pass, quick_pass_only=quick_pass_only,
+                          sample=sample, sample_seed=sample_seed,
+                          boot=_boot_facts(boot_facts),
                           containers=None if no_containers else containers.ContainerLimits(
                               max_expanded_bytes=max_expanded_mb * 2**20, max_ratio=max_ratio,
                               max_members=max_members, max_depth=max_depth))
@@ -184,6 +210,24 @@ def scan(sources: tuple[str, ...], out_dir: Path | None, hashsets: Path | None,
     if as_json:
         click.echo(json.dumps(result.report, ensure_ascii=False, indent=1))
     sys.exit(int(result.exit_code))
+
+
+def _boot_facts(path: Path | None) -> dict[str, Any] | None:
+    """The stick console's boot facts, checked against the report schema's provenance.boot."""
+    if path is None:
+        return None
+    try:
+        facts = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"--boot-facts {path} cannot be read ({exc}); give the file the "
+                         "stick's console wrote, or leave the option out.") from exc
+    schema = report_schema()["properties"]["provenance"]["properties"]["boot"]
+    try:
+        jsonschema.validate(facts, schema)
+    except jsonschema.ValidationError as exc:
+        raise UsageError(f"--boot-facts {path} is not a boot-facts file ({exc.message}); give "
+                         "the file the stick's console wrote, or leave the option out.") from exc
+    return facts
 
 
 def _check_output_folder(out: Path, *, explicit: bool) -> None:

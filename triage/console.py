@@ -17,6 +17,8 @@ from rich.text import Text
 from triage.ledger import Problem, Resume
 from triage.model import FileRecord, Finding
 from triage.pipeline import ProgressSink
+from triage.report.rulenote import rule_note
+from triage.report.verdict import level_of
 from triage.wording import where_parts, where_words, wrap_path
 
 # Control characters (terminal escape sequences) and bidirectional overrides in suspect-chosen
@@ -181,6 +183,8 @@ class LiveProgress(ProgressSink):
             self._refresh()
 
     def finding(self, finding: Finding) -> None:
+        if level_of(finding) is None:
+            return  # a fact listed in the report (a browser, OneDrive): not a hit to shout about
         self.hits.append(finding)
         if self._live is None:
             self.console.print(Text.assemble(("HIT ", "bold red"), shown(finding.title), " — ",
@@ -202,6 +206,17 @@ def resume_line(resume: dict[str, Any]) -> str:
     host = f" on {resume['host']}" if resume.get("host") else ""
     return (f"Resumed {resume.get('resumed_utc')}{host} from the checkpoint of {checkpoint} "
             f"({resume.get('files_done_before', 0):,} files already done).")
+
+
+def quick_pass_line(quick: dict[str, Any]) -> str:
+    """One line on the block quick pass: what it read, or why it did not run."""
+    if quick["status"] != "run":
+        return f"Quick pass {quick['reason']}."
+    read = sum(s.get("bytes_covered", 0) for s in quick["sources"])
+    line = (f"Quick pass: {_size(read)} of {len(quick['sources'])} disk"
+            f"{'s' if len(quick['sources']) != 1 else ''} read block by block")
+    confidence = quick.get("confidence")
+    return f"{line}. {confidence['text']}" if confidence else f"{line}."
 
 
 def _columns(width: int, *, fixed: int) -> tuple[int, int]:
@@ -257,8 +272,9 @@ def render_summary(console: Console, report: dict[str, Any], out_dir: str, *,
         table.add_column("what", width=what, overflow="fold")
         table.add_column("where", width=where, overflow="fold")
         for finding in findings[:SUMMARY_FINDINGS]:
-            table.add_row(finding["severity"], Text(shown(finding["title"])),
-                          where_cell(finding, disks, where))
+            note = rule_note(finding)
+            title = shown(finding["title"]) + (f"\n{shown(note)}" if note else "")
+            table.add_row(finding["severity"], Text(title), where_cell(finding, disks, where))
         if len(findings) > SUMMARY_FINDINGS:
             table.caption = f"… and {len(findings) - SUMMARY_FINDINGS} more in the report"
         console.print(table)
@@ -306,4 +322,7 @@ def _final_lines(console: Console, report: dict[str, Any], out_dir: str) -> None
         f"deleted), {_size(coverage['bytes_hashed'])} read; {parts:,} "
         f"part{'s' if parts != 1 else ''} not examined; {report['warnings_total']} problems.",
         highlight=False)
+    quick = coverage.get("quick_pass")
+    if quick:
+        console.print(Text(shown(quick_pass_line(quick))), highlight=False)
     console.print(Text.assemble("Report: ", (out_dir, "bold")), highlight=False)

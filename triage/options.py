@@ -5,15 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from triage.containers import ContainerLimits
+from triage.cores import machine_workers
 from triage.keys import SigningKey
 from triage.layers.secrets import KeyRing
 from triage.plan.journal import CHECKPOINT_EVERY_S
 
-# Two workers match the two cores of the machines this runs on; hashing and picture decoding
-# release the GIL (pictures go to worker processes), so both cores are used.
-WORKERS = 2
+# Every core the scan may run on (taskset and cgroups included), bounded by memory: hashing and
+# picture decoding release the GIL (pictures go to worker processes), so all of them are used.
+WORKERS = machine_workers()
 
 
 @dataclass
@@ -42,6 +44,12 @@ class ScanOptions:
     signing_key: SigningKey | None = field(default=None, metadata={"transient": True})
     # Disks deliberately left out (the stick itself), as {"source", "reason"}; the report says so.
     excluded: list[dict[str, str]] = field(default_factory=list)
+    quick_pass: bool = True  # the block quick pass over raw disks, before the file scan
+    quick_pass_only: bool = False  # the quick pass and nothing else (files listed, not read)
+    sample: float | None = None  # fraction of each disk the quick pass reads; None: all
+    sample_seed: int | None = None  # which units are sampled; None: drawn and recorded
+    # How the computer booted the stick (UEFI/BIOS, Secure Boot, SbatLevel): provenance.boot.
+    boot: dict[str, Any] | None = None
     # Secrets for encrypted volumes and the prompt for more. Never written down: `--resume` is
     # given them again.
     keyring: KeyRing | None = field(default=None, metadata={"transient": True})

@@ -40,6 +40,7 @@ from triage.model import utc_text
 from triage.options import WORKERS, ScanOptions
 from triage.plan.journal import JOURNAL_DIR, REQUEST, Journal
 from triage.plan.planner import Plan
+from triage.plan.quickpass import STOPPED_AFTER_QUICK, load_quick_filters, quick_pass_for
 from triage.plan.reading import checkpoint, read_plan
 from triage.plan.walking import plan_all, reattach
 from triage.report import timeline
@@ -83,6 +84,9 @@ def run_scan(sources: list[str], out_dir: Path, options: ScanOptions | None = No
     options = options or ScanOptions()
     if not sources:
         raise UsageError("no evidence to scan; name a disk, an image or a folder.")
+    if options.quick_pass_only and not options.quick_pass:
+        raise UsageError("--quick-pass-only and --no-quick-pass contradict each other; "
+                         "give one of them.")
     for spec in sources:
         if Path(spec).is_dir() and _out_dir_inside(out_dir, spec):
             raise UsageError(f"the output folder {out_dir} is inside the evidence {spec}; "
@@ -162,6 +166,8 @@ def _start(sources: list[str], out_dir: Path, options: ScanOptions, progress: Pr
 def _scan_all(sources: list[str], out_dir: Path, options: ScanOptions, progress: ProgressSink,
               matchers: Matchers, resuming: Journal | None) -> ScanResult:
     out_dir.mkdir(parents=True, exist_ok=True)
+    # Block filters are trust-checked like the sets, before a finding can be judged RED.
+    filters = load_quick_filters(options, matchers) if resuming is None else None
     untrusted = matchers.untrusted_sets
     state = Ledger(progress=progress, thumbnails={} if options.thumbnails else None,
                    stop_on_red=options.stop_on_first_red,
@@ -186,6 +192,9 @@ def _scan_all(sources: list[str], out_dir: Path, options: ScanOptions, progress:
             state.gap(GapKind.EXCLUDED, left_out["source"], left_out["reason"], offset=0)
         for problem in matchers.load_problems:
             state.problem(str(options.hashsets), "hashsets", problem)
+        state.quick_pass = quick_pass_for(sources, options, filters, state)
+    if options.quick_pass_only:
+        state.stopped = state.stopped or STOPPED_AFTER_QUICK
     if plan is not None:
         with ExitStack() as open_sources, ThreadPoolExecutor(
                 max_workers=max(1, options.workers)) as pool:
@@ -255,7 +264,8 @@ def _context(options: ScanOptions, matchers: Matchers) -> ScanContext:
         command=options.command or " ".join(sys.argv), time_budget_min=options.time_budget_min,
         hashsets=tuple(provenance["hashsets"]), rules=tuple(provenance["rules"]),
         trust_problems=tuple(matchers.trust_problems), untrusted_sets=matchers.untrusted_sets,
-        comparison_gaps=tuple(matchers.gaps))
+        comparison_gaps=tuple(matchers.gaps),
+        extra_provenance={"boot": options.boot} if options.boot is not None else {})
 
 
 def exit_code(result: LedgerResult, level: str) -> ExitCode:

@@ -1,4 +1,4 @@
-"""Write usb/requirements.lock: every downloaded wheel or sdist pinned by version and SHA-256."""
+"""The stick's locks: pin Python distributions by SHA-256; compare Debian versions with the lock."""
 
 from __future__ import annotations
 
@@ -28,9 +28,38 @@ def lock_lines(folder: Path) -> list[str]:
     return sorted(lines)
 
 
+def debian_versions(text: str) -> dict[str, str]:
+    """{package: version} from package=version lines (comments and blank lines skipped)."""
+    pairs = (line.split("=", 1) for line in text.splitlines()
+             if line.strip() and not line.startswith("#"))
+    return {name: version for name, version in pairs}
+
+
+def debian_changes(locked: dict[str, str], built: dict[str, str]) -> list[str]:
+    """One line per package whose version differs between the lock and the build, sorted."""
+    lines = []
+    for name in sorted(set(locked) | set(built)):
+        old, new = locked.get(name), built.get(name)
+        if old == new:
+            continue
+        if old is None:
+            lines.append(f"{name}: new, {new}")
+        elif new is None:
+            lines.append(f"{name}: gone (locked {old})")
+        else:
+            lines.append(f"{name}: {old} -> {new}")
+    return lines
+
+
 def main(argv: list[str]) -> int:
+    if len(argv) == 4 and argv[1] == "compare":
+        # Each Debian version the build took that differs from the lock; none: it matches.
+        changes = debian_changes(debian_versions(Path(argv[2]).read_text(encoding="utf-8")),
+                                 debian_versions(Path(argv[3]).read_text(encoding="utf-8")))
+        print("\n".join(changes), end="\n" if changes else "")
+        return 0
     if len(argv) != 3 or argv[1] != "requirements":
-        print("usage: lockfile.py requirements FOLDER", file=sys.stderr)
+        print("usage: lockfile.py requirements FOLDER | compare LOCK BUILT", file=sys.stderr)
         return 2
     print("# Python dependencies of triage on the stick, pinned by hash "
           "(rewritten by build_usb.sh --update-lock).")

@@ -13,12 +13,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from bootfacts import boot_facts, describe
 
 from triage.evidence.blockdev import kernel_read_only, read_attr
 from triage.evidence.discovery import attached_disks
 
 DATA_MOUNT = Path(os.environ.get("TRIAGE_DATA", "/media/triage-data"))
 TRIAGE = "/opt/triage/bin/triage"
+# The boot facts (UEFI/BIOS, Secure Boot, SbatLevel) read at start, handed to every scan so the
+# report records them (provenance.boot); /run is the live system's memory, not a disk.
+BOOT_FACTS = Path("/run/triage/boot.json")
 # Kernel command-line flags set by the boot menu (the VM boot test sets both): take every default
 # without asking, and power off once the report is written.
 AUTO_FLAG = "triage.auto"
@@ -167,10 +171,12 @@ def report_folder(reports: Path, case: str, now: dt.datetime) -> Path:
 
 
 def scan_command(config: OfficerConfig, officer: str, case: str, out: Path,
-                 disks: list[Disk]) -> list[str]:
+                 disks: list[Disk], boot: Path | None = None) -> list[str]:
     """The `triage scan` call on exactly the disks shown, signed with the stick's key."""
     command = [TRIAGE, "scan", *(str(d.device) for d in disks), "--out", str(out),
                "--time-budget", f"{config.time_budget_minutes:g}"]
+    if boot is not None:
+        command += ["--boot-facts", str(boot)]
     if config.stop_on_first_red:
         command.append("--stop-on-first-red")
     if officer:
@@ -231,10 +237,25 @@ def power_off() -> None:
     subprocess.run(["systemctl", "poweroff"], check=False)  # noqa: S607
 
 
-def session(config: OfficerConfig, flags: set[str]) -> int:
+def record_boot(path: Path = BOOT_FACTS, facts: dict | None = None) -> Path | None:
+    """Read the boot facts once and keep them for the scans (None: they could not be kept)."""
+    facts = boot_facts() if facts is None else facts
+    print(f"TRIAGE-BOOT {json.dumps(facts, sort_keys=True)}", flush=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(facts, sort_keys=True), encoding="utf-8")
+    except OSError as exc:
+        print(f"The boot facts could not be kept ({exc}); the report will not record them.")
+        return None
+    return path
+
+
+def session(config: OfficerConfig, flags: set[str], boot: Path | None = None) -> int:
     """One scan from the questions to the verdict screen; returns the scan's exit code."""
     auto = AUTO_FLAG in flags
     print("\x1b[2J\x1b[H\x1b[1mTRIAGE\x1b[0m  read-only forensic triage\n")
+    if boot is not None:
+        print(describe(json.loads(boot.read_text(encoding="utf-8"))) + "\n")
     pending = [] if auto else interrupted_scans(DATA_MOUNT / "reports")
     if pending:
         # A scan cut off by a power cut or a full stick is finished rather than lost.
@@ -247,7 +268,7 @@ def session(config: OfficerConfig, flags: set[str]) -> int:
     case = ask("Case reference", config.case, auto or not config.ask_case)
     out = report_folder(DATA_MOUNT / "reports", case, dt.datetime.now(dt.UTC))
     disks = evidence_disks()
-    return _run_scan(scan_command(config, officer, case, out, disks), out, disks,
+    return _run_scan(scan_command(config, officer, case, out, disks, boot), out, disks,
                      f"Scanning with a time budget of {config.time_budget_minutes:g} minutes...",
                      auto)
 
@@ -294,6 +315,7 @@ def _run_scan(command: list[str], out: Path, disks: list[Disk], headline: str,
 def main() -> int:
     """Run the console until the officer powers off."""
     flags = kernel_flags(Path("/proc/cmdline").read_text())
+    boot = record_boot()
     if not os.path.ismount(DATA_MOUNT):
         print("The stick's TRIAGE_DATA partition is not mounted, so no report could be kept.\n"
               "Power off and give the stick to the lab.")
@@ -304,7 +326,7 @@ def main() -> int:
         print(f"{exc}\nUsing the default settings.")
         config = OfficerConfig()
     while True:
-        session(config, flags)
+        session(config, flags, boot)
         if AUTO_FLAG in flags:
             if POWEROFF_FLAG in flags:
                 power_off()

@@ -162,6 +162,13 @@ def hash_cached(label: str, jobs, key: str, workers: int) -> dict:
     return results
 
 
+def _whole_only(h: PictureHashes | str) -> PictureHashes | str:
+    if isinstance(h, str):
+        return h
+    frames = tuple(FrameHashes(f.phash, f.pdq, f.pdq_quality) for f in h.variants)
+    return PictureHashes(h.phash, h.pdq, h.pdq_quality, h.width, h.height, h.frames, frames)
+
+
 def group_of(t_name: str, group: str, picture: Image.Image) -> str:
     """Letterboxing's share depends on the picture's own aspect ratio."""
     if group != "letterbox (by share)":
@@ -205,7 +212,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--distractors", type=int, default=10_400)
+    parser.add_argument("--before", action="store_true",
+                        help="main's matching on the same hashes: whole pictures only, the "
+                        "corroborated way at its old 72")
     args = parser.parse_args()
+    if args.before:
+        import triage.perceptual.rules as rules
+
+        rules.PDQ_CORROBORATED_DISTANCE = 72
     photos = package_photos()
     if not photos:
         sys.exit("no package photos found: pip install scikit-image scikit-learn matplotlib")
@@ -220,6 +234,9 @@ def main() -> None:
     positives = hash_cached("positives", jobs, key, args.workers)
     negatives = hash_cached("distractors", distractor_jobs(others, args.distractors), key,
                             args.workers)
+    if args.before:  # no boxes or sub-regions: what main's hasher gave
+        positives = {k: _whole_only(v) for k, v in positives.items()}
+        negatives = {k: _whole_only(v) for k, v in negatives.items()}
     failed = [k for k, v in {**positives, **negatives}.items() if isinstance(v, str)]
     print(f"references: {len(refs)}  transforms: {len(transforms)}  distractors: "
           f"{len(negatives)}  not hashed: {len(failed)} {failed[:3]}")

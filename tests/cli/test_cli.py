@@ -266,3 +266,36 @@ def test_review_of_an_empty_folder_is_one_sentence(tmp_path):
     assert done.returncode == ExitCode.INVALID_INPUT
     assert done.stderr == (f"triage: {tmp_path} holds no report folders (none has a report.json "
                            "or manifest.json); give the folder the reports were copied to.\n")
+
+
+BOOT = {"mode": "uefi", "secure_boot": True, "setup_mode": False,
+        "sbat_level": "sbat,1,2024010900\nshim,4\ngrub,3\ngrub.debian,4\n",
+        "lockdown": "integrity", "efivars": "read-only"}
+
+
+def test_boot_facts_from_the_stick_reach_the_report(demo_disk, tmp_path):
+    facts = tmp_path / "boot.json"
+    facts.write_text(json.dumps(BOOT))
+    done = run("scan", str(demo_disk.image), "--out", str(tmp_path / "out"), "--json",
+               "--boot-facts", str(facts))
+    assert done.returncode == ExitCode.FINDINGS, done.stderr
+    assert json.loads(done.stdout)["provenance"]["boot"] == BOOT
+    plain = run("scan", str(demo_disk.image), "--out", str(tmp_path / "plain"), "--json")
+    assert "boot" not in json.loads(plain.stdout)["provenance"]
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (None, "cannot be read"),
+    ("{not json", "cannot be read"),
+    (json.dumps({**BOOT, "secure_boot": "yes"}), "is not a boot-facts file"),
+    (json.dumps({"mode": "uefi"}), "is not a boot-facts file"),
+])
+def test_bad_boot_facts_file_is_a_one_line_usage_error(demo_disk, tmp_path, content, message):
+    facts = tmp_path / "boot.json"
+    if content is not None:
+        facts.write_text(content)
+    done = run("scan", str(demo_disk.image), "--out", str(tmp_path / "out"),
+               "--boot-facts", str(facts))
+    assert done.returncode == ExitCode.USAGE
+    assert done.stderr.strip().count("\n") == 0 and message in done.stderr
+    assert not (tmp_path / "out").exists()

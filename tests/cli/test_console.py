@@ -75,6 +75,42 @@ def test_summary_says_how_many_files_were_not_reached():
     assert "Not reached: 60 files (6.0 MB): time budget reached" in out
 
 
+def test_summary_shows_each_rule_findings_evidence_and_order_wording():
+    console = Console(record=True, width=400, force_terminal=False, color_system=None)
+    finding = {"kind": "rule", "severity": "medium", "title": "VeraCrypt is installed",
+               "address": "disk.img · p2@1048576 ntfs · /Program Files/VeraCrypt/VeraCrypt.exe",
+               "detail": {"evidence": "installed",
+                          "order_wording": "must not use or install encryption or wiping tools"}}
+    report = {"verdict": {"level": "amber", "reasons": ["1 rule finding shows something an order "
+                                                        "commonly forbids: check whether the "
+                                                        "order names it."]},
+              "findings": [finding],
+              "coverage": {"not_examined": [], "files_seen": 3, "files_deleted": 0,
+                           "files_hashed": 3, "bytes_hashed": 30},
+              "warnings_total": 0, "provenance": {}}
+    render_summary(console, report, "/reports/scan-3")
+    # The table folds long text inside its column: read the column's text back in one piece.
+    lines = [line.split("\u2502") for line in console.export_text().splitlines()]
+    what = "".join(cells[2].strip() for cells in lines if len(cells) > 3)
+    assert "Seen:installed(nothingseenshowsitran)." in "".join(what.split())
+    assert ("Relatesto:\u201cmustnotuseorinstallencryptionorwipingtools\u201d\u2014"
+            "checktheorder'sownwording.") in "".join(what.split())
+
+
+def test_listed_facts_are_not_shouted_as_hits():
+    """A browser's history database (info) is listed in the report, never a red HIT line."""
+    console = _console()
+    progress = LiveProgress(console)
+    record = FileRecord(Address("disk.img", PartitionRef(2, 1048576, "ntfs"), "/History"),
+                        "History", 10)
+    progress.finding(Finding("rule", Severity.INFO, record, "A browser history database"))
+    progress.finding(Finding("rule", Severity.MEDIUM, record, "VeraCrypt is installed"))
+    out = console.export_text()
+    assert "browser history" not in out
+    assert "HIT VeraCrypt is installed" in out
+    assert len(progress.hits) == 1
+
+
 PATH = "/Users/alex/Pictures/2023/Holiday Málaga/IMG_4711.jpg"
 
 

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from triage.perceptual.rules import CHOSEN_RULE, RULES, Evidence, decide
+from triage.perceptual.rules import (
+    CHOSEN_RULE,
+    RULES,
+    Evidence,
+    RegionEvidence,
+    decide,
+    decide_regions,
+)
 
 
 @pytest.mark.parametrize(
@@ -16,7 +23,8 @@ from triage.perceptual.rules import CHOSEN_RULE, RULES, Evidence, decide
         (Evidence(30, 20, 40, 100), False, "PDQ below its quality floor needs pHash"),
         (Evidence(60, 6, 100, 100), True, "5% crop: PDQ 60 corroborated by pHash 6"),
         (Evidence(60, 11, 100, 100), False, "PDQ 60 with pHash just outside 10"),
-        (Evidence(73, 2, 100, 100), False, "PDQ beyond the corroborated 72"),
+        (Evidence(63, 2, 100, 100), True, "PDQ at the corroborated 63, pHash near"),
+        (Evidence(68, 4, 100, 100), False, "a wallpaper under other shapes (issue 20's bench)"),
         (Evidence(40, 2, 22, 35), True, "darkened copy of a blurred photo (quality 22)"),
         (Evidence(40, 2, 19, 35), False, "quality under 20: too featureless to trust"),
         (Evidence(44, 18, 100, 100), True, "watermark on a brick texture: both hashes near"),
@@ -47,3 +55,23 @@ def test_agreed_lists_hashes_within_their_own_thresholds() -> None:
     assert Evidence(60, 3, 100, 100).agreed() == ["phash"]
     assert Evidence(10, 30, 100, 100).agreed() == ["pdq"]
     assert Evidence(10, 30, 10, 100).agreed() == []
+
+
+@pytest.mark.parametrize(
+    ("evidence", "expected"),
+    [
+        (RegionEvidence(31, 0, 100, 100), "box"),  # the picture inside a frame, Meta's 31
+        (RegionEvidence(32, 1, 100, 100), None),
+        (RegionEvidence(None, 2, 100, 100), "regions"),  # a caption spoils the other six
+        (RegionEvidence(None, 8, 49, 100), None),  # under PDQ's quality floor: never
+        (RegionEvidence(10, 8, 100, 30), None),
+        (RegionEvidence(0, 8, 100, None), "box"),  # an imported list gave no quality
+    ],
+)
+def test_region_ways(evidence: RegionEvidence, expected: str | None) -> None:
+    assert decide_regions(evidence) == expected
+
+
+def test_featureless_never_matches_whatever_the_distances() -> None:
+    assert not decide(Evidence(0, 0, 19, 100))
+    assert not decide(Evidence(0, 0, 100, 5))

@@ -17,15 +17,20 @@ def _bitlocker_volume(path):  # noqa: ANN001, ANN202
     return path
 
 
-def test_a_locked_volume_with_a_finding_is_findings_not_evidence(tmp_path):
-    """Issue 15 item 8: a scan whose only result was the encrypted-volume finding exited 3."""
+def test_a_locked_volume_alone_is_a_coverage_gap_not_a_finding(tmp_path):
+    """Issue 22 item 5: system encryption is a coverage fact. The packaged encrypted-volume rule
+    lists the volume (info) and the gap keeps the verdict AMBER; nothing could be examined and
+    nothing was found, so the exit code is EVIDENCE, as for any source nothing could be read of
+    (issue 15 item 8 exited 3 *despite* a RED finding; there is no RED finding any more)."""
     image = _bitlocker_volume(tmp_path / "locked.img")
     result = run_scan([str(image)], tmp_path / "out", ScanOptions(rules=PACKAGED_RULES))
     report = result.report
     assert [v["status"] for v in report["coverage"]["volumes"]] == ["not_examined"]
-    assert report["findings"], "the packaged rules flag the locked volume"
-    assert report["verdict"]["level"] == "red"  # the packaged encrypted-volume rule
-    assert result.exit_code is ExitCode.FINDINGS
+    assert [(f["rule"], f["severity"]) for f in report["findings"]] == [
+        ("encrypted-volume", "info")]
+    assert report["verdict"]["level"] == "amber"
+    assert not any("rule" in reason for reason in report["verdict"]["reasons"])
+    assert result.exit_code is ExitCode.EVIDENCE
 
 
 def test_nothing_examined_and_nothing_found_is_evidence(tmp_path):

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from triage.ledger import GapKind, Ledger, ScanContext
 from triage.model import Address, FileRecord, Finding, Severity
-from triage.report.verdict import decide
+from triage.report.verdict import decide, is_red
+from triage.ruleset.vocabulary import SEVERITIES
 
 
 def _finding(kind: str, severity: Severity, hashset: str | None = None,
@@ -77,6 +80,47 @@ def test_perceptual_matches_are_leads_never_red():
 
 def test_info_findings_do_not_move_the_verdict():
     assert _decide([_finding("rule", Severity.INFO)])["level"] == "green"
+
+
+# The one severity -> verdict mapping for rules (triage/ruleset/vocabulary.py, rules/README.md).
+RULE_LEVELS = {Severity.INFO: "green", Severity.LOW: "green", Severity.MEDIUM: "amber",
+               Severity.HIGH: "red", Severity.CRITICAL: "red"}
+
+
+@pytest.mark.parametrize(("severity", "level"), RULE_LEVELS.items())
+def test_each_rule_severity_gives_its_documented_verdict(severity, level):
+    assert _decide([_finding("rule", severity)])["level"] == level
+    # The words the schema and README show say the same thing as the code does.
+    assert level.upper() in SEVERITIES[severity.value]
+
+
+def test_a_fact_and_a_low_finding_leave_green_green():
+    """A browser keeping history (info) and one deleted picture (low) are listed, not AMBER."""
+    verdict = _decide([_finding("rule", Severity.INFO), _finding("rule", Severity.LOW)])
+    assert verdict["level"] == "green"
+
+
+def test_a_tool_only_present_asks_to_check_the_order():
+    verdict = _decide([_finding("rule", Severity.MEDIUM, path="/a"),
+                       _finding("rule", Severity.MEDIUM, path="/b")])
+    assert verdict == {"level": "amber", "reasons": [
+        "2 files need a look.", "Rule findings on 2 files show something an order commonly "
+        "forbids: check whether the order names it."]}
+
+
+def test_evidence_of_use_and_known_material_are_red():
+    verdict = _decide([_finding("rule", Severity.HIGH), _finding("exact", Severity.HIGH),
+                       _finding("rule", Severity.MEDIUM)])
+    assert verdict["level"] == "red"
+    assert verdict["reasons"][0] == "Found 1 known file, 1 rule finding of use."
+    assert is_red(_finding("rule", Severity.HIGH))
+    assert not is_red(_finding("rule", Severity.MEDIUM))
+
+
+def test_known_material_of_a_low_category_still_needs_a_look():
+    """A hash-set hit never leaves GREEN, whatever severity its category was given."""
+    assert _decide([_finding("exact", Severity.LOW)])["level"] == "amber"
+    assert _decide([_finding("exact", Severity.MEDIUM)])["level"] == "amber"
 
 
 def _with(record) -> Ledger:  # noqa: ANN001

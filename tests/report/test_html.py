@@ -148,6 +148,17 @@ def test_files_not_reached_are_stated() -> None:
     assert "1234 (time budget reached)" in render_html(stopped)
 
 
+def test_a_rule_finding_shows_installed_or_used_and_the_order_wording_to_check() -> None:
+    data = report()
+    rule = next(f for f in data["findings"] if f["kind"] == "rule")
+    rule["detail"] = {"version": "1", "evidence": "used", "last_written": "2026-11-20T21:14:00Z",
+                      "order_wording": "must not use or install encryption or wiping tools"}
+    page = render_html(data)
+    assert ("Seen: used, last written 2026-11-20T21:14:00Z. Relates to: \u201cmust not use or "
+            "install encryption or wiping tools\u201d \u2014 check the order&#x27;s own wording."
+            ) in page
+
+
 def test_case_officer_device_and_time_come_first() -> None:
     page = render_html(report())
     header = page[page.index('id="header"'):page.index('id="verdict"')]

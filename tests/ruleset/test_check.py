@@ -216,6 +216,34 @@ def test_load_rules_refuses_invalid_rules_naming_them(pack: Callable[..., Path])
     assert f"{folder}/r.yml:9:15: name regex '('" in message and "triage rules check" in message
 
 
+def test_a_rule_that_sees_only_an_installed_tool_cannot_make_red(
+        pack: Callable[..., Path]) -> None:
+    # RULE_HEAD says severity: high (line 4); presence alone is at most medium (AMBER).
+    body = "evidence: installed\nmatch:\n  path: '**/qBittorrent/**'\n" + GOOD_TESTS
+    folder = pack({"r.yml": rule_text("tool", body)})
+    assert only_error(folder) == (
+        f"{folder}/r.yml:4:11: a rule with evidence: installed is at most severity medium "
+        "(AMBER): presence alone does not show a breach; lower the severity, or match a file "
+        "only using the tool writes and say evidence: used")
+    used = pack({"r.yml": rule_text("tool", body.replace("installed", "used"))})
+    (rule,) = load_rules(used).rules
+    assert rule.evidence == "used"
+
+
+def test_evidence_is_one_of_the_words_and_wording_defaults_to_the_condition(
+        pack: Callable[..., Path]) -> None:
+    body = "evidence: ran\nmatch:\n  path: '**/qBittorrent/**'\n" + GOOD_TESTS
+    folder = pack({"r.yml": rule_text("tool", body)})
+    assert only_error(folder) == (f"{folder}/r.yml:9:11: evidence must be one of installed, "
+                                  "used, not 'ran'")
+    own = "order_wording: must not use BitTorrent\nmatch:\n  path: '**/qBittorrent/**'\n"
+    (rule,) = load_rules(pack({"r.yml": rule_text("tool", own + GOOD_TESTS)})).rules
+    assert rule.order_wording == "must not use BitTorrent"
+    (plain,) = load_rules(pack({"r.yml": rule_text("tool", own[own.index("\n") + 1:]
+                                                    + GOOD_TESTS)})).rules
+    assert plain.order_wording == "must not use peer-to-peer file-sharing software"
+
+
 def test_a_rule_with_an_unknown_field_is_not_valid(pack: Callable[..., Path]) -> None:
     folder = pack({"r.yml": rule_text("extra", "colour: red\nmatch: {extension: torrent}\n"
                                       + GOOD_TESTS)})
@@ -223,7 +251,8 @@ def test_a_rule_with_an_unknown_field_is_not_valid(pack: Callable[..., Path]) ->
     assert found == []
     assert [str(p) for p in problems if p.is_error] == [
         f"{folder}/r.yml:9:1: unknown field 'colour' in a rule; expected one of: author, "
-        "condition, count, description, id, match, references, severity, tests, title, version"]
+        "condition, count, description, evidence, id, match, order_wording, references, "
+        "severity, tests, title, version"]
 
 
 def test_a_missing_field_does_not_hide_the_others(pack: Callable[..., Path]) -> None:

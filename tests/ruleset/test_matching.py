@@ -18,6 +18,8 @@ from triage.ruleset.facts import FileFacts
 PACK = Path(__file__).resolve().parents[2] / "rules"
 NOW = dt.datetime(2025, 6, 1, tzinfo=dt.UTC)
 CTX = RuleContext(now=NOW)
+# Every rule finding carries the typical wording of its condition (test rules are no-p2p).
+P2P_WORDING = "must not use peer-to-peer file-sharing software"
 DAY = 86400.0
 
 
@@ -55,7 +57,7 @@ def test_finding_names_rule_condition_severity_and_record(pack) -> None:
     (finding,) = rules.match_file(rec, None, CTX)
     assert finding == Finding(kind="rule", severity=Severity.HIGH, record=rec,
                               title="Test rule r1", rule="r1", condition="no-p2p",
-                              detail={"version": "1"})
+                              detail={"version": "1", "order_wording": P2P_WORDING})
     assert hits(rules, record("/Users/a/qBittorrent.txt")) == []
 
 
@@ -141,7 +143,8 @@ def test_content_keywords_utf8_utf16_and_case(pack) -> None:
     assert hits(rules, rec, BytesContent(b"nothing here")) == []
     assert hits(rules, rec, None) == []  # unreadable: the fact is unknown, not a match
     (finding,) = rules.match_file(rec, BytesContent(b"x SavePath=1"), CTX)
-    assert finding.detail == {"version": "1", "content_match": "SavePath"}
+    assert finding.detail == {"version": "1", "order_wording": P2P_WORDING,
+                              "content_match": "SavePath"}
 
 
 def test_content_reads_only_the_bounded_prefix_once(pack) -> None:
@@ -207,7 +210,7 @@ def test_count_rules_report_per_folder_at_finish(pack) -> None:
         rules.match_file(record(f"/u/other/{n}.jpg"), None, CTX)
     (finding,) = rules.finish()
     assert finding.record is None and finding.title == "Test rule r1 (7 files)"
-    assert finding.detail == {"version": "1", "group_by": "folder",
+    assert finding.detail == {"version": "1", "order_wording": P2P_WORDING, "group_by": "folder",
                               "address": "disk.img · p1@1048576 ntfs · /u/hide", "count": 7,
                               "min": 3, "examples": [f"/u/hide/{n}.jpg" for n in range(5)]}
     assert rules.finish() == []  # tallies reset

@@ -13,11 +13,18 @@ import magic
 import pytest
 from PIL import Image
 
-from triage.model import Address, FileRecord, PartitionRef
+from triage.model import Address, FileRecord, PartitionRef, Severity
 from triage.ruleset import RuleContext, check_rules, load_rules, run_examples
 from triage.ruleset.conditions import LEAVES
 from triage.ruleset.problems import ProblemSink
-from triage.ruleset.vocabulary import CONDITIONS, GROUP_BY, RULE_FIELDS, SEVERITIES
+from triage.ruleset.vocabulary import (
+    CONDITIONS,
+    EVIDENCE,
+    GROUP_BY,
+    ORDER_WORDING,
+    RULE_FIELDS,
+    SEVERITIES,
+)
 from triage.ruleset.yamlnodes import load_documents
 
 PACK = Path(__file__).resolve().parents[2] / "rules"
@@ -39,7 +46,9 @@ def test_every_rule_has_examples_references_and_covers_the_issue() -> None:
     for rule in rules:
         assert rule.positive and rule.negative and rule.references, rule.id
     ids = {r.id for r in rules}
-    wanted = {"tor-browser", "vpn-clients", "veracrypt", "truecrypt", "axcrypt",
+    wanted = {"tor-browser", "tor-browser-used", "vpn-clients", "vpn-used", "veracrypt",
+              "veracrypt-used", "truecrypt", "axcrypt", "wiping-tool-used", "qbittorrent-used",
+              "other-bittorrent-clients-used", "wsl-disk-image",
               "bitlocker-to-go-reader", "encrypted-container", "ccleaner", "eraser", "bleachbit",
               "sdelete", "history-cleaners", "qbittorrent", "utorrent", "bittorrent", "emule",
               "shareaza", "freenet", "gigatribe", "torrent-files", "dropbox", "onedrive-in-use",
@@ -75,6 +84,7 @@ def test_every_shipped_rule_validates_against_the_published_schema() -> None:
 @pytest.mark.parametrize("bad", [
     {"colour": "red"}, {"severity": "severe"}, {"condition": "no-fun"},
     {"match": {"pathh": "x"}}, {"match": {"size": {"maxi": 1}}}, {"count": {"group_by": "x"}},
+    {"evidence": "maybe"}, {"evidence": "installed"}, {"order_wording": "two\nlines"},
 ])
 def test_schema_rejects_what_the_checker_rejects(bad: dict) -> None:
     rule = {"id": "ok", "title": "t", "description": "d", "severity": "high",
@@ -86,7 +96,8 @@ def test_schema_rejects_what_the_checker_rejects(bad: dict) -> None:
 
 def test_schema_word_lists_match_the_code_and_carry_descriptions() -> None:
     props = SCHEMA["properties"]
-    for key, words in (("severity", SEVERITIES), ("condition", CONDITIONS)):
+    for key, words in (("severity", SEVERITIES), ("condition", CONDITIONS),
+                       ("evidence", EVIDENCE)):
         assert {o["const"]: o["description"] for o in props[key]["oneOf"]} == words
     group = props["count"]["properties"]["group_by"]["oneOf"]
     assert {o["const"]: o["description"] for o in group} == GROUP_BY
@@ -98,8 +109,34 @@ def test_schema_word_lists_match_the_code_and_carry_descriptions() -> None:
 
 def test_readme_documents_every_condition_and_field() -> None:
     readme = (PACK / "README.md").read_text()
-    for word in [*LEAVES, *RULE_FIELDS, *CONDITIONS, "triage rules check", "triage rules test"]:
+    for word in [*LEAVES, *RULE_FIELDS, *CONDITIONS, *EVIDENCE, "triage rules check",
+                 "triage rules test"]:
         assert f"`{word}" in readme, word
+    # The severity table in the README says what the code does (RULE_VERDICTS).
+    for severity, words in SEVERITIES.items():
+        assert f"| `{severity}` | {words} |" in readme, severity
+    for condition, wording in ORDER_WORDING.items():
+        assert wording in readme, condition
+
+
+# Conditions about tools: each of their rules says whether it saw the tool installed or used,
+# except the rules about a kind of file (a container, a .torrent, a disguised picture ...).
+TOOL_CONDITIONS = {"no-anonymisation", "no-encryption", "no-deletion-tools", "no-p2p",
+                   "no-cloud-storage", "no-contact-with-children"}
+FILE_RULES = {"encrypted-container", "torrent-files", "encrypted-volume"}
+
+
+def test_every_tool_rule_says_installed_or_used_and_presence_never_makes_red() -> None:
+    rules = load_rules(PACK).rules
+    for rule in rules:
+        if rule.condition in TOOL_CONDITIONS and rule.id not in FILE_RULES:
+            assert rule.evidence in EVIDENCE, rule.id
+        if rule.evidence == "installed":
+            assert rule.severity.rank <= Severity.MEDIUM.rank, rule.id
+        assert rule.order_wording, rule.id
+    used = {r.id for r in rules if r.evidence == "used"}
+    installed = {r.id for r in rules if r.evidence == "installed"}
+    assert len(used) >= 15 and len(installed) >= 15
 
 
 # --- a household PC laid out as files, walked like the scan walks a file system ----------------
@@ -157,10 +194,10 @@ EXPECTED = {
     ("tor-browser", "/Users/alex/Desktop/Tor Browser/Browser/firefox.exe"),
     ("veracrypt", "/Program Files/VeraCrypt/VeraCrypt.exe"),
     ("encrypted-container", "/Users/alex/Documents/archive2019"),
-    ("qbittorrent", "/Users/alex/AppData/Roaming/qBittorrent/qBittorrent.ini"),
+    ("qbittorrent-used", "/Users/alex/AppData/Roaming/qBittorrent/qBittorrent.ini"),
     ("torrent-files", "/Users/alex/Downloads/film.torrent"),
     ("vm-disk-images", "/Users/alex/VirtualBox VMs/Win7/Win7.vdi"),
-    ("virtualbox", "/Users/alex/VirtualBox VMs/Win7/Win7.vdi"),
+
     ("chromium-history", "/Users/alex/AppData/Local/Google/Chrome/User Data/Default/History"),
 }
 

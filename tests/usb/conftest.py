@@ -1,4 +1,4 @@
-"""Fixtures for the stick's pieces: the officer console module loaded from usb/officer.py."""
+"""Fixtures for the stick's pieces: the console's modules loaded from usb/."""
 
 from __future__ import annotations
 
@@ -10,6 +10,10 @@ from types import ModuleType
 import pytest
 
 USB = Path(__file__).resolve().parents[2] / "usb"
+
+
+# On the stick officer.py and bootfacts.py sit in one folder, which Python puts on sys.path.
+sys.path.insert(0, str(USB))
 
 
 def _load(name: str) -> ModuleType:
@@ -24,6 +28,11 @@ def _load(name: str) -> ModuleType:
 @pytest.fixture(scope="session")
 def officer() -> ModuleType:
     return _load("officer")
+
+
+@pytest.fixture(scope="session")
+def bootfacts() -> ModuleType:
+    return _load("bootfacts")
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,9 @@ from pathlib import Path
 import click
 
 from triage import keys
+from triage.blocks.build import FilterBuilder, known_good_keys, walk_files
+from triage.blocks.policy import MAX_BLOCKS_PER_FILE
+from triage.blocks.store import BLOCKS_DIR, write_filter
 from triage.errors import InvalidInputError
 from triage.hashdb import delta as deltas
 from triage.hashdb import signing
@@ -69,6 +72,19 @@ def signing_options(command):
     return click.option("--sign", "sign_key", type=EXISTING, help="Lab private key to sign with.")(
         command
     )
+
+
+def block_options(command):
+    """--known-good DIR and --max-blocks-per-file, shared by the commands making block filters."""
+    command = click.option(
+        "--max-blocks-per-file", type=click.IntRange(min=1), default=MAX_BLOCKS_PER_FILE,
+        show_default=True, help="Distinctive blocks kept per file (bounds very large sets)."
+    )(command)
+    return click.option(
+        "--known-good", multiple=True, type=click.Path(exists=True, file_okay=False,
+                                                       path_type=Path),
+        help="Folder of known-good files (e.g. the stick's own system); blocks they hold are "
+             "left out of the block filter. Repeatable.")(command)
 
 
 def _report(stats: ImportStats, target: Path) -> None:
@@ -175,6 +191,7 @@ def _severities(pairs: tuple[str, ...]) -> dict[str, str]:
 @signing_options
 @click.option("--into", required=True, type=FOLDER)
 @click.option("--replace", is_flag=True)
+@block_options
 def add_images(
     folder: Path,
     name: str,
@@ -184,34 +201,21 @@ def add_images(
     ask_passphrase: bool,
     into: Path,
     replace: bool,
+    known_good: tuple[Path, ...],
+    max_blocks_per_file: int,
 ) -> None:
-    """Make a bundle of the exact digests and a perceptual set (pHash, PDQ) of FOLDER's pictures.
+    """Make a bundle of the exact digests, a block filter and a perceptual set (pHash, PDQ) of
+    FOLDER's pictures.
 
-    The exact bundle goes to INTO/NAME, the perceptual set to INTO/perceptual/NAME.
+    The exact bundle goes to INTO/NAME, the block filter to INTO/blocks/NAME, the perceptual
+    set to INTO/perceptual/NAME.
     """
-    info = SetInfo(
-        name=check_name(name),
-        version=version,
-        category=category,
-        source=f"reference pictures in {folder.name}",
-    )
     signer = _signer(sign_key, ask_passphrase)
-    sink = EntryCollector(info)
-    if not add_folder(folder, sink, category):
-        raise InvalidInputError(f"{folder} holds no readable files; point at the pictures.")
-    compiled = sink.compile()
-    target = write_bundle(
-        bundle_path(into, name),
-        info,
-        compiled,
-        categories=sink.categories,
-        references=sink.references,
-        stats=sink.stats,
-        inputs=[{"file": folder.name, "format": "images"}],
-        signer=signer,
-        replace=replace,
-    )
-    _report(sink.stats, target)
+    target, stats = _exact_bundle(folder, name, version, category, signer, into, replace,
+                                  "images", "reference pictures")
+    _report(stats, target)
+    _block_filter(folder, name, version, category, signer, into, replace, known_good,
+                  max_blocks_per_file)
     try:
         with atomic_directory(into / PERCEPTUAL_DIR / name, replace=replace) as work:
             result = build_from_folder(folder, work, name=name, version=version,
@@ -222,6 +226,64 @@ def add_images(
         click.echo(f"no perceptual set made: {exc}", err=True)
         return
     _report_perceptual(result, into / PERCEPTUAL_DIR / name)
+
+
+def _exact_bundle(folder: Path, name: str, version: str, category: str | None,
+                  signer: keys.SigningKey | None, into: Path, replace: bool, fmt: str,
+                  what: str) -> tuple[Path, ImportStats]:
+    """The exact-digest bundle of every file in FOLDER, at INTO/NAME."""
+    info = SetInfo(name=check_name(name), version=version, category=category,
+                   source=f"{what} in {folder.name}")
+    sink = EntryCollector(info)
+    if not add_folder(folder, sink, category):
+        raise InvalidInputError(f"{folder} holds no readable files; point at the {what}.")
+    target = write_bundle(bundle_path(into, name), info, sink.compile(),
+                          categories=sink.categories, references=sink.references,
+                          stats=sink.stats, inputs=[{"file": folder.name, "format": fmt}],
+                          signer=signer, replace=replace)
+    return target, sink.stats
+
+
+def _block_filter(folder: Path, name: str, version: str, category: str | None,
+                  signer: keys.SigningKey | None, into: Path, replace: bool,
+                  known_good: tuple[Path, ...], max_blocks_per_file: int) -> None:
+    """The block filter of every file in FOLDER, at INTO/blocks/NAME, and its tally."""
+    builder = FilterBuilder(max_per_file=max_blocks_per_file,
+                            known_good=known_good_keys(list(known_good)) if known_good else None)
+    for path, reference in walk_files(folder):
+        builder.add_file(path, reference, category)
+    compiled = builder.compile()
+    target = write_filter(into / BLOCKS_DIR / check_name(name), name=name, version=version,
+                          source=f"files in {folder.name}", compiled=compiled,
+                          references=builder.references, categories=builder.categories,
+                          stats=builder.stats, signer=signer, replace=replace)
+    for problem in builder.stats.unreadable[:SHOWN_PROBLEMS]:
+        click.echo(problem, err=True)
+    click.echo(f"block filter {target}: {builder.stats.summary()}")
+
+
+@hashset.command("add-files")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--name", required=True, help="Set name (also its folder name).")
+@click.option("--category", help="Category of every file in the folder.")
+@click.option("--version", "version", default="1", show_default=True)
+@signing_options
+@click.option("--into", required=True, type=FOLDER)
+@click.option("--replace", is_flag=True)
+@block_options
+def add_files(folder: Path, name: str, category: str | None, version: str,
+              sign_key: Path | None, ask_passphrase: bool, into: Path, replace: bool,
+              known_good: tuple[Path, ...], max_blocks_per_file: int) -> None:
+    """Make a bundle of the exact digests and a block filter of FOLDER's files (any type).
+
+    The exact bundle goes to INTO/NAME, the block filter to INTO/blocks/NAME.
+    """
+    signer = _signer(sign_key, ask_passphrase)
+    target, stats = _exact_bundle(folder, name, version, category, signer, into, replace,
+                                  "files", "known files")
+    _report(stats, target)
+    _block_filter(folder, name, version, category, signer, into, replace, known_good,
+                  max_blocks_per_file)
 
 
 @hashset.command("import-pdq")

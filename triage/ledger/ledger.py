@@ -71,6 +71,7 @@ class Ledger:
     elapsed_before: float = 0.0  # seconds spent before a resume
     thumbnails: dict[str, bytes] | None = None  # finding address -> PNG, when asked for
     signed: bool = False  # whether the scan began with a signing key (a resume must sign too)
+    quick_pass: dict[str, Any] | None = None  # coverage.quick_pass (triage/plan/quickpass.py)
     # --- this process only ---
     progress: ProgressSink = _transient(factory=ProgressSink)
     started: float = _transient(factory=time.monotonic)
@@ -210,4 +211,4 @@ class Ledger:
             budget_reached=self.budget_reached, stopped=self.stopped,
             priority=tuple(self.priority), stopped_early=self.stopped_early,
             first_hit=self.first_hit, first_hit_address=self.first_hit_address,
-            resumed=tuple(self.resumed))
+            resumed=tuple(self.resumed), quick_pass=self.quick_pass)

@@ -61,6 +61,7 @@ class ScanResult:
     first_hit: float | None
     first_hit_address: str | None
     resumed: tuple[Resume, ...]
+    quick_pass: dict[str, Any] | None = None  # the block quick pass's own coverage
     # What the artefact extractors gave ({records, by_kind, files}); empty when not read.
     artefacts: dict[str, Any] = field(default_factory=dict)
     artefacts_listing: str | None = None

@@ -152,11 +152,13 @@ def _bar(strip: np.ndarray) -> bool:
     return np.count_nonzero(np.abs(strip - background) <= 3) >= BOX_BAR_UNIFORM * strip.size
 
 
-def content_box(luma: np.ndarray) -> tuple[int, int, int, int] | None:
+def content_box(
+    luma: np.ndarray, reduced: tuple[np.ndarray, int] | None = None
+) -> tuple[int, int, int, int] | None:
     """(left, top, right, bottom) of the picture inside its frame, in `luma`'s pixels; None when
     nothing worth trimming was found (the whole picture is the content) or the box is too small
-    to be a picture of its own."""
-    small, factor = _reduced(luma, BOX_REDUCED_SIDE)
+    to be a picture of its own. `reduced` is _reduced(luma, BOX_REDUCED_SIDE) if made already."""
+    small, factor = reduced or _reduced(luma, BOX_REDUCED_SIDE)
     small = small.astype(np.int16)
     rows, cols = small.shape
     if rows < 32 or cols < 32:
@@ -210,7 +212,8 @@ def regions(luma: np.ndarray, pixels: np.ndarray | None = None) -> list[Region]:
     pictures inside frames are the box's business.
     """
     out: list[Region] = []
-    box = content_box(luma)
+    reduced = _reduced(luma, BOX_REDUCED_SIDE)
+    box = content_box(luma, reduced)
     if box is not None:
         left, top, right, bottom = box
         pixels = luma.astype(np.float32) if pixels is None else pixels
@@ -220,7 +223,8 @@ def regions(luma: np.ndarray, pixels: np.ndarray | None = None) -> list[Region]:
         out.append(Region(BOX, code, quality, PHash.compute(Image.fromarray(inside))))
     # Sub-regions are only compared with references' sub-regions, cut the same way, so they
     # are hashed from a reduced copy: a quarter of the pixels to filter at 1024 px.
-    content = _reduced(luma, REGION_SIDE)[0].astype(np.float32)
+    same = REGION_SIDE == BOX_REDUCED_SIDE  # one reduced copy serves both
+    content = (reduced if same else _reduced(luma, REGION_SIDE))[0].astype(np.float32)
     h, w = content.shape
     for kind, (_, (top, bottom, left, right)) in SUBREGIONS.items():
         part = content[int(top * h) : int(bottom * h), int(left * w) : int(right * w)]

@@ -12,6 +12,7 @@ from typing import Any
 
 from triage.report import timeline
 from triage.report.atomic import write_atomic
+from triage.report.rulenote import rule_note
 from triage.wording import where_parts
 
 HTML_NAME = "report.html"
@@ -193,6 +194,8 @@ def _findings(report: dict[str, Any], thumbnails: Mapping[str, bytes] | None) ->
         return "".join(parts)
     counts = []
     for kind, words in (("exact", "with known images (exact match with a hash set)"),
+                        ("block", "with known files found by their blocks on the raw disk "
+                                  "(quick pass)"),
                         ("perceptual", "with similar images (close to a known image)"),
                         ("rule", "with court-order rule findings")):
         n = sum(1 for items in files if any(f.get("kind") == kind for f in items))
@@ -266,10 +269,17 @@ def _match_detail(finding: dict[str, Any]) -> str:
             bits.append(f"reference {match['reference']}")
     if finding.get("distance") is not None:
         bits.append(f"distance {finding['distance']}")
+    detail = finding.get("detail")
+    if finding.get("kind") == "block" and isinstance(detail, dict):
+        bits.append(f"{detail.get('blocks_seen')} of {detail.get('distinctive_blocks')} "
+                    f"distinctive blocks of {finding.get('reference')}")
     if finding.get("rule"):
         bits.append(f"rule {finding['rule']}")
     if finding.get("condition"):
         bits.append(f"order condition: {finding['condition']}")
+    note = rule_note(finding)
+    if note:
+        bits.append(note)
     return ", ".join(bits)
 
 

@@ -8,26 +8,40 @@ from typing import Any
 from triage.ledger.records import Gap, GapKind
 from triage.ledger.result import ScanResult
 from triage.model import Finding, Severity, Verdict
+from triage.ruleset.vocabulary import AMBER_ASK, RULE_VERDICTS
 
-# Findings of these severities from exact matches or rules make the verdict RED. Perceptual
-# matches are leads and never make it RED by themselves (they cannot outrank an exact match).
+# Known files (exact matches) of these severities make the verdict RED. Perceptual matches are
+# leads and never make it RED by themselves (they cannot outrank an exact match).
 RED_SEVERITIES = frozenset({Severity.HIGH, Severity.CRITICAL})
-# Findings below this severity are listed but do not move the verdict off GREEN.
+# Exact and perceptual findings below this severity are listed but leave the verdict GREEN.
+# Rule findings follow the rule language's own table, RULE_VERDICTS (rules/README.md).
 AMBER_MIN = Severity.LOW
 
 
-def is_red(finding: Finding, untrusted_sets: frozenset[str] = frozenset()) -> bool:
-    """Whether this finding alone makes the verdict RED (see `decide`).
+def level_of(finding: Finding, untrusted_sets: frozenset[str] = frozenset()) -> Verdict | None:
+    """The verdict this finding alone asks for; None when it is only listed.
 
-    A known file is RED when a set that holds it at a RED severity is trusted: a set nobody
-    vouches for (`untrusted_sets`) gives a lead, and never downgrades another set's match.
+    Rule findings follow RULE_VERDICTS. A known file is RED when a set that holds it at a RED
+    severity is trusted: a set nobody vouches for (`untrusted_sets`) gives a lead (AMBER), and
+    never downgrades another set's match. Perceptual matches are leads (AMBER).
     """
-    if finding.kind == "perceptual" or finding.severity not in RED_SEVERITIES:
-        return False
-    if finding.kind == "exact":
-        return any(Severity(m["severity"]) in RED_SEVERITIES
-                   and m["hashset"] not in untrusted_sets for m in finding.matched_sets())
-    return True
+    if finding.kind == "rule":
+        return RULE_VERDICTS[finding.severity]
+    if finding.severity.rank < AMBER_MIN.rank:
+        return None
+    if finding.kind == "exact" and finding.severity in RED_SEVERITIES and any(
+            Severity(m["severity"]) in RED_SEVERITIES and m["hashset"] not in untrusted_sets
+            for m in finding.matched_sets()):
+        return Verdict.RED
+    if (finding.kind == "block" and finding.severity in RED_SEVERITIES
+            and finding.hashset not in untrusted_sets):
+        return Verdict.RED  # a known file's blocks: RED only from a trusted filter
+    return Verdict.AMBER
+
+
+def is_red(finding: Finding, untrusted_sets: frozenset[str] = frozenset()) -> bool:
+    """Whether this finding alone makes the verdict RED (see `decide`)."""
+    return level_of(finding, untrusted_sets) is Verdict.RED
 
 
 def _untrusted_names(findings: list[Finding], untrusted_sets: frozenset[str]) -> list[str]:
@@ -47,13 +61,15 @@ def decide(result: ScanResult) -> dict[str, Any]:
     trust_problems = list(result.context.trust_problems)
     untrusted = result.context.untrusted_sets
     reasons: list[str] = []
-    red = [f for f in result.findings if is_red(f, untrusted)]
-    red_ids = {id(f) for f in red}
-    amber = [f for f in result.findings
-             if f.severity.rank >= AMBER_MIN.rank and id(f) not in red_ids]
+    levels = [(f, level_of(f, untrusted)) for f in result.findings]
+    red = [f for f, level in levels if level is Verdict.RED]
+    amber = [f for f, level in levels if level is Verdict.AMBER]
     if red:
-        # Counted in files: an exact finding is one file, however many sets hold it.
-        kinds = Counter("known file" if f.kind == "exact" else "serious rule finding" for f in red)
+        # Counted in files: an exact finding is one file, however many sets hold it, and the
+        # quick pass's finding for the same file (its blocks) is that file again.
+        known = {f.where for f in red if f.kind in ("exact", "block")}
+        kinds = Counter({"known file": len(known)} if known else {})
+        kinds.update("rule finding of use" for f in red if f.kind not in ("exact", "block"))
         reasons.append("Found " + ", ".join(f"{n} {k}{'s' if n > 1 else ''}"
                                             for k, n in sorted(kinds.items())) + ".")
     if amber:
@@ -65,6 +81,10 @@ def decide(result: ScanResult) -> dict[str, Any]:
                            f"{'are' if len(names) > 1 else 'is'} not trusted; the matches "
                            "need confirming.")
         reasons.append(_need_a_look(amber))
+        rules = [f for f in amber if f.kind == "rule"]
+        if rules:
+            reasons.append(f"Rule findings on {_places(rules)} show something an order commonly "
+                           f"forbids: {AMBER_ASK}.")
     coverage_gaps = [*result.context.comparison_gaps, *gap_reasons(result)]
     reasons.extend(coverage_gaps)
     reasons.extend(trust_problems)
@@ -80,12 +100,18 @@ def decide(result: ScanResult) -> dict[str, Any]:
 
 def _need_a_look(findings: list[Finding]) -> str:
     """Counted in files (and volumes or folders, for findings about those), not findings."""
+    places = _places(findings)
+    return f"{places} {'needs' if places.startswith('1 ') and ' and ' not in places else 'need'}" \
+        " a look."
+
+
+def _places(findings: list[Finding]) -> str:
+    """'2 files', '1 file and 1 volume or folder': the distinct places these findings are on."""
     files = len({f.where for f in findings if f.record is not None})
     others = len({f.where for f in findings if f.record is None})
     parts = ([_plural(files, "file", "files")] if files else []) + (
         [_plural(others, "volume or folder", "volumes or folders")] if others else [])
-    verb = "needs" if files + others == 1 else "need"
-    return f"{' and '.join(parts)} {verb} a look."
+    return " and ".join(parts)
 
 
 def _plural(n: int, one: str, many: str) -> str:

@@ -45,6 +45,7 @@ def build_report(result: ScanResult) -> dict[str, Any]:
         "time_budget": {"minutes": context.time_budget_min, "reached": result.budget_reached},
         "priority": list(result.priority),
         "stopped_early": result.stopped_early,
+        "quick_pass": result.quick_pass,
     }
     findings = sorted((f.to_dict() for f in result.findings), key=_finding_key)
     provenance = {

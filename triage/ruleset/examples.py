@@ -20,7 +20,7 @@ _TIMES = {"modified": "mtime", "accessed": "atime", "changed": "ctime", "created
 FILE_FIELDS = ("path", "size", "deleted", "mime", "ext_mismatch", "content", "content_hex",
                "content_random", "hashset_hits", "perceptual_hits", "since", "repeat",
                *_TIMES, *(f"{t}_days_ago" for t in _TIMES))
-VOLUME_FIELDS = ("status", "reason", "fs", "size", "index", "offset")
+VOLUME_FIELDS = ("status", "reason", "fs", "size", "index", "offset", "encryption")
 MAX_REPEAT = 10_000  # count examples stay small enough to run in the test suite
 
 
@@ -179,6 +179,7 @@ def parse_examples(value: Any, mark: Mark, sink: ProblemSink, *, volume: bool,
                     "source": EXAMPLE_SOURCE, "index": spec.get("index", 1),
                     "offset": spec.get("offset", 1048576), "size": spec.get("size", 0),
                     "fs": spec.get("fs"), "status": spec["status"], "reason": spec.get("reason"),
+                    "encryption": _plain(spec.get("encryption")),
                 }))
             continue
         if not shape.check_keys(spec, sink, "a file example", FILE_FIELDS, ("path",)):
@@ -192,6 +193,11 @@ def parse_examples(value: Any, mark: Mark, sink: ProblemSink, *, volume: bool,
             continue
         out.append(Example(spec, where, since=fields.pop("since", None), fields=fields))
     return out
+
+
+def _plain(value: Any) -> Any:
+    """A YAML mapping as a plain dict (a volume's `encryption` facts), else the value."""
+    return dict(value.items()) if isinstance(value, YMap) else value
 
 
 def utc_now() -> float:

@@ -12,7 +12,16 @@ from triage.ruleset import shape
 from triage.ruleset.examples import Example, parse_examples
 from triage.ruleset.problems import Mark, ProblemSink
 from triage.ruleset.tree import Node, compile_tree
-from triage.ruleset.vocabulary import CONDITIONS, GROUP_BY, REQUIRED_FIELDS, RULE_FIELDS, SEVERITIES
+from triage.ruleset.vocabulary import (
+    CONDITIONS,
+    EVIDENCE,
+    EVIDENCE_MAX_SEVERITY,
+    GROUP_BY,
+    ORDER_WORDING,
+    REQUIRED_FIELDS,
+    RULE_FIELDS,
+    SEVERITIES,
+)
 from triage.ruleset.yamlnodes import YMap
 
 T = TypeVar("T")
@@ -28,6 +37,8 @@ class Rule:
     description: str
     severity: Severity
     condition: str
+    order_wording: str  # the typical order wording; the rule's own or its condition's
+    evidence: str | None  # "installed" | "used" for tool rules, else None
     author: str
     version: str
     references: tuple[str, ...]
@@ -69,6 +80,20 @@ def _choice(doc: YMap, key: str, allowed: dict[str, str], sink: ProblemSink) -> 
                    f"not {shape.type_name(value)}")
         return None
     return value
+
+
+def _evidence(doc: YMap, severity: str | None, sink: ProblemSink) -> str | None:
+    """`evidence:` checked against the severity: presence alone may not make the verdict RED."""
+    if "evidence" not in doc:
+        return None
+    evidence = _choice(doc, "evidence", EVIDENCE, sink)
+    ceiling = EVIDENCE_MAX_SEVERITY.get(evidence or "")
+    if ceiling is not None and severity in SEVERITIES and Severity(severity).rank > ceiling.rank:
+        sink.error(doc.value_mark("severity"), f"a rule with evidence: {evidence} is at most "
+                   f"severity {ceiling.value} (AMBER): presence alone does not show a breach; "
+                   "lower the severity, or match a file only using the tool writes and say "
+                   "evidence: used")
+    return evidence
 
 
 def _version(doc: YMap, sink: ProblemSink) -> str | None:
@@ -144,6 +169,9 @@ def parse_rule(doc: Any, mark: Mark, sink: ProblemSink) -> Rule | None:
     author = _present(doc, "author", lambda: _text(doc, "author", sink))
     severity = _present(doc, "severity", lambda: _choice(doc, "severity", SEVERITIES, sink))
     condition = _present(doc, "condition", lambda: _choice(doc, "condition", CONDITIONS, sink))
+    wording = _text(doc, "order_wording", sink, one_line=True) if "order_wording" in doc else (
+        ORDER_WORDING.get(condition or ""))
+    evidence = _evidence(doc, severity, sink)
     version = _present(doc, "version", lambda: _version(doc, sink))
     refs = _present(doc, "references", lambda: shape.text_list(
         doc["references"], doc.value_mark("references"), sink, "reference")) or []
@@ -164,10 +192,11 @@ def parse_rule(doc: Any, mark: Mark, sink: ProblemSink) -> Rule | None:
         return None
     # Narrows the types only: every missing field was reported as an error just above.
     assert title and description and author and severity and condition and version  # noqa: S101
-    assert isinstance(rule_id, str)  # noqa: S101
+    assert wording and isinstance(rule_id, str)  # noqa: S101
     return Rule(
         id=rule_id, title=title, description=description, severity=Severity(severity),
-        condition=condition, author=author, version=version,
+        condition=condition, order_wording=wording, evidence=evidence, author=author,
+        version=version,
         references=tuple(t for t, _ in refs), file=sink.file, mark=doc.mark,
         id_mark=doc.value_mark("id"), match=match, match_mark=doc.value_mark("match"),
         group_by=count[0], count_min=count[1],

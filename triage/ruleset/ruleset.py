@@ -52,6 +52,20 @@ def _partition_label(part: PartitionRef | None) -> str:
     return "" if part is None else part.label()
 
 
+def rule_detail(rule: Rule, record: FileRecord | None = None) -> dict[str, Any]:
+    """What every rule finding carries: version, the order wording to check, installed vs used.
+
+    For `used` evidence the file's last write is when the tool last wrote it (a Prefetch entry's
+    modified time is the program's last run), so the finding says when.
+    """
+    detail: dict[str, Any] = {"version": rule.version, "order_wording": rule.order_wording}
+    if rule.evidence is not None:
+        detail["evidence"] = rule.evidence
+        if rule.evidence == "used" and record is not None and record.mtime is not None:
+            detail["last_written"] = iso_utc(record.mtime)
+    return detail
+
+
 class RuleSet:
     """The compiled pack: dispatches each record to the few rules that could match it."""
 
@@ -175,7 +189,7 @@ class RuleSet:
             if rule.group_by is not None:
                 self._tally(index, rule, record)
                 continue
-            detail: dict[str, Any] = {"version": rule.version}
+            detail = rule_detail(rule, record)
             if facts.notes:
                 detail.update(facts.notes)
             findings.append(Finding(kind="rule", severity=rule.severity, record=record,
@@ -206,7 +220,7 @@ class RuleSet:
                 findings.append(Finding(
                     kind="rule", severity=rule.severity, record=None, title=rule.title,
                     rule=rule.id, condition=rule.condition,
-                    detail={"version": rule.version, "address": str(address),
+                    detail={**rule_detail(rule), "address": str(address),
                             "volume": dict(volume)}))
         return findings
 
@@ -234,7 +248,7 @@ class RuleSet:
                 kind="rule", severity=rule.severity, record=None,
                 title=f"{rule.title} ({len(matched)} record{'s' if len(matched) > 1 else ''})",
                 rule=rule.id, condition=rule.condition,
-                detail={"version": rule.version, "address": source, "count": len(matched),
+                detail={**rule_detail(rule), "address": source, "count": len(matched),
                         "first": iso_utc(times[0]) if times else None,
                         "last": iso_utc(times[-1]) if times else None,
                         "examples": [{"kind": r["kind"], "time": iso_utc(r.get("time")),
@@ -264,7 +278,7 @@ class RuleSet:
                 kind="rule", severity=rule.severity, record=None,
                 title=f"{rule.title} ({group.count} files)", rule=rule.id,
                 condition=rule.condition,
-                detail={"version": rule.version, "group_by": rule.group_by, "address": where,
+                detail={**rule_detail(rule), "group_by": rule.group_by, "address": where,
                         "count": group.count, "min": rule.count_min,
                         "examples": list(group.examples)}))
         self._groups.clear()

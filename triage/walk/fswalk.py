@@ -93,6 +93,26 @@ class TskContent:
             return None
         return None
 
+    def data_runs(self) -> list[tuple[int, int]]:
+        """(first block, blocks) of every non-sparse run of this content's data: the
+        block-to-file map the quick pass uses to name the file holding a block (TSK's ifind)."""
+        runs: list[tuple[int, int]] = []
+        try:
+            for attr in self._handle:
+                info = attr.info
+                if self._attr is None:
+                    if info.type not in (_DEFAULT_DATA, _NTFS_DATA) or _text(
+                            info.name) not in ("", "$Data"):
+                        continue
+                elif (int(info.type), int(info.id)) != self._attr:
+                    continue
+                runs.extend((int(run.addr), int(run.len)) for run in attr
+                            if not run.flags & _RUN_SPARSE)
+                break
+        except OSError:
+            pass  # a damaged run list: the blocks it would name are reported as unowned
+        return runs
+
     def read(self, offset: int, length: int) -> bytes:
         length = min(length, self.size - offset)
         if length <= 0:

@@ -1,0 +1,31 @@
+"""One line per rule finding for officers: installed or used, and the order wording to check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from triage.ruleset.vocabulary import CHECK_WORDING
+
+_SEEN = {"installed": "installed (nothing seen shows it ran)",
+         "used": "used"}
+
+
+def rule_note(finding: dict[str, Any]) -> str | None:
+    """'Seen: used, last written …. Relates to: "…" — check the order's own wording.'"""
+    if finding.get("kind") != "rule":
+        return None
+    detail = finding.get("detail")
+    detail = detail if isinstance(detail, dict) else {}
+    parts = []
+    evidence = detail.get("evidence")
+    if isinstance(evidence, str):
+        seen = _SEEN.get(evidence, evidence)
+        # A file rule knows when its file was last written; an artefact rule, its last record.
+        written, last = detail.get("last_written"), detail.get("last")
+        when = (f", last written {written}" if written else
+                f", last on {last}" if evidence == "used" and last else "")
+        parts.append(f"Seen: {seen}{when}.")
+    wording = detail.get("order_wording")
+    if isinstance(wording, str) and wording:
+        parts.append(f"Relates to: \u201c{wording}\u201d \u2014 {CHECK_WORDING}.")
+    return " ".join(parts) or None
