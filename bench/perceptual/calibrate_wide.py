@@ -226,12 +226,13 @@ def main() -> None:
     refs, others = references(photos)
     transforms = {**{k: v for k, v in TRANSFORMS.items()}, **WIDE_TRANSFORMS}
     key = _code_key(f"{args.distractors}")
-    jobs = []
-    for name, pic in refs.items():
-        jobs.append((("ref", name), _jpeg(pic)))
-        for t_name, (_, transform) in transforms.items():
-            jobs.append(((t_name, name), transform(pic)))
-    positives = hash_cached("positives", jobs, key, args.workers)
+    def jobs():  # made only when the cache misses (encoding them is minutes of CPU)
+        for name, pic in refs.items():
+            yield ("ref", name), _jpeg(pic)
+            for t_name, (_, transform) in transforms.items():
+                yield (t_name, name), transform(pic)
+
+    positives = hash_cached("positives", jobs(), key, args.workers)
     negatives = hash_cached("distractors", distractor_jobs(others, args.distractors), key,
                             args.workers)
     if args.before:  # no boxes or sub-regions: what main's hasher gave
