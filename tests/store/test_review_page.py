@@ -38,7 +38,7 @@ def test_review_from_the_store_on_screen_and_as_a_page(tmp_path: Path, lab) -> N
     result = CliRunner().invoke(cli, ["review", "--store", store, "--html", str(page)])
     assert result.exit_code == 0, result.output
     assert "4 visit(s)" in result.output
-    assert "INCOMPLETE (the time budget ran out)" in result.output
+    assert "INCOMPLETE (time budget ran out (20 min))" in result.output
     assert "Person P-1001: 1 new since 2026-01-10T09:00:00Z." in result.output
     html = page.read_text()
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html

@@ -132,7 +132,7 @@ def test_new_since_compares_with_the_last_complete_visit(store_url: str, lab: La
         assert news.latest is not None and news.latest.started_utc.startswith("2026-03")
         assert news.baseline is not None and news.baseline.started_utc.startswith("2026-01")
         assert [v.started_utc[:7] for v in news.incomplete_between] == ["2026-02"]
-        assert news.incomplete_between[0].incomplete_reasons == ["the time budget ran out"]
+        assert news.incomplete_between[0].incomplete_reasons == ["time budget ran out (20 min)"]
         assert [f["sha256"] for f in news.new] == [NEW_KNOWN["sha256"]]
     finally:
         store.close()

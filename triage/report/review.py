@@ -119,7 +119,10 @@ def incomplete_reasons(report: dict[str, Any], source: str | None = None) -> lis
         f"{item.get('what')} not examined ({item.get('reason')})"
         for item in _dicts(coverage.get("not_examined"))
         if item.get("what") not in ("triage system", "files not reached", "partition")
-        and item.get("kind") not in ("excluded", "not_reached") and _about(item, source))
+        # Space outside any partition is listed, never carved, and does not cap the verdict
+        # (alignment, the backup GPT): it does not make a visit incomplete either.
+        and item.get("kind") not in ("excluded", "not_reached", "unpartitioned")
+        and _about(item, source))
     parts.update(
         f"{gap.get('kind')} not examined ({gap.get('reason')})"
         for gap in _dicts(coverage.get("gaps"))

@@ -7,10 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from triage.report.review import device_identity, finding_key
-
-# The one not-examined entry that is not a gap in the evidence: the stick itself.
-_NOT_A_GAP = frozenset({"triage system", "excluded"})
+from triage.report.review import device_identity, finding_key, incomplete_reasons
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -19,29 +16,6 @@ def _dict(value: Any) -> dict[str, Any]:
 
 def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
-
-
-def incomplete_reasons(report: dict[str, Any]) -> list[str]:
-    """Why this scan did not examine everything it found (empty: a complete visit)."""
-    coverage = _dict(report.get("coverage"))
-    reasons: list[str] = []
-    if _dict(coverage.get("time_budget")).get("reached"):
-        reasons.append("the time budget ran out")
-    stopped = _dict(coverage.get("stopped_early"))
-    if stopped and not _dict(coverage.get("time_budget")).get("reached"):
-        reasons.append(f"stopped early ({stopped.get('reason', 'unknown reason')})")
-    volumes = [v for v in _list(coverage.get("volumes"))
-               if _dict(v).get("status") == "not_examined"]
-    if volumes:
-        reasons.append(f"{len(volumes)} partition{'s' if len(volumes) > 1 else ''} not examined")
-    gaps = [g for g in _list(coverage.get("not_examined"))
-            if _dict(g).get("what") not in _NOT_A_GAP and _dict(g).get("kind") not in _NOT_A_GAP
-            and _dict(g).get("what") not in ("partition", "files not reached")]
-    if gaps:
-        reasons.append(f"{len(gaps)} other area{'s' if len(gaps) > 1 else ''} not examined")
-    if coverage.get("complete") is False and not reasons:
-        reasons.append("coverage incomplete")
-    return reasons
 
 
 def device_key(item: dict[str, Any]) -> str:
