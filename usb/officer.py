@@ -50,9 +50,11 @@ class OfficerConfig:
 
     officer: str = ""
     case: str = ""
+    subject: str = ""  # a reference to the person the visit concerns, never a name
     time_budget_minutes: float = DEFAULT_BUDGET_MIN
     ask_officer: bool = True
     ask_case: bool = True
+    ask_subject: bool = True
     stop_on_first_red: bool = False  # end the scan at the first RED finding
 
 
@@ -77,13 +79,13 @@ def load_config(path: Path) -> OfficerConfig:
         raise ConfigError(f"{path}: unknown setting {unknown[0]!r}; allowed: {', '.join(known)}.")
     values: dict[str, object] = {}
     for key, value in data.items():
-        if key in ("officer", "case"):
+        if key in ("officer", "case", "subject"):
             if value is None:
                 value = ""
             if not isinstance(value, str | int):
                 raise ConfigError(f"{path}: {key} must be text.")
             values[key] = str(value)
-        elif key in ("ask_officer", "ask_case", "stop_on_first_red"):
+        elif key in ("ask_officer", "ask_case", "ask_subject", "stop_on_first_red"):
             if not isinstance(value, bool):
                 raise ConfigError(f"{path}: {key} must be true or false.")
             values[key] = value
@@ -171,7 +173,7 @@ def report_folder(reports: Path, case: str, now: dt.datetime) -> Path:
 
 
 def scan_command(config: OfficerConfig, officer: str, case: str, out: Path,
-                 disks: list[Disk], boot: Path | None = None) -> list[str]:
+                 disks: list[Disk], boot: Path | None = None, subject: str = "") -> list[str]:
     """The `triage scan` call on exactly the disks shown, signed with the stick's key."""
     command = [TRIAGE, "scan", *(str(d.device) for d in disks), "--out", str(out),
                "--time-budget", f"{config.time_budget_minutes:g}"]
@@ -183,6 +185,8 @@ def scan_command(config: OfficerConfig, officer: str, case: str, out: Path,
         command += ["--officer", officer]
     if case:
         command += ["--case", case]
+    if subject:
+        command += ["--subject", subject]
     return command
 
 
@@ -266,9 +270,12 @@ def session(config: OfficerConfig, flags: set[str], boot: Path | None = None) ->
                              "Finishing the interrupted scan...", auto)
     officer = ask("Officer name", config.officer, auto or not config.ask_officer)
     case = ask("Case reference", config.case, auto or not config.ask_case)
+    # The person's reference (the force's, never a name) lets supervisors follow their visits.
+    subject = ask("Person's reference (not their name)", config.subject,
+                  auto or not config.ask_subject)
     out = report_folder(DATA_MOUNT / "reports", case, dt.datetime.now(dt.UTC))
     disks = evidence_disks()
-    return _run_scan(scan_command(config, officer, case, out, disks, boot), out, disks,
+    return _run_scan(scan_command(config, officer, case, out, disks, boot, subject), out, disks,
                      f"Scanning with a time budget of {config.time_budget_minutes:g} minutes...",
                      auto)
 

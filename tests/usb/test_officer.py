@@ -13,8 +13,9 @@ USB = Path(__file__).resolve().parents[2] / "usb"
 
 def test_template_config_loads_with_its_documented_defaults(officer):
     config = officer.load_config(USB / "config.yaml")
-    assert config == officer.OfficerConfig(officer="", case="", time_budget_minutes=20.0,
-                                           ask_officer=True, ask_case=True,
+    assert config == officer.OfficerConfig(officer="", case="", subject="",
+                                           time_budget_minutes=20.0, ask_officer=True,
+                                           ask_case=True, ask_subject=True,
                                            stop_on_first_red=False)
 
 
@@ -24,11 +25,13 @@ def test_missing_config_gives_defaults(officer, tmp_path):
 
 def test_config_values_are_read(officer, tmp_path):
     path = tmp_path / "config.yaml"
-    path.write_text("officer: PC 1234 Smith\ncase: 42\n"
-                    "time_budget_minutes: 12.5\nask_case: false\nstop_on_first_red: true\n")
+    path.write_text("officer: PC 1234 Smith\ncase: 42\nsubject: P-1001\n"
+                    "time_budget_minutes: 12.5\nask_case: false\nstop_on_first_red: true\n"
+                    "ask_subject: false\n")
     config = officer.load_config(path)
-    assert (config.officer, config.case, config.time_budget_minutes, config.ask_case,
-            config.stop_on_first_red) == ("PC 1234 Smith", "42", 12.5, False, True)
+    assert (config.officer, config.case, config.subject, config.time_budget_minutes,
+            config.ask_case, config.ask_subject, config.stop_on_first_red) == (
+        "PC 1234 Smith", "42", "P-1001", 12.5, False, False, True)
 
 
 @pytest.mark.parametrize(("text", "message"), [
@@ -141,6 +144,9 @@ def test_scan_command_passes_the_answers_and_budget(officer):
                        "/media/d/reports/x", "--time-budget", "12.5",
                        "--officer", "PC Smith", "--case", "OP-17"]
     assert "--officer" not in officer.scan_command(config, "", "", Path("/r"), [])
+    assert "--subject" not in command
+    with_subject = officer.scan_command(config, "", "", Path("/r"), [], subject="P-1001")
+    assert with_subject[-2:] == ["--subject", "P-1001"]
     assert "--stop-on-first-red" not in command
     stopping = officer.OfficerConfig(stop_on_first_red=True)
     assert "--stop-on-first-red" in officer.scan_command(stopping, "", "", Path("/r"), [])
