@@ -12,7 +12,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from triage.blocks.digest import KEY_NAME
 from triage.blocks.store import ARRAYS, FORMAT, PROBES
-from triage.files import sha256_file
 from triage.hashdb import manifest as mf
 from triage.hashdb import signing
 from triage.hashdb.manifest import BundleError
@@ -102,23 +101,7 @@ class BlockFilter:
 
     def check_files(self) -> list[str]:
         """Problems found by re-hashing every file against the manifest (empty when intact)."""
-        problems = []
-        label = f"block filter {self.name!r}"
-        listed = self.manifest["files"]
-        for name, expected in sorted(listed.items()):
-            path = self.path / name
-            try:
-                ok = (isinstance(expected, dict) and path.stat().st_size == expected.get("size")
-                      and sha256_file(path) == expected.get("sha256"))
-            except OSError:
-                problems.append(f"{label} was altered (file {name} is missing)")
-                continue
-            if not ok:
-                problems.append(f"{label} was altered (file {name} does not match its manifest)")
-        allowed = set(listed) | {mf.MANIFEST, mf.SIGNATURE}
-        for extra in sorted(p.name for p in self.path.iterdir() if p.name not in allowed):
-            problems.append(f"{label} was altered (file {extra} is not in its manifest)")
-        return problems
+        return mf.altered_files(self.path, self.manifest["files"], f"block filter {self.name!r}")
 
     def check_signature(self, trusted: dict[str, Ed25519PublicKey] | None
                         ) -> signing.SignatureCheck:

@@ -12,7 +12,6 @@ from typing import Any
 import numpy as np
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from triage.files import sha256_file
 from triage.hashdb import manifest as mf
 from triage.hashdb import signing
 from triage.hashdb.algorithms import WIDTHS
@@ -140,26 +139,7 @@ class Bundle:
 
     def check_files(self) -> list[str]:
         """Problems found by re-hashing every file against the manifest (empty when intact)."""
-        problems = []
-        label = f"hash set {self.name!r}"
-        listed = self.manifest["files"]
-        for name, expected in sorted(listed.items()):
-            path = self.path / name
-            try:
-                ok = (
-                    isinstance(expected, dict)
-                    and path.stat().st_size == expected.get("size")
-                    and sha256_file(path) == expected.get("sha256")
-                )
-            except OSError:
-                problems.append(f"{label} was altered (file {name} is missing)")
-                continue
-            if not ok:
-                problems.append(f"{label} was altered (file {name} does not match its manifest)")
-        allowed = set(listed) | {mf.MANIFEST, mf.SIGNATURE}
-        for extra in sorted(p.name for p in self.path.iterdir() if p.name not in allowed):
-            problems.append(f"{label} was altered (file {extra} is not in its manifest)")
-        return problems
+        return mf.altered_files(self.path, self.manifest["files"], f"hash set {self.name!r}")
 
     def check_signature(
         self, trusted: dict[str, Ed25519PublicKey] | None

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from triage.errors import InvalidInputError
+from triage.files import sha256_file
 
 FORMAT = "triage-hashset/1"
 MANIFEST = "manifest.json"
@@ -61,3 +62,24 @@ def read(directory: Path) -> tuple[dict[str, Any], bytes]:
         if not isinstance(name, str) or "/" in name or "\\" in name or name.startswith("."):
             raise BundleError(f"{path} names an invalid file {name!r}; rebuild the bundle.")
     return manifest, raw
+
+
+def altered_files(folder: Path, listed: dict[str, Any], label: str) -> list[str]:
+    """Problems found by re-hashing every file of a signed folder (a hash-set bundle, a block
+    filter) against its manifest's `files`, and files the manifest does not list; empty when
+    intact."""
+    problems = []
+    for name, expected in sorted(listed.items()):
+        path = folder / name
+        try:
+            ok = (isinstance(expected, dict) and path.stat().st_size == expected.get("size")
+                  and sha256_file(path) == expected.get("sha256"))
+        except OSError:
+            problems.append(f"{label} was altered (file {name} is missing)")
+            continue
+        if not ok:
+            problems.append(f"{label} was altered (file {name} does not match its manifest)")
+    allowed = set(listed) | {MANIFEST, SIGNATURE}
+    for extra in sorted(p.name for p in folder.iterdir() if p.name not in allowed):
+        problems.append(f"{label} was altered (file {extra} is not in its manifest)")
+    return problems
