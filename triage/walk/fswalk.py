@@ -70,6 +70,14 @@ class TskContent:
         """What besides the meta address reopens this content later (see `reopen`)."""
         return self._attr
 
+    def _is_mine(self, info: object) -> bool:
+        """Whether an attribute holds this content's data: the unnamed data stream, or the
+        named stream this content was opened for."""
+        if self._attr is None:
+            return info.type in (_DEFAULT_DATA, _NTFS_DATA) and _text(  # type: ignore[attr-defined]
+                info.name) in ("", "$Data")  # type: ignore[attr-defined]
+        return (int(info.type), int(info.id)) == self._attr  # type: ignore[attr-defined]
+
     def first_block(self) -> int | None:
         """The file system block holding the first byte of data, None if resident or unknown.
 
@@ -78,12 +86,7 @@ class TskContent:
         """
         try:
             for attr in self._handle:
-                info = attr.info
-                if self._attr is None:
-                    if info.type not in (_DEFAULT_DATA, _NTFS_DATA) or _text(
-                            info.name) not in ("", "$Data"):
-                        continue
-                elif (int(info.type), int(info.id)) != self._attr:
+                if not self._is_mine(attr.info):
                     continue
                 for run in attr:
                     if not run.flags & _RUN_SPARSE:
@@ -99,12 +102,7 @@ class TskContent:
         runs: list[tuple[int, int]] = []
         try:
             for attr in self._handle:
-                info = attr.info
-                if self._attr is None:
-                    if info.type not in (_DEFAULT_DATA, _NTFS_DATA) or _text(
-                            info.name) not in ("", "$Data"):
-                        continue
-                elif (int(info.type), int(info.id)) != self._attr:
+                if not self._is_mine(attr.info):
                     continue
                 runs.extend((int(run.addr), int(run.len)) for run in attr
                             if not run.flags & _RUN_SPARSE)
