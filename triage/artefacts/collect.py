@@ -105,7 +105,7 @@ class ArtefactCollector:
                 out.write(content.read(offset, min(COPY_CHUNK, record.size - offset)))
         if primary == record.address.path and all(c.copy != target for c in self.primaries):
             entry = Collected(extractor.name, target, Origin(
-                address, record.address.path, profile_of(record.address.path)))
+                address, record.address.path, profile_of(record.address.path), record.mtime))
             self.primaries.append(entry)
             line = json.dumps({"extractor": entry.extractor, "copy": str(entry.copy),
                                "origin": asdict(entry.origin)}) + "\n"

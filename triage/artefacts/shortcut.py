@@ -1,0 +1,208 @@
+"""One Windows shortcut (LNK, [MS-SHLLINK]) read into the fields of a `file-opened` record.
+
+LnkParse3 reads each part of the file; the parts are taken one at a time here so that a file
+cut short or damaged half-way still gives the parts before the damage (its header alone holds
+the target's times and size) and one sentence saying where it stopped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import struct
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+from LnkParse3.extra.distributed_tracker import DistributedTracker
+from LnkParse3.extra.environment import Environment
+from LnkParse3.extra_data import ExtraData
+from LnkParse3.info_factory import InfoFactory
+from LnkParse3.lnk_file import LnkFile
+from LnkParse3.lnk_header import LnkHeader
+from LnkParse3.lnk_info import LnkInfo
+from LnkParse3.lnk_targets import LnkTargets
+from LnkParse3.string_data import StringData
+
+from triage.artefacts.record import to_posix
+from triage.model import iso_utc
+
+HEADER_SIZE = 0x4C
+LINK_CLSID = bytes.fromhex("0114020000000000c000000000000046")
+# A shortcut is a few kilobytes; one larger than this is forged or not a shortcut, and only
+# its first part is read (bounded memory for hostile files).
+MAX_LINK_BYTES = 1024 * 1024
+# [MS-SHLLINK] 2.3.1 VolumeID DriveType values, in the words the rules use.
+DRIVE_TYPES = {0: "unknown", 1: "no root", 2: "removable", 3: "fixed", 4: "network", 5: "cd",
+               6: "ram disk"}
+
+
+class _CutShort(Exception):
+    """A part's declared size runs past the end of the file."""
+
+
+class NotAShortcut(ValueError):
+    """The bytes do not start with a shell link header."""
+
+
+@dataclass
+class Shortcut:
+    """What one shortcut says about its target; `damage` is where reading stopped, if it did."""
+
+    fields: dict[str, Any] = field(default_factory=dict)
+    target_accessed: float | None = None
+    damage: str | None = None
+
+
+def is_shortcut(data: bytes) -> bool:
+    return len(data) >= HEADER_SIZE and data[:4] == b"L\0\0\0" and data[4:20] == LINK_CLSID
+
+
+class _Parts(LnkFile):
+    """LnkParse3's LnkFile without its all-or-nothing `process`: the parts are read by
+    `read_shortcut` one at a time."""
+
+    def __init__(self, data: bytes) -> None:  # noqa: D107 - the parent's parse is skipped
+        self.indata = data
+        self.cp = None
+        self.allow_terminal_blocks = True
+        self.header = LnkHeader(indata=data)
+        self.info = None
+
+
+def _when(value: dt.datetime | None) -> tuple[float | None, str | None]:
+    posix = to_posix(value) if isinstance(value, dt.datetime) else None
+    return posix, iso_utc(posix) if posix is not None else None
+
+
+def _text(value: object) -> str:
+    return value.strip("\0 ") if isinstance(value, str) else ""
+
+
+def _header(link: _Parts, out: Shortcut) -> None:
+    header = link.header
+    for name, read in (("target_created", header.creation_time),
+                       ("target_modified", header.write_time),
+                       ("target_accessed", header.access_time)):
+        posix, text = _when(read())
+        out.fields[name] = text
+        if name == "target_accessed":
+            out.target_accessed = posix
+    out.fields["target_size"] = header.file_size()
+
+
+def _unicode_at(data: bytes, offset: int | None) -> str:
+    """The NUL-terminated UTF-16 string at `offset` (LnkParse3 misreads an empty suffix and
+    unpaired surrogates); undecodable units become U+FFFD."""
+    if not offset or offset >= len(data):
+        return ""
+    end = offset
+    while end + 1 < len(data) and data[end:end + 2] != b"\0\0":
+        end += 2
+    return data[offset:end].decode("utf-16-le", "replace")
+
+
+def _ansi_at(data: bytes, offset: int | None) -> str:
+    if not offset or offset >= len(data):
+        return ""
+    end = data.find(b"\0", offset)
+    return data[offset:end if end >= 0 else len(data)].decode("cp1252", "replace")
+
+
+def _location(link: _Parts, data: bytes, out: Shortcut) -> None:
+    """LinkInfo: where the target lay (local path on a volume with its type, serial and label,
+    or a network share)."""
+    (size,) = struct.unpack_from("<I", data)
+    if size > len(data):
+        raise _CutShort
+    header = LnkInfo(indata=data)
+    info = InfoFactory(header).info_class()
+    if info is None:
+        return
+    part = info(indata=data)
+    suffix = (_unicode_at(data, header.common_path_suffix_offset_unicode())
+              or _ansi_at(data, header.common_path_suffix_offset()))
+    if type(part).__name__ == "Local":
+        base = (_unicode_at(data, header.local_base_path_offset_unicode())
+                or _ansi_at(data, header.local_base_path_offset()))
+        out.fields["target_path"] = base + suffix
+        out.fields["drive_type"] = DRIVE_TYPES.get(part.r_drive_type(), "unknown")
+        out.fields["volume_serial"] = f"{int(part.drive_serial_number(), 16):08X}"
+        volume = part.volume_id_offset()
+        label = part.volume_label_unicode_offset()
+        out.fields["volume_label"] = (_unicode_at(data, volume + label) if label
+                                      else _ansi_at(data, volume + part.volume_label_offset()))
+    else:
+        share = _text(part.net_name_unicode()) or _text(part.net_name())
+        out.fields["target_path"] = "\\".join(p for p in (share, suffix) if p)
+        out.fields["drive_type"] = "network"
+        out.fields["network_share"] = share
+    link.info = part
+
+
+def _extra_blocks_end(data: bytes) -> None:
+    """Raise _CutShort unless the extra data blocks run to their terminal block."""
+    offset = 0
+    while True:
+        if offset + 4 > len(data):
+            raise _CutShort
+        (size,) = struct.unpack_from("<I", data, offset)
+        if size < 4:
+            return
+        if offset + size > len(data):
+            raise _CutShort
+        offset += size
+
+
+def _strings_and_extras(link: _Parts, data: bytes, out: Shortcut) -> None:
+    strings = StringData(link, indata=data)
+    found = strings.as_dict()
+    for key, name in (("description", "description"), ("relative_path", "relative_path"),
+                      ("working_directory", "working_directory"),
+                      ("command_line_arguments", "arguments")):
+        if _text(found.get(key)):
+            out.fields[name] = _text(found[key])
+    extra = data[strings.size():]
+    for block in ExtraData(indata=extra):
+        if isinstance(block, DistributedTracker):
+            out.fields["machine_id"] = _text(block.machine_id())
+        elif isinstance(block, Environment) and not out.fields.get("target_path"):
+            out.fields["target_path"] = _text(block.target_unicode()) or _text(
+                block.target_ansi())
+    _extra_blocks_end(extra)
+
+
+def read_shortcut(data: bytes) -> Shortcut:
+    """The fields of the shortcut in `data`; NotAShortcut when it has no shell link header."""
+    if not is_shortcut(data):
+        raise NotAShortcut("not a Windows shortcut (no shell link header)")
+    out = Shortcut()
+    data = data[:MAX_LINK_BYTES]
+    stage = "header"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # LnkParse3 warns on damage; the damage is said once
+        try:
+            link = _Parts(data)
+            _header(link, out)
+            index = link.header.size()
+            if "HasTargetIDList" in link.header.link_flags():
+                stage = "target ID list"
+                (size,) = struct.unpack_from("<H", data, index)
+                if index + 2 + size > len(data):
+                    raise _CutShort
+                LnkTargets(indata=data[index:])
+                index += 2 + size
+            if link.has_link_info() and not link.force_no_link_info():
+                stage = "link info"
+                _location(link, data[index:], out)
+                if link.info is not None:
+                    index += link.info.size()
+            stage = "strings and extra data"
+            _strings_and_extras(link, data[index:], out)
+        except _CutShort:
+            out.damage = f"cut short in its {stage}; the parts before it are kept"
+        except Exception as exc:  # noqa: BLE001 - a hostile file makes the parser raise anything
+            out.damage = (f"damaged in its {stage} ({type(exc).__name__}); the parts before "
+                          "it are kept")
+    if not out.fields.get("target_path") and out.fields.get("relative_path"):
+        out.fields["target_path"] = out.fields["relative_path"]
+    return out
