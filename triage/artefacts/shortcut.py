@@ -111,8 +111,7 @@ def _ansi_at(data: bytes, offset: int | None) -> str:
 def _location(link: _Parts, data: bytes, out: Shortcut) -> None:
     """LinkInfo: where the target lay (local path on a volume with its type, serial and label,
     or a network share)."""
-    (size,) = struct.unpack_from("<I", data)
-    if size > len(data):
+    if len(data) < 4 or struct.unpack_from("<I", data)[0] > len(data):
         raise _CutShort
     header = LnkInfo(indata=data)
     info = InfoFactory(header).info_class()
@@ -186,6 +185,8 @@ def read_shortcut(data: bytes) -> Shortcut:
             index = link.header.size()
             if "HasTargetIDList" in link.header.link_flags():
                 stage = "target ID list"
+                if index + 2 > len(data):
+                    raise _CutShort
                 (size,) = struct.unpack_from("<H", data, index)
                 if index + 2 + size > len(data):
                     raise _CutShort
