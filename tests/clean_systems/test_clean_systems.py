@@ -48,6 +48,8 @@ def test_a_stock_windows_11_profile_is_green(tmp_path: Path, lab: ScanOptions) -
     # The facts are still listed for the examiner, each under its own rule.
     assert listed == {("onedrive-in-use", "listed"), ("wsl-disk-image", "listed"),
                       ("chromium-history", "listed"), ("firefox-history", "listed")}
+    # Its shortcuts and Explorer's jump list were read, and none is on a removable drive.
+    assert report["artefacts"]["by_kind"]["file-opened"] == 2 + 7
     assert report["coverage"]["files_seen"] >= len(windows11.layout())  # + archive members
 
 
