@@ -25,9 +25,8 @@ KINDS: dict[str, str] = {
     "clock-changed": "The system clock was changed (old time, new time, user).",
     "system-event": "A boot, shutdown or device install recorded by the system (event).",
     "user-account": "A user account on the system (name, created, last login).",
-    "file-opened": "A file or folder opened or linked to, from a shortcut (Recent, Office "
-                   "Recent, Desktop) or a jump list (target path, times and size, drive type: "
-                   "fixed, removable, network or CD; volume serial and label, machine, app).",
+    "file-opened": "A file a program opened or saved (url, path, name, programs; from "
+                   "recently-used.xbel).",
 }
 
 
