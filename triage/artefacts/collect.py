@@ -49,6 +49,7 @@ class ArtefactCollector:
     max_bytes: int = MAX_COPY_BYTES
     primaries: list[Collected] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (address, reason)
+    _copies: set[Path] | None = field(default=None, repr=False)  # the primaries' copies
 
     @classmethod
     def load(cls, folder: Path) -> ArtefactCollector:
@@ -103,7 +104,11 @@ class ArtefactCollector:
         with full_disk_is_output_error(target), target.open("wb") as out:
             for offset in range(0, record.size, COPY_CHUNK):
                 out.write(content.read(offset, min(COPY_CHUNK, record.size - offset)))
-        if primary == record.address.path and all(c.copy != target for c in self.primaries):
+        # A set, not a scan of the list: a profile holds thousands of Recent shortcuts.
+        if self._copies is None:  # built once (a resumed scan loads its primaries first)
+            self._copies = {c.copy for c in self.primaries}
+        if primary == record.address.path and target not in self._copies:
+            self._copies.add(target)
             entry = Collected(extractor.name, target, Origin(
                 address, record.address.path, profile_of(record.address.path), record.mtime))
             self.primaries.append(entry)

@@ -21,7 +21,6 @@ from LnkParse3.lnk_file import LnkFile
 from LnkParse3.lnk_header import LnkHeader
 from LnkParse3.lnk_info import LnkInfo
 from LnkParse3.lnk_targets import LnkTargets
-from LnkParse3.string_data import StringData
 
 from triage.artefacts.record import to_posix
 from triage.model import iso_utc
@@ -95,10 +94,10 @@ def _unicode_at(data: bytes, offset: int | None) -> str:
     unpaired surrogates); undecodable units become U+FFFD."""
     if not offset or offset >= len(data):
         return ""
-    end = offset
-    while end + 1 < len(data) and data[end:end + 2] != b"\0\0":
-        end += 2
-    return data[offset:end].decode("utf-16-le", "replace")
+    end = data.find(b"\0\0", offset)
+    while end >= 0 and (end - offset) % 2:
+        end = data.find(b"\0\0", end + 1)
+    return data[offset:end if end >= 0 else len(data)].decode("utf-16-le", "replace")
 
 
 def _ansi_at(data: bytes, offset: int | None) -> str:
@@ -152,15 +151,36 @@ def _extra_blocks_end(data: bytes) -> None:
         offset += size
 
 
+# [MS-SHLLINK] 2.4: the StringData present, in this order, each flagged in LinkFlags.
+_STRINGS = (("HasName", "description"), ("HasRelativePath", "relative_path"),
+            ("HasWorkingDir", "working_directory"), ("HasArguments", "arguments"),
+            ("HasIconLocation", None))
+
+
+def _strings(link: _Parts, data: bytes, out: Shortcut) -> int:
+    """Read the counted strings (UTF-16 when IsUnicode, else the ANSI code page); return their
+    size. (LnkParse3's reader walks the rest of the file two bytes at a time per string.)"""
+    flags = set(link.header.link_flags())
+    width, codec = (2, "utf-16-le") if "IsUnicode" in flags else (1, "cp1252")
+    offset = 0
+    for flag, name in _STRINGS:
+        if flag not in flags:
+            continue
+        if offset + 2 > len(data):
+            raise _CutShort
+        (count,) = struct.unpack_from("<H", data, offset)
+        end = offset + 2 + count * width
+        if end > len(data):
+            raise _CutShort
+        text = data[offset + 2:end].decode(codec, "replace").strip("\0 ")
+        if name and text:
+            out.fields[name] = text
+        offset = end
+    return offset
+
+
 def _strings_and_extras(link: _Parts, data: bytes, out: Shortcut) -> None:
-    strings = StringData(link, indata=data)
-    found = strings.as_dict()
-    for key, name in (("description", "description"), ("relative_path", "relative_path"),
-                      ("working_directory", "working_directory"),
-                      ("command_line_arguments", "arguments")):
-        if _text(found.get(key)):
-            out.fields[name] = _text(found[key])
-    extra = data[strings.size():]
+    extra = data[_strings(link, data, out):]
     for block in ExtraData(indata=extra):
         if isinstance(block, DistributedTracker):
             out.fields["machine_id"] = _text(block.machine_id())
