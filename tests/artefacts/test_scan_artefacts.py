@@ -143,7 +143,7 @@ def test_files_opened_from_shortcuts_and_a_jump_list(scanned) -> None:  # noqa: 
 
 
 def test_removable_drive_rules_fire_per_source_file(scanned) -> None:  # noqa: ANN001
-    _, _, report = scanned
+    out, _, report = scanned
     hits = [f for f in report["findings"] if f["kind"] == "rule"]
     since = sorted(f["address"].rpartition("/")[2].partition(" ")[0] for f in hits
                    if f["rule"] == "file-opened-from-removable-since")
@@ -155,3 +155,5 @@ def test_removable_drive_rules_fire_per_source_file(scanned) -> None:  # noqa: A
     example = next(f for f in hits if f["rule"] == "file-opened-from-removable-since"
                    and ".lnk · " in f["address"])["detail"]
     assert example["count"] == 1 and example["first"] == _z(STICK_OPENED)
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "(removable drive, volume serial A1B2C3D4, label KINGSTON)" in page
