@@ -49,3 +49,16 @@ def cyclic_fat(target: Path) -> Path:
     struct.pack_into("<I", data, sector_size * (fat_sector + 1) + 4 * first_dir, first_dir)
     target.write_bytes(bytes(data))
     return target
+
+
+def renamed_stream(target: Path, entry: int = ENTRY) -> Path:
+    """The Explorer jump list with entry `entry`'s shortcut stream renamed to a name that is not
+    a hexadecimal number (as if the stream were gone): its DestList entry alone remains."""
+    shutil.copyfile(EXPLORER, target)
+    data = bytearray(target.read_bytes())
+    name = f"{entry:x}".encode("utf-16-le").ljust(64, b"\0") + struct.pack("<H", 4)
+    at = data.find(name)
+    assert at > 0 and data.find(name, at + 1) < 0
+    data[at:at + 2] = "z".encode("utf-16-le")
+    target.write_bytes(bytes(data))
+    return target

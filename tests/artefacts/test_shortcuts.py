@@ -12,7 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.artefacts.jumplists import EXPLORER, PLASO, cyclic_fat, removable_jump_list
+from tests.artefacts.jumplists import (
+    EXPLORER,
+    PLASO,
+    cyclic_fat,
+    removable_jump_list,
+    renamed_stream,
+)
 from tests.artefacts.lnkwriter import DRIVE_REMOVABLE, custom_destinations, shortcut
 from triage.artefacts.appids import app_name
 from triage.artefacts.base import ExtractError, Origin
@@ -86,7 +92,8 @@ def test_a_recent_shortcut_to_a_removable_drive(tmp_path: Path) -> None:
         "volume_serial": "A1B2C3D4", "volume_label": "KINGSTON", "target_size": 123456,
         "target_created": _iso(OPENED), "target_modified": _iso(OPENED),
         "target_accessed": _iso(OPENED), "relative_path": ".\\holiday.jpg",
-        "working_directory": "E:\\Photos", "machine_id": None, "evidence": "recent shortcut"}
+        "working_directory": "E:\\Photos", "machine_id": None, "evidence": "recent shortcut",
+        "name": "holiday.jpg"}
     # Without its own time, the record takes the target's access time.
     (record,), _ = _extract(ShortcutFiles(), link, path, None)
     assert record.time == OPENED.timestamp()
@@ -216,6 +223,16 @@ def test_a_jump_list_entry_on_a_removable_drive_takes_its_destlist_time(tmp_path
     assert (entry.fields["drive_type"], entry.fields["volume_serial"],
             entry.fields["target_path"]) == (
         "removable", "A1B2C3D4", "E:\\Users\\bperry\\Downloads")
+
+
+def test_a_destlist_entry_without_its_shortcut_is_still_a_record(tmp_path: Path) -> None:
+    jump = renamed_stream(tmp_path / EXPLORER.name)
+    found, problem = _extract(JumpLists(), jump, f"{RECENT}/AutomaticDestinations/{jump.name}")
+    assert problem is None and len(found) == 7
+    alone = next(a for a in found if a.fields["entry"] == 7)
+    assert alone.fields["target_path"] == "C:\\Users\\bperry\\Downloads"
+    assert alone.fields["name"] == "Downloads" and alone.fields["machine_id"] == "student-pc1"
+    assert "drive_type" not in alone.fields  # the DestList does not say which drive
 
 
 def test_destlist_cut_short_keeps_the_entries_before(tmp_path: Path) -> None:

@@ -15,7 +15,13 @@ from triage.artefacts.base import ExtractError, Extractor, Origin
 from triage.artefacts.destlist import DestEntry, read_destlist
 from triage.artefacts.lnk import opened
 from triage.artefacts.record import Artefact
-from triage.artefacts.shortcut import LINK_CLSID, MAX_LINK_BYTES, NotAShortcut, read_shortcut
+from triage.artefacts.shortcut import (
+    LINK_CLSID,
+    MAX_LINK_BYTES,
+    NotAShortcut,
+    Shortcut,
+    read_shortcut,
+)
 
 # Windows keeps a few hundred entries per program; a file with more streams than this, or
 # larger than this, is forged and only its first part is read (bounded time and memory).
@@ -76,11 +82,10 @@ class JumpLists(Extractor):
                     damage.append(f"entry {name}: {problem}")
             for entry in entries.values():
                 if entry.number not in seen:  # listed, its shortcut stream gone
-                    yield Artefact("file-opened", entry.last_used, origin.address, origin.profile,
-                                   {"target_path": entry.path, "evidence": "jump list", "app": app,
-                                    "app_id": app_id, "entry": entry.number,
-                                    "pinned": entry.pinned, "access_count": entry.access_count,
-                                    "machine_id": entry.hostname})
+                    yield opened(Shortcut(), entry.last_used, origin, {
+                        "target_path": entry.path, "evidence": "jump list", "app": app,
+                        "app_id": app_id, "entry": entry.number, "pinned": entry.pinned,
+                        "access_count": entry.access_count, "machine_id": entry.hostname})
         if damage:
             raise ExtractError("; ".join(damage[:5]) + (f" (and {len(damage) - 5} more)"
                                                          if len(damage) > 5 else ""))

@@ -25,6 +25,9 @@ def opened(shortcut: Shortcut, when: float | None, origin: Origin,
            extra: dict[str, object]) -> Artefact:
     """The `file-opened` record for one shortcut, at `when` (else its target's access time)."""
     fields = {**shortcut.fields, **extra}
+    target = str(fields.get("target_path") or "")
+    if target:  # the file's own name, as recently-used.xbel's records give it
+        fields["name"] = target.rstrip("\\").rpartition("\\")[2] or target
     return Artefact("file-opened", when if when is not None else shortcut.target_accessed,
                     origin.address, origin.profile, fields)
 
