@@ -40,7 +40,8 @@ def read_pdf(content: Content, ctx: Context) -> Iterator[Found | Problem]:
         return
     except _READ_ERRORS as exc:
         yield issue(
-            ctx, None, f"not a readable PDF ({_reason(exc)}); its images were not examined", "corrupt")
+            ctx, None, f"not a readable PDF ({_reason(exc)}); its images were not examined",
+            "corrupt")
         return
     with pdf:
         seen: set[tuple[int, int]] = set()
@@ -56,7 +57,8 @@ def read_pdf(content: Content, ctx: Context) -> Iterator[Found | Problem]:
             except LimitReached:
                 raise
             except _READ_ERRORS as exc:
-                yield issue(ctx, path, f"image not decodable ({_reason(exc)}); not examined", "corrupt")
+                yield issue(ctx, path, f"image not decodable ({_reason(exc)}); not examined",
+                            "corrupt")
                 continue
             yield found
 
