@@ -1,8 +1,10 @@
 """One Windows shortcut (LNK, [MS-SHLLINK]) read into the fields of a `file-opened` record.
 
-LnkParse3 reads each part of the file; the parts are taken one at a time here so that a file
-cut short or damaged half-way still gives the parts before the damage (its header alone holds
-the target's times and size) and one sentence saying where it stopped.
+LnkParse3 reads the header, the LinkInfo offsets and the extra data blocks; the parts are taken
+one at a time here so that a file cut short or damaged half-way still gives the parts before
+the damage (its header alone holds the target's times and size) and one sentence saying where
+it stopped. Strings are read here from the spec (LnkParse3 misreads an empty path suffix and
+walks the rest of the file per string).
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ from LnkParse3.info_factory import InfoFactory
 from LnkParse3.lnk_file import LnkFile
 from LnkParse3.lnk_header import LnkHeader
 from LnkParse3.lnk_info import LnkInfo
-from LnkParse3.lnk_targets import LnkTargets
 
 from triage.artefacts.record import to_posix
 from triage.model import iso_utc
@@ -204,13 +205,13 @@ def read_shortcut(data: bytes) -> Shortcut:
             _header(link, out)
             index = link.header.size()
             if "HasTargetIDList" in link.header.link_flags():
+                # Skipped by its size: the shell items repeat the path LinkInfo gives.
                 stage = "target ID list"
                 if index + 2 > len(data):
                     raise _CutShort
                 (size,) = struct.unpack_from("<H", data, index)
                 if index + 2 + size > len(data):
                     raise _CutShort
-                LnkTargets(indata=data[index:])
                 index += 2 + size
             if link.has_link_info() and not link.force_no_link_info():
                 stage = "link info"
