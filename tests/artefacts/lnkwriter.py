@@ -47,6 +47,25 @@ def _link_info(path: str, drive_type: int, serial: int, label: str) -> bytes:
                        base_unicode_at, suffix_unicode_at) + body
 
 
+def _network_info(share: str, suffix: str) -> bytes:
+    """LinkInfo with a CommonNetworkRelativeLink (2.3.2) naming `share`, and the path below it."""
+    name = share.encode("cp1252") + b"\0"
+    link = struct.pack("<IIIII", 0x14 + len(name), 0, 0x14, 0, 0x20000) + name
+    header_size = 0x1C
+    suffix_bytes = suffix.encode("cp1252") + b"\0"
+    body = link + suffix_bytes
+    return struct.pack("<IIIIIII", header_size + len(body), header_size, 2, 0, 0, header_size,
+                       header_size + len(link)) + body
+
+
+def network_shortcut(share: str, suffix: str) -> bytes:
+    """A shortcut to `suffix` on the network share `share` ('\\\\nas\\photos')."""
+    flags = HAS_LINK_INFO | IS_UNICODE
+    header = struct.pack("<I16sIIQQQIiIHHII", 0x4C, LINK_CLSID, flags, 0x20, 0, 0, 0, 0, 0, 1,
+                         0, 0, 0, 0)
+    return header + _network_info(share, suffix) + struct.pack("<I", 0)
+
+
 def _counted(text: str) -> bytes:
     encoded = text.encode("utf-16-le", "surrogatepass")
     return struct.pack("<H", len(encoded) // 2) + encoded

@@ -19,7 +19,12 @@ from tests.artefacts.jumplists import (
     removable_jump_list,
     renamed_stream,
 )
-from tests.artefacts.lnkwriter import DRIVE_REMOVABLE, custom_destinations, shortcut
+from tests.artefacts.lnkwriter import (
+    DRIVE_REMOVABLE,
+    custom_destinations,
+    network_shortcut,
+    shortcut,
+)
 from triage.artefacts.appids import app_name
 from triage.artefacts.base import ExtractError, Origin
 from triage.artefacts.destlist import read_destlist
@@ -113,6 +118,20 @@ def test_the_written_shortcut_reads_the_same_in_liblnk(tmp_path: Path) -> None:
     found = read_shortcut(link.read_bytes()).fields
     assert (found["target_path"], found["volume_label"], found["machine_id"]) == (
         "E:\\Фото\\日本\\holiday.jpg", "Клюшка", "pc-alex")
+
+
+def test_a_shortcut_to_a_network_share(tmp_path: Path) -> None:
+    link = tmp_path / "n.lnk"
+    link.write_bytes(network_shortcut("\\\\nas\\photos", "2026\\beach.jpg"))
+    found = read_shortcut(link.read_bytes())
+    assert found.damage is None
+    assert (found.fields["target_path"], found.fields["drive_type"],
+            found.fields["network_share"]) == (
+        "\\\\nas\\photos\\2026\\beach.jpg", "network", "\\\\nas\\photos")
+    if shutil.which("lnkinfo"):
+        shown = subprocess.run(["lnkinfo", str(link)], capture_output=True, text=True,
+                               check=True).stdout
+        assert "\\\\nas\\photos" in shown and "2026\\beach.jpg" in shown, shown
 
 
 def test_hostile_names_are_kept_as_text() -> None:

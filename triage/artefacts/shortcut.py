@@ -108,6 +108,16 @@ def _ansi_at(data: bytes, offset: int | None) -> str:
     return data[offset:end if end >= 0 else len(data)].decode("cp1252", "replace")
 
 
+def _net_name(data: bytes, link: int) -> str:
+    """CommonNetworkRelativeLink's NetName ([MS-SHLLINK] 2.3.2): '\\\\nas\\photos'."""
+    if not link or link + 20 > len(data):
+        return ""
+    (offset,) = struct.unpack_from("<I", data, link + 8)
+    if offset > 0x14 and link + 24 <= len(data):  # the Unicode offsets follow
+        return _unicode_at(data, link + struct.unpack_from("<I", data, link + 20)[0])
+    return _ansi_at(data, link + offset)
+
+
 def _location(link: _Parts, data: bytes, out: Shortcut) -> None:
     """LinkInfo: where the target lay (local path on a volume with its type, serial and label,
     or a network share)."""
@@ -131,7 +141,7 @@ def _location(link: _Parts, data: bytes, out: Shortcut) -> None:
         out.fields["volume_label"] = (_unicode_at(data, volume + label) if label
                                       else _ansi_at(data, volume + part.volume_label_offset()))
     else:
-        share = _text(part.net_name_unicode()) or _text(part.net_name())
+        share = _net_name(data, header.common_network_relative_link_offset())
         out.fields["target_path"] = "\\".join(p for p in (share, suffix) if p)
         out.fields["drive_type"] = "network"
         out.fields["network_share"] = share
