@@ -19,7 +19,6 @@ from LnkParse3.extra.distributed_tracker import DistributedTracker
 from LnkParse3.extra.environment import Environment
 from LnkParse3.extra_data import ExtraData
 from LnkParse3.info_factory import InfoFactory
-from LnkParse3.lnk_file import LnkFile
 from LnkParse3.lnk_header import LnkHeader
 from LnkParse3.lnk_info import LnkInfo
 
@@ -57,16 +56,14 @@ def is_shortcut(data: bytes) -> bool:
     return len(data) >= HEADER_SIZE and data[:4] == b"L\0\0\0" and data[4:20] == LINK_CLSID
 
 
-class _Parts(LnkFile):
-    """LnkParse3's LnkFile without its all-or-nothing `process`: the parts are read by
-    `read_shortcut` one at a time."""
+class _Parts:
+    """The parts read so far (LnkParse3's LnkFile parses all or nothing): the header, its link
+    flags (LnkParse3 rebuilds the list per call) and the LinkInfo once read."""
 
-    def __init__(self, data: bytes) -> None:  # noqa: D107 - the parent's parse is skipped
-        self.indata = data
-        self.cp = None
-        self.allow_terminal_blocks = True
+    def __init__(self, data: bytes) -> None:
         self.header = LnkHeader(indata=data)
-        self.info = None
+        self.flags = frozenset(self.header.link_flags())
+        self.info: Any = None
 
 
 def _when(value: dt.datetime | None) -> tuple[float | None, str | None]:
@@ -171,7 +168,7 @@ _STRINGS = (("HasName", "description"), ("HasRelativePath", "relative_path"),
 def _strings(link: _Parts, data: bytes, out: Shortcut) -> int:
     """Read the counted strings (UTF-16 when IsUnicode, else the ANSI code page); return their
     size. (LnkParse3's reader walks the rest of the file two bytes at a time per string.)"""
-    flags = set(link.header.link_flags())
+    flags = link.flags
     width, codec = (2, "utf-16-le") if "IsUnicode" in flags else (1, "cp1252")
     offset = 0
     for flag, name in _STRINGS:
@@ -214,7 +211,7 @@ def read_shortcut(data: bytes) -> Shortcut:
             link = _Parts(data)
             _header(link, out)
             index = link.header.size()
-            if "HasTargetIDList" in link.header.link_flags():
+            if "HasTargetIDList" in link.flags:
                 # Skipped by its size: the shell items repeat the path LinkInfo gives.
                 stage = "target ID list"
                 if index + 2 > len(data):
@@ -223,7 +220,7 @@ def read_shortcut(data: bytes) -> Shortcut:
                 if index + 2 + size > len(data):
                     raise _CutShort
                 index += 2 + size
-            if link.has_link_info() and not link.force_no_link_info():
+            if "HasLinkInfo" in link.flags and "ForceNoLinkInfo" not in link.flags:
                 stage = "link info"
                 _location(link, data[index:], out)
                 if link.info is not None:
