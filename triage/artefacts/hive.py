@@ -1,0 +1,108 @@
+"""Reading registry hives with regipy, shared by the hive extractors: opening a copy with its
+transaction logs applied, and keys, values and times that never raise on damage."""
+
+from __future__ import annotations
+
+import datetime as dt
+import struct
+from pathlib import Path
+from typing import Any
+
+from construct.core import ConstructError
+from regipy.exceptions import RegipyException
+from regipy.recovery import apply_transaction_logs
+from regipy.registry import NKRecord, RegistryHive
+
+from triage.artefacts.base import ExtractError
+from triage.artefacts.record import to_posix
+
+_FILETIME_EPOCH = dt.datetime(1601, 1, 1, tzinfo=dt.UTC)
+# What regipy and construct raise on a damaged hive; caught per key, per value or per hive.
+HIVE_ERRORS = (RegipyException, ConstructError, struct.error, ValueError)
+LOG_SUFFIXES = ("{name}.LOG1", "{name}.LOG2", "{name}.LOG")
+
+
+def filetime(value: int | None) -> float | None:
+    """A Windows FILETIME (100 ns ticks since 1601) as POSIX seconds; None for 0 or nonsense."""
+    if not value or value <= 0 or value > 0x7FFF_FFFF_FFFF_FFFF:
+        return None
+    try:
+        return (_FILETIME_EPOCH + dt.timedelta(microseconds=value // 10)).timestamp()
+    except OverflowError:
+        return None
+
+
+def recovered(copy: Path) -> Path:
+    """The hive with its transaction logs applied, when they were copied beside it."""
+    logs = [copy.with_name(copy.name + suffix) for suffix in (".LOG1", ".LOG2", ".LOG")]
+    present = [log for log in logs if log.is_file() and log.stat().st_size]
+    if not present:
+        return copy
+    restored = copy.with_name(copy.name + ".recovered")
+    try:
+        apply_transaction_logs(str(copy), str(present[0]),
+                               str(present[1]) if len(present) > 1 else None, str(restored))
+    except (*HIVE_ERRORS, OSError):
+        return copy  # logs that do not apply: the hive as it is on disk
+    return restored if restored.is_file() else copy
+
+
+def open_hive(copy: Path) -> RegistryHive:
+    """The hive in `copy` (logs applied), or ExtractError in one sentence."""
+    try:
+        return RegistryHive(str(recovered(copy)))
+    except (*HIVE_ERRORS, OSError) as exc:
+        raise ExtractError(f"not a readable registry hive ({exc})") from exc
+
+
+def key(hive: RegistryHive, path: str) -> NKRecord | None:
+    try:
+        return hive.get_key(path)
+    except (RegipyException, ConstructError):
+        return None
+
+
+def values(found: NKRecord | None) -> dict[str, Any]:
+    if found is None:
+        return {}
+    try:
+        # Untrimmed: regipy cuts values at 256 bytes by default, which loses a SAM account's
+        # V value and a long MountedDevices path (the hive itself is bounded when copied).
+        return {value.name: value.value for value in found.iter_values(trim_values=False)}
+    except (RegipyException, ConstructError):
+        return {}
+
+
+def subkeys(found: NKRecord | None) -> list[NKRecord]:
+    if found is None:
+        return []
+    try:
+        return list(found.iter_subkeys())
+    except (RegipyException, ConstructError):
+        return []
+
+
+def written(found: NKRecord) -> float | None:
+    """When the key was last written."""
+    return filetime(found.header.last_modified)
+
+
+def as_bytes(raw: Any) -> bytes | None:
+    """A binary value as bytes (regipy hands some back as hex text)."""
+    if isinstance(raw, str):
+        try:
+            return bytes.fromhex(raw)
+        except ValueError:
+            return None
+    return bytes(raw) if isinstance(raw, bytes | bytearray) else None
+
+
+def binary_filetime(raw: Any) -> float | None:
+    if isinstance(raw, dt.datetime):  # regipy decodes DEVPROP_TYPE_FILETIME values itself
+        return to_posix(raw)
+    if isinstance(raw, int):
+        return filetime(raw)
+    data = as_bytes(raw)
+    if data is not None and len(data) >= 8:
+        return filetime(struct.unpack_from("<Q", data)[0])
+    return None
