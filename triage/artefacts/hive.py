@@ -4,6 +4,7 @@ transaction logs applied, and keys, values and times that never raise on damage.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import struct
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,9 @@ from regipy.registry import NKRecord, RegistryHive
 from triage.artefacts.base import ExtractError
 from triage.artefacts.record import to_posix
 
+# regipy logs each value it cannot decode as text (a SAM Names key's empty default value) at
+# WARNING, which Python prints on the officer's console; what matters is said per file.
+logging.getLogger("regipy").setLevel(logging.ERROR)
 _FILETIME_EPOCH = dt.datetime(1601, 1, 1, tzinfo=dt.UTC)
 # What regipy and construct raise on a damaged hive; caught per key, per value or per hive.
 HIVE_ERRORS = (RegipyException, ConstructError, struct.error, ValueError)
