@@ -17,7 +17,7 @@ KINDS: dict[str, str] = {
     "usb-device": "A USB storage device the system has seen (vendor, product, serial).",
     "program-installed": "A program listed as installed (name, version, publisher).",
     "program-run": "Evidence a program ran (name, path, count; from UserAssist, BAM, "
-                   "Prefetch, Amcache or a shell history).",
+                   "Prefetch or a shell history).",
     "typed-url": "An address typed into Explorer or Internet Explorer (url).",
     "explorer-search": "Words searched for in Windows Explorer (terms).",
     "shell-command": "A command from a shell history (command, shell).",
@@ -25,8 +25,8 @@ KINDS: dict[str, str] = {
     "clock-changed": "The system clock was changed (old time, new time, user).",
     "system-event": "A boot, shutdown or device install recorded by the system (event).",
     "user-account": "A user account on the system (name, created, last login).",
-    "file-opened": "A file or folder a user opened (name, path; from RecentDocs, LNK files or "
-                   "jump lists).",
+    "file-opened": "A file a program opened or saved (url, path, name, programs; from "
+                   "recently-used.xbel).",
 }
 
 
