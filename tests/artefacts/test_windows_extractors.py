@@ -265,3 +265,32 @@ def test_sam_written_by_hivex(tmp_path: Path) -> None:
         "disabled": False, "failed_logins": 1, "login_count": 57, "created": None,
         "evidence": "SAM"}
     assert account.fields["created"] is not None and account.time is not None
+
+
+@pytest.mark.parametrize(("name", "extractor", "path", "kept"), [
+    # Amcache's key lists lie near its end: a cut that loses them loses every entry.
+    ("win10-Amcache.hve.gz", AmcacheHive(), AMCACHE, 95),
+    ("SAM.gz", SamHive(), "/Windows/System32/config/SAM", 80)])
+def test_a_cut_short_hive_keeps_what_is_there_and_says_so(
+        tmp_path: Path, name: str, extractor: object, path: str, kept: int) -> None:
+    whole = unpacked(name, tmp_path)
+    complete = list(extractor.extract(whole, Origin("a", path, None)))
+    cut = tmp_path / "cut"
+    data = whole.read_bytes()
+    bins = struct.unpack_from("<I", data, 0x28)[0]  # bytes of hive bins after the 4 KiB header
+    cut.write_bytes(data[: 4096 + bins * kept // 100])
+    found = []
+    with pytest.raises(ExtractError, match=r"cut short \([\d,]+ of its [\d,]+ bytes\)"):
+        found.extend(extractor.extract(cut, Origin("a", path, None)))
+    assert 0 < len(found) <= len(complete)  # the records before the cut are kept
+
+
+def test_recent_docs_values_without_a_name_are_skipped() -> None:
+    from triage.artefacts.recentdocs import entry_name, mru_order
+
+    assert entry_name("notes.txt".encode("utf-16-le") + b"\0\0\x14\0") == "notes.txt"
+    assert entry_name(b"\0\0rest") is None and entry_name(b"") is None
+    assert entry_name("no end".encode("utf-16-le")) is None
+    assert entry_name(("x" * 100_000).encode("utf-16-le")) is None  # bounded, no name
+    assert mru_order(struct.pack("<4I", 2, 0, 1, 0xFFFF_FFFF) + b"\x01") == [2, 0, 1]
+    assert len(mru_order(struct.pack("<I", 7) * 100_000)) == 4096

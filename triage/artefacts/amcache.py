@@ -5,15 +5,16 @@ programs installed with their install dates (InventoryApplication)."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from triage.artefacts.base import ExtractError, Extractor, Origin
+from triage.artefacts.base import Extractor, Origin
 from triage.artefacts.hive import (
-    HIVE_ERRORS,
     LOG_SUFFIXES,
     filetime,
+    guarded,
     key,
     open_hive,
     subkeys,
@@ -64,12 +65,9 @@ class AmcacheHive(Extractor):
 
     def extract(self, copy: Path, origin: Origin) -> Iterator[Artefact]:
         hive = open_hive(copy)
-        try:
-            yield from self._files(hive, origin)
-            yield from self._applications(hive, origin)
-        except HIVE_ERRORS as exc:
-            raise ExtractError(f"damaged Amcache hive ({exc}); the records read so far are "
-                               "kept") from exc
+        yield from guarded(itertools.chain(self._files(hive, origin),
+                                           self._applications(hive, origin)),
+                           copy, "Amcache hive")
 
     @staticmethod
     def _files(hive: Any, origin: Origin) -> Iterator[Artefact]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import struct
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +16,12 @@ from regipy.recovery import apply_transaction_logs
 from regipy.registry import NKRecord, RegistryHive
 
 from triage.artefacts.base import ExtractError
-from triage.artefacts.record import to_posix
+from triage.artefacts.record import Artefact, to_posix
 
-# regipy logs each value it cannot decode as text (a SAM Names key's empty default value) at
-# WARNING, which Python prints on the officer's console; what matters is said per file.
-logging.getLogger("regipy").setLevel(logging.ERROR)
+# regipy logs each value it cannot decode (a SAM Names key's empty default value, a damaged
+# value record) at WARNING or ERROR, which Python prints on the officer's console; what matters
+# is said once per file, as a problem with its address (see `guarded`).
+logging.getLogger("regipy").setLevel(logging.CRITICAL)
 _FILETIME_EPOCH = dt.datetime(1601, 1, 1, tzinfo=dt.UTC)
 # What regipy and construct raise on a damaged hive; caught per key, per value or per hive.
 HIVE_ERRORS = (RegipyException, ConstructError, struct.error, ValueError)
@@ -57,6 +59,31 @@ def open_hive(copy: Path) -> RegistryHive:
         return RegistryHive(str(recovered(copy)))
     except (*HIVE_ERRORS, OSError) as exc:
         raise ExtractError(f"not a readable registry hive ({exc})") from exc
+
+
+def shortfall(copy: Path) -> str | None:
+    """Why the hive is cut short ('… of … bytes'), None when it is whole: its header says how
+    many bytes of hive bins follow the 4 KiB header (offset 0x28)."""
+    with copy.open("rb") as handle:
+        header = handle.read(0x2C)
+    if len(header) < 0x2C:
+        return None  # too short to be a hive at all: open_hive said so
+    expected = 4096 + struct.unpack_from("<I", header, 0x28)[0]
+    size = copy.stat().st_size
+    return f"{size:,} of its {expected:,} bytes" if size < expected else None
+
+
+def guarded(records: Iterator[Artefact], copy: Path, what: str) -> Iterator[Artefact]:
+    """`records`, then one ExtractError if the hive was damaged or cut short (the records read
+    so far are kept either way)."""
+    try:
+        yield from records
+    except HIVE_ERRORS as exc:
+        raise ExtractError(f"damaged {what} ({exc}); the records read so far are kept") from exc
+    short = shortfall(copy)
+    if short is not None:
+        raise ExtractError(f"the {what} is cut short ({short}); the records read from what is "
+                           "there are kept")
 
 
 def key(hive: RegistryHive, path: str) -> NKRecord | None:

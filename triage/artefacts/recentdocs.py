@@ -17,6 +17,9 @@ from triage.artefacts.base import Origin
 from triage.artefacts.hive import as_bytes, key, subkeys, values, written
 from triage.artefacts.record import Artefact
 
+# Explorer keeps 150 entries in the main key; names are paths of at most 32,767 characters.
+MAX_ENTRIES = 4096
+MAX_NAME_BYTES = 65_536
 RECENT_DOCS = "\\Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\RecentDocs"
 
 
@@ -24,6 +27,7 @@ def mru_order(raw: object) -> list[int]:
     """The value numbers MRUListEx lists, most recent first (it ends at 0xFFFFFFFF)."""
     data = as_bytes(raw) or b""
     order = []
+    data = data[: MAX_ENTRIES * 4]
     for (number,) in struct.iter_unpack("<I", data[: len(data) // 4 * 4]):
         if number == 0xFFFF_FFFF:
             break
@@ -36,10 +40,10 @@ def entry_name(raw: object) -> str | None:
     data = as_bytes(raw)
     if not data:
         return None
-    for end in range(0, len(data) - 1, 2):
-        if data[end:end + 2] == b"\0\0":
-            return data[:end].decode("utf-16-le", "replace") or None
-    return None
+    head = data[:MAX_NAME_BYTES]
+    text = head[: len(head) // 2 * 2].decode("utf-16-le", "replace")
+    name, nul, _ = text.partition("\0")
+    return name if name and nul else None
 
 
 def _names(found: NKRecord) -> list[str]:

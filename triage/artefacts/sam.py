@@ -8,12 +8,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from triage.artefacts.base import ExtractError, Extractor, Origin
+from regipy.registry import RegistryHive
+
+from triage.artefacts.base import Extractor, Origin
 from triage.artefacts.hive import (
-    HIVE_ERRORS,
     LOG_SUFFIXES,
     as_bytes,
     filetime,
+    guarded,
     key,
     open_hive,
     subkeys,
@@ -62,27 +64,25 @@ class SamHive(Extractor):
     companions = LOG_SUFFIXES
 
     def extract(self, copy: Path, origin: Origin) -> Iterator[Artefact]:
-        hive = open_hive(copy)
-        try:
-            # The Names subkey per account: its default value's type is the RID, and it is
-            # written when the account is made (RegRipper's "account created").
-            created = {}
-            for named in subkeys(key(hive, f"{USERS}\\Names")):
-                for value in named.iter_values():
-                    try:
-                        created[int(value.value_type)] = (named.name, written(named))
-                    except ValueError:
-                        pass  # a type regipy named: not a RID
-                    break
-            for account in subkeys(key(hive, USERS)):
+        yield from guarded(self._accounts(open_hive(copy), origin), copy, "SAM hive")
+
+    def _accounts(self, hive: RegistryHive, origin: Origin) -> Iterator[Artefact]:
+        # The Names subkey per account: its default value's type is the RID, and it is
+        # written when the account is made (RegRipper's "account created").
+        created = {}
+        for named in subkeys(key(hive, f"{USERS}\\Names")):
+            for value in named.iter_values():
                 try:
-                    rid = int(account.name, 16)
+                    created[int(value.value_type)] = (named.name, written(named))
                 except ValueError:
-                    continue  # the Names subkey
-                yield self._account(rid, values(account), created.get(rid), origin)
-        except HIVE_ERRORS as exc:
-            raise ExtractError(f"damaged SAM hive ({exc}); the records read so far are kept") \
-                from exc
+                    pass  # a type regipy named: not a RID
+                break
+        for account in subkeys(key(hive, USERS)):
+            try:
+                rid = int(account.name, 16)
+            except ValueError:
+                continue  # the Names subkey
+            yield self._account(rid, values(account), created.get(rid), origin)
 
     @staticmethod
     def _account(rid: int, found: dict[str, Any], named: tuple[str, float | None] | None,

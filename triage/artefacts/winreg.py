@@ -11,8 +11,8 @@ from pathlib import Path
 
 from regipy.registry import RegistryHive
 
-from triage.artefacts.base import ExtractError, Extractor, Origin
-from triage.artefacts.hive import HIVE_ERRORS, LOG_SUFFIXES, as_bytes, filetime, open_hive
+from triage.artefacts.base import Extractor, Origin
+from triage.artefacts.hive import LOG_SUFFIXES, as_bytes, filetime, guarded, open_hive
 from triage.artefacts.hive import binary_filetime as _binary_filetime
 from triage.artefacts.hive import key as _key
 from triage.artefacts.hive import subkeys as _subkeys
@@ -47,16 +47,8 @@ class RegistryHives(Extractor):
     def extract(self, copy: Path, origin: Origin) -> Iterator[Artefact]:
         hive = open_hive(copy)
         name = origin.path.lower().rsplit("/", 1)[-1]
-        try:
-            if name == "system":
-                yield from self._system(hive, origin)
-            elif name == "software":
-                yield from self._software(hive, origin)
-            else:
-                yield from self._user(hive, origin)
-        except HIVE_ERRORS as exc:
-            raise ExtractError(f"damaged hive ({exc}); the records read so far are kept") \
-                from exc
+        read = {"system": self._system, "software": self._software}.get(name, self._user)
+        yield from guarded(read(hive, origin), copy, "hive")
 
     def _control_set(self, hive: RegistryHive) -> str:
         current = _values(_key(hive, "\\Select")).get("Current") if _key(hive, "\\Select") \
