@@ -294,3 +294,29 @@ def test_recent_docs_values_without_a_name_are_skipped() -> None:
     assert entry_name(("x" * 100_000).encode("utf-16-le")) is None  # bounded, no name
     assert mru_order(struct.pack("<4I", 2, 0, 1, 0xFFFF_FFFF) + b"\x01") == [2, 0, 1]
     assert len(mru_order(struct.pack("<I", 7) * 100_000)) == 4096
+
+
+class _Bytes:
+    def __init__(self, data: bytes) -> None:
+        self.data, self.size = data, len(data)
+
+    def read(self, offset: int, length: int) -> bytes:
+        return self.data[offset:offset + length]
+
+
+def test_a_prefetch_folder_is_collected_once_per_file_across_a_resume(tmp_path: Path) -> None:
+    from triage.model import Address, FileRecord
+
+    data = (PLASO / "NOTEPAD.EXE-D8414F97.pf").read_bytes()
+    records = [FileRecord(Address("disk.img", None, f"/Windows/Prefetch/P{n}.EXE-0000000{n}.pf"),
+                          f"P{n}.EXE-0000000{n}.pf", len(data)) for n in range(5)]
+    collector = ArtefactCollector(tmp_path / "copies")
+    for record in records[:3]:
+        assert collector.collect(record, _Bytes(data)) is None
+    collector.collect(records[0], _Bytes(data))  # read again: copied over, noted once
+    assert len(collector.primaries) == 3
+    resumed = ArtefactCollector.load(tmp_path / "copies")
+    for record in records:  # the resumed scan reads some files again
+        resumed.collect(record, _Bytes(data))
+    assert len(resumed.primaries) == 5
+    assert {c.extractor for c in resumed.primaries} == {"windows-prefetch"}
