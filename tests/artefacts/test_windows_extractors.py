@@ -70,6 +70,7 @@ def test_prefetch_keeps_the_full_path_of_the_program() -> None:
     assert found.fields["path"] == ("\\VOLUME{01d08edc0cbccaad-3e0d2d25}\\USERS\\TEST\\APPDATA"
                                     "\\LOCAL\\MICROSOFT\\ONEDRIVE\\ONEDRIVE.EXE")
     assert found.fields["volumes"][0]["path"] == "\\VOLUME{01d08edc0cbccaad-3e0d2d25}"
+    assert found.fields["files_loaded"] == 134 and found.fields["files_on_other_volumes"] == []
 
 
 @pytest.mark.parametrize("damage", ["truncated", "compressed-noise", "empty", "huge"])
@@ -320,3 +321,18 @@ def test_a_prefetch_folder_is_collected_once_per_file_across_a_resume(tmp_path: 
         resumed.collect(record, _Bytes(data))
     assert len(resumed.primaries) == 5
     assert {c.extractor for c in resumed.primaries} == {"windows-prefetch"}
+
+
+def test_prefetch_lists_the_files_a_program_loaded_from_other_volumes(tmp_path: Path) -> None:
+    copy = unpacked("WUAUCLT.EXE-830BCC14.pf.gz", tmp_path)
+    (found,) = PrefetchFiles().extract(copy, Origin("a", "/Windows/Prefetch/x.pf", None))
+    fields = found.fields  # as plaso's tests/parsers/winprefetch.py asserts for this file
+    assert (fields["name"], fields["count"], fields["last_runs"]) == (
+        "WUAUCLT.EXE", 25, ["2012-03-15T21:17:39.807996Z"])
+    assert [v["path"] for v in fields["volumes"]] == [
+        "\\DEVICE\\HARDDISKVOLUME1"] + [f"\\DEVICE\\HARDDISKVOLUMESHADOWCOPY{n}"
+                                        for n in (2, 4, 7, 8)]
+    assert fields["path"] == "\\DEVICE\\HARDDISKVOLUME1\\WINDOWS\\SYSTEM32\\WUAUCLT.EXE"
+    assert fields["files_loaded"] == 103
+    other = fields["files_on_other_volumes"]
+    assert len(other) == 4 and all("\\HARDDISKVOLUMESHADOWCOPY" in name for name in other)

@@ -1,8 +1,10 @@
-"""Windows Prefetch files (libscca): which program ran, how often, its last eight run times and
-the volumes it read from; Windows 10 and 11's MAM-compressed files included."""
+"""Windows Prefetch files (libscca): which program ran, how often, its last eight run times, the
+volumes it read from and the files it loaded from other volumes than its own (a USB stick, a
+shadow copy); Windows 10 and 11's MAM-compressed files included."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,8 @@ from triage.model import iso_utc
 # memory, so a larger one is refused as forged rather than read.
 MAX_BYTES = 16 * 1024 * 1024
 RUN_TIMES = 8  # Windows 8 and later keep eight; XP, Vista and 7 one
+MAX_FILENAMES = 4096  # real files list a few hundred
+OTHER_FILES = 50  # listed per record; the count of all is `files_loaded`
 
 
 def _cause(exc: OSError) -> str:
@@ -40,16 +44,30 @@ def _runs(scca: Any) -> list[float]:
     return sorted(out, reverse=True)
 
 
-def _executable_path(scca: Any, name: str) -> str:
-    """The executable's full path among the files it loaded ('\\VOLUME{…}\\…\\NAME.EXE')."""
-    for index in range(min(scca.number_of_filenames, 4096)):
+def _filenames(scca: Any) -> list[str]:
+    """The files the program loaded in its first seconds (bounded: a forged count is huge)."""
+    out = []
+    for index in range(min(scca.number_of_filenames, MAX_FILENAMES)):
         try:
-            loaded = scca.get_filename(index)
+            out.append(scca.get_filename(index) or "")
         except OSError:
             continue
-        if loaded and loaded.upper().rsplit("\\", 1)[-1] == name.upper():
-            return loaded
-    return ""
+    return out
+
+
+def _volume_of(path: str) -> str:
+    """'\\VOLUME{…}' or '\\DEVICE\\HARDDISKVOLUME2': the volume a loaded file's path names."""
+    parts = path.split("\\")
+    return "\\".join(parts[:3]) if len(parts) > 2 and parts[1].upper() == "DEVICE" else \
+        "\\".join(parts[:2])
+
+
+def _elsewhere(names: list[str], executable: str) -> list[str]:
+    """Files loaded from a volume other than the program's own (a USB stick, a shadow copy,
+    an encrypted container), the first OTHER_FILES of them."""
+    volumes = Counter(_volume_of(name) for name in names if name)
+    home = _volume_of(executable) if executable else (volumes.most_common(1) or [("", 0)])[0][0]
+    return [name for name in names if name and _volume_of(name) != home][:OTHER_FILES]
 
 
 def _volumes(scca: Any) -> list[dict[str, Any]]:
@@ -78,10 +96,14 @@ class PrefetchFiles(Extractor):
         try:
             name = scca.executable_filename or ""
             runs = _runs(scca)
+            names = _filenames(scca)
+            path = next((n for n in names if n.upper().rsplit("\\", 1)[-1] == name.upper()), "")
             fields: dict[str, Any] = {
-                "name": name, "path": _executable_path(scca, name), "count": scca.run_count,
+                "name": name, "path": path, "count": scca.run_count,
                 "last_runs": [iso_utc(when) for when in runs],
-                "volumes": _volumes(scca), "prefetch_hash": f"{scca.prefetch_hash:08X}",
+                "volumes": _volumes(scca), "files_loaded": len(names),
+                "files_on_other_volumes": _elsewhere(names, path),
+                "prefetch_hash": f"{scca.prefetch_hash:08X}",
                 "format_version": scca.format_version, "evidence": "Prefetch"}
         except OSError as exc:
             raise ExtractError(f"damaged Prefetch file ({_cause(exc)})") from exc
