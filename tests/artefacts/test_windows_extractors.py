@@ -336,3 +336,15 @@ def test_prefetch_lists_the_files_a_program_loaded_from_other_volumes(tmp_path: 
     assert fields["files_loaded"] == 103
     other = fields["files_on_other_volumes"]
     assert len(other) == 4 and all("\\HARDDISKVOLUMESHADOWCOPY" in name for name in other)
+
+
+def test_a_hive_that_takes_too_long_keeps_what_was_read(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from triage.artefacts import hive
+
+    monkeypatch.setattr(hive, "HIVE_LIMIT_S", 0.0)
+    found = []
+    with pytest.raises(ExtractError, match=r"stopped after 0 s \(a huge Amcache hive\)"):
+        found.extend(AmcacheHive().extract(unpacked("win10-Amcache.hve.gz", tmp_path),
+                                           Origin("a", AMCACHE, None)))
+    assert len(found) == 1

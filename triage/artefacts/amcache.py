@@ -82,14 +82,15 @@ class AmcacheHive(Extractor):
                 "meaning": MEANING, "evidence": "Amcache"})
         for volume in subkeys(key(hive, "\\Root\\File")):
             for entry in subkeys(volume):
-                found = {field: values(entry).get(name) for name, field in _FILE_VALUES.items()}
+                raw = values(entry)
+                found = {field: raw.get(name) for name, field in _FILE_VALUES.items()}
                 path = str(found["path"] or "")
                 yield Artefact("program-run", written(entry), origin.address, None, {
                     "name": path.rsplit("\\", 1)[-1], "path": path,
                     "sha1": _sha1(found["file_id"]), "publisher": str(found["publisher"] or ""),
                     "version": str(found["version"] or ""),
                     "product": str(found["product"] or ""),
-                    "modified": iso_utc(filetime(values(entry).get("17"))),
+                    "modified": iso_utc(filetime(raw.get("17"))),
                     "meaning": MEANING, "evidence": "Amcache"})
 
     @staticmethod

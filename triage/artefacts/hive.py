@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import struct
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,9 @@ _FILETIME_EPOCH = dt.datetime(1601, 1, 1, tzinfo=dt.UTC)
 # What regipy and construct raise on a damaged hive; caught per key, per value or per hive.
 HIVE_ERRORS = (RegipyException, ConstructError, struct.error, ValueError)
 LOG_SUFFIXES = ("{name}.LOG1", "{name}.LOG2", "{name}.LOG")
+# regipy is pure Python (~2,000 Amcache entries a second under load): a hive gets this long,
+# as an event log does (evtx.LOG_LIMIT_S), before it is cut short and said to be.
+HIVE_LIMIT_S = 120.0
 
 
 def filetime(value: int | None) -> float | None:
@@ -76,8 +80,13 @@ def shortfall(copy: Path) -> str | None:
 def guarded(records: Iterator[Artefact], copy: Path, what: str) -> Iterator[Artefact]:
     """`records`, then one ExtractError if the hive was damaged or cut short (the records read
     so far are kept either way)."""
+    deadline = time.monotonic() + HIVE_LIMIT_S
     try:
-        yield from records
+        for record in records:
+            yield record
+            if time.monotonic() > deadline:
+                raise ExtractError(f"stopped after {HIVE_LIMIT_S:.0f} s (a huge {what}); the "
+                                   "records read so far are kept")
     except HIVE_ERRORS as exc:
         raise ExtractError(f"damaged {what} ({exc}); the records read so far are kept") from exc
     short = shortfall(copy)
@@ -104,13 +113,14 @@ def values(found: NKRecord | None) -> dict[str, Any]:
         return {}
 
 
-def subkeys(found: NKRecord | None) -> list[NKRecord]:
+def subkeys(found: NKRecord | None) -> Iterator[NKRecord]:
+    """The key's subkeys one at a time (a forged key may claim millions), up to any damage."""
     if found is None:
-        return []
+        return
     try:
-        return list(found.iter_subkeys())
+        yield from found.iter_subkeys()
     except (RegipyException, ConstructError):
-        return []
+        return
 
 
 def written(found: NKRecord) -> float | None:
