@@ -73,7 +73,7 @@ def test_prefetch_keeps_the_full_path_of_the_program() -> None:
     assert found.fields["files_loaded"] == 134 and found.fields["files_on_other_volumes"] == []
 
 
-@pytest.mark.parametrize("damage", ["truncated", "compressed-noise", "empty", "huge"])
+@pytest.mark.parametrize("damage", ["truncated", "compressed-noise", "zeros", "huge"])
 def test_a_bad_prefetch_file_is_one_sentence(tmp_path: Path, damage: str) -> None:
     bad = tmp_path / "X.EXE-00000000.pf"
     if damage == "truncated":  # cut inside the MAM-compressed stream
@@ -83,14 +83,20 @@ def test_a_bad_prefetch_file_is_one_sentence(tmp_path: Path, damage: str) -> Non
     elif damage == "huge":
         with bad.open("wb") as out:
             out.truncate(17 * 1024 * 1024)
-    else:
-        bad.write_bytes(b"")
+    else:  # what an unflushed file looks like after a crash
+        bad.write_bytes(bytes(7669))
     started = time.monotonic()
     with pytest.raises(ExtractError) as caught:
         list(PrefetchFiles().extract(bad, Origin("a", "/Windows/Prefetch/X.pf", None)))
     assert time.monotonic() - started < 5
     message = str(caught.value)
     assert "Prefetch file" in message and "\n" not in message and len(message) < 200
+
+
+def test_an_empty_prefetch_file_is_nothing_to_read(tmp_path: Path) -> None:
+    empty = tmp_path / "X.EXE-00000000.pf"
+    empty.write_bytes(b"")
+    assert list(PrefetchFiles().extract(empty, Origin("a", "/Windows/Prefetch/X.pf", None))) == []
 
 
 def test_a_bad_prefetch_file_is_one_problem_and_the_others_are_kept(tmp_path: Path) -> None:

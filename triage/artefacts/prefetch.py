@@ -86,6 +86,8 @@ class PrefetchFiles(Extractor):
 
     def extract(self, copy: Path, origin: Origin) -> Iterator[Artefact]:
         size = copy.stat().st_size
+        if size == 0:
+            return  # Windows leaves empty files after a crash: nothing to read, nothing missed
         if size > MAX_BYTES:
             raise ExtractError(f"{size:,} bytes is too large for a Prefetch file; not read")
         scca = pyscca.file()
