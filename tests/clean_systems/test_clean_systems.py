@@ -56,6 +56,8 @@ def test_a_stock_windows_11_profile_is_green(tmp_path: Path, lab: ScanOptions) -
         prefetched = {json.loads(line)["fields"]["name"] for line in listing
                       if '"Prefetch"' in line}
     assert prefetched == {*windows11.PREFETCHED, "AM_DELTA_PATCH_1.443.990.0.EX"}
+    by_kind = report["artefacts"]["by_kind"]
+    assert by_kind["user-account"] == 3 and by_kind["program-installed"] >= 75  # SAM, Amcache
 
 
 @pytest.mark.parametrize("name", sorted(debian.SYSTEMS))

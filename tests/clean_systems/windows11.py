@@ -24,6 +24,7 @@ Sources for the locations:
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import io
 import os
 import random
@@ -359,6 +360,12 @@ def layout() -> dict[str, Callable[[str], bytes]]:
             files[f"/Windows/Prefetch/{name}-{suffix}.pf"] = _prefetch
     for name in PUBLISHED_PREFETCH:
         files[f"/Windows/Prefetch/{name}"] = lambda p: (PLASO / p.rsplit("/", 1)[-1]).read_bytes()
+    # A Windows 10 PC's own Amcache (Firefox, 7-Zip, Notepad++, PuTTY run) and SAM (two
+    # built-in accounts and one user), published by plaso: what the run rules must not call
+    # a breach.
+    for path, name in (("/Windows/AppCompat/Programs/Amcache.hve", "win10-Amcache.hve.gz"),
+                       ("/Windows/System32/config/SAM", "SAM.gz")):
+        files[path] = lambda p, n=name: gzip.decompress((PLASO / n).read_bytes())
     return files
 
 
