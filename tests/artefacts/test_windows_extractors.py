@@ -172,6 +172,7 @@ def test_published_sam_accounts(tmp_path: Path) -> None:
     hive = unpacked("SAM.gz", tmp_path)
     path = "/Windows/System32/config/SAM"
     assert extractor_for(path).name == "windows-sam"
+    assert companion_of(path + ".LOG2") == (extractor_for(path), path)  # its transaction log
     found = list(SamHive().extract(hive, Origin("a", path, None)))
     accounts = {a.fields["name"]: a for a in found}
     assert sorted((a.fields["rid"], name) for name, a in accounts.items()) == [
