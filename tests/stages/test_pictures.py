@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 from collections.abc import Iterator
 from pathlib import Path
@@ -91,3 +92,27 @@ def test_picture_processes_fork_from_a_server_that_has_the_picture_code() -> Non
     from multiprocessing import forkserver
 
     assert "triage.perceptual.hasher" in forkserver._forkserver._preload_modules
+
+
+class CountedContent(BytesContent):
+    """Content in memory that counts the bytes handed out."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self.bytes_read = 0
+
+    def read(self, offset: int, length: int) -> bytes:
+        piece = super().read(offset, length)
+        self.bytes_read += len(piece)
+        return piece
+
+
+def test_a_picture_is_read_once_for_its_digests_and_its_perceptual_hashes(
+        stage: PerceptualStage) -> None:
+    data = _picture(4) + bytes(3 * 1024 * 1024)  # past the head and more than one chunk
+    content = CountedContent(data)
+    record = FileRecord(Address("evidence", path="/big.jpg"), "big.jpg", len(data))
+    process.process_batch([(record, content)], Matchers(perceptual=stage)).settle()
+    assert record.sha256 == hashlib.sha256(data).hexdigest()
+    assert record.facts["perceptual"]["width"] == 320
+    assert content.bytes_read == len(data)

@@ -70,6 +70,10 @@ class Matchers:
         """Digest algorithms the loaded sets need (SHA-256 is always computed)."""
         return self.hashsets.algorithms if self.hashsets is not None else frozenset()
 
+    def wants_picture(self, record: FileRecord) -> bool:
+        """Whether the perceptual stage will read all of this (typed) file."""
+        return self.perceptual is not None and self.perceptual.reads_whole(record)
+
     def match_content(self, record: FileRecord, content: Content) -> Matched:
         """Exact matching now, and the picture (if any) handed to the perceptual stage
         (thread-safe: run in the workers). `settle()` the result before using it."""

@@ -107,6 +107,11 @@ class PerceptualStage:
         return bool(record.mime and record.mime.startswith("image/")
                     and not record.facts.get("known_good"))
 
+    @classmethod
+    def reads_whole(cls, record: FileRecord) -> bool:
+        """Whether `submit` will read all of this file (a picture within the size limit)."""
+        return record.size <= MAX_PICTURE_BYTES and cls.wants(record)
+
     def examine(self, record: FileRecord, content: Content) -> tuple[list[Finding], str | None]:
         """Hash one picture and match it; returns findings and, if it failed, why."""
         return self.settle(self.submit(record, content))

@@ -28,7 +28,8 @@ PENDING_BYTES = 32 * 1024 * 1024
 
 
 class HeadCached:
-    """A content whose first bytes are already in memory, so later stages don't re-read them."""
+    """A content whose first bytes (for a picture: all of them) are already in memory, so
+    later stages don't re-read them."""
 
     def __init__(self, content: Content, head: bytes) -> None:
         self._content = content
@@ -36,6 +37,8 @@ class HeadCached:
         self.size = content.size
 
     def read(self, offset: int, length: int) -> bytes:
+        if offset == 0 and length >= len(self._head) == self.size:
+            return self._head  # the whole file, without a copy
         if offset + length <= len(self._head):
             return self._head[offset : offset + length]
         return self._content.read(offset, length)
@@ -93,14 +96,16 @@ def process_file(record: FileRecord, content: Content | None, matchers: Matchers
         record.facts["skipped"] = "read error"
         return record, None, [], problems
     identify(record, head)
+    # A picture is read once: the bytes hashed are kept for the picture processes.
+    keep: list[bytes] | None = [] if matchers.wants_picture(record) else None
     try:
-        hash_content(record, content, matchers.algorithms, head)
+        hash_content(record, content, matchers.algorithms, head, keep=keep)
     except ReadError as exc:
         problems.append(Problem(str(record.address), "read", str(exc), GapKind.UNREADABLE,
                                 size=exc.unread, offset=exc.offset))
         record.facts["skipped"] = "read error"
         return record, HeadCached(content, head), [], problems
-    cached = HeadCached(content, head)
+    cached = HeadCached(content, head if not keep else b"".join(keep))
     matched = matchers.match_content(record, cached)
     if pictures is None:
         matched.settle()
