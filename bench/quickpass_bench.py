@@ -258,10 +258,38 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one linear me
                 reports[name] = report
         print(f"  {name}: {seconds:.2f} s (load {os.getloadavg()[0]:.1f})", flush=True)
 
+    def file_scans(round_: int) -> None:
+        """The file scans, before and after, and the open tools, each from a cold cache; the
+        order turns round every round, so a change in load hits both sides alike."""
+        sides = [("file scan", sets, REPO), ("exact-only scan", exact, REPO)]
+        if args.baseline is not None:
+            sides[1:1] = [("file scan before", sets, args.baseline)]
+            sides.append(("exact-only scan before", exact, args.baseline))
+        if round_ % 2:
+            sides.reverse()
+        if not args.no_file_scaling and round_ == 0:
+            sides.append(("file scan 1 core", sets, REPO))
+        for name, hashsets, repo in sides:
+            drop_caches()
+            seconds, report = scan(image, hashsets, trusted,
+                                   work / f"{name.replace(' ', '-')}-{round_}", "--no-quick-pass",
+                                   cores="0" if "1 core" in name else None, repo=repo)
+            keep(name, seconds, report)
+        if missing("tsk_recover", "md5deep") is None:
+            drop_caches()
+            started = time.perf_counter()
+            recovered = recover_and_match(image, examined_sectors(image), disk.known_md5,
+                                          work / "recovered")
+            keep("open tools", time.perf_counter() - started)
+            print(f"  open tools: {recovered.recovered:,} files recovered, "
+                  f"{len(recovered.matches)} matches", flush=True)
+
     for round_ in range(args.rounds):
         print(f"round {round_ + 1}", flush=True)
         drop_caches()
         keep("sha256sum", timed(["sha256sum", str(image)])[0])
+        if not args.no_file_scan:
+            file_scans(round_)
         if args.file_scan_only:
             continue
         for name, flags, cores, cold in (
@@ -275,29 +303,6 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one linear me
                                    "--quick-pass-only", *flags, cores=cores)
             keep(name, seconds, report)
             keep(f"{name} pass", quick_source(report)["read_seconds"])
-    if not args.no_file_scan:
-        # The sides take turns (after, before; full sets, exact-only), each from a cold cache.
-        sides = [("file scan", sets, REPO), ("exact-only scan", exact, REPO)]
-        if args.baseline is not None:
-            sides[1:1] = [("file scan before", sets, args.baseline)]
-            sides.append(("exact-only scan before", exact, args.baseline))
-        if not args.no_file_scaling:
-            sides.append(("file scan 1 core", sets, REPO))
-        for name, hashsets, repo in sides:
-            drop_caches()
-            seconds, report = scan(image, hashsets, trusted, work / name.replace(" ", "-"),
-                                   "--no-quick-pass", cores="0" if "1 core" in name else None,
-                                   repo=repo)
-            keep(name, seconds, report)
-        lack = missing("tsk_recover", "md5deep")
-        if lack is None:
-            drop_caches()
-            started = time.perf_counter()
-            recovered = recover_and_match(image, examined_sectors(image), disk.known_md5,
-                                          work / "recovered")
-            keep("open tools", time.perf_counter() - started)
-            print(f"  open tools: {recovered.recovered:,} files recovered, "
-                  f"{len(recovered.matches)} matches", flush=True)
     rows: list[Row] = []
     notes: list[str] = []
     core_rate = 0.0
