@@ -4,10 +4,11 @@ from triage.artefacts.chromium import ChromiumHistory
 from triage.artefacts.evtx import EventLogs
 from triage.artefacts.firefox import FirefoxHistory
 from triage.artefacts.registry import register
+from triage.artefacts.safari import SafariHistory
 from triage.artefacts.setupapi import SetupApiLog
 from triage.artefacts.shell import ShellHistory
 from triage.artefacts.winreg import RegistryHives
 
 for _extractor in (ChromiumHistory(), FirefoxHistory(), ShellHistory(), RegistryHives(),
-                   EventLogs(), SetupApiLog()):
+                   EventLogs(), SetupApiLog(), SafariHistory()):
     register(_extractor)
