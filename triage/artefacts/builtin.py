@@ -8,7 +8,9 @@ from triage.artefacts.safari import SafariHistory
 from triage.artefacts.setupapi import SetupApiLog
 from triage.artefacts.shell import ShellHistory
 from triage.artefacts.winreg import RegistryHives
+from triage.artefacts.xbel import RecentlyUsed
 
 for _extractor in (ChromiumHistory(), FirefoxHistory(), ShellHistory(), RegistryHives(),
-                   EventLogs(), SetupApiLog(), SafariHistory()):
+                   EventLogs(), SetupApiLog(), SafariHistory(),
+                   RecentlyUsed()):
     register(_extractor)
