@@ -140,20 +140,41 @@ def _file_example(spec: YMap, sink: ProblemSink) -> dict[str, Any] | None:
     return out if ok else None
 
 
+def _keyword_hits(value: Any, where: Mark, sink: ProblemSink) -> list[dict[str, Any]] | None:
+    """An example's `keyword_hits`: [{list: NAME, line: N}], as the scan adds them."""
+    if isinstance(value, YList) and value and all(
+            isinstance(v, YMap) and isinstance(v.get("list"), str)
+            and isinstance(v.get("line"), int) for v in value):
+        return [{"list": v["list"], "line": v["line"], "version": str(v.get("version", "1")),
+                 "field": str(v.get("field", "terms"))} for v in value]
+    sink.error(where, "example keyword_hits must be a list of mappings like "
+               "{list: lab-terms, line: 3}")
+    return None
+
+
 def _artefact_example(spec: YMap, where: Mark, sink: ProblemSink) -> Example | None:
     if not shape.check_keys(spec, sink, "an artefact example", ("kind", "time", "since",
-                                                                  *FIELDS), ("kind",)):
+                                                                  "keyword_hits", *FIELDS),
+                            ("kind",)):
         return None
+    hits = None
+    if "keyword_hits" in spec:
+        hits = _keyword_hits(spec["keyword_hits"], spec.value_mark("keyword_hits"), sink)
+        if hits is None:
+            return None
     times = {}
     for key in ("time", "since"):
         if key in spec:
             times[key] = shape.timestamp(spec[key], spec.value_mark(key), sink, key)
             if times[key] is None:
                 return None
-    fields = {k: v for k, v in spec.items() if k not in ("kind", "time", "since")}
-    return Example(spec, where, since=times.get("since"), artefact={
-        "kind": spec["kind"], "time": times.get("time"), "source": EXAMPLE_SOURCE,
-        "profile": None, "fields": fields})
+    fields = {k: v for k, v in spec.items() if k not in ("kind", "time", "since",
+                                                         "keyword_hits")}
+    record = {"kind": spec["kind"], "time": times.get("time"), "source": EXAMPLE_SOURCE,
+              "profile": None, "fields": fields}
+    if hits is not None:
+        record["keyword_hits"] = hits
+    return Example(spec, where, since=times.get("since"), artefact=record)
 
 
 def parse_examples(value: Any, mark: Mark, sink: ProblemSink, *, volume: bool,

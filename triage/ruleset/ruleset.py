@@ -9,6 +9,7 @@ from typing import Any
 
 from triage.model import Address, Content, FileRecord, Finding, PartitionRef, iso_utc
 from triage.ruleset import limits
+from triage.ruleset.artefact_conditions import KEYWORD_MATCHED
 from triage.ruleset.facts import Clock, FileFacts
 from triage.ruleset.rule import Rule
 
@@ -230,30 +231,59 @@ class RuleSet:
 
         A visited onion address is seldom visited once: a finding per record would bury the
         report, so each names how many records matched, the first and last time, and examples.
+        A rule with `keywords` gives one finding per keyword list and source file, naming the
+        lines of the list whose terms matched (never the terms).
         """
         if not self._artefact_rules:
             return []
         since = context.clock().since
-        groups: dict[tuple[int, str], list[dict[str, Any]]] = {}
+        groups: dict[tuple[int, str, str], list[dict[str, Any]]] = {}
+        lines: dict[tuple[int, str, str], dict[str, Any]] = {}
         for record in records:
             facts = {**record, "since": since}
             for index, rule in enumerate(self._artefact_rules):
-                if rule.match.test(facts):
-                    groups.setdefault((index, str(record.get("source", ""))), []).append(record)
+                facts.pop(KEYWORD_MATCHED, None)
+                if not rule.match.test(facts):
+                    continue
+                source = str(record.get("source", ""))
+                hits = facts.get(KEYWORD_MATCHED)
+                if not hits:
+                    groups.setdefault((index, source, ""), []).append(record)
+                    continue
+                for name in dict.fromkeys(h["list"] for h in hits):
+                    key = (index, source, name)
+                    groups.setdefault(key, []).append(record)
+                    seen = lines.setdefault(key, {"version": None, "lines": set()})
+                    for hit in hits:
+                        if hit["list"] == name:
+                            seen["version"] = hit.get("version")
+                            seen["lines"].add(int(hit["line"]))
         findings = []
-        for (index, source), matched in sorted(groups.items()):
+        for key, matched in sorted(groups.items()):
+            index, source, name = key
             rule = self._artefact_rules[index]
             times = sorted(t for t in (r.get("time") for r in matched) if t is not None)
+            detail: dict[str, Any] = {
+                **rule_detail(rule), "address": source, "count": len(matched),
+                "first": iso_utc(times[0]) if times else None,
+                "last": iso_utc(times[-1]) if times else None,
+                "examples": [{"kind": r["kind"], "time": iso_utc(r.get("time")),
+                              **r.get("fields", {})}
+                             for r in matched[:limits.AGGREGATE_EXAMPLES]]}
+            title = rule.title
+            if name:
+                numbers = sorted(lines[key]["lines"])
+                detail.update(keyword_list=name, keyword_list_version=lines[key]["version"],
+                              keyword_lines=numbers[:limits.KEYWORD_LINES_SHOWN],
+                              keyword_lines_total=len(numbers))
+                shown = ", ".join(map(str, numbers[:limits.KEYWORD_LINES_SHOWN]))
+                more = "" if len(numbers) <= limits.KEYWORD_LINES_SHOWN else ", ..."
+                title = (f"{title}: keyword list '{name}' line{'s' if len(numbers) > 1 else ''} "
+                         f"{shown}{more}")
             findings.append(Finding(
                 kind="rule", severity=rule.severity, record=None,
-                title=f"{rule.title} ({len(matched)} record{'s' if len(matched) > 1 else ''})",
-                rule=rule.id, condition=rule.condition,
-                detail={**rule_detail(rule), "address": source, "count": len(matched),
-                        "first": iso_utc(times[0]) if times else None,
-                        "last": iso_utc(times[-1]) if times else None,
-                        "examples": [{"kind": r["kind"], "time": iso_utc(r.get("time")),
-                                      **r.get("fields", {})}
-                                     for r in matched[:limits.AGGREGATE_EXAMPLES]]}))
+                title=f"{title} ({len(matched)} record{'s' if len(matched) > 1 else ''})",
+                rule=rule.id, condition=rule.condition, detail=detail))
         return findings
 
     def tallies(self) -> list[list[Any]]:

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from triage.artefacts import ArtefactCollector
     from triage.containers import ContainerLimits
     from triage.hashdb.library import HashSetLibrary
+    from triage.keywords.library import KeywordLibrary
     from triage.options import ScanOptions
     from triage.ruleset import RuleContext, RuleSet
     from triage.stages.perceptual import PerceptualStage
@@ -37,6 +38,7 @@ class Matchers:
     gaps: list[str] = field(default_factory=list)  # comparisons that could not be made
     # Copies of artefact files (histories, hives, logs) taken as they are read; None: off.
     artefacts: ArtefactCollector | None = None
+    keywords: KeywordLibrary | None = None  # the lab's signed keyword lists beside the sets
 
     @property
     def algorithms(self) -> frozenset[str]:
@@ -102,9 +104,12 @@ class Matchers:
         return self.rules.match_file(record, content, self.rule_context)
 
     def match_artefacts(self, records: list[dict[str, Any]]) -> list[Finding]:
-        """Findings of the artefact rules over every record the extractors gave."""
+        """Findings of the artefact rules over every record the extractors gave (each record
+        a keyword list matches first gets its `keyword_hits`)."""
         if self.rules is None or self.rule_context is None:
             return []
+        if self.keywords is not None:
+            self.keywords.annotate(records)
         return self.rules.match_artefacts(records, self.rule_context)
 
     def match_volume(self, volume: dict[str, Any]) -> list[Finding]:
@@ -131,8 +136,10 @@ class Matchers:
 
     def provenance(self) -> dict[str, list[dict[str, Any]]]:
         perceptual = self.perceptual.provenance() if self.perceptual is not None else []
+        keywords = self.keywords.provenance if self.keywords is not None else []
         return {
-            "hashsets": [*(self.hashsets.provenance() if self.hashsets else []), *perceptual],
+            "hashsets": [*(self.hashsets.provenance() if self.hashsets else []), *perceptual,
+                         *keywords],
             "rules": self.rules.provenance() if self.rules is not None else [],
         }
 
@@ -161,6 +168,11 @@ def load_matchers(options: ScanOptions) -> Matchers:
         matchers.perceptual, problems = PerceptualStage.load(options.hashsets, options.workers,
                                                              options.trusted_keys)
         matchers.load_problems.extend(problems)
+        from triage.keywords.library import KeywordLibrary
+
+        # A list that is not used leaves searches unchecked: a gap, so never GREEN silently.
+        matchers.keywords = KeywordLibrary.load(options.hashsets, options.trusted_keys)
+        matchers.gaps.extend(matchers.keywords.refused)
     if matchers.hashsets is None or matchers.hashsets.is_empty:
         # Nothing was compared, so "nothing found" would mislead: the verdict cannot be GREEN.
         matchers.gaps.append(NO_HASHSETS)
