@@ -251,7 +251,7 @@ def _extract_artefacts(out_dir: Path, matchers: Matchers, state: Ledger) -> Extr
     extracted = extract_all(matchers.artefacts,
                             lambda address, message: state.problem(address, "artefacts", message))
     write_listing(out_dir, extracted.records)
-    for finding in matchers.match_artefacts([dataclasses.asdict(a) for a in extracted.records]):
+    for finding in matchers.match_artefacts([a.facts() for a in extracted.records]):
         state.finding(finding)
     return extracted
 

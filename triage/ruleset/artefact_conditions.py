@@ -20,7 +20,10 @@ FIELDS = ("url", "host", "title", "terms", "name", "path", "command", "vendor", 
 
 def fold(text: str) -> str:
     """Lower case without accents: 'Téléchargement' and 'telechargement' match alike."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    folded = text.casefold()
+    if folded.isascii():
+        return folded  # most of a history: nothing to decompose
+    decomposed = unicodedata.normalize("NFKD", folded)
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
@@ -97,4 +100,6 @@ def _artefact(value: Any, mark: Mark, sink: ProblemSink) -> Leaf | None:
         if keyword_test is None:
             return None
         checks.append(keyword_test)  # last: it notes the hits only for records that got here
-    return Leaf(lambda a: all(check(a) for check in checks), 1, artefact=True)
+    # Anchored on its kinds: RuleSet.match_artefacts runs the rule only on records of them.
+    return Leaf(lambda a: all(check(a) for check in checks), 1,
+                frozenset(("kind", kind) for kind in wanted), artefact=True)

@@ -90,6 +90,16 @@ class RuleSet:
         self._file_rules = [r for r in rules if not r.is_volume and not r.is_artefact]
         self._volume_rules = [r for r in rules if r.is_volume]
         self._artefact_rules = [r for r in rules if r.is_artefact]
+        # Artefact rules by the record kinds they can match; unanchored ones (a `not`) see all.
+        self._artefact_by_kind: dict[str, list[int]] = {}
+        self._artefact_always: list[int] = []
+        for index, rule in enumerate(self._artefact_rules):
+            kinds = rule.match.anchor
+            if kinds is None or any(fact != "kind" for fact, _ in kinds):
+                self._artefact_always.append(index)
+                continue
+            for _, kind in kinds:
+                self._artefact_by_kind.setdefault(kind, []).append(index)
         self._tests = [r.match.test for r in self._file_rules]
         by: dict[str, dict[str, set[int]]] = {k: {} for k in ("comp", "ext", "pext", "sub",
                                                                   "mime", "flag")}
@@ -258,7 +268,8 @@ class RuleSet:
         for record in records:
             facts = {**record, "since": since}
             source = str(record.get("source", ""))
-            for index, rule in enumerate(self._artefact_rules):
+            for index in self._artefact_candidates(record.get("kind")):
+                rule = self._artefact_rules[index]
                 if rule.match.parts:
                     self._note_parts(index, rule, facts, record, devices)
                     continue
@@ -299,6 +310,13 @@ class RuleSet:
                 detail={**rule_detail(rule), "address": source, **detail}))
         findings.extend(self._device_findings(devices))
         return findings
+
+    def _artefact_candidates(self, kind: Any) -> list[int]:
+        """Indexes of the artefact rules that could match a record of `kind`, in order."""
+        found = self._artefact_by_kind.get(kind, [])
+        if not self._artefact_always:
+            return found
+        return sorted({*found, *self._artefact_always})
 
     @staticmethod
     def _note_parts(index: int, rule: Rule, facts: dict[str, Any], record: dict[str, Any],

@@ -53,7 +53,8 @@ def _any(tests: list[Callable[[Any], bool]]) -> Callable[[Any], bool]:
 
 # How common each kind of dispatch fact is among ordinary files, rarest first: a folder name
 # is rarer than a flag such as deleted, which is rarer than an extension or a mime family.
-_RARITY = {"comp": 0, "sub": 1, "flag": 1, "ext": 2, "pext": 2, "mime": 3}
+_RARITY = {"comp": 0, "sub": 1, "flag": 1, "ext": 2, "pext": 2, "mime": 3,
+           "kind": 0}  # an artefact record's kind (artefact rules only)
 
 
 def _best_anchor(anchors: list[Anchor]) -> Anchor | None:
@@ -101,7 +102,7 @@ def _same_device(value: YMap, sink: ProblemSink, *, top: bool) -> Node | None:
                    "installed, and the same program run)")
         return None
     either = _combine("any", children)
-    return Node(either.test, either.cost, None, 0, either.kinds, tuple(children))
+    return Node(either.test, either.cost, either.anchor, 0, either.kinds, tuple(children))
 
 
 def compile_tree(value: Any, mark: Mark, sink: ProblemSink, *, top: bool = False
