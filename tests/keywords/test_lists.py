@@ -118,3 +118,16 @@ def test_the_lab_commands(tmp_path: Path, trusted_dir: Path) -> None:
     broken = runner.invoke(cli, ["keywords", "list", str(into), "--trusted", str(trusted_dir)])
     assert isinstance(broken.exception, InvalidInputError)  # exit 4 through `triage`
     assert "NOT USED" in broken.stdout and "would not be used by a scan" in str(broken.exception)
+
+
+def test_hashset_list_shows_keyword_lists_in_the_scans_words(hashsets: Path,
+                                                             trusted_dir: Path) -> None:
+    from triage.hashdb.listing import NOT_USABLE, TRUSTED, list_folder
+
+    listing = list_folder(hashsets, trusted_dir)
+    assert listing.rows[1][:4] == ("lab-terms", "3", "keyword list", "4")
+    assert listing.rows[1][-1] == TRUSTED and listing.unusable == 0
+    (list_path(hashsets, "lab-terms") / "signature.json").unlink()
+    listing = list_folder(hashsets, trusted_dir)
+    assert listing.rows[1][-1] == NOT_USABLE and listing.unusable == 1
+    assert "keyword list 'lab-terms' was not used: it is not signed" in listing.problems[0]
