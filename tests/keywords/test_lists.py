@@ -131,3 +131,15 @@ def test_hashset_list_shows_keyword_lists_in_the_scans_words(hashsets: Path,
     listing = list_folder(hashsets, trusted_dir)
     assert listing.rows[1][-1] == NOT_USABLE and listing.unusable == 1
     assert "keyword list 'lab-terms' was not used: it is not signed" in listing.problems[0]
+
+
+def test_lines_noted_per_record_are_bounded() -> None:
+    from triage.keywords.bundle import KeywordList
+    from triage.keywords.library import MAX_LINES_PER_FIELD
+    from triage.keywords.terms import TermIndex
+
+    index, _ = TermIndex.from_lines(["common"] * 500 + ["rare words"])
+    library = KeywordLibrary(lists=[KeywordList("generic", "1", index, {})])
+    hits = library.hits({"fields": {"title": "a common page with rare words"}})
+    assert len(hits) == MAX_LINES_PER_FIELD
+    assert index.lines_in("rare words") == {501} and len(index.lines_in("common")) == 500

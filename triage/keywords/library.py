@@ -11,10 +11,13 @@ from triage import keys
 from triage.errors import TriageError
 from triage.hashdb.manifest import MANIFEST
 from triage.keywords.bundle import KEYWORDS_DIR, KeywordList, open_list
-from triage.keywords.terms import readable
+from triage.keywords.terms import readable, words
 
 # The record fields a list is matched against (issue 19: search terms, URLs and page titles).
 MATCHED_FIELDS = ("terms", "url", "title")
+# Lines of one list noted per record field: a list full of common words would otherwise note
+# thousands per record (and the finding shows at most limits.KEYWORD_LINES_SHOWN anyway).
+MAX_LINES_PER_FIELD = 20
 
 
 @dataclass
@@ -56,12 +59,13 @@ class KeywordLibrary:
         """Every (list, line) whose term is in the record's words, address or title; the
         term itself is never copied (the list's line number names it)."""
         fields = record.get("fields") or {}
-        texts = [(name, readable(str(fields[name]), is_url=name == "url"))
+        texts = [(name, words(readable(str(fields[name]), is_url=name == "url")))
                  for name in MATCHED_FIELDS if fields.get(name)]
         found = []
         for kl in self.lists:
-            for name, text in texts:
-                for line in sorted(kl.index.lines_in(text)):
+            for name, tokens in texts:
+                lines = kl.index.lines_in_words(tokens, MAX_LINES_PER_FIELD)
+                for line in sorted(lines)[:MAX_LINES_PER_FIELD]:
                     found.append({"list": kl.name, "version": kl.version, "line": line,
                                   "field": name})
         return found
