@@ -28,8 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
 
 import imagehash  # noqa: E402
+from _household_artefacts import FAMILY_VISITS, family_profiles, overhead  # noqa: E402
 from _household_artefacts import GOAL as ARTEFACT_GOAL  # noqa: E402
-from _household_artefacts import family_profiles, overhead  # noqa: E402
 from _household_disk import CACHE_ROOT, HouseholdDisk, HouseholdSpec, ensure_disk  # noqa: E402
 from _household_runs import (  # noqa: E402
     RecoverRun,
@@ -253,13 +253,13 @@ def end_to_end_rows(disk: HouseholdDisk, run: ScanRun) -> list[Row]:
     ]
 
 
-def artefact_rows(image: Path, hashsets: Path, trusted: Path, work: Path, repeat: int
-                  ) -> list[Row]:
+def artefact_rows(image: Path, hashsets: Path, trusted: Path, work: Path, repeat: int,
+                  visits: int = FAMILY_VISITS) -> list[Row]:
     """Issue 19: the end-to-end scan with artefact extraction against `--no-artefacts`."""
     if missing("chromium") is not None:
         return [_not_measured("artefact extraction overhead", "`chromium` not found (it "
                               "makes the family's browser profile)")]
-    profiles = family_profiles(work / "family")
+    profiles = family_profiles(work / "family", visits)
     got = overhead(image, profiles, hashsets, trusted, work, repeat)
     print(f"scan with artefacts: {got.wall_on:.1f} s wall, {got.cpu_on:.1f} s CPU "
           f"({got.records:,} records); --no-artefacts: {got.wall_off:.1f} s wall, "
@@ -318,6 +318,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--artefact-repeat", type=int, default=1,
                         help="scan pairs (with / without artefacts) in the artefact row, best "
                              "taken (default 1)")
+    parser.add_argument("--family-visits", type=int, default=FAMILY_VISITS,
+                        help=f"visits in the family's Chromium history for the artefact row "
+                             f"(default {FAMILY_VISITS:,})")
     parser.add_argument("--only-artefacts", action="store_true",
                         help="measure only the artefact row (issue 19)")
     args = parser.parse_args(argv)
@@ -366,7 +369,8 @@ def _measure(args: argparse.Namespace, disk: HouseholdDisk, work: Path
     trusted, exact_sets, full_sets = make_hashsets(disk.known_dir, disk.known_md5, work)
     if args.only_artefacts:
         warm_file(image)
-        return artefact_rows(image, full_sets, trusted, work, args.artefact_repeat), []
+        return artefact_rows(image, full_sets, trusted, work, args.artefact_repeat,
+                             args.family_visits), []
     rows = walk_rows(image, sectors, args.repeat)
     rows += hash_rows(image, work, args.repeat)
     warm_file(image)
@@ -389,7 +393,8 @@ def _measure(args: argparse.Namespace, disk: HouseholdDisk, work: Path
     print(f"scan (exact + perceptual sets): {full.seconds:.1f} s", flush=True)
     rows += end_to_end_rows(disk, full)
     warm_file(image)
-    rows += artefact_rows(image, full_sets, trusted, work, args.artefact_repeat)
+    rows += artefact_rows(image, full_sets, trusted, work, args.artefact_repeat,
+                          args.family_visits)
     extra = ["Known files found by each side:",
              f"- ours: {', '.join(sorted(exact.exact_paths())) or 'none'}",
              "- tsk_recover + md5deep: "
