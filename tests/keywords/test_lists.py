@@ -143,3 +143,29 @@ def test_lines_noted_per_record_are_bounded() -> None:
     hits = library.hits({"fields": {"title": "a common page with rare words"}})
     assert len(hits) == MAX_LINES_PER_FIELD
     assert index.lines_in("rare words") == {501} and len(index.lines_in("common")) == 500
+
+
+def test_matches_no_rule_reports_are_a_gap(hashsets: Path, trusted_dir: Path,
+                                           tmp_path: Path) -> None:
+    import datetime as dt
+
+    from triage.ruleset import PACKAGED_RULES, RuleContext, load_rules
+    from triage.stages.matching import Matchers
+
+    record = {"kind": "browser-search", "time": None, "source": "d · /History",
+              "profile": None, "fields": {"terms": "blue whale"}}
+    shipped = Matchers(rules=load_rules(PACKAGED_RULES), rule_context=RuleContext(
+        now=dt.datetime.now(dt.UTC)), keywords=KeywordLibrary.load(hashsets, trusted_dir))
+    found = shipped.match_artefacts([dict(record)])
+    assert [f.detail["keyword_lines"] for f in found if f.rule == "lab-keyword-match"] == [[7]]
+    assert shipped.gaps == []
+    own = tmp_path / "own-rules"
+    own.mkdir()
+    (own / "r.yml").write_text((PACKAGED_RULES / "artefacts.yml").read_text().split("\n---\n")[0],
+                               "utf-8")  # the onion rule only: nothing reads keyword lists
+    bare = Matchers(rules=load_rules(own), rule_context=shipped.rule_context,
+                    keywords=KeywordLibrary.load(hashsets, trusted_dir))
+    assert bare.match_artefacts([dict(record)]) == []
+    assert bare.gaps == ["1 artefact record(s) hold terms of a lab keyword list, but no rule in "
+                         "use reports keyword lists; scan with the shipped rules or add a rule "
+                         "with `keywords: true` (rules/README.md)."]

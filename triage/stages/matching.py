@@ -108,9 +108,14 @@ class Matchers:
         a keyword list matches first gets its `keyword_hits`)."""
         if self.rules is None or self.rule_context is None:
             return []
-        if self.keywords is not None:
-            self.keywords.annotate(records)
-        return self.rules.match_artefacts(records, self.rule_context)
+        matched = self.keywords.annotate(records) if self.keywords is not None else 0
+        findings = self.rules.match_artefacts(records, self.rule_context)
+        if matched and not any((f.detail or {}).get("keyword_list") for f in findings):
+            # Records hold a lab list's terms and no rule said so: never a silent GREEN.
+            self.gaps.append(f"{matched} artefact record(s) hold terms of a lab keyword list, "
+                             "but no rule in use reports keyword lists; scan with the shipped "
+                             "rules or add a rule with `keywords: true` (rules/README.md).")
+        return findings
 
     def match_volume(self, volume: dict[str, Any]) -> list[Finding]:
         return self.rules.match_volume(volume) if self.rules is not None else []
