@@ -44,7 +44,8 @@ def test_plasos_published_history(tmp_path: Path) -> None:
         "2e87d99d0bc7765e523ee1250828e82fb350780c0c28020db6bb0b0ce8d3f351")
     assert SafariHistory().wants(PATH) and not SafariHistory().wants("/Users/a/History.db")
     assert SafariHistory().primary_of(PATH + "-wal") == PATH
-    found = list(SafariHistory().extract(copy, Origin("src", PATH, "alex")))
+    records = list(SafariHistory().extract(copy, Origin("src", PATH, "alex")))
+    found = [a for a in records if a.kind == "browser-visit"]
     assert len(found) == 25  # plaso's own test counts 25 visits in this file
     facebook = [a for a in found if a.fields["url"] == "http://facebook.com/"]
     # plaso's test: the second visit, 2017-11-09T21:24:28.829571Z, untitled, visit count 2
@@ -52,7 +53,17 @@ def test_plasos_published_history(tmp_path: Path) -> None:
                                   "host": "facebook.com", "title": "", "visit_count": 2}
     assert dt.datetime.fromtimestamp(facebook[0].time, dt.UTC).isoformat() == (
         "2017-11-09T21:24:28.829571+00:00")
-    assert all(a.kind == "browser-visit" and a.profile == "alex" for a in found)
+    assert all(a.profile == "alex" for a in records)
+    # Six tombstones: spans cleared ("Clear History"), one of them everything up to its end.
+    cleared = [a for a in records if a.kind == "browser-setting"]
+    assert len(records) == 31 and len(cleared) == 6
+    assert {a.fields["setting"] for a in cleared} == {"history cleared"}
+    assert cleared[0].fields["value"] == "2017-11-07T18:30:20Z to 2017-11-07T19:30:20Z"
+    everything = cleared[2]
+    assert everything.fields["value"] == "all history"
+    assert everything.fields["meaning"] == ("all history up to 2017-11-07T23:27:23.583456Z was "
+                                            "deleted in Safari (a WebKit tombstone)")
+    assert everything.time == 978_307_200 + 531790043.583456
 
 
 def test_visits_still_in_the_wal_are_read_from_the_copy(tmp_path: Path) -> None:
