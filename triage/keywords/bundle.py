@@ -117,7 +117,7 @@ def open_list(folder: Path, trusted: dict[str, Ed25519PublicKey] | None
     check = signing.check(folder, raw, trusted, record["name"], WHAT)
     record["signer"], record["trusted"] = check.signer, check.trusted
     if not check.trusted:
-        return refused(check.problem or "is not signed by a trusted key",
+        return refused(check.problem or "it is not signed by a trusted key",
                        f"sign it with a lab key (`triage keywords add LIST --name "
                        f"{record['name']} --sign LAB.key --into HASHSETS`) and give that key's "
                        ".pub in --trusted-keys")
