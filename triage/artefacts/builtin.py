@@ -4,6 +4,8 @@ from triage.artefacts.amcache import AmcacheHive
 from triage.artefacts.chromium import ChromiumHistory
 from triage.artefacts.evtx import EventLogs
 from triage.artefacts.firefox import FirefoxHistory
+from triage.artefacts.jumplist import JumpLists
+from triage.artefacts.lnk import ShortcutFiles
 from triage.artefacts.prefetch import PrefetchFiles
 from triage.artefacts.registry import register
 from triage.artefacts.safari import SafariHistory
@@ -14,7 +16,7 @@ from triage.artefacts.winreg import RegistryHives
 from triage.artefacts.xbel import RecentlyUsed
 
 for _extractor in (ChromiumHistory(), FirefoxHistory(), ShellHistory(), RegistryHives(),
-                   EventLogs(), SetupApiLog(), SafariHistory(),
+                   EventLogs(), SetupApiLog(), ShortcutFiles(), JumpLists(), SafariHistory(),
                    RecentlyUsed()):
     register(_extractor)
 for _extractor in (PrefetchFiles(), AmcacheHive(), SamHive()):
