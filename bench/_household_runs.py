@@ -88,14 +88,15 @@ def _where(finding: dict[str, Any]) -> str:
     return f"p{part.get('index')}:{finding.get('path')}"
 
 
-def scan(image: Path, hashsets: Path, trusted: Path, out: Path) -> ScanRun:
-    """`triage scan IMAGE --hashsets --trusted-keys --out --json`, timed as a black box.
+def scan(image: Path, hashsets: Path, trusted: Path, out: Path, *extra: str) -> ScanRun:
+    """`triage scan IMAGE --hashsets --trusted-keys --out --json [EXTRA...]`, timed as a black
+    box (`extra`: more sources or options, e.g. `--no-artefacts`).
 
     The peak RSS is that of the largest process in the scan's tree (the scan or one of its
     picture workers), measured apart from this benchmark's own memory (see _peak_rss).
     """
     cmd = [*TRIAGE, "scan", str(image), "--hashsets", str(hashsets), "--trusted-keys",
-           str(trusted), "--out", str(out), "--json"]
+           str(trusted), "--out", str(out), "--json", *extra]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     log = out.with_name(out.name + ".log")
     with open(log, "wb") as sink:

@@ -1,13 +1,15 @@
 """Household benchmark: a synthetic family disk, our scan against the open tools, one table.
 
 Run from the repository root:  python bench/household.py [--size-gb 2] [--files 50000] [--keep]
+                               [--only-artefacts] [--artefact-repeat 1]
 
 Builds (once, cached under /tmp/triage-bench-household-<key>) a GPT disk holding NTFS, ext4
 and a FAT32 camera card, signs its known pictures into hash sets with the triage command line,
 then measures side by side in one run: walk vs `fls -r -p`, hashing vs hashlib and `hashdeep`,
 exact matching vs `tsk_recover -e` + `md5deep -m`, the perceptual stage vs a plain imagehash
-loop, and `triage scan` end to end. Prints a markdown table of ratios (ours / baseline) with
-each goal of issue 10, and projections onto 1 TB disks.
+loop, `triage scan` end to end, and the same scan with and without `--no-artefacts` (issue
+19, with the family's browser profiles as a second source). Prints a markdown table of ratios
+(ours / baseline) with each goal of issues 10 and 19, and projections onto 1 TB disks.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
 
 import imagehash  # noqa: E402
+from _household_artefacts import FAMILY_VISITS, family_profiles, overhead  # noqa: E402
+from _household_artefacts import GOAL as ARTEFACT_GOAL  # noqa: E402
 from _household_disk import CACHE_ROOT, HouseholdDisk, HouseholdSpec, ensure_disk  # noqa: E402
 from _household_runs import (  # noqa: E402
     RecoverRun,
@@ -249,6 +253,27 @@ def end_to_end_rows(disk: HouseholdDisk, run: ScanRun) -> list[Row]:
     ]
 
 
+def artefact_rows(image: Path, hashsets: Path, trusted: Path, work: Path, repeat: int,
+                  visits: int = FAMILY_VISITS) -> list[Row]:
+    """Issue 19: the end-to-end scan with artefact extraction against `--no-artefacts`."""
+    if missing("chromium") is not None:
+        return [_not_measured("artefact extraction overhead", "`chromium` not found (it "
+                              "makes the family's browser profile)")]
+    profiles = family_profiles(work / "family", visits)
+    got = overhead(image, profiles, hashsets, trusted, work, repeat)
+    print(f"scan with artefacts: {got.wall_on:.1f} s wall, {got.cpu_on:.1f} s CPU "
+          f"({got.records:,} records); --no-artefacts: {got.wall_off:.1f} s wall, "
+          f"{got.cpu_off:.1f} s CPU", flush=True)
+    what = (f"end-to-end scan + the family's browser profiles ({got.records:,} records), with "
+            "artefacts vs `--no-artefacts`")
+    return [_ratio_row(f"artefact extraction, wall time: {what}", got.wall_on,
+                       "`--no-artefacts`", got.wall_off, "s", ARTEFACT_GOAL,
+                       higher_is_better=False),
+            _ratio_row(f"artefact extraction, CPU time (user + system, all processes): {what}",
+                       got.cpu_on, "`--no-artefacts`", got.cpu_off, "s", ARTEFACT_GOAL,
+                       higher_is_better=False)]
+
+
 def projections(run: ScanRun) -> list[str]:
     """1 TB at each disk's speed: time = max(bytes / disk speed, bytes / our CPU throughput)."""
     cpu = int(run.report["coverage"]["bytes_hashed"]) / run.seconds
@@ -290,6 +315,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help=f"pictures in the perceptual comparison (default {PERCEPTUAL_SAMPLE})")
     parser.add_argument("--cache", type=Path, default=CACHE_ROOT,
                         help="folder the built disk is cached in (default the temp folder)")
+    parser.add_argument("--artefact-repeat", type=int, default=1,
+                        help="scan pairs (with / without artefacts) in the artefact row, best "
+                             "taken (default 1)")
+    parser.add_argument("--family-visits", type=int, default=FAMILY_VISITS,
+                        help=f"visits in the family's Chromium history for the artefact row "
+                             f"(default {FAMILY_VISITS:,})")
+    parser.add_argument("--only-artefacts", action="store_true",
+                        help="measure only the artefact row (issue 19)")
     args = parser.parse_args(argv)
     if args.size_gb <= 0 or args.files < 100 or args.repeat < 1 or args.sample < 1:
         parser.error("--size-gb must be above 0, --files at least 100, --repeat and --sample "
@@ -334,6 +367,10 @@ def _measure(args: argparse.Namespace, disk: HouseholdDisk, work: Path
     image = disk.image
     sectors = examined_sectors(image)
     trusted, exact_sets, full_sets = make_hashsets(disk.known_dir, disk.known_md5, work)
+    if args.only_artefacts:
+        warm_file(image)
+        return artefact_rows(image, full_sets, trusted, work, args.artefact_repeat,
+                             args.family_visits), []
     rows = walk_rows(image, sectors, args.repeat)
     rows += hash_rows(image, work, args.repeat)
     warm_file(image)
@@ -355,6 +392,9 @@ def _measure(args: argparse.Namespace, disk: HouseholdDisk, work: Path
     full = scan(image, full_sets, trusted, work / "scan-full")
     print(f"scan (exact + perceptual sets): {full.seconds:.1f} s", flush=True)
     rows += end_to_end_rows(disk, full)
+    warm_file(image)
+    rows += artefact_rows(image, full_sets, trusted, work, args.artefact_repeat,
+                          args.family_visits)
     extra = ["Known files found by each side:",
              f"- ours: {', '.join(sorted(exact.exact_paths())) or 'none'}",
              "- tsk_recover + md5deep: "

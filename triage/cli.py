@@ -21,6 +21,7 @@ from triage.containers import limits as containers
 from triage.errors import ExitCode, InvalidInputError, TriageError, UsageError
 from triage.evidence.discovery import attached_disks
 from triage.hashdb.cli import hashset as hashset_group
+from triage.keywords.cli import keywords as keywords_group
 from triage.layers.secrets import KeyRing
 from triage.pipeline import (
     ProgressSink,
@@ -343,7 +344,7 @@ except ImportError:  # the supervisors' extra is not installed (the stick never 
         """The reports store (needs: pip install 'triage[store]')."""
         raise UsageError("the reports store needs its packages: pip install 'triage[store]'.")
 
-for _group in (*REPORT_COMMANDS, rules_group, hashset_group, store_group):
+for _group in (*REPORT_COMMANDS, rules_group, hashset_group, keywords_group, store_group):
     cli.add_command(_group)
 
 

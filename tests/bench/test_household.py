@@ -23,7 +23,7 @@ from _household_plan import HouseholdSpec, plan  # noqa: E402
 from tests.fixtures.tools import can_mount_fuse, missing_tools  # noqa: E402
 
 TINY = HouseholdSpec(size_gb=0.05, files=600)
-TINY_ARGS = ["--size-gb", "0.05", "--files", "600", "--repeat", "1"]
+TINY_ARGS = ["--size-gb", "0.05", "--files", "600", "--repeat", "1", "--family-visits", "2000"]
 ROWS = [
     "walk, entries/s",
     "hashing stage",
@@ -37,6 +37,8 @@ ROWS = [
     "end to end, peak RSS",
     "1 TB HDD",
     "1 TB SATA SSD",
+    "artefact extraction, wall time: end-to-end scan + the family's browser profiles",
+    "artefact extraction, CPU time",
 ]
 
 
@@ -52,7 +54,7 @@ def tiny_disk() -> HouseholdDisk:
 
 def _suite(env: dict[str, str] | None = None) -> str:
     proc = subprocess.run([sys.executable, str(BENCH / "household.py"), *TINY_ARGS],
-                          capture_output=True, text=True, env=env, check=False, timeout=300)
+                          capture_output=True, text=True, env=env, check=False, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
     return proc.stdout
 
@@ -131,3 +133,4 @@ def test_missing_tools_give_a_line_not_a_crash(tiny_disk: HouseholdDisk, tmp_pat
     assert rows["exact matching, known files found"][0][0].startswith("7 of 7")
     for name in ("perceptual stage, pictures/s", "end to end, peak RSS", "1 TB HDD"):
         assert name in rows
+    assert "`chromium` not found" in rows["artefact extraction overhead"][0][1]

@@ -6,6 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from tests.ruleset.conftest import rule_text
+from triage.ruleset import load_rules
 from triage.ruleset.cli import default_rules_dir, rules
 
 PACK = Path(__file__).resolve().parents[2] / "rules"
@@ -51,10 +52,7 @@ def test_test_runs_examples_and_fails_on_a_wrong_example(pack) -> None:
 def test_test_on_the_shipped_pack_passes() -> None:
     result = run("test", str(PACK))
     assert result.exit_code == 0, result.output
-    # Counted from the pack, so that adding a rule does not change this test.
-    shipped = sum(text.count("\nid: ") + text.startswith("id: ")
-                  for text in (f.read_text() for f in PACK.glob("*.yml")))
-    assert f"examples passed in {shipped} rules" in result.stderr
+    assert f"examples passed in {len(load_rules(PACK).rules)} rules" in result.stderr
 
 
 def test_list_shows_each_rule(pack) -> None:

@@ -103,7 +103,7 @@ def test_schema_word_lists_match_the_code_and_carry_descriptions() -> None:
     assert {o["const"]: o["description"] for o in group} == GROUP_BY
     assert set(props) == set(RULE_FIELDS)
     leaves = SCHEMA["$defs"]["match"]["properties"]
-    assert set(leaves) == {"all", "any", "not", *LEAVES}
+    assert set(leaves) == {"all", "any", "not", "same_device", *LEAVES}
     assert all(leaves[name]["description"] == spec.description for name, spec in LEAVES.items())
 
 

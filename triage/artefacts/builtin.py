@@ -8,13 +8,16 @@ from triage.artefacts.jumplist import JumpLists
 from triage.artefacts.lnk import ShortcutFiles
 from triage.artefacts.prefetch import PrefetchFiles
 from triage.artefacts.registry import register
+from triage.artefacts.safari import SafariHistory
 from triage.artefacts.sam import SamHive
 from triage.artefacts.setupapi import SetupApiLog
 from triage.artefacts.shell import ShellHistory
 from triage.artefacts.winreg import RegistryHives
+from triage.artefacts.xbel import RecentlyUsed
 
 for _extractor in (ChromiumHistory(), FirefoxHistory(), ShellHistory(), RegistryHives(),
-                   EventLogs(), SetupApiLog(), ShortcutFiles(), JumpLists()):
+                   EventLogs(), SetupApiLog(), ShortcutFiles(), JumpLists(), SafariHistory(),
+                   RecentlyUsed()):
     register(_extractor)
 for _extractor in (PrefetchFiles(), AmcacheHive(), SamHive()):
     register(_extractor)

@@ -68,7 +68,9 @@ def extract_all(collector: ArtefactCollector, problem: ProblemFn) -> Extracted:
 def write_listing(out_dir: Path, records: list[Artefact]) -> Path:
     """artefacts.jsonl.gz: every record, with the address of the file it came from."""
     path = out_dir / ARTEFACTS_NAME
-    with atomic_file(path) as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as handle:
+    # Level 6 (zlib's default): level 9 took twice as long for a few per cent on JSON text.
+    with atomic_file(path) as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0,
+                                                 compresslevel=6) as handle:
         for artefact in records:
             handle.write(json.dumps(artefact.to_dict(), ensure_ascii=False,
                                     sort_keys=True).encode("utf-8", "surrogateescape") + b"\n")

@@ -13,6 +13,7 @@ from triage.hashdb import signing
 from triage.hashdb.library import HashSetLibrary
 from triage.hashdb.manifest import MANIFEST
 from triage.hashdb.verify import Verification, verify
+from triage.keywords.bundle import KEYWORDS_DIR, open_list
 from triage.perceptual.refset import SetError, load_set
 from triage.stages.perceptual import PERCEPTUAL_DIR
 
@@ -80,7 +81,22 @@ def list_folder(directory: Path, trusted: Path | None) -> Listing:
                          NOT_USABLE if left_out else NOT_TRUSTED), record["problems"], child.name)
     _perceptual(directory / PERCEPTUAL_DIR, trusted, listing)
     _block_filters(directory / BLOCKS_DIR, trusted, listing)
+    _keyword_lists(directory / KEYWORDS_DIR, trusted, listing)
     return listing
+
+
+def _keyword_lists(folder: Path, trusted: Path | None, listing: Listing) -> None:
+    """Keyword lists (HASHSETS/keywords/NAME): a scan uses one only when intact and signed by a
+    trusted key, so anything else is NOT USABLE (`triage keywords list` says the same)."""
+    if not folder.is_dir():
+        return
+    known = keys.load_trusted(trusted) if trusted is not None else {}
+    for child in sorted(p for p in folder.iterdir() if (p / MANIFEST).is_file()):
+        loaded, record, problem = open_list(child, known)
+        listing.add((str(record["name"]), str(record["version"] or "-"), "keyword list",
+                     str(record["count"]), str(record["signer"] or "-"), "-",
+                     TRUSTED if loaded else NOT_USABLE), [problem] if problem else [],
+                    f"{KEYWORDS_DIR}/{child.name}")
 
 
 def _perceptual(folder: Path, trusted: Path | None, listing: Listing) -> None:

@@ -31,13 +31,17 @@ def encode(manifest: dict[str, Any]) -> bytes:
     return (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
 
 
-def read(directory: Path) -> tuple[dict[str, Any], bytes]:
-    """(manifest, its raw bytes) of a bundle folder, validated enough to open the bundle."""
+def read(directory: Path, fmt: str = FORMAT, what: str = "hash-set"
+         ) -> tuple[dict[str, Any], bytes]:
+    """(manifest, its raw bytes) of a bundle folder, validated enough to open the bundle.
+
+    `fmt` and `what` let other signed lab folders (keyword lists) share the same checks.
+    """
     path = directory / MANIFEST
     try:
         size = path.stat().st_size
         if size > MAX_MANIFEST_BYTES:
-            raise BundleError(f"{path} is too large to be a hash-set manifest; rebuild the bundle.")
+            raise BundleError(f"{path} is too large to be a {what} manifest; rebuild the bundle.")
         raw = path.read_bytes()
     except OSError as exc:
         raise BundleError(f"cannot read {path}: {exc.strerror}; rebuild the bundle.") from exc
@@ -46,13 +50,13 @@ def read(directory: Path) -> tuple[dict[str, Any], bytes]:
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BundleError(f"{path} is not valid JSON ({exc}); rebuild the bundle.") from exc
     if not isinstance(manifest, dict):
-        raise BundleError(f"{path} is not a hash-set manifest; rebuild the bundle.")
+        raise BundleError(f"{path} is not a {what} manifest; rebuild the bundle.")
     missing = [key for key in _REQUIRED if key not in manifest]
     if missing:
         raise BundleError(f"{path} lacks {', '.join(missing)}; rebuild the bundle.")
-    if manifest["format"] != FORMAT:
+    if manifest["format"] != fmt:
         raise BundleError(
-            f"{path} has format {manifest['format']!r}, this tool reads {FORMAT!r}; "
+            f"{path} has format {manifest['format']!r}, this tool reads {fmt!r}; "
             "rebuild the bundle with this version."
         )
     if not isinstance(manifest["files"], dict) or not isinstance(manifest["counts"], dict):

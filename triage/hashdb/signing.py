@@ -41,9 +41,13 @@ def check(
     manifest_bytes: bytes,
     trusted: dict[str, Ed25519PublicKey] | None,
     name: str,
+    what: str = "hash set",
 ) -> SignatureCheck:
-    """Check signature.json; with `trusted` None only validity against the embedded key counts."""
-    label = f"hash set {name!r}"
+    """Check signature.json; with `trusted` None only validity against the embedded key counts.
+
+    `what` names the kind of signed folder in the problem sentences ("keyword list").
+    """
+    label = f"{what} {name!r}"
     path = directory / SIGNATURE
     if not path.exists():
         return SignatureCheck(None, False, False, f"{label} is not signed")

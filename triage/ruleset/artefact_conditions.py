@@ -21,7 +21,10 @@ FIELDS = ("url", "host", "title", "terms", "name", "path", "command", "vendor", 
 
 def fold(text: str) -> str:
     """Lower case without accents: 'Téléchargement' and 'telechargement' match alike."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    folded = text.casefold()
+    if folded.isascii():
+        return folded  # most of a history: nothing to decompose
+    decomposed = unicodedata.normalize("NFKD", folded)
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
@@ -29,15 +32,45 @@ def _globs(items: list[tuple[str, Mark]]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{fnmatch.translate(fold(text))})" for text, _ in items))
 
 
+# Set on the record's facts by a `keywords` test: the hits it accepted, so that the finding
+# can name each list and line (RuleSet.match_artefacts reads and clears it per rule).
+KEYWORD_MATCHED = "keyword_matched"
+
+
+def _keywords(value: Any, mark: Mark, sink: ProblemSink) -> Callable[[dict[str, Any]], bool] | None:
+    """`keywords: true` (any lab keyword list) or glob(s) of list names."""
+    if value is True:
+        def accept(_: dict[str, Any]) -> bool:
+            return True
+    else:
+        items = shape.text_list(value, mark, sink, "artefact keywords (true or list names)")
+        if not items:
+            return None
+        names = _globs(items)
+
+        def accept(hit: dict[str, Any]) -> bool:
+            return names.match(fold(str(hit.get("list", "")))) is not None
+
+    def test(a: dict[str, Any]) -> bool:
+        accepted = [h for h in a.get("keyword_hits") or () if accept(h)]
+        if accepted:
+            a[KEYWORD_MATCHED] = accepted
+        return bool(accepted)
+
+    return test
+
+
 @leaf("artefact", "A record of the operating system's own evidence: `kind` (browser-visit, "
       "usb-device, program-run, ...), then glob(s) on its fields (url, title, terms, name, "
       "path, command, serial, ...), case- and accent-insensitive; `since: true` keeps records "
-      "at or after --since. A rule using it is evaluated over the scan's artefacts.",
+      "at or after --since; `keywords: true` (or list-name globs) keeps records whose search "
+      "words, address or title hold a term of a signed lab keyword list. A rule using it is "
+      "evaluated over the scan's artefacts.",
       artefact=True)
 def _artefact(value: Any, mark: Mark, sink: ProblemSink) -> Leaf | None:
     spec = shape.as_map(value, mark, sink, "artefact")
-    if spec is None or not shape.check_keys(spec, sink, "artefact", ("kind", "since", *FIELDS),
-                                            ("kind",)):
+    if spec is None or not shape.check_keys(spec, sink, "artefact",
+                                            ("kind", "since", "keywords", *FIELDS), ("kind",)):
         return None
     kinds = shape.text_list(spec["kind"], spec.value_mark("kind"), sink, "artefact kind")
     unknown = [text for text, _ in kinds if text not in KINDS]
@@ -63,4 +96,11 @@ def _artefact(value: Any, mark: Mark, sink: ProblemSink) -> Leaf | None:
         if flag:
             checks.append(lambda a: a.get("since") is None or (
                 a.get("time") is not None and a["time"] >= a["since"]))
-    return Leaf(lambda a: all(check(a) for check in checks), 1, artefact=True)
+    if "keywords" in spec:
+        keyword_test = _keywords(spec["keywords"], spec.value_mark("keywords"), sink)
+        if keyword_test is None:
+            return None
+        checks.append(keyword_test)  # last: it notes the hits only for records that got here
+    # Anchored on its kinds: RuleSet.match_artefacts runs the rule only on records of them.
+    return Leaf(lambda a: all(check(a) for check in checks), 1,
+                frozenset(("kind", kind) for kind in wanted), artefact=True)

@@ -43,6 +43,7 @@ class Example:
     mark: Mark
     volume: dict[str, Any] | None = None
     artefact: dict[str, Any] | None = None  # an artefact record, as the rules see it
+    more: list[dict[str, Any]] = field(default_factory=list)  # `records:` after the first
     since: float | None = None
     fields: dict[str, Any] = field(default_factory=dict)
 
@@ -50,7 +51,8 @@ class Example:
         if self.volume is not None:
             return f"volume {self.volume}"
         if self.artefact is not None:
-            return f"artefact {self.artefact['kind']} {self.artefact['fields']}"
+            shown = [self.artefact, *self.more]
+            return "; ".join(f"artefact {a['kind']} {a['fields']}" for a in shown)
         return str(self.fields.get("path", "?"))
 
     def build(self, now: float) -> list[tuple[FileRecord, BytesContent | None]]:
@@ -140,20 +142,67 @@ def _file_example(spec: YMap, sink: ProblemSink) -> dict[str, Any] | None:
     return out if ok else None
 
 
-def _artefact_example(spec: YMap, where: Mark, sink: ProblemSink) -> Example | None:
-    if not shape.check_keys(spec, sink, "an artefact example", ("kind", "time", "since",
-                                                                  *FIELDS), ("kind",)):
+def _keyword_hits(value: Any, where: Mark, sink: ProblemSink) -> list[dict[str, Any]] | None:
+    """An example's `keyword_hits`: [{list: NAME, line: N}], as the scan adds them."""
+    if isinstance(value, YList) and value and all(
+            isinstance(v, YMap) and isinstance(v.get("list"), str)
+            and isinstance(v.get("line"), int) for v in value):
+        return [{"list": v["list"], "line": v["line"], "version": str(v.get("version", "1")),
+                 "field": str(v.get("field", "terms"))} for v in value]
+    sink.error(where, "example keyword_hits must be a list of mappings like "
+               "{list: lab-terms, line: 3}")
+    return None
+
+
+def _artefact_records(spec: YMap, where: Mark, sink: ProblemSink) -> Example | None:
+    """`records: [...]`: several records, on one device unless each names its `device`
+    (examples of `same_device` rules)."""
+    items = spec["records"]
+    if not shape.check_keys(spec, sink, "an artefact example", ("records",), ("records",)):
         return None
+    if not isinstance(items, YList) or not items:
+        sink.error(spec.value_mark("records"), "example records must be a list of artefact "
+                   "records like {kind: program-run, name: x.exe}")
+        return None
+    parsed = []
+    for number, item in enumerate(items):
+        one = shape.as_map(item, items.item_mark(number), sink, "an artefact record")
+        example = None if one is None else _artefact_example(one, items.item_mark(number), sink)
+        if example is None or example.artefact is None:
+            return None
+        parsed.append(example)
+    return Example(spec, where, since=parsed[0].since, artefact=parsed[0].artefact,
+                   more=[e.artefact for e in parsed[1:] if e.artefact is not None])
+
+
+def _artefact_example(spec: YMap, where: Mark, sink: ProblemSink) -> Example | None:
+    if "records" in spec:
+        return _artefact_records(spec, where, sink)
+    if not shape.check_keys(spec, sink, "an artefact example", (
+            "kind", "time", "since", "keyword_hits", "device", *FIELDS), ("kind",)):
+        return None
+    device = spec.get("device", EXAMPLE_SOURCE)
+    if not isinstance(device, str):
+        sink.error(spec.value_mark("device"), "example device must be text naming a disk")
+        return None
+    hits = None
+    if "keyword_hits" in spec:
+        hits = _keyword_hits(spec["keyword_hits"], spec.value_mark("keyword_hits"), sink)
+        if hits is None:
+            return None
     times = {}
     for key in ("time", "since"):
         if key in spec:
             times[key] = shape.timestamp(spec[key], spec.value_mark(key), sink, key)
             if times[key] is None:
                 return None
-    fields = {k: v for k, v in spec.items() if k not in ("kind", "time", "since")}
-    return Example(spec, where, since=times.get("since"), artefact={
-        "kind": spec["kind"], "time": times.get("time"), "source": EXAMPLE_SOURCE,
-        "profile": None, "fields": fields})
+    fields = {k: v for k, v in spec.items() if k not in ("kind", "time", "since",
+                                                         "keyword_hits", "device")}
+    record = {"kind": spec["kind"], "time": times.get("time"),
+              "source": f"{device} · /example", "profile": None, "fields": fields}
+    if hits is not None:
+        record["keyword_hits"] = hits
+    return Example(spec, where, since=times.get("since"), artefact=record)
 
 
 def parse_examples(value: Any, mark: Mark, sink: ProblemSink, *, volume: bool,

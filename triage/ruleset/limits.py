@@ -33,3 +33,7 @@ LARGE_FILE = 1024 * 1024
 
 # Paths kept as examples in one aggregate (count) finding, so the report stays small.
 AGGREGATE_EXAMPLES = 5
+
+# Line numbers of a keyword list named in one finding (the rest are counted): a list whose
+# every line matched is a broken list or a broken history, and its finding stays readable.
+KEYWORD_LINES_SHOWN = 50

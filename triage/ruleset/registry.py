@@ -10,8 +10,9 @@ from triage.ruleset.problems import Mark, ProblemSink
 
 # A fact every matching file has: ("comp", a path component), ("ext", the name's extension),
 # ("pext", the path's last extension), ("sub", a text in the lower-case path), ("mime",
-# top-level type) or ("flag", deleted | mismatch | large | hashset | perceptual). The
-# dispatcher only runs a rule when one of its facts holds.
+# top-level type) or ("flag", deleted | mismatch | large | hashset | perceptual); for an
+# artefact rule ("kind", an artefact kind). The dispatcher only runs a rule when one of its
+# facts holds.
 Anchor = frozenset[tuple[str, str]]
 
 

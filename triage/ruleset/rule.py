@@ -176,7 +176,7 @@ def parse_rule(doc: Any, mark: Mark, sink: ProblemSink) -> Rule | None:
     refs = _present(doc, "references", lambda: shape.text_list(
         doc["references"], doc.value_mark("references"), sink, "reference")) or []
     match = _present(doc, "match", lambda: compile_tree(doc["match"], doc.value_mark("match"),
-                                                         sink))
+                                                         sink, top=True))
     count = _count(doc, sink)
     if match is not None and len(match.kinds) > 1:
         sink.error(doc.value_mark("match"), "a rule cannot mix file, volume and artefact "

@@ -9,6 +9,7 @@ from typing import Any
 
 from triage.model import Address, Content, FileRecord, Finding, PartitionRef, iso_utc
 from triage.ruleset import limits
+from triage.ruleset.artefact_conditions import KEYWORD_MATCHED
 from triage.ruleset.facts import Clock, FileFacts
 from triage.ruleset.rule import Rule
 
@@ -66,6 +67,20 @@ def rule_detail(rule: Rule, record: FileRecord | None = None) -> dict[str, Any]:
     return detail
 
 
+def device_of(address: str) -> str:
+    """The evidence source (disk, image, folder) a record's chained address starts with."""
+    return address.split(" · ", 1)[0]
+
+
+def _records_detail(matched: list[dict[str, Any]]) -> dict[str, Any]:
+    """Count, first and last time, and a few examples of the records behind a finding."""
+    times = sorted(t for t in (r.get("time") for r in matched) if t is not None)
+    return {"count": len(matched), "first": iso_utc(times[0]) if times else None,
+            "last": iso_utc(times[-1]) if times else None,
+            "examples": [{"kind": r["kind"], "time": iso_utc(r.get("time")),
+                          **r.get("fields", {})} for r in matched[:limits.AGGREGATE_EXAMPLES]]}
+
+
 class RuleSet:
     """The compiled pack: dispatches each record to the few rules that could match it."""
 
@@ -75,6 +90,16 @@ class RuleSet:
         self._file_rules = [r for r in rules if not r.is_volume and not r.is_artefact]
         self._volume_rules = [r for r in rules if r.is_volume]
         self._artefact_rules = [r for r in rules if r.is_artefact]
+        # Artefact rules by the record kinds they can match; unanchored ones (a `not`) see all.
+        self._artefact_by_kind: dict[str, list[int]] = {}
+        self._artefact_always: list[int] = []
+        for index, rule in enumerate(self._artefact_rules):
+            kinds = rule.match.anchor
+            if kinds is None or any(fact != "kind" for fact, _ in kinds):
+                self._artefact_always.append(index)
+                continue
+            for _, kind in kinds:
+                self._artefact_by_kind.setdefault(kind, []).append(index)
         self._tests = [r.match.test for r in self._file_rules]
         by: dict[str, dict[str, set[int]]] = {k: {} for k in ("comp", "ext", "pext", "sub",
                                                                   "mime", "flag")}
@@ -230,30 +255,94 @@ class RuleSet:
 
         A visited onion address is seldom visited once: a finding per record would bury the
         report, so each names how many records matched, the first and last time, and examples.
+        A rule with `keywords` gives one finding per keyword list and source file, naming the
+        lines of the list whose terms matched (never the terms). A `same_device` rule gives one
+        finding per device on which each of its conditions was met by some record.
         """
         if not self._artefact_rules:
             return []
         since = context.clock().since
-        groups: dict[tuple[int, str], list[dict[str, Any]]] = {}
+        groups: dict[tuple[int, str, str], list[dict[str, Any]]] = {}
+        lines: dict[tuple[int, str, str], dict[str, Any]] = {}
+        devices: dict[tuple[int, str], list[list[dict[str, Any]]]] = {}
         for record in records:
             facts = {**record, "since": since}
-            for index, rule in enumerate(self._artefact_rules):
-                if rule.match.test(facts):
-                    groups.setdefault((index, str(record.get("source", ""))), []).append(record)
+            source = str(record.get("source", ""))
+            for index in self._artefact_candidates(record.get("kind")):
+                rule = self._artefact_rules[index]
+                if rule.match.parts:
+                    self._note_parts(index, rule, facts, record, devices)
+                    continue
+                facts.pop(KEYWORD_MATCHED, None)
+                if not rule.match.test(facts):
+                    continue
+                hits = facts.get(KEYWORD_MATCHED)
+                if not hits:
+                    groups.setdefault((index, source, ""), []).append(record)
+                    continue
+                for name in dict.fromkeys(h["list"] for h in hits):
+                    key = (index, source, name)
+                    groups.setdefault(key, []).append(record)
+                    seen = lines.setdefault(key, {"version": None, "lines": set()})
+                    for hit in hits:
+                        if hit["list"] == name:
+                            seen["version"] = hit.get("version")
+                            seen["lines"].add(int(hit["line"]))
         findings = []
-        for (index, source), matched in sorted(groups.items()):
+        for key, matched in sorted(groups.items()):
+            index, source, name = key
             rule = self._artefact_rules[index]
-            times = sorted(t for t in (r.get("time") for r in matched) if t is not None)
+            detail = _records_detail(matched)
+            title = rule.title
+            if name:
+                numbers = sorted(lines[key]["lines"])
+                detail.update(keyword_list=name, keyword_list_version=lines[key]["version"],
+                              keyword_lines=numbers[:limits.KEYWORD_LINES_SHOWN],
+                              keyword_lines_total=len(numbers))
+                shown = ", ".join(map(str, numbers[:limits.KEYWORD_LINES_SHOWN]))
+                more = "" if len(numbers) <= limits.KEYWORD_LINES_SHOWN else ", ..."
+                title = (f"{title}: keyword list '{name}' line{'s' if len(numbers) > 1 else ''} "
+                         f"{shown}{more}")
             findings.append(Finding(
                 kind="rule", severity=rule.severity, record=None,
-                title=f"{rule.title} ({len(matched)} record{'s' if len(matched) > 1 else ''})",
+                title=f"{title} ({len(matched)} record{'s' if len(matched) > 1 else ''})",
                 rule=rule.id, condition=rule.condition,
-                detail={**rule_detail(rule), "address": source, "count": len(matched),
-                        "first": iso_utc(times[0]) if times else None,
-                        "last": iso_utc(times[-1]) if times else None,
-                        "examples": [{"kind": r["kind"], "time": iso_utc(r.get("time")),
-                                      **r.get("fields", {})}
-                                     for r in matched[:limits.AGGREGATE_EXAMPLES]]}))
+                detail={**rule_detail(rule), "address": source, **detail}))
+        findings.extend(self._device_findings(devices))
+        return findings
+
+    def _artefact_candidates(self, kind: Any) -> list[int]:
+        """Indexes of the artefact rules that could match a record of `kind`, in order."""
+        found = self._artefact_by_kind.get(kind, [])
+        if not self._artefact_always:
+            return found
+        return sorted({*found, *self._artefact_always})
+
+    @staticmethod
+    def _note_parts(index: int, rule: Rule, facts: dict[str, Any], record: dict[str, Any],
+                    devices: dict[tuple[int, str], list[list[dict[str, Any]]]]) -> None:
+        """File the record under each `same_device` condition it meets, by its device."""
+        for number, part in enumerate(rule.match.parts):
+            if part.test(facts):
+                key = (index, device_of(str(record.get("source", ""))))
+                found = devices.setdefault(key, [[] for _ in rule.match.parts])
+                found[number].append(record)
+
+    def _device_findings(self, devices: dict[tuple[int, str], list[list[dict[str, Any]]]]
+                         ) -> list[Finding]:
+        findings = []
+        for (index, device), parts in sorted(devices.items()):
+            if not all(parts):
+                continue  # installed but never run (or the reverse): not this rule
+            rule = self._artefact_rules[index]
+            matched = [r for part in parts for r in part]
+            findings.append(Finding(
+                kind="rule", severity=rule.severity, record=None,
+                title=f"{rule.title} ({' and '.join(str(len(p)) for p in parts)} records)",
+                rule=rule.id, condition=rule.condition,
+                detail={**rule_detail(rule), "address": device, **_records_detail(matched),
+                        "parts": [{**_records_detail(part), "sources": sorted(
+                            {str(r.get("source", "")) for r in part})} for part in parts]}))
         return findings
 
     def tallies(self) -> list[list[Any]]:

@@ -38,8 +38,8 @@ def _raises(rule: Rule, example: Example, now: dt.datetime) -> bool:
     since = None if example.since is None else dt.datetime.fromtimestamp(example.since, dt.UTC)
     context = RuleContext(since=since, now=now)
     if example.artefact is not None:
-        return any(f.rule == rule.id for f in single.match_artefacts([example.artefact],
-                                                                      context))
+        return any(f.rule == rule.id for f in single.match_artefacts(
+            [example.artefact, *example.more], context))
     findings = []
     for record, content in example.build(now.timestamp()):
         findings.extend(single.match_file(record, content, context))

@@ -11,7 +11,8 @@ from triage.ruleset.conditions import LEAVES, Anchor
 from triage.ruleset.problems import Mark, ProblemSink
 from triage.ruleset.yamlnodes import YList, YMap
 
-_COMBINERS = ("all", "any", "not")
+_COMBINERS = ("all", "any", "not", "same_device")
+SAME_DEVICE = "same_device"
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +24,9 @@ class Node:
     anchor: Anchor | None
     needs_bytes: int
     kinds: frozenset[str]  # {"file"}, {"volume"} or {"artefact"}; more is a mixed, invalid tree
+    # `same_device`: artefact conditions each met by some record of one source device (a
+    # program installed per one record and run per another); `test` is then any of them.
+    parts: tuple[Node, ...] = ()
 
 
 def _all(tests: list[Callable[[Any], bool]]) -> Callable[[Any], bool]:
@@ -49,7 +53,8 @@ def _any(tests: list[Callable[[Any], bool]]) -> Callable[[Any], bool]:
 
 # How common each kind of dispatch fact is among ordinary files, rarest first: a folder name
 # is rarer than a flag such as deleted, which is rarer than an extension or a mime family.
-_RARITY = {"comp": 0, "sub": 1, "flag": 1, "ext": 2, "pext": 2, "mime": 3}
+_RARITY = {"comp": 0, "sub": 1, "flag": 1, "ext": 2, "pext": 2, "mime": 3,
+           "kind": 0}  # an artefact record's kind (artefact rules only)
 
 
 def _best_anchor(anchors: list[Anchor]) -> Anchor | None:
@@ -82,12 +87,36 @@ def _list(value: Any, mark: Mark, sink: ProblemSink, key: str) -> list[Node] | N
     return None if None in nodes else nodes  # type: ignore[return-value]
 
 
-def compile_tree(value: Any, mark: Mark, sink: ProblemSink) -> Node | None:
-    """Compile a match mapping; several keys in one mapping must all hold (like `all`)."""
+def _same_device(value: YMap, sink: ProblemSink, *, top: bool) -> Node | None:
+    """`same_device: [cond, cond, ...]`: every condition met by a record of the same device."""
+    where = value.value_mark(SAME_DEVICE)
+    if not top or len(value) > 1:
+        sink.error(value.key_mark(SAME_DEVICE), "same_device must be the whole of a rule's "
+                   "match: (match: {same_device: [...]}); put other conditions inside its items")
+        return None
+    children = _list(value[SAME_DEVICE], where, sink, SAME_DEVICE)
+    if children is None:
+        return None
+    if len(children) < 2 or any(c.kinds != frozenset({"artefact"}) for c in children):
+        sink.error(where, "same_device needs two or more artefact conditions (e.g. a program "
+                   "installed, and the same program run)")
+        return None
+    either = _combine("any", children)
+    return Node(either.test, either.cost, either.anchor, 0, either.kinds, tuple(children))
+
+
+def compile_tree(value: Any, mark: Mark, sink: ProblemSink, *, top: bool = False
+                 ) -> Node | None:
+    """Compile a match mapping; several keys in one mapping must all hold (like `all`).
+
+    `top` is true for a rule's whole `match:`, the only place `same_device` may stand.
+    """
     if not isinstance(value, YMap) or not value:
         sink.error(mark, f"a match condition must be a non-empty mapping such as "
                    f"'path: ...' or 'any: [...]', not {shape.type_name(value)}")
         return None
+    if SAME_DEVICE in value:
+        return _same_device(value, sink, top=top)
     parts: list[Node] = []
     failed = False
     for key, item in value.items():

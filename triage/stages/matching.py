@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from triage.artefacts import ArtefactCollector
     from triage.containers import ContainerLimits
     from triage.hashdb.library import HashSetLibrary
+    from triage.keywords.library import KeywordLibrary
     from triage.options import ScanOptions
     from triage.ruleset import RuleContext, RuleSet
     from triage.stages.perceptual import PerceptualStage, PictureJob
@@ -64,6 +65,7 @@ class Matchers:
     gaps: list[str] = field(default_factory=list)  # comparisons that could not be made
     # Copies of artefact files (histories, hives, logs) taken as they are read; None: off.
     artefacts: ArtefactCollector | None = None
+    keywords: KeywordLibrary | None = None  # the lab's signed keyword lists beside the sets
 
     @property
     def algorithms(self) -> frozenset[str]:
@@ -125,10 +127,18 @@ class Matchers:
         return self.rules.match_file(record, content, self.rule_context)
 
     def match_artefacts(self, records: list[dict[str, Any]]) -> list[Finding]:
-        """Findings of the artefact rules over every record the extractors gave."""
+        """Findings of the artefact rules over every record the extractors gave (each record
+        a keyword list matches first gets its `keyword_hits`)."""
         if self.rules is None or self.rule_context is None:
             return []
-        return self.rules.match_artefacts(records, self.rule_context)
+        matched = self.keywords.annotate(records) if self.keywords is not None else 0
+        findings = self.rules.match_artefacts(records, self.rule_context)
+        if matched and not any((f.detail or {}).get("keyword_list") for f in findings):
+            # Records hold a lab list's terms and no rule said so: never a silent GREEN.
+            self.gaps.append(f"{matched} artefact record(s) hold terms of a lab keyword list, "
+                             "but no rule in use reports keyword lists; scan with the shipped "
+                             "rules or add a rule with `keywords: true` (rules/README.md).")
+        return findings
 
     def match_volume(self, volume: dict[str, Any]) -> list[Finding]:
         return self.rules.match_volume(volume) if self.rules is not None else []
@@ -154,8 +164,10 @@ class Matchers:
 
     def provenance(self) -> dict[str, list[dict[str, Any]]]:
         perceptual = self.perceptual.provenance() if self.perceptual is not None else []
+        keywords = self.keywords.provenance if self.keywords is not None else []
         return {
-            "hashsets": [*(self.hashsets.provenance() if self.hashsets else []), *perceptual],
+            "hashsets": [*(self.hashsets.provenance() if self.hashsets else []), *perceptual,
+                         *keywords],
             "rules": self.rules.provenance() if self.rules is not None else [],
         }
 
@@ -184,6 +196,11 @@ def load_matchers(options: ScanOptions) -> Matchers:
         matchers.perceptual, problems = PerceptualStage.load(options.hashsets, options.workers,
                                                              options.trusted_keys)
         matchers.load_problems.extend(problems)
+        from triage.keywords.library import KeywordLibrary
+
+        # A list that is not used leaves searches unchecked: a gap, so never GREEN silently.
+        matchers.keywords = KeywordLibrary.load(options.hashsets, options.trusted_keys)
+        matchers.gaps.extend(matchers.keywords.refused)
     if matchers.hashsets is None or matchers.hashsets.is_empty:
         # Nothing was compared, so "nothing found" would mislead: the verdict cannot be GREEN.
         matchers.gaps.append(NO_HASHSETS)
