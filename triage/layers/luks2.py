@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from triage.layers.base import LayerError, Stream
 from triage.layers.encrypted import EncryptionLayer, Unlocked
 from triage.layers.luks2_header import (
@@ -43,20 +45,23 @@ class Luks2Stream:
         length = min(length, self.size - offset)
         if length <= 0:
             return b""
-        out = bytearray()
         sector = self._segment.sector_size
-        start, end = offset - offset % sector, offset + length
-        while start < end:
-            piece_end = min(end, start + _PIECE)
-            want = -(-(piece_end - start) // sector) * sector
-            cipher = self._stream.read(self._segment.offset + start, want)
+        start = offset - offset % sector
+        want = -(-(offset + length - start) // sector) * sector
+        out = np.empty(want + 16, dtype=np.uint8)  # decrypted in place, one copy at the end
+        done = 0
+        while done < want:
+            piece = min(want - done, _PIECE)
+            cipher = self._stream.read(self._segment.offset + start + done, piece)
             whole = len(cipher) - len(cipher) % sector
-            out += self._xts.decrypt(cipher[:whole], self._segment.iv_tweak + start // _IV_UNIT)
-            if whole < want:
+            self._xts.decrypt_into(cipher[:whole] if whole < len(cipher) else cipher,
+                                   self._segment.iv_tweak + (start + done) // _IV_UNIT,
+                                   out[done:])
+            done += whole
+            if whole < piece:
                 break  # the image ends early (truncated): a short read, as the Stream promises
-            start += want
-        skip = offset % sector
-        return bytes(out[skip : skip + length])
+        skip = offset - start
+        return out[skip : min(skip + length, done)].tobytes()
 
 
 class Luks2(EncryptionLayer):
