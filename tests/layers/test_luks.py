@@ -42,13 +42,14 @@ def test_right_passphrase_lists_the_files_with_their_sha256(
     check_unchanged(made.path, before)
 
 
+@pytest.mark.parametrize("name", ["luks1", "luks1_sha1_128"])
 def test_luks1_xts_is_read_here_byte_for_byte_as_libluksde_reads_it(
-        luks_volume: Callable[[str], Made]) -> None:
+        name: str, luks_volume: Callable[[str], Made]) -> None:
     import pyluksde
 
     from triage.layers.encrypted import StreamFile
 
-    stream = FileStream(luks_volume("luks1").path)
+    stream = FileStream(luks_volume(name).path)
     [opened] = registry.LAYERS["luks1"].open(stream, keyring=_ring(PASSPHRASE))
     assert opened.label == "luks1 (unlocked: passphrase, key slot 0)"
     volume = pyluksde.volume()
@@ -63,10 +64,31 @@ def test_luks1_xts_is_read_here_byte_for_byte_as_libluksde_reads_it(
             length, offset), offset
     # A read not on a sector boundary is right here; libluksde (20260923) gets it wrong, which
     # never mattered to the scan (the chunk cache reads it in aligned chunks).
-    plain = luks_volume("luks1").plain.read_bytes()
+    plain = luks_volume(name).plain.read_bytes()
     assert opened.stream.read(1000, 5000) == plain[1000:6000]
     assert volume.read_buffer_at_offset(512, 1024) == plain[1024:1536]
     volume.close()
+
+
+def test_luks1_second_key_slot_opens_and_is_named(
+        luks_volume: Callable[[str], Made], tmp_path: Path) -> None:
+    import subprocess
+
+    made = luks_volume("luks1")
+    copy = tmp_path / "two-slots.img"
+    shutil.copyfile(made.path, copy)
+    old, new = tmp_path / "old.key", tmp_path / "new.key"
+    old.write_text(PASSPHRASE)
+    new.write_text("another passphrase")
+    subprocess.run(["cryptsetup", "luksAddKey", "--batch-mode", "--pbkdf-force-iterations",
+                    "1000", "--key-file", str(old), str(copy), str(new)],
+                   check=True, capture_output=True)
+    stream = FileStream(copy)
+    [opened] = registry.LAYERS["luks1"].open(stream, keyring=_ring("another passphrase"))
+    assert opened.label == "luks1 (unlocked: passphrase, key slot 1)"
+    assert opened.stream.read(0, PLAIN_SIZE) == made.plain.read_bytes()
+    facts = registry.LAYERS["luks1"].facts(stream)  # type: ignore[attr-defined]
+    assert [slot["slot"] for slot in facts["key_slots"]] == [0, 1]
 
 
 def test_luks1_other_ciphers_are_read_by_libluksde(luks_volume: Callable[[str], Made]) -> None:
