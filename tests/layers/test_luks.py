@@ -24,7 +24,7 @@ def _ring(*values: str) -> KeyRing:
     return KeyRing([Secret(KIND_PASSPHRASE, v, f"test {n}") for n, v in enumerate(values)])
 
 
-@pytest.mark.parametrize("name", VOLUMES)
+@pytest.mark.parametrize("name", [*VOLUMES, "luks2_plain"])
 def test_right_passphrase_lists_the_files_with_their_sha256(
         name: str, luks_volume: Callable[[str], Made], check_unchanged: Callable) -> None:
     made = luks_volume(name)

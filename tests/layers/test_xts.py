@@ -73,3 +73,14 @@ def test_many_pieces_give_what_one_sector_at_a_time_gives() -> None:
     first = 2**32 - 700
     got = XtsDecryptor(key).decrypt(data, first)
     assert got == _reference(key, data, first, 512, 1)
+
+
+def test_plain_iv_is_32_bits_and_wraps() -> None:
+    # dm-crypt's `plain` IV is the sector number's low 32 bits (plain64 keeps all 64).
+    key, data = os.urandom(64), os.urandom(512 * 10)
+    first = 2**32 - 5
+    got = XtsDecryptor(key, 512, 1, iv_bits=32).decrypt(data, first)
+    want = b"".join(_reference(key, data[n * 512 : (n + 1) * 512], (first + n) % 2**32, 512, 1)
+                    for n in range(10))
+    assert got == want
+    assert got != XtsDecryptor(key).decrypt(data, first)

@@ -21,7 +21,8 @@ class SegmentStream:
         self._segment = segment
         # dm-crypt counts the IV (and LUKS2's iv_tweak) in 512-byte units whatever the
         # sector size (cryptsetup does not set iv_large_sectors for LUKS2; LUKS1 has 512).
-        self._xts = XtsDecryptor(key, segment.sector_size, segment.sector_size // _IV_UNIT)
+        self._xts = XtsDecryptor(key, segment.sector_size, segment.sector_size // _IV_UNIT,
+                                 32 if segment.cipher.endswith("-plain") else 64)
         room = max(0, stream.size - segment.offset)
         size = room if segment.size is None else segment.size
         self.size = size - size % segment.sector_size

@@ -41,9 +41,11 @@ def _times_x_to(lo: np.ndarray, hi: np.ndarray, j: np.ndarray, back: np.ndarray,
 
 
 class XtsDecryptor:
-    """Decrypts whole sectors of `sector_size` bytes; `key` is the XTS double key."""
+    """Decrypts whole sectors of `sector_size` bytes; `key` is the XTS double key. IVs are
+    64-bit sector numbers (dm-crypt's plain64), or 32-bit ones that wrap (`plain`)."""
 
-    def __init__(self, key: bytes, sector_size: int = 512, iv_step: int = 1) -> None:
+    def __init__(self, key: bytes, sector_size: int = 512, iv_step: int = 1,
+                 iv_bits: int = 64) -> None:
         if len(key) not in (32, 64) or sector_size % _BLOCK:
             raise ValueError("XTS needs a 256- or 512-bit key and whole 16-byte blocks")
         half = len(key) // 2
@@ -52,6 +54,7 @@ class XtsDecryptor:
         self.sector_size = sector_size
         self._blocks = sector_size // _BLOCK
         self._iv_step = iv_step  # how far the IV moves from one sector to the next
+        self._iv_mask = np.uint64((1 << iv_bits) - 1)
         self._run = math.gcd(_STEP, self._blocks)  # a run length that divides the sector
         self._shifts = np.arange(1, self._run, dtype=np.uint64)
         self._backs = np.uint64(64) - self._shifts
@@ -61,7 +64,8 @@ class XtsDecryptor:
         """The per-block tweaks, shape (count, blocks, 2) as little-endian 64-bit halves."""
         ivs = np.zeros((count, 2), dtype="<u8")
         ivs[:, 0] = np.arange(count, dtype=np.uint64) * np.uint64(self._iv_step) + np.uint64(
-            first_iv)
+            first_iv & 0xFFFFFFFFFFFFFFFF)
+        ivs[:, 0] &= self._iv_mask
         enc = Cipher(self._tweak_key, modes.ECB()).encryptor()  # noqa: S305 - XTS tweak step
         start = np.frombuffer(enc.update(ivs.tobytes()) + enc.finalize(), dtype="<u8")
         runs = self._blocks // self._run
