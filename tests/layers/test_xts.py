@@ -84,3 +84,14 @@ def test_plain_iv_is_32_bits_and_wraps() -> None:
                     for n in range(10))
     assert got == want
     assert got != XtsDecryptor(key).decrypt(data, first)
+
+
+def test_threads_decrypting_with_one_decryptor_do_not_share_buffers() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    key = os.urandom(64)
+    xts = XtsDecryptor(key)
+    pieces = [os.urandom(512 * 600) for _ in range(8)]
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda p: xts.decrypt(p, 7), pieces * 3))
+    assert got == [_reference(key, p, 7, 512, 1) for p in pieces] * 3

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from triage.layers.base import Stream
 from triage.layers.luks2_header import Segment
+from triage.layers.scratch import Scratch
 from triage.layers.xts import XtsDecryptor
 
 # Reads are decrypted in pieces of at most this many bytes (memory stays small for huge reads).
@@ -26,6 +25,7 @@ class SegmentStream:
         room = max(0, stream.size - segment.offset)
         size = room if segment.size is None else segment.size
         self.size = size - size % segment.sector_size
+        self._scratch = Scratch()
 
     def read(self, offset: int, length: int) -> bytes:
         length = min(length, self.size - offset)
@@ -34,7 +34,8 @@ class SegmentStream:
         sector = self._segment.sector_size
         start = offset - offset % sector
         want = -(-(offset + length - start) // sector) * sector
-        out = np.empty(want + 16, dtype=np.uint8)  # decrypted in place, one copy at the end
+        # Decrypted in place into this thread's buffer; the one copy is the bytes handed back.
+        out = self._scratch.bytes("read", want + 16)
         done = 0
         while done < want:
             piece = min(want - done, _PIECE)

@@ -14,30 +14,33 @@ from typing import Any
 import numpy as np
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from triage.layers.scratch import Scratch
+
 _BLOCK = 16
 # x^128 = x^7 + x^2 + x + 1 (IEEE 1619's polynomial): the bits that overflow a shift fold back
 # in as over ^ over<<1 ^ over<<2 ^ over<<7, which stays inside the low word for shifts <= 56.
-_ONE, _TWO, _SEVEN = np.uint64(1), np.uint64(2), np.uint64(7)
+_ONE, _FOLDS = np.uint64(1), (np.uint64(2), np.uint64(7))
 _PIECE = 256 * 1024  # bytes decrypted per pass (fits the CPU cache)
 _STEP = 32  # tweaks are derived in runs of this many blocks from one base tweak
 
 
 def _times_x_to(lo: np.ndarray, hi: np.ndarray, j: np.ndarray, back: np.ndarray,
-                out_lo: np.ndarray, out_hi: np.ndarray) -> None:
+                out: tuple[np.ndarray, np.ndarray], spare: tuple[np.ndarray, ...]) -> None:
     """(lo, hi) times x^j in GF(2^128) for 1 <= j <= 56 (back = 64 - j), broadcast over the
-    arrays, written into out_lo and out_hi (in place: fewer passes over memory)."""
-    over = hi >> back
-    folded = over << _ONE
-    folded ^= over
-    spare = over << _TWO
-    folded ^= spare
-    np.left_shift(over, _SEVEN, out=spare)
-    folded ^= spare
-    np.left_shift(lo, j, out=spare)
-    np.bitwise_xor(folded, spare, out=out_lo)
-    np.left_shift(hi, j, out=spare)
-    np.right_shift(lo, back, out=over)
-    np.bitwise_or(spare, over, out=out_hi)
+    arrays into out = (lo, hi); spare = three contiguous arrays of the broadcast shape (out
+    may be strided: it is written once each)."""
+    over, tmp, acc = spare
+    np.right_shift(hi, back, out=over)  # the bits that pass x^128 ...
+    np.left_shift(over, _ONE, out=acc)
+    acc ^= over
+    for fold in _FOLDS:  # ... come back as over * (x^7 + x^2 + x + 1)
+        np.left_shift(over, fold, out=tmp)
+        acc ^= tmp
+    np.left_shift(lo, j, out=tmp)
+    np.bitwise_xor(acc, tmp, out=out[0])
+    np.left_shift(hi, j, out=acc)
+    np.right_shift(lo, back, out=tmp)
+    np.bitwise_or(acc, tmp, out=out[1])
 
 
 class XtsDecryptor:
@@ -59,6 +62,7 @@ class XtsDecryptor:
         self._shifts = np.arange(1, self._run, dtype=np.uint64)
         self._backs = np.uint64(64) - self._shifts
         self._run_shift = np.uint64(self._run), np.uint64(64 - self._run)
+        self._scratch = Scratch()  # per thread: tweaks and passes reuse their buffers
 
     def _tweaks(self, first_iv: int, count: int) -> np.ndarray:
         """The per-block tweaks, shape (count, blocks, 2) as little-endian 64-bit halves."""
@@ -69,14 +73,25 @@ class XtsDecryptor:
         enc = Cipher(self._tweak_key, modes.ECB()).encryptor()  # noqa: S305 - XTS tweak step
         start = np.frombuffer(enc.update(ivs.tobytes()) + enc.finalize(), dtype="<u8")
         runs = self._blocks // self._run
-        tweaks = np.empty((count, runs, self._run, 2), dtype="<u8")
+        scratch = self._scratch
+        tweaks = scratch.words("tweaks", (count, runs, self._run, 2))
         tweaks[:, 0, 0, :] = start.reshape(count, 2)
         for run in range(1, runs):  # each run's base tweak: the previous one times x^_run
             _times_x_to(tweaks[:, run - 1, 0, 0], tweaks[:, run - 1, 0, 1], *self._run_shift,
-                        tweaks[:, run, 0, 0], tweaks[:, run, 0, 1])
+                        (tweaks[:, run, 0, 0], tweaks[:, run, 0, 1]),
+                        tuple(scratch.words(f"base{n}", (count,)) for n in range(3)))
         if self._run > 1:
-            _times_x_to(tweaks[:, :, :1, 0], tweaks[:, :, :1, 1], self._shifts, self._backs,
-                        tweaks[:, :, 1:, 0], tweaks[:, :, 1:, 1])
+            # Shifts down the first axis and the sectors' base tweaks along the last, so that
+            # numpy's inner loops run over contiguous memory; written back transposed, once.
+            bases = count * runs
+            shape = (self._run - 1, bases)
+            spare = tuple(scratch.words(f"spare{n}", shape) for n in range(3))
+            lo = np.ascontiguousarray(tweaks[:, :, 0, 0]).reshape(bases)
+            hi = np.ascontiguousarray(tweaks[:, :, 0, 1]).reshape(bases)
+            out_lo = tweaks[:, :, 1:, 0].reshape(bases, self._run - 1).T
+            out_hi = tweaks[:, :, 1:, 1].reshape(bases, self._run - 1).T
+            _times_x_to(lo, hi, self._shifts[:, None], self._backs[:, None], (out_lo, out_hi),
+                        spare)
         return tweaks.reshape(count, self._blocks, 2)
 
     def decrypt_into(self, data: Any, first_iv: int, out: np.ndarray) -> None:
@@ -102,6 +117,6 @@ class XtsDecryptor:
 
     def decrypt(self, data: bytes, first_iv: int) -> bytes:
         """Plain text of whole sectors `data`, the first one having IV `first_iv`."""
-        out = np.empty(len(data) + _BLOCK, dtype=np.uint8)
+        out = self._scratch.bytes("out", len(data) + _BLOCK)
         self.decrypt_into(data, first_iv, out)
         return out[: len(data)].tobytes()
