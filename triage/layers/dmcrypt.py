@@ -1,4 +1,4 @@
-"""dm-crypt's data layout read back: AES-XTS-plain64 sectors of a LUKS1 or LUKS2 segment."""
+"""dm-crypt's data layout read back: AES-XTS sectors (plain64 or plain IVs) of a LUKS segment."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""AES-XTS decryption of many sectors at once (dm-crypt's plain64 IV), on `cryptography`.
+"""AES-XTS decryption of many sectors at once (dm-crypt's plain64 or plain IV), on `cryptography`.
 
 One Cipher object per 512-byte sector costs more than the AES itself; here the first tweaks of
 every sector are encrypted in one ECB call, the rest are derived in bulk with numpy (x^j in one
