@@ -207,3 +207,45 @@ def _sha256(path: Path) -> str:
     import hashlib
 
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("name", ["luks1", "luks1_cbc"])  # ours, and libluksde's way
+def test_luks1_key_slot_asking_for_absurd_iterations_is_not_tried(
+        name: str, luks_volume: Callable[[str], Made], tmp_path: Path) -> None:
+    import struct
+
+    from triage.layers.luks_limits import MAX_PBKDF2_ITERATIONS
+
+    copy = tmp_path / "crafted.img"
+    shutil.copyfile(luks_volume(name).path, copy)
+    with copy.open("r+b") as handle:
+        handle.seek(208 + 4)  # key slot 0's PBKDF2 iterations
+        handle.write(struct.pack(">I", MAX_PBKDF2_ITERATIONS + 1))
+    with pytest.raises(Locked) as caught:
+        registry.LAYERS["luks1"].open(FileStream(copy), keyring=_ring(PASSPHRASE))
+    assert str(caught.value) == (
+        f"luks1 volume not opened: LUKS1 key slot 0 asks for {MAX_PBKDF2_ITERATIONS + 1} "
+        "PBKDF2 iterations, which no cryptsetup volume uses (damaged or crafted header); "
+        "not tried")
+
+
+@pytest.mark.parametrize(("kdf", "change"), [
+    ("argon2id", {"memory": 8 * 1024 * 1024}), ("argon2id", {"time": 100000}),
+    ("pbkdf2", {"iterations": 2**40}), ("stripes", {"stripes": 2**31})])
+def test_luks2_key_slot_asking_for_absurd_costs_is_not_tried(
+        kdf: str, change: dict, luks_volume: Callable[[str], Made]) -> None:
+    import copy
+    import dataclasses
+
+    from triage.layers.base import LayerError
+    from triage.layers.luks2_header import open_keyslot, read_header
+
+    name = "luks2_pbkdf2_4k" if kdf == "pbkdf2" else "luks2"
+    stream = FileStream(luks_volume(name).path)
+    header = read_header(stream)
+    metadata = copy.deepcopy(header.metadata)
+    slot = metadata["keyslots"]["0"]
+    (slot["af"] if kdf == "stripes" else slot["kdf"]).update(change)
+    crafted = dataclasses.replace(header, metadata=metadata)
+    with pytest.raises(LayerError, match=r"no cryptsetup volume uses \(damaged or crafted"):
+        open_keyslot(stream, crafted, "0", PASSPHRASE.encode())

@@ -17,6 +17,7 @@ from triage.layers.encrypted import (
 )
 from triage.layers.luks1_header import MAGIC, SECTOR, open_keyslot, read_header
 from triage.layers.luks2_header import Segment
+from triage.layers.luks_limits import check_pbkdf2
 from triage.layers.registry import register
 from triage.layers.secrets import PASSPHRASE, RECOVERY_PASSWORD, Secret
 
@@ -52,6 +53,8 @@ class Luks1(EncryptionLayer):
                     return Unlocked(SegmentStream(stream, segment, key), PASSPHRASE,
                                     f"key slot {slot.index}")
             return None
+        for slot in header.slots:  # libluksde would run whatever the header asks for
+            check_pbkdf2(slot.iterations, f"LUKS1 key slot {slot.index}")
         return self._attempt_libluksde(stream, secret)
 
     def _attempt_libluksde(self, stream: Stream, secret: Secret) -> Unlocked | None:

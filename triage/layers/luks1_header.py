@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from triage.layers.base import LayerError, Stream
 from triage.layers.luks2_header import af_merge
+from triage.layers.luks_limits import check_pbkdf2, check_split
 from triage.layers.xts import XtsDecryptor
 
 MAGIC = b"LUKS\xba\xbe\x00\x01"
@@ -85,6 +86,10 @@ def read_header(stream: Stream) -> Luks1Header:
 def open_keyslot(stream: Stream, header: Luks1Header, slot: KeySlot,
                  passphrase: bytes) -> bytes | None:
     """The volume key from `slot` with `passphrase`, or None when it does not fit."""
+    what = f"LUKS1 key slot {slot.index}"
+    check_split(header.key_bytes, slot.stripes, what)
+    check_pbkdf2(slot.iterations, what)
+    check_pbkdf2(header.digest_iterations, "the LUKS1 volume key digest")
     length = header.key_bytes * slot.stripes
     sectors = -(-length // SECTOR)
     material = stream.read(slot.material_sector * SECTOR, sectors * SECTOR)
