@@ -62,20 +62,21 @@ def drop_caches() -> bool:
     return done.returncode == 0
 
 
-def timed(cmd: list[str], cores: str | None = None) -> tuple[float, subprocess.CompletedProcess]:
+def timed(cmd: list[str], cores: str | None = None, repo: Path = REPO
+          ) -> tuple[float, subprocess.CompletedProcess]:
     if cores is not None:
         cmd = ["taskset", "-c", cores, *cmd]
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "PYTHONPATH": str(repo)}
     started = time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, env=env, check=False)
     return time.perf_counter() - started, done
 
 
 def scan(image: Path, hashsets: Path, trusted: Path, out: Path, *flags: str,
-         cores: str | None = None) -> tuple[float, dict[str, Any]]:
+         cores: str | None = None, repo: Path = REPO) -> tuple[float, dict[str, Any]]:
     seconds, done = timed([*TRIAGE, "scan", str(image), "--hashsets", str(hashsets),
                            "--trusted-keys", str(trusted), "--out", str(out), "--json", *flags],
-                          cores)
+                          cores, repo)
     if done.returncode not in SCAN_OK:
         raise RuntimeError(f"triage scan {' '.join(flags)} failed ({done.returncode}): "
                            f"{done.stderr.decode(errors='replace').strip()[-400:]}")
@@ -217,6 +218,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="alternating rounds of the timed runs, best taken (default 2)")
     parser.add_argument("--no-file-scan", action="store_true",
                         help="leave out the file scan and the open-tools chain (minutes)")
+    parser.add_argument("--file-scan-only", action="store_true",
+                        help="only `sha256sum`, the file scans and the open-tools chain")
+    parser.add_argument("--baseline", type=Path,
+                        help="a checkout of the code before a change: its file scans run in the "
+                             "same rounds, side by side (e.g. an export of main)")
     parser.add_argument("--no-file-scaling", action="store_true",
                         help="leave out the file scan pinned to one core (slow on a busy machine)")
     parser.add_argument("--million", type=int, default=1_000_000,
@@ -229,6 +235,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one linear measurement script
     args = parse_args(argv)
+    if args.file_scan_only:
+        args.million = 0
     command = shlex.join(["python", "bench/quickpass_bench.py",
                           *(sys.argv[1:] if argv is None else argv)])
     print(f"machine: {machine()}", flush=True)
@@ -236,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one linear me
     image = disk.image
     size = image.stat().st_size
     work = Path(tempfile.mkdtemp(prefix="triage-bench-quickpass-"))
-    trusted, _exact, sets = make_hashsets(disk.known_dir, disk.known_md5, work)
+    trusted, exact, sets = make_hashsets(disk.known_dir, disk.known_md5, work)
     dropped = drop_caches()
     print(f"disk: {image} ({size / MIB:,.0f} MiB); page cache "
           f"{'dropped before each run' if dropped else 'NOT dropped (not root)'}", flush=True)
@@ -250,10 +258,40 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one linear me
                 reports[name] = report
         print(f"  {name}: {seconds:.2f} s (load {os.getloadavg()[0]:.1f})", flush=True)
 
+    def file_scans(round_: int) -> None:
+        """The file scans, before and after, and the open tools, each from a cold cache; the
+        order turns round every round, so a change in load hits both sides alike."""
+        sides = [("file scan", sets, REPO), ("exact-only scan", exact, REPO)]
+        if args.baseline is not None:
+            sides[1:1] = [("file scan before", sets, args.baseline)]
+            sides.append(("exact-only scan before", exact, args.baseline))
+        if round_ % 2:
+            sides.reverse()
+        if not args.no_file_scaling and round_ == 0:
+            sides.append(("file scan 1 core", sets, REPO))
+        for name, hashsets, repo in sides:
+            drop_caches()
+            seconds, report = scan(image, hashsets, trusted,
+                                   work / f"{name.replace(' ', '-')}-{round_}", "--no-quick-pass",
+                                   cores="0" if "1 core" in name else None, repo=repo)
+            keep(name, seconds, report)
+        if missing("tsk_recover", "md5deep") is None:
+            drop_caches()
+            started = time.perf_counter()
+            recovered = recover_and_match(image, examined_sectors(image), disk.known_md5,
+                                          work / "recovered")
+            keep("open tools", time.perf_counter() - started)
+            print(f"  open tools: {recovered.recovered:,} files recovered, "
+                  f"{len(recovered.matches)} matches", flush=True)
+
     for round_ in range(args.rounds):
         print(f"round {round_ + 1}", flush=True)
         drop_caches()
         keep("sha256sum", timed(["sha256sum", str(image)])[0])
+        if not args.no_file_scan:
+            file_scans(round_)
+        if args.file_scan_only:
+            continue
         for name, flags, cores, cold in (
                 ("quick", (), None, True),
                 ("sampled", ("--sample", str(SAMPLE), "--sample-seed", str(round_)), None, True),
@@ -265,24 +303,52 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one linear me
                                    "--quick-pass-only", *flags, cores=cores)
             keep(name, seconds, report)
             keep(f"{name} pass", quick_source(report)["read_seconds"])
-    if not args.no_file_scan:
-        runs = [("file scan", None)] + ([] if args.no_file_scaling else [("file scan 1 core",
-                                                                            "0")])
-        for name, cores in runs:
-            drop_caches()
-            seconds, report = scan(image, sets, trusted, work / name.replace(" ", "-"),
-                                   "--no-quick-pass", cores=cores)
-            keep(name, seconds, report)
-        lack = missing("tsk_recover", "md5deep")
-        if lack is None:
-            drop_caches()
-            started = time.perf_counter()
-            recovered = recover_and_match(image, examined_sectors(image), disk.known_md5,
-                                          work / "recovered")
-            keep("open tools", time.perf_counter() - started)
-            print(f"  open tools: {recovered.recovered:,} files recovered, "
-                  f"{len(recovered.matches)} matches", flush=True)
     rows: list[Row] = []
+    notes: list[str] = []
+    core_rate = 0.0
+    if not args.file_scan_only:
+        core_rate = quick_rows(rows, best, reports, disk, size)
+    if "file scan" in best:
+        rows += file_scan_rows(best, reports)
+        notes.append(FILE_SCAN_SIDES)
+    seed_lines: list[str] = []
+    if not args.file_scan_only:
+        seed_lines, stated, measured = detection_over_seeds(image, sets, trusted, args.seeds)
+        rows.append(Row(f"`--sample 0.1` detection, mean over the known files ({args.seeds} "
+                        "seeds)", f"measured {measured:.3f}", f"stated {stated:.3f}",
+                        f"**{measured - stated:+.3f}**",
+                        f"match within 3 sigma: "
+                        f"{'met' if abs(measured - stated) <= 3 * math.sqrt(max(stated * (1 - stated), 1e-9) / args.seeds) else 'MISSED'}"))  # noqa: E501
+    if args.million:
+        big = million_filter(args.million, args.blocks_per_file, work)
+        rows.append(Row(f"block filter, {args.million:,} references ({big['blocks']:,} blocks, "
+                        f"{big['disk_mib']:,.0f} MiB on disk): open", f"{big['open_s']:.3f} s",
+                        "-", "-", verdict(big["open_s"], OPEN_GOAL_S, False)))
+        rows.append(Row("... peak memory after 4 M lookups", f"{big['peak_rss_mib']:,} MiB", "-",
+                        "-", verdict(big["peak_rss_mib"], MEMORY_GOAL_MIB, False)))
+        rows.append(Row("... lookups per CPU second (one core; 1% of blocks known)",
+                        f"{big['lookups_per_s'] / 1e6:,.0f} M",
+                        "-", "-", verdict(big["lookups_per_s"], LOOKUP_GOAL, True)))
+        rows.append(Row("... trust check (re-hash every file) at scan start",
+                        f"{big['verify_s']:.1f} s", "-", "-", "- (separate from opening)"))
+    print()
+    print(render(rows))
+    print()
+    print("\n".join(notes))
+    print()
+    if seed_lines:
+        print("\n".join(seed_lines))
+        print()
+        print("\n".join(projections(core_rate, best, reports)))
+        print()
+    print(f"machine: {machine()}")
+    print(f"command: {command}")
+    return 0
+
+
+def quick_rows(rows: list[Row], best: dict[str, float], reports: dict[str, dict[str, Any]],
+               disk: Any, size: int) -> float:
+    """The quick pass's rows; returns its per-core rate by CPU time (for the projections)."""
     sha_rate = size / best["sha256sum"]
     quick = quick_source(reports["quick"])
     quick_rate = quick["bytes_read"] / best["quick pass"]
@@ -326,50 +392,58 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one linear me
                     "blocks)", "-", "all met" if len(red) >= len(planted) else "MISSED"))
     rows.append(Row("quick pass, hits on the disk's other files", f"{len(elsewhere)}",
                     f"{disk.files:,} files", "-", f"0 {'met' if not elsewhere else 'MISSED'}"))
-    if "file scan" in best:
-        ratio_sha = best["file scan"] / best["sha256sum"]
-        rows.append(Row("full file scan (`--no-quick-pass`), s", f"{best['file scan']:.1f} s",
-                        f"`sha256sum`: {best['sha256sum']:.1f} s", f"**{ratio_sha:.2f}**",
-                        verdict(ratio_sha, SCAN_SHA_GOAL, False)))
-        if "open tools" in best:
-            ratio_tools = best["file scan"] / best["open tools"]
-            rows.append(Row("full file scan vs open-tools chain", f"{best['file scan']:.1f} s",
-                            f"`tsk_recover -e` + `md5deep -m`: {best['open tools']:.1f} s",
-                            f"**{ratio_tools:.2f}**",
-                            verdict(ratio_tools, SCAN_TOOLS_GOAL, False)))
-        if "file scan 1 core" in best:
-            rows.append(Row("file scan scaling, 2 cores vs 1 (taskset)",
-                            f"{best['file scan']:.1f} s",
-                            f"1 core: {best['file scan 1 core']:.1f} s",
-                            f"**{best['file scan 1 core'] / best['file scan']:.2f}x**", "-"))
-    seed_lines, stated, measured = detection_over_seeds(image, sets, trusted, args.seeds)
-    rows.append(Row(f"`--sample 0.1` detection, mean over the known files ({args.seeds} seeds)",
-                    f"measured {measured:.3f}", f"stated {stated:.3f}",
-                    f"**{measured - stated:+.3f}**",
-                    f"match within 3 sigma: "
-                    f"{'met' if abs(measured - stated) <= 3 * math.sqrt(max(stated * (1 - stated), 1e-9) / args.seeds) else 'MISSED'}"))  # noqa: E501
-    if args.million:
-        big = million_filter(args.million, args.blocks_per_file, work)
-        rows.append(Row(f"block filter, {args.million:,} references ({big['blocks']:,} blocks, "
-                        f"{big['disk_mib']:,.0f} MiB on disk): open", f"{big['open_s']:.3f} s",
-                        "-", "-", verdict(big["open_s"], OPEN_GOAL_S, False)))
-        rows.append(Row("... peak memory after 4 M lookups", f"{big['peak_rss_mib']:,} MiB", "-",
-                        "-", verdict(big["peak_rss_mib"], MEMORY_GOAL_MIB, False)))
-        rows.append(Row("... lookups per CPU second (one core; 1% of blocks known)",
-                        f"{big['lookups_per_s'] / 1e6:,.0f} M",
-                        "-", "-", verdict(big["lookups_per_s"], LOOKUP_GOAL, True)))
-        rows.append(Row("... trust check (re-hash every file) at scan start",
-                        f"{big['verify_s']:.1f} s", "-", "-", "- (separate from opening)"))
-    print()
-    print(render(rows))
-    print()
-    print("\n".join(seed_lines))
-    print()
-    print("\n".join(projections(core_rate, best, reports)))
-    print()
-    print(f"machine: {machine()}")
-    print(f"command: {command}")
-    return 0
+    return core_rate
+
+
+FILE_SCAN_SIDES = """What each side of the file-scan rows does (the open-tools goal compares them):
+- `triage scan --no-quick-pass` with the full sets (exact digests + perceptual set, as
+  `hashset add-images` makes them): walks NTFS, ext4 and FAT32 (allocated and deleted), types
+  every file (libmagic), computes MD5, SHA-1 and SHA-256 of every file, looks them up, decodes
+  every picture and computes pHash + PDQ (8 orientations, regions) and matches them, looks
+  inside zips, PDFs and videos, lists every file and writes a signed report.
+- the exact-only scan: the same command with only the MD5 list `md5deep -m` gets (no
+  perceptual set): what `household.py`'s "exact matching" row measures (page cache warm
+  there, dropped here).
+- `tsk_recover -e` per partition (writes every allocated and deleted file out to disk),
+  then `md5deep -r -m known.md5` (MD5 of every file written, compared with the list): no
+  typing, no pictures, no archives, no report; misses the known picture inside the zip.
+Before ("before" rows, `--baseline`): the same commands run with the baseline checkout."""
+
+
+def file_scan_rows(best: dict[str, float], reports: dict[str, dict[str, Any]]) -> list[Row]:
+    """The file scan (after and, with --baseline, before) against `sha256sum` and the tools."""
+    rows: list[Row] = []
+    sha = best["sha256sum"]
+    tools = best.get("open tools")
+    for name, label in (("file scan", "full file scan (`--no-quick-pass`, full sets)"),
+                        ("file scan before", "... before (baseline checkout)"),
+                        ("exact-only scan", "file scan, exact MD5 set only"),
+                        ("exact-only scan before", "... before (baseline checkout)")):
+        if name not in best:
+            continue
+        ours = best[name]
+        files = reports[name]["coverage"].get("files_seen", 0)
+        rows.append(Row(f"{label}, s vs `sha256sum`", f"{ours:.1f} s ({files:,} files)",
+                        f"`sha256sum`: {sha:.1f} s", f"**{ours / sha:.2f}**",
+                        verdict(ours / sha, SCAN_SHA_GOAL, False) if name == "file scan"
+                        else "-"))
+        if tools is not None:
+            rows.append(Row(f"{label}, s vs open-tools chain", f"{ours:.1f} s",
+                            f"`tsk_recover -e` + `md5deep -m`: {tools:.1f} s",
+                            f"**{ours / tools:.2f}**",
+                            verdict(ours / tools, SCAN_TOOLS_GOAL, False)
+                            if name == "file scan" else "-"))
+    for name in ("file scan", "exact-only scan"):
+        if f"{name} before" in best:
+            rows.append(Row(f"{name}: speed-up of this checkout over the baseline",
+                            f"{best[name]:.1f} s", f"before: {best[name + ' before']:.1f} s",
+                            f"**{best[name + ' before'] / best[name]:.2f}x**", "-"))
+    if "file scan 1 core" in best:
+        rows.append(Row("file scan scaling, 2 cores vs 1 (taskset)",
+                        f"{best['file scan']:.1f} s",
+                        f"1 core: {best['file scan 1 core']:.1f} s",
+                        f"**{best['file scan 1 core'] / best['file scan']:.2f}x**", "-"))
+    return rows
 
 
 def projections(core_rate: float, best: dict[str, float], reports: dict[str, dict[str, Any]]

@@ -57,6 +57,29 @@ def test_search_returns_exactly_what_brute_force_finds(
     assert d.tolist() == [int(np.unpackbits(codes[ri] ^ queries[qi]).sum()) for qi, ri in pairs]
 
 
+@pytest.mark.parametrize("size", [1, 7, 300, 5000])
+def test_small_sets_checked_pair_by_pair_give_the_tables_answer(
+    size: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import triage.perceptual.index as index_module
+
+    rng = np.random.default_rng(size)
+    codes = rng.integers(0, 256, (size, 32), dtype=np.uint8)
+    codes[size // 2 :] = _near(rng, codes[: size - size // 2], 20)[: size - size // 2]
+    index = RadiusIndex.build(PDQ_LAYOUT, codes)
+    queries = np.concatenate([_near(rng, codes[rng.integers(0, size, 6)], 25),
+                              rng.integers(0, 256, (2, 32), dtype=np.uint8)])
+    for radius in (15, 31, 47):
+        monkeypatch.setattr(index_module, "SCAN_PAIRS", 0)  # the chunk tables
+        tables = index.search(queries, radius)
+        monkeypatch.setattr(index_module, "SCAN_PAIRS", 10**9)  # every pair
+        pairs = index.search(queries, radius)
+        for got, want in zip(pairs, tables, strict=True):
+            assert got.dtype == want.dtype
+            assert got.tolist() == want.tolist()
+        assert len(pairs[0]) >= (6 if radius >= 25 else 0)  # each near copy is found
+
+
 def test_smaller_radius_and_duplicates() -> None:
     rng = np.random.default_rng(6)
     base = rng.integers(0, 256, (1, 32), dtype=np.uint8)

@@ -79,20 +79,25 @@ def test_a_dying_decoder_process_does_not_end_the_scan(perceptual_sets, tmp_path
     (evidence / "a.jpg").write_bytes(_jpeg(_scene(2), 80))
     (evidence / "b.jpg").write_bytes(_jpeg(_scene(1), 80))
     calls = []
-    original = stage.PerceptualStage.examine
+    original = stage.PerceptualStage._send
 
-    def kill_first(self, record, content):  # noqa: ANN001, ANN202
-        if not calls:
-            calls.append(record.name)
-            self._pool.submit(os._exit, 9)  # a worker dies as if its decoder crashed
-        return original(self, record, content)
+    def kill_with_first(self, job):  # noqa: ANN001, ANN202
+        # The first picture kills its process every time it is sent, as if its decoder crashed;
+        # the other picture, sent in the same pool, dies with it the first time.
+        if not calls or job.record.name == calls[0]:
+            calls.append(job.record.name)
+            if getattr(self._pool, "_broken", False):
+                self._restart(self._pool)
+            self._pool.submit(os._exit, 9)
+        return original(self, job)
 
-    monkeypatch.setattr(stage.PerceptualStage, "examine", kill_first)
+    monkeypatch.setattr(stage.PerceptualStage, "_send", kill_with_first)
     result = run_scan([str(evidence)], tmp_path / "out", ScanOptions(hashsets=perceptual_sets,
                                                                      workers=1))
     assert result.report["coverage"]["files_seen"] == 2
     died = [w for w in result.report["warnings"] if "decoder process died" in w["message"]]
-    assert len(died) == 1
+    assert [f"/{calls[0]} ·" in w["address"] for w in died] == [True]
+    assert len(calls) == 2  # the culprit was sent again once, then given up
     # the pool was rebuilt: the other picture was still hashed
     listed = {r["name"]: r for r in read_listing(tmp_path / "out" / "files.jsonl.gz")}
     other = ({"a.jpg", "b.jpg"} - set(calls)).pop()

@@ -84,3 +84,12 @@ def test_the_default_deadline_grows_with_the_size():
     assert read_deadline(10 * READ_MIN_RATE) == READ_DEADLINE_BASE_S + 10
     # A 4 GiB video gets about a quarter of an hour, a photo about a minute.
     assert 800 < read_deadline(4 * 1024**3) < 1000
+
+
+def test_the_pieces_read_can_be_kept_for_a_later_stage():
+    data = bytes(range(256)) * (CHUNK // 128 + 7)  # two chunks and a bit
+    record = FileRecord(Address("t", None, "/f"), "f", len(data))
+    kept: list[bytes] = []
+    hash_content(record, SlowContent(data, 0), ["md5"], data[:100], keep=kept)
+    assert b"".join(kept) == data and len(kept) == 4  # head, then every chunk
+    assert record.sha256 == hashlib.sha256(data).hexdigest()

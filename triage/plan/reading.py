@@ -21,6 +21,7 @@ from triage.report.listing import ListingWriter
 from triage.stages.matching import Matchers
 from triage.stages.process import (
     HALTED,
+    Batch,
     Halt,
     HeadCached,
     Item,
@@ -48,10 +49,11 @@ def read_plan(plan: Plan, state: Ledger, pool: ThreadPoolExecutor, matchers: Mat
     state.planned = plan.totals()
     state.progress.planned(len(order), sum(b for _, b in state.planned.values()))
     state.next_entry = state.done_entries
-    pending: deque[Future[list[Processed]]] = deque()
+    pending: deque[Future[Batch]] = deque()
 
     def finish_oldest() -> None:
-        for done in pending.popleft().result():
+        # Settled here, on this thread, so the workers go on reading while pictures are hashed.
+        for done in pending.popleft().result().settle():
             _finish(done, state, matchers, listing)
         if time.monotonic() - state.last_checkpoint >= checkpoint_s:
             checkpoint(journal, state, plan, listing, matchers)

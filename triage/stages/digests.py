@@ -46,12 +46,13 @@ def read_deadline(size: int) -> float:
 
 def hash_content(record: FileRecord, content: Content, algorithms: Iterable[str],
                  head: bytes = b"", *, deadline_s: float | None = None,
-                 clock: Clock = time.monotonic) -> None:
+                 clock: Clock = time.monotonic, keep: list[bytes] | None = None) -> None:
     """Stream `content` once through every requested algorithm (SHA-256 always).
 
     `head` is the already-read start of the content, reused so no byte is read twice. The
     reads must finish within `deadline_s` seconds (default: read_deadline(size)), checked
-    between chunks; past it ReadError says how far the read got.
+    between chunks; past it ReadError says how far the read got. Every piece read (the head
+    first) is appended to `keep` when given, for a later stage that needs the whole file.
     """
     wanted = {"sha256", *algorithms}
     hashers = [(name, hashlib.new(name)) for name in ALGORITHMS if name in wanted]
@@ -64,6 +65,8 @@ def hash_content(record: FileRecord, content: Content, algorithms: Iterable[str]
         for _, hasher in hashers:
             hasher.update(head)
         offset = len(head)
+        if keep is not None:
+            keep.append(head)
     while offset < size:
         elapsed = clock() - started
         if elapsed > allowed:
@@ -80,6 +83,8 @@ def hash_content(record: FileRecord, content: Content, algorithms: Iterable[str]
         for _, hasher in hashers:
             hasher.update(chunk)
         offset += len(chunk)
+        if keep is not None:
+            keep.append(chunk)
     for name, hasher in hashers:
         setattr(record, name, hasher.hexdigest())
     record.bytes_hashed = offset

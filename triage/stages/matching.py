@@ -16,7 +16,34 @@ if TYPE_CHECKING:
     from triage.hashdb.library import HashSetLibrary
     from triage.options import ScanOptions
     from triage.ruleset import RuleContext, RuleSet
-    from triage.stages.perceptual import PerceptualStage
+    from triage.stages.perceptual import PerceptualStage, PictureJob
+
+
+@dataclass
+class Matched:
+    """One file's matches: the exact ones at once, the perceptual ones when its picture's
+    hashes come back from the picture processes (`settle`)."""
+
+    record: FileRecord
+    findings: list[Finding]
+    problems: list[Problem]
+    picture: PictureJob | None = None
+
+    @property
+    def picture_bytes(self) -> int:
+        """Bytes of the picture held until it is settled."""
+        return self.picture.size if self.picture is not None else 0
+
+    def settle(self) -> None:
+        """Wait for the picture's hashes (if one was sent) and add its finding or problem."""
+        if self.picture is None:
+            return
+        job, self.picture = self.picture, None
+        found, problem = job.stage.settle(job)
+        if not self.findings:  # a known file is not repeated as a "similar image" lead
+            self.findings.extend(found)
+        if problem:
+            self.problems.append(Problem(str(self.record.address), "perceptual", problem))
 
 
 NO_HASHSETS = "No hash sets were loaded, so known files could not be recognised."
@@ -43,21 +70,17 @@ class Matchers:
         """Digest algorithms the loaded sets need (SHA-256 is always computed)."""
         return self.hashsets.algorithms if self.hashsets is not None else frozenset()
 
-    def match_content(self, record: FileRecord, content: Content
-                      ) -> tuple[list[Finding], list[Problem]]:
-        """Exact and perceptual matching (thread-safe: run in the workers).
+    def wants_picture(self, record: FileRecord) -> bool:
+        """Whether the perceptual stage will read all of this (typed) file."""
+        return self.perceptual is not None and self.perceptual.reads_whole(record)
 
-        Returns the findings and the problems met on the way.
-        """
-        findings = self._match_exact(record)
-        problems: list[Problem] = []
+    def match_content(self, record: FileRecord, content: Content) -> Matched:
+        """Exact matching now, and the picture (if any) handed to the perceptual stage
+        (thread-safe: run in the workers). `settle()` the result before using it."""
+        matched = Matched(record, self._match_exact(record), [])
         if self.perceptual is not None and self.perceptual.wants(record):
-            found, problem = self.perceptual.examine(record, content)
-            if not findings:  # a known file is not repeated as a "similar image" lead
-                findings.extend(found)
-            if problem:
-                problems.append(Problem(str(record.address), "perceptual", problem))
-        return findings, problems
+            matched.picture = self.perceptual.submit(record, content)
+        return matched
 
     def _match_exact(self, record: FileRecord) -> list[Finding]:
         if self.hashsets is None or record.sha256 is None:

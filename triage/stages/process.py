@@ -12,7 +12,7 @@ from triage.ledger import STOPPED_ON_RED, GapKind
 from triage.model import Content, FileRecord, Finding
 from triage.stages.digests import ReadError, hash_content
 from triage.stages.filetype import HEAD_BYTES, identify
-from triage.stages.matching import Matchers
+from triage.stages.matching import Matched, Matchers
 
 # Files go to the workers in batches: one executor round trip costs ~20 µs, more than hashing
 # a small file, so small files travel together (bench/scan_bench.py measured the difference).
@@ -20,10 +20,16 @@ BATCH_FILES = 64
 BATCH_BYTES = 8 * 1024 * 1024
 # What a file handed to a worker but left unread after the first RED is marked as.
 HALTED = f"not reached: {STOPPED_ON_RED}"
+# Pictures of one batch out in the picture processes at once: the worker goes on with the
+# batch's other files meanwhile and only waits for its oldest picture past these bounds, which
+# keep the bytes held small (a zip of 100,000 photos is never held at once).
+PENDING_PICTURES = 32
+PENDING_BYTES = 32 * 1024 * 1024
 
 
 class HeadCached:
-    """A content whose first bytes are already in memory, so later stages don't re-read them."""
+    """A content whose first bytes (for a picture: all of them) are already in memory, so
+    later stages don't re-read them."""
 
     def __init__(self, content: Content, head: bytes) -> None:
         self._content = content
@@ -31,6 +37,8 @@ class HeadCached:
         self.size = content.size
 
     def read(self, offset: int, length: int) -> bytes:
+        if offset == 0 and length >= len(self._head) == self.size:
+            return self._head  # the whole file, without a copy
         if offset + length <= len(self._head):
             return self._head[offset : offset + length]
         return self._content.read(offset, length)
@@ -45,8 +53,38 @@ class HeadCached:
 Processed = tuple[FileRecord, Content | None, list[Finding], list[Problem]]
 
 
-def process_file(record: FileRecord, content: Content | None, matchers: Matchers) -> Processed:
-    """Type, digests and hash-set/perceptual matching of one file, in a worker thread."""
+class Pictures:
+    """A batch's pictures still being hashed in the picture processes, oldest first."""
+
+    def __init__(self) -> None:
+        self.waiting: list[Matched] = []
+        self._bytes = 0
+
+    def add(self, matched: Matched) -> None:
+        """Keep `matched` until `settle_all`; past the bounds, wait for the oldest first."""
+        self.waiting.append(matched)
+        self._bytes += matched.picture_bytes
+        while len(self.waiting) > PENDING_PICTURES or (
+                self._bytes > PENDING_BYTES and len(self.waiting) > 1):
+            oldest = self.waiting.pop(0)
+            self._bytes -= oldest.picture_bytes
+            oldest.settle()
+
+    def settle_all(self) -> None:
+        """Wait for every picture: their findings and problems join their files' results."""
+        for matched in self.waiting:
+            matched.settle()
+        self.waiting.clear()
+        self._bytes = 0
+
+
+def process_file(record: FileRecord, content: Content | None, matchers: Matchers,
+                 pictures: Pictures | None = None) -> Processed:
+    """Type, digests and hash-set/perceptual matching of one file, in a worker thread.
+
+    A picture's perceptual findings are added to the returned lists when `pictures` settles
+    it (at once when `pictures` is None).
+    """
     problems: list[Problem] = []
     if content is None:
         return record, None, [], problems
@@ -58,28 +96,33 @@ def process_file(record: FileRecord, content: Content | None, matchers: Matchers
         record.facts["skipped"] = "read error"
         return record, None, [], problems
     identify(record, head)
+    # A picture is read once: the bytes hashed are kept for the picture processes.
+    keep: list[bytes] | None = [] if matchers.wants_picture(record) else None
     try:
-        hash_content(record, content, matchers.algorithms, head)
+        hash_content(record, content, matchers.algorithms, head, keep=keep)
     except ReadError as exc:
         problems.append(Problem(str(record.address), "read", str(exc), GapKind.UNREADABLE,
                                 size=exc.unread, offset=exc.offset))
         record.facts["skipped"] = "read error"
         return record, HeadCached(content, head), [], problems
-    cached = HeadCached(content, head)
-    findings, more = matchers.match_content(record, cached)
-    problems.extend(more)
-    return record, cached, findings, problems
+    cached = HeadCached(content, head if not keep else b"".join(keep))
+    matched = matchers.match_content(record, cached)
+    if pictures is None:
+        matched.settle()
+    elif matched.picture is not None:
+        pictures.add(matched)
+    return record, cached, matched.findings, matched.problems
 
 
-def process_with_members(record: FileRecord, content: Content | None, matchers: Matchers
-                          ) -> list[Processed]:
+def process_with_members(record: FileRecord, content: Content | None, matchers: Matchers,
+                         pictures: Pictures | None = None) -> list[Processed]:
     """A file, then (if it is a container) every member inside it, depth-first.
 
     Members go through every stage like any file. Their content lives only until the next
     member is read (a zip of 100,000 photos is never held at once), so the rules, which run
     later on the walk's thread, see members' names and facts but not their bytes.
     """
-    first = process_file(record, content, matchers)
+    first = process_file(record, content, matchers, pictures)
     results = [first]
     limits = matchers.containers
     cached = first[1]
@@ -90,7 +133,8 @@ def process_with_members(record: FileRecord, content: Content | None, matchers: 
         if isinstance(item, Problem):
             results[0][3].append(item)
             continue
-        member, _, findings, problems = process_file(item.record, item.content, matchers)
+        member, _, findings, problems = process_file(item.record, item.content, matchers,
+                                                     pictures)
         results.append((member, None, findings, problems))
     return results
 
@@ -126,13 +170,28 @@ class Halt:
             self.event.set()
 
 
-def process_batch(batch: list[Item], matchers: Matchers, halt: Halt | None = None
-                  ) -> list[Processed]:
+@dataclass(frozen=True)
+class Batch:
+    """A worker's results for a batch: every file processed, and its pictures still being
+    hashed, whose findings join the files' results when `settle` is called."""
+
+    done: list[Processed]
+    pictures: Pictures
+
+    def settle(self) -> list[Processed]:
+        self.pictures.settle_all()
+        return self.done
+
+
+def process_batch(batch: list[Item], matchers: Matchers, halt: Halt | None = None) -> Batch:
     """Every per-file stage for a batch of files (and their members), in a worker thread.
 
-    Once `halt` is set, the rest of the batch is handed back unread, marked HALTED.
+    The batch's pictures are hashed in the picture processes while the worker goes on; the
+    caller settles the Batch for their findings. Once `halt` is set, the rest of the batch is
+    handed back unread, marked HALTED.
     """
     out: list[Processed] = []
+    pictures = Pictures()
     for record, content in batch:
         if halt is not None and halt.event.is_set():
             record.facts["skipped"] = HALTED
@@ -141,8 +200,8 @@ def process_batch(batch: list[Item], matchers: Matchers, halt: Halt | None = Non
                 close()
             out.append((record, None, [], []))
             continue
-        done = process_with_members(record, content, matchers)
+        done = process_with_members(record, content, matchers, pictures)
         if halt is not None:
             halt.check(done)
         out.extend(done)
-    return out
+    return Batch(out, pictures)
