@@ -14,7 +14,13 @@ from tests.layers.encrypted_images import TOOLS, Made, make_luks, make_plain_ntf
 _RECIPES: dict[str, dict[str, object]] = {
     "luks2": {"version": 2, "pbkdf": "argon2id"},
     "luks2_pbkdf2_4k": {"version": 2, "pbkdf": "pbkdf2", "sector_size": 4096},
+    "luks2_plain": {"version": 2, "pbkdf": "pbkdf2", "cipher": "aes-xts-plain"},
     "luks1": {"version": 1, "pbkdf": "pbkdf2"},
+    # Not aes-xts: read by libluksde rather than our own XTS path.
+    "luks1_cbc": {"version": 1, "pbkdf": "pbkdf2", "cipher": "aes-cbc-essiv:sha256",
+                  "key_bits": 256},
+    # cryptsetup 1.x's defaults: SHA-1 for PBKDF2 and the AF splitter, AES-128-XTS.
+    "luks1_sha1_128": {"version": 1, "pbkdf": "pbkdf2", "hash_name": "sha1", "key_bits": 256},
 }
 
 

@@ -97,7 +97,8 @@ def expected_root_sha256() -> dict[str, str]:
 
 
 def make_luks(folder: Path, name: str, *, version: int = 2, pbkdf: str = "argon2id",
-              sector_size: int = 512) -> Made:
+              sector_size: int = 512, cipher: str = "aes-xts-plain64", hash_name: str = "sha256",
+              key_bits: int = 512) -> Made:
     """A LUKS volume whose data is the plain ext4 image; the passphrase is PASSPHRASE."""
     folder.mkdir(parents=True, exist_ok=True)
     plain = folder / "plain.img"
@@ -114,6 +115,7 @@ def make_luks(folder: Path, name: str, *, version: int = 2, pbkdf: str = "argon2
             ["--pbkdf-force-iterations", "4", "--pbkdf-memory", "32768"])
     _run("cryptsetup", "reencrypt", "--encrypt", "--type", "luks2", "--batch-mode",
          "--reduce-device-size", f"{REDUCE // MIB}M", "--sector-size", str(sector_size),
+         "--cipher", cipher, "--hash", hash_name, "--key-size", str(key_bits),
          "--key-file", str(key_file), *kdf, str(image))
     if version == 1:
         _run("cryptsetup", "convert", "--type", "luks1", "--batch-mode", str(image))

@@ -8,55 +8,17 @@ from __future__ import annotations
 from typing import Any
 
 from triage.layers.base import LayerError, Stream
+from triage.layers.dmcrypt import SegmentStream
 from triage.layers.encrypted import EncryptionLayer, Unlocked
 from triage.layers.luks2_header import (
     MAGIC_PRIMARY,
     SUPPORTED_CIPHERS,
     Header,
-    Segment,
     open_keyslot,
     read_header,
 )
 from triage.layers.registry import register
 from triage.layers.secrets import PASSPHRASE, RECOVERY_PASSWORD, Secret
-from triage.layers.xts import XtsDecryptor
-
-# Reads are decrypted in pieces of at most this many bytes (memory stays small for huge reads).
-_PIECE = 4 * 1024 * 1024
-_IV_UNIT = 512
-
-
-class Luks2Stream:
-    """The plain bytes of a LUKS2 data segment."""
-
-    def __init__(self, stream: Stream, segment: Segment, key: bytes) -> None:
-        self._stream = stream
-        self._segment = segment
-        # dm-crypt counts the IV (and LUKS2's iv_tweak) in 512-byte units whatever the
-        # sector size (cryptsetup does not set iv_large_sectors for LUKS2).
-        self._xts = XtsDecryptor(key, segment.sector_size, segment.sector_size // _IV_UNIT)
-        room = max(0, stream.size - segment.offset)
-        size = room if segment.size is None else segment.size
-        self.size = size - size % segment.sector_size
-
-    def read(self, offset: int, length: int) -> bytes:
-        length = min(length, self.size - offset)
-        if length <= 0:
-            return b""
-        out = bytearray()
-        sector = self._segment.sector_size
-        start, end = offset - offset % sector, offset + length
-        while start < end:
-            piece_end = min(end, start + _PIECE)
-            want = -(-(piece_end - start) // sector) * sector
-            cipher = self._stream.read(self._segment.offset + start, want)
-            whole = len(cipher) - len(cipher) % sector
-            out += self._xts.decrypt(cipher[:whole], self._segment.iv_tweak + start // _IV_UNIT)
-            if whole < want:
-                break  # the image ends early (truncated): a short read, as the Stream promises
-            start += want
-        skip = offset % sector
-        return bytes(out[skip : skip + length])
 
 
 class Luks2(EncryptionLayer):
@@ -94,7 +56,7 @@ class Luks2(EncryptionLayer):
         for slot_id, _ in slots:
             key = open_keyslot(stream, header, slot_id, secret.value.encode("utf-8"))
             if key is not None:
-                return Unlocked(Luks2Stream(stream, header.segment(), key), PASSPHRASE,
+                return Unlocked(SegmentStream(stream, header.segment(), key), PASSPHRASE,
                                 f"key slot {slot_id}")
         return None
 

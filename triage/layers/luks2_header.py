@@ -18,6 +18,7 @@ from typing import Any
 from argon2.low_level import Type, hash_secret_raw
 
 from triage.layers.base import LayerError, Stream
+from triage.layers.luks_limits import check_argon2, check_pbkdf2, check_split
 from triage.layers.xts import XtsDecryptor
 
 MAGIC_PRIMARY = b"LUKS\xba\xbe"
@@ -119,11 +120,13 @@ def read_header(stream: Stream) -> Header:
     raise LayerError("the LUKS2 header is damaged (checksum or JSON) in both copies")
 
 
-def _derive(kdf: dict[str, Any], secret: bytes, length: int) -> bytes:
+def _derive(kdf: dict[str, Any], secret: bytes, length: int, what: str) -> bytes:
     salt = _b64(kdf["salt"])
     if kdf["type"] == "pbkdf2":
+        check_pbkdf2(int(kdf["iterations"]), what)
         return hashlib.pbkdf2_hmac(kdf["hash"], secret, salt, int(kdf["iterations"]), length)
     if kdf["type"] in _ARGON2:
+        check_argon2(int(kdf["time"]), int(kdf["memory"]), what)
         return hash_secret_raw(secret, salt, time_cost=int(kdf["time"]),
                                memory_cost=int(kdf["memory"]), parallelism=int(kdf["cpus"]),
                                hash_len=length, type=_ARGON2[kdf["type"]])
@@ -162,6 +165,7 @@ def _digest_ok(header: Header, slot_id: str, key: bytes) -> bool:
         if slot_id not in digest.get("keyslots", []) or digest.get("type") != "pbkdf2":
             continue
         want = _b64(digest["digest"])
+        check_pbkdf2(int(digest["iterations"]), "the LUKS2 volume key digest")
         got = hashlib.pbkdf2_hmac(digest["hash"], key, _b64(digest["salt"]),
                                   int(digest["iterations"]), len(want))
         if hmac.compare_digest(got, want):
@@ -178,12 +182,14 @@ def open_keyslot(stream: Stream, header: Header, slot_id: str, passphrase: bytes
     if area.get("encryption") not in SUPPORTED_CIPHERS:
         raise LayerError(f"LUKS2 key slot cipher {area.get('encryption')!r} is not supported")
     key_size, stripes = int(slot["key_size"]), int(af["stripes"])
+    what = f"LUKS2 key slot {slot_id}"
+    check_split(key_size, stripes, what)
     length = key_size * stripes
     sectors = -(-length // 512)
     material = stream.read(int(area["offset"]), sectors * 512)
     if len(material) < sectors * 512:
         raise LayerError("the LUKS2 key slot area lies beyond the end of the volume (truncated)")
-    area_key = _derive(slot["kdf"], passphrase, int(area["key_size"]))
+    area_key = _derive(slot["kdf"], passphrase, int(area["key_size"]), what)
     plain = XtsDecryptor(area_key, 512).decrypt(material, 0)
     key = af_merge(plain[:length], key_size, stripes, af["hash"])
     return key if _digest_ok(header, slot_id, key) else None
