@@ -36,10 +36,12 @@ class Locked(LayerError):
 class Unlocked:
     """What an attempt that worked hands back: the plain stream and the protector used."""
 
-    def __init__(self, stream: Stream, protector: str, protector_id: str | None = None) -> None:
+    def __init__(self, stream: Stream, protector: str, protector_id: str | None = None,
+                 details: dict[str, Any] | None = None) -> None:
         self.stream = stream
         self.protector = protector
         self.protector_id = protector_id
+        self.details = details or {}  # more coverage facts (e.g. which engine decrypts)
 
 
 class StreamFile:
@@ -221,7 +223,7 @@ class EncryptionLayer(Layer):
                       f"{self.name} volume left locked: no secret was given for it")
             raise Locked(reason, encryption)
         encryption.update(state=UNLOCKED, protector=unlocked.protector,
-                          protector_id=unlocked.protector_id)
+                          protector_id=unlocked.protector_id, **unlocked.details)
         limits = self.limits(facts)
         if limits:
             encryption["limits"] = limits
