@@ -203,6 +203,7 @@ def make_bitlocker(folder: Path, plain_fs: Path, name: str, protectors: tuple[st
         body = _entry(6, 9, external)
         bek_data = struct.pack("<IIII", 48 + len(body), 1, 48, 48 + len(body))
         bek_data += IDS["startup key"].bytes_le + struct.pack("<IIQ", 1, AES_CCM_256, FILETIME)
-        bek = folder / f"{str(IDS['startup key']).upper()}.BEK"
+        bek = folder / f"{name}-bek" / f"{str(IDS['startup key']).upper()}.BEK"
+        bek.parent.mkdir(exist_ok=True)  # one per volume: each has its own key
         bek.write_bytes(bek_data + body)
     return BitLockerImage(path, folder / f"{name}.plain", bek, size, data_end)

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESCCM
 
 from triage.layers.bde_metadata import MetadataError, Protector, Wrapped
@@ -57,27 +56,18 @@ def user_key(password: str, salt: bytes) -> bytes:
     return stretch(hashlib.sha256(once).digest(), salt)
 
 
-def _ctr_block(nonce: bytes, counter: int) -> bytes:
-    return bytes([2]) + nonce + counter.to_bytes(3, "big")  # CCM with a 12-byte nonce: L = 3
-
-
 def unwrap(key: bytes, wrapped: Wrapped) -> bytes | None:
     """The key container inside an AES-CCM encrypted key, or None when `key` is not its key.
 
-    The MAC is checked; when it does not match, the container is decrypted as libbde does
-    (counter mode, no MAC) and kept only if its own size and version fit, so a volume libbde
-    opens is never refused here for a MAC computed another way.
+    BitLocker stores the MAC first; it is standard AES-CCM otherwise (its MAC checks on a
+    volume Windows made: dfvfs's bdetogo.raw, tests/layers/test_bde_real.py). libbde checks
+    no MAC, only the container's size and version; a wrong key fails the MAC here.
     """
     mac, body = wrapped.sealed[:_MAC], wrapped.sealed[_MAC:]
     try:
         return AESCCM(key, tag_length=_MAC).decrypt(wrapped.nonce, body + mac, None)
-    except InvalidTag:
-        pass
-    dec = Cipher(algorithms.AES(key), modes.CTR(_ctr_block(wrapped.nonce, 1))).decryptor()
-    plain = dec.update(body) + dec.finalize()
-    if len(plain) >= 12 and struct.unpack_from("<IH", plain) == (len(plain), 1):
-        return plain
-    return None
+    except (InvalidTag, ValueError):
+        return None
 
 
 def _container_key(plain: bytes | None, size: int) -> bytes | None:
