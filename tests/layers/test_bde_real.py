@@ -18,7 +18,7 @@ from triage.layers.secrets import PASSPHRASE, Secret
 
 # Its header and three metadata copies, the rest zeroed (tests/data/dfvfs/README.md).
 PACKED = Path(__file__).parent.parent / "data" / "dfvfs" / "bdetogo_metadata.raw.gz"
-PASSWORD_ID = "035B3BAB-3B23-46E0-8A98-7291970802C6"
+PASSWORD_ID = "035B3BAB-3B23-46E0-8A98-7291970802C6"  # noqa: S105 - a protector ID
 RECOVERY_ID = "CDE2032F-723E-4607-B916-B489B5EB6AB7"
 
 
