@@ -143,14 +143,15 @@ def _encrypt_sectors(fvek: bytes, data: bytes, offset: int, method: int = AES_CB
 
 def make_bitlocker(folder: Path, plain_fs: Path, name: str, protectors: tuple[str, ...],
                    size: int = 16 * MIB, method: int = AES_CBC_128,
-                   encrypted_size: int | None = None, count_sectors: bool = False
-                   ) -> BitLockerImage:
+                   encrypted_size: int | None = None, count_sectors: bool = False,
+                   header_entry: bool = True) -> BitLockerImage:
     """Encrypt `plain_fs` (a file system image smaller than size - 4 MiB) into a BitLocker
     volume with the given key protectors.
 
     `encrypted_size`: only the volume's first bytes are encrypted (a volume being decrypted);
     `count_sectors`: the BitLocker header states the sector count (the whole volume, metadata
-    included, is then the unlocked volume)."""
+    included, is then the unlocked volume); `header_entry`: False leaves out the volume header
+    block entry, as later Windows 10 does (its size is then the header sector count's)."""
     folder.mkdir(parents=True, exist_ok=True)
     rng = os.urandom
     fvek, vmk = rng(FVEK_BYTES[method]), rng(32)
@@ -180,7 +181,8 @@ def make_bitlocker(folder: Path, plain_fs: Path, name: str, protectors: tuple[st
             entries += _vmk_entry(kind, vmk, counter + 100, key, [stretch])
     counter += 1
     entries += _entry(3, 5, _ccm(vmk, counter, _key_container(method, fvek)))
-    entries += _entry(15, 15, struct.pack("<QQ", header_at, HEADER_SECTORS * SECTOR))
+    if header_entry:
+        entries += _entry(15, 15, struct.pack("<QQ", header_at, HEADER_SECTORS * SECTOR))
     volume_id = uuid.UUID("0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9")
 
     plain = data.ljust(size, b"\0")

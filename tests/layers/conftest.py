@@ -51,6 +51,7 @@ _BITLOCKER: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     "cbc256": (("clear key",), {"method": AES_CBC_256}),
     "xts128": (("clear key",), {"method": AES_XTS_128}),
     "xts256": (("clear key",), {"method": AES_XTS_256}),
+    "xts128_win10": (("clear key",), {"method": AES_XTS_128, "header_entry": False}),
     # The header states the sector count (metadata inside the volume, read as zeros) and
     # only the first 6 MiB are encrypted (a volume being decrypted).
     "xts128_partial": (("clear key",), {"method": AES_XTS_128, "count_sectors": True,
