@@ -191,15 +191,21 @@ class ChunkCache:
         length = min(length, self.size - offset)
         if length <= 0:
             return b""
-        out = bytearray()
-        while len(out) < length:
-            at = offset + len(out)
-            data = self._chunk(at // CHUNK)
-            piece = data[at % CHUNK : at % CHUNK + length - len(out)]
+        first = self._chunk(offset // CHUNK)
+        start = offset % CHUNK
+        if start + length <= len(first):  # within one chunk (most reads): one copy
+            return first[start : start + length]
+        pieces, got, data = [], 0, first
+        while got < length:
+            at = offset + got
+            if got:
+                data = self._chunk(at // CHUNK)
+            piece = memoryview(data)[at % CHUNK : at % CHUNK + length - got]
             if not piece:
                 break  # a short chunk: the data ends early (truncated)
-            out += piece
-        return bytes(out)
+            pieces.append(piece)
+            got += len(piece)
+        return b"".join(pieces)
 
 
 def libyal_cause(exc: OSError) -> str:
