@@ -52,10 +52,19 @@ def _read_all(stream: Stream, length: int) -> None:
 
 
 def _raw(mode: Any, key: bytes, data: bytes) -> None:
-    """`cryptography`'s AES over the same bytes, one call per READ piece (no per-sector work)."""
+    """`cryptography`'s AES over the same bytes the usual way: `update` per READ piece (each
+    returns new bytes, as a stream read must), no per-sector work."""
     for at in range(0, len(data), READ):
         dec = Cipher(algorithms.AES(key), mode).decryptor()
         dec.update(data[at : at + READ])
+
+
+def _floor(mode: Any, key: bytes, data: bytes, out: bytearray) -> None:
+    """The AES alone: `update_into` one reused buffer (no allocation, no page faults)."""
+    view = memoryview(data)
+    for at in range(0, len(data), READ):
+        dec = Cipher(algorithms.AES(key), mode).decryptor()
+        dec.update_into(view[at : at + READ], out)
 
 
 def _engines(path: Path) -> dict[str, Stream]:
@@ -81,15 +90,19 @@ def decryption_rows(volumes: dict[str, Path], length: int, repeat: int) -> list[
         data = FileStream(path).read(8192, length)
         mode = modes.XTS(bytes(16)) if xts else modes.CBC(bytes(16))
         key = bytes(range(32)) if xts else bytes(16)  # AES-128 either way (XTS: two keys)
+        out = bytearray(READ + 16)
         for engine, stream in _engines(path).items():
-            ours, raw, ratios = [], [], []
+            ours, raw, floor, ratios, floor_ratios = [], [], [], [], []
             for _ in range(repeat):
                 ours.append(_timed(lambda s=stream: _read_all(s, length)))
                 raw.append(_timed(lambda m=mode, k=key, d=data: _raw(m, k, d)))
+                floor.append(_timed(lambda m=mode, k=key, d=data, o=out: _floor(m, k, d, o)))
                 ratios.append(raw[-1] / ours[-1])
+                floor_ratios.append(floor[-1] / ours[-1])
             rows.append([f"{name} aes-128-{'xts' if xts else 'cbc'} decrypt ({engine})",
                          _rate(length, min(ours)), _rate(length, min(raw)),
-                         f"{statistics.median(ratios):.2f}", ">= 0.8"])
+                         f"{statistics.median(ratios):.2f}", _rate(length, min(floor)),
+                         f"{statistics.median(floor_ratios):.2f}", ">= 0.8"])
     return rows
 
 
@@ -134,5 +147,5 @@ def scan_rows(volumes: dict[str, Path], ntfs: Path, out: Path, repeat: int
                                                         strict=True))
         rows.append([f"scan {label} vs plain ntfs", f"{min(runs[label]):.2f} s",
                      f"{min(runs['plain ntfs']):.2f} s", f"{ratio:.2f}",
-                     f"<= 1.3 ({files[label]} files)"])
+                     "", "", f"<= 1.3 ({files[label]} files)"])
     return rows
