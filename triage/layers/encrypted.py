@@ -16,10 +16,10 @@ _SALVAGE_PIECE = 4096
 # libyal reads the evidence through StreamFile sector by sector; it reads this much ahead.
 READ_AHEAD = 1024 * 1024
 # Decrypted data is kept in chunks this large, this many read once and this many read again
-# (16 MiB): The Sleuth Kit reads a file system in 4 KiB blocks, and one decryption call per
+# (2 x 16 MiB): The Sleuth Kit reads a file system in 4 KiB blocks, and one decryption call per
 # block costs more than the AES.
 CHUNK = 256 * 1024
-CHUNKS_KEPT = 32
+CHUNKS_KEPT = 64
 CHUNKS_REMEMBERED = 1024  # indices of chunks recently out of `fresh` (a second read keeps them)
 LOCKED = "locked"
 UNLOCKED = "unlocked"
