@@ -16,6 +16,7 @@ from triage.layers.encrypted import CLEAR_KEY
 from triage.layers.secrets import PASSPHRASE, RECOVERY_PASSWORD, STARTUP_KEY, Secret
 
 _STRETCH_ROUNDS = 0x100000
+_COUNT = struct.Struct("<Q")
 _MAC = 16
 # The key container's size for each data encryption method (libbde's notes and reader):
 # 12 bytes of header, then the key (XTS and the diffuser methods hold two keys).
@@ -35,13 +36,11 @@ class Keys:
 
 def stretch(initial: bytes, salt: bytes) -> bytes:
     """BitLocker's key stretch: SHA-256 over (last, initial, salt, count), 2**20 times."""
-    buffer = bytearray(32) + initial + salt + bytes(8)
-    count_at = 32 + len(initial) + len(salt)
-    sha256 = hashlib.sha256
+    middle, last = initial + salt, bytes(32)
+    sha256, pack = hashlib.sha256, _COUNT.pack  # bound once: this loop is the unlock's cost
     for count in range(_STRETCH_ROUNDS):
-        struct.pack_into("<Q", buffer, count_at, count)
-        buffer[:32] = sha256(buffer).digest()
-    return bytes(buffer[:32])
+        last = sha256(last + middle + pack(count)).digest()
+    return last
 
 
 def recovery_key(password: str, salt: bytes) -> bytes:
