@@ -16,7 +16,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from tests.layers.bitlocker_image import AES_CBC_128, AES_XTS_128, make_bitlocker
+from tests.layers.bitlocker_image import AES_CBC_128, AES_XTS_128, NOT_ENCRYPTED, make_bitlocker
 from tests.layers.bitlocker_image import RECOVERY_PASSWORD as BDE_RECOVERY
 from tests.layers.streams import FileStream
 from triage.layers.base import Stream
@@ -28,9 +28,12 @@ from triage.pipeline import ScanOptions, run_scan
 MIB = 1024 * 1024
 READ = 4 * MIB  # the scan reads in pieces about this large
 # name: (method, protectors); the CBC volume needs a recovery password (its stretch is part of
-# the scan's time), the XTS one is Windows 10/11's device encryption with its clear key.
+# the scan's time), the XTS one is Windows 10/11's device encryption with its clear key; the
+# "none" one is a decrypted volume: read through the same layer with no AES (what the stream
+# path itself costs; scan row only).
 VOLUMES = {"bitlocker-cbc": (AES_CBC_128, ("recovery password",)),
-           "bitlocker-xts": (AES_XTS_128, ("clear key",))}
+           "bitlocker-xts": (AES_XTS_128, ("clear key",)),
+           "bitlocker-none": (NOT_ENCRYPTED, ("clear key",))}
 SECRET = Secret(RECOVERY_PASSWORD, BDE_RECOVERY, "bench")
 
 
@@ -69,7 +72,7 @@ def _floor(mode: Any, key: bytes, data: bytes, out: bytearray) -> None:
 
 def _engines(path: Path) -> dict[str, Stream]:
     layer, raw = BitLocker(), FileStream(path)
-    secret = None if "xts" in path.name else SECRET
+    secret = SECRET if "cbc" in path.name else None
     ours, libbde = layer.attempt(raw, secret), layer._libbde_attempt(raw, secret)
     assert ours is not None and libbde is not None  # noqa: S101 - the bench built them
     return {"ours": ChunkCache(ours.stream), "libbde": ChunkCache(libbde.stream)}
@@ -86,6 +89,8 @@ def decryption_rows(volumes: dict[str, Path], length: int, repeat: int) -> list[
     engine/raw, each round timing both sides back to back (the shared machine's load moves)."""
     rows = []
     for name, path in volumes.items():
+        if "none" in name:
+            continue
         xts = "xts" in name
         data = FileStream(path).read(8192, length)
         mode = modes.XTS(bytes(16)) if xts else modes.CBC(bytes(16))

@@ -28,7 +28,9 @@ AES_CBC_128 = 0x8002
 AES_CBC_256 = 0x8003
 AES_XTS_128 = 0x8004
 AES_XTS_256 = 0x8005
-FVEK_BYTES = {AES_CBC_128: 16, AES_CBC_256: 32, AES_XTS_128: 32, AES_XTS_256: 64}
+NOT_ENCRYPTED = 0x0000  # a volume BitLocker has decrypted (or is yet to encrypt)
+FVEK_BYTES = {NOT_ENCRYPTED: 16, AES_CBC_128: 16, AES_CBC_256: 32, AES_XTS_128: 32,
+              AES_XTS_256: 64}
 AES_CCM_256 = 0x2000
 STRETCH = 0x1000
 FILETIME = 133_600_000_000_000_000  # 2024-05-12, a fixed creation time
@@ -129,7 +131,7 @@ def _encrypt_sectors(fvek: bytes, data: bytes, offset: int, method: int = AES_CB
     out = bytearray()
     for at in range(0, len(data), SECTOR):
         sector = data[at : at + SECTOR]
-        if encrypted_end is not None and offset + at >= encrypted_end:
+        if method == NOT_ENCRYPTED or (encrypted_end is not None and offset + at >= encrypted_end):
             out += sector
             continue
         if ecb is None:

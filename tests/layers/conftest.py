@@ -13,6 +13,7 @@ from tests.layers.bitlocker_image import (
     AES_CBC_256,
     AES_XTS_128,
     AES_XTS_256,
+    NOT_ENCRYPTED,
     BitLockerImage,
     make_bitlocker,
 )
@@ -51,6 +52,7 @@ _BITLOCKER: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     "cbc256": (("clear key",), {"method": AES_CBC_256}),
     "xts128": (("clear key",), {"method": AES_XTS_128}),
     "xts256": (("clear key",), {"method": AES_XTS_256}),
+    "not_encrypted": (("recovery password",), {"method": NOT_ENCRYPTED}),
     "xts128_win10": (("clear key",), {"method": AES_XTS_128, "header_entry": False}),
     # The header states the sector count (metadata inside the volume, read as zeros) and
     # only the first 6 MiB are encrypted (a volume being decrypted).

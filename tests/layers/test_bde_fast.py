@@ -62,7 +62,7 @@ def _same_as_libbde(volume: BitLockerImage, secret: Secret | None) -> Unlocked:
 
 
 @pytest.mark.parametrize("name", ["clear_key", "cbc256", "xts128", "xts256", "xts128_partial",
-                                  "cbc128_partial", "xts128_win10"])
+                                  "cbc128_partial", "xts128_win10", "not_encrypted"])
 def test_each_method_reads_as_libbde_reads_it(bitlocker_volume: Callable, name: str) -> None:
     volume = bitlocker_volume(name)
     ours = _same_as_libbde(volume, None)

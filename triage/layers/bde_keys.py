@@ -133,6 +133,8 @@ def unlock(protectors: list[Protector], fvek: Wrapped | None, method: int,
 
     Raises MetadataError when a key opens the VMK but the FVEK entry cannot be read.
     """
+    if method == 0:  # not encrypted (decrypted, or not yet encrypted): libbde needs no key
+        return Keys(method, b"", CLEAR_KEY, None)
     for protector, key in _candidates(protectors, secret):
         if protector.wrapped is None:
             continue
@@ -140,8 +142,6 @@ def unlock(protectors: list[Protector], fvek: Wrapped | None, method: int,
         if vmk is None:
             continue
         kind = protector.kind
-        if method == 0:  # a decrypted (or never encrypted) volume: no data key
-            return Keys(method, b"", kind, protector.id)
         if fvek is None or method not in KEY_BYTES:
             raise MetadataError(f"no data key is read for encryption method 0x{method:04x}")
         data_key = _container_key(unwrap(vmk, fvek), KEY_BYTES[method])
