@@ -2,8 +2,10 @@
 same bytes, and the scan of an unlocked volume against the scan of the same plain file system.
 
     python bench/unlock_bench.py [--size-mb M] [--files N] [--repeat R] [--keep DIR]
+                                 [--only luks|bitlocker]
 
 Prints one table of ratios; see bench/README.md ("Encrypted volumes") for what each row means.
+The BitLocker rows (our engine and libbde, AES-CBC and AES-XTS) come from unlock_bde.py.
 """
 
 from __future__ import annotations
@@ -22,16 +24,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests.layers,
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes  # noqa: E402
 
-from tests.layers.bitlocker_image import (  # noqa: E402
-    RECOVERY_PASSWORD as BDE_RECOVERY,
-)
-from tests.layers.bitlocker_image import make_bitlocker  # noqa: E402
+from bench import unlock_bde  # noqa: E402
 from tests.layers.encrypted_images import PASSPHRASE  # noqa: E402
 from tests.layers.streams import FileStream  # noqa: E402
 from triage.layers import registry  # noqa: E402
 from triage.layers.base import Stream  # noqa: E402
 from triage.layers.secrets import PASSPHRASE as KIND_PASSPHRASE  # noqa: E402
-from triage.layers.secrets import RECOVERY_PASSWORD, KeyRing, Secret  # noqa: E402
+from triage.layers.secrets import KeyRing, Secret  # noqa: E402
 from triage.layers.xts import XtsDecryptor  # noqa: E402
 from triage.pipeline import ScanOptions, run_scan  # noqa: E402
 
@@ -54,33 +53,41 @@ def _tree(folder: Path, files: int, size: int) -> None:
         path.write_bytes(rng.randbytes(rng.randrange(each // 2, each * 3 // 2)))
 
 
-def build(folder: Path, size_mb: int, files: int) -> dict[str, Path]:
-    """The plain ext4 and NTFS images and their LUKS1, LUKS2 and BitLocker versions."""
+def build(folder: Path, size_mb: int, files: int, luks: bool = True) -> dict[str, Path]:
+    """The plain ext4 and NTFS images, their LUKS1 and LUKS2 versions (unless not `luks`) and
+    their BitLocker versions (unlock_bde.py); each made once and kept in `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
-    done = folder / "built"
     names = {"ext4": folder / "plain-ext4.img", "ntfs": folder / "plain-ntfs.img",
-             "luks2": folder / "luks2.img", "luks1": folder / "luks1.img",
-             "bitlocker": folder / "bitlocker.img"}
-    if done.exists():
-        return names
+             "luks2": folder / "luks2.img", "luks1": folder / "luks1.img"}
+    wanted = [n for n in names if luks or n == "ntfs"]
     size = size_mb * MIB
-    content = int(size * 0.7)
-    tree = folder / "tree"
-    _tree(tree, files, content)
-    with names["ext4"].open("wb") as handle:
+    if not all(names[n].exists() for n in wanted):
+        tree = folder / "tree"
+        _tree(tree, files, int(size * 0.7))
+        if not names["ntfs"].exists():
+            _ntfs(names["ntfs"], tree, folder / "mnt", size)
+        if luks:
+            _ext4_and_luks(names, tree, folder / "key", size)
+        shutil.rmtree(tree)
+    return {**names, **unlock_bde.build_bde(folder, names["ntfs"], size)}
+
+
+def _ntfs(image: Path, tree: Path, mount: Path, size: int) -> None:
+    with image.open("wb") as handle:
         handle.truncate(size)
-    _run("mkfs.ext4", "-q", "-F", "-b", "4096", "-d", str(tree), str(names["ext4"]))
-    with names["ntfs"].open("wb") as handle:
-        handle.truncate(size)
-    _run("mkntfs", "-q", "-F", "-Q", "-s", "512", str(names["ntfs"]))
-    mount = folder / "mnt"
+    _run("mkntfs", "-q", "-F", "-Q", "-s", "512", str(image))
     mount.mkdir(exist_ok=True)
-    _run("ntfs-3g", str(names["ntfs"]), str(mount))
+    _run("ntfs-3g", str(image), str(mount))
     try:
         shutil.copytree(tree, mount, dirs_exist_ok=True)
     finally:
         _run("umount", str(mount))
-    key = folder / "key"
+
+
+def _ext4_and_luks(names: dict[str, Path], tree: Path, key: Path, size: int) -> None:
+    with names["ext4"].open("wb") as handle:
+        handle.truncate(size)
+    _run("mkfs.ext4", "-q", "-F", "-b", "4096", "-d", str(tree), str(names["ext4"]))
     key.write_text(PASSPHRASE)
     for version in (2, 1):
         image = names[f"luks{version}"]
@@ -92,12 +99,6 @@ def build(folder: Path, size_mb: int, files: int) -> dict[str, Path]:
              "--pbkdf-force-iterations", "1000", str(image))
         if version == 1:
             _run("cryptsetup", "convert", "--type", "luks1", "--batch-mode", str(image))
-    made = make_bitlocker(folder, names["ntfs"], "bitlocker", ("recovery password",),
-                          size=size + 4 * MIB)
-    made.plain.unlink()
-    shutil.rmtree(tree)
-    done.touch()
-    return names
 
 
 def _best(repeat: int, fn: Callable[[], object]) -> float:
@@ -119,15 +120,6 @@ def _xts_per_sector(key: bytes, data: bytes, first: int) -> None:
     for n in range(len(data) // SECTOR):
         dec = Cipher(algorithms.AES(key), modes.XTS((first + n).to_bytes(16, "little"))
                      ).decryptor()
-        dec.update(data[n * SECTOR : (n + 1) * SECTOR])
-
-
-def _cbc_per_sector(key: bytes, data: bytes, offset: int) -> None:
-    """BitLocker's AES-CBC with `cryptography`: IV = AES-ECB(sector offset), CBC per sector."""
-    ecb = Cipher(algorithms.AES(key), modes.ECB()).encryptor()  # noqa: S305 - BitLocker IV
-    for n in range(len(data) // SECTOR):
-        iv = ecb.update((offset + n * SECTOR).to_bytes(16, "little"))
-        dec = Cipher(algorithms.AES(key), modes.CBC(iv)).decryptor()
         dec.update(data[n * SECTOR : (n + 1) * SECTOR])
 
 
@@ -211,14 +203,6 @@ def decryption_rows(names: dict[str, Path], length: int, repeat: int) -> list[li
         rows.append([f"{name} (ours, numpy XTS)",
                      _rate(length, ours), _rate(length, base), f"{base / ours:.2f}",
                      _rate(length, floor), f"{floor / ours:.2f}"])
-    stream = _opened(names["bitlocker"], Secret(RECOVERY_PASSWORD, BDE_RECOVERY, "bench"))
-    ours = _best(repeat, lambda: _read_all(stream, length))
-    raw = FileStream(names["bitlocker"]).read(8192, length)
-    key = bytes(16)  # the baseline's cost does not depend on the key
-    base = _best(repeat, lambda: _cbc_per_sector(key, raw, 8192))
-    floor = _best(repeat, lambda: _ecb(key, raw))
-    rows.append(["bitlocker aes-128-cbc (libbde)", _rate(length, ours), _rate(length, base),
-                 f"{base / ours:.2f}", _rate(length, floor), f"{floor / ours:.2f}"])
     return rows
 
 
@@ -229,8 +213,7 @@ def _rate(length: int, seconds: float) -> str:
 def scan_rows(names: dict[str, Path], out: Path, repeat: int) -> list[list[str]]:
     rows = []
     pairs = [("luks2", "ext4", Secret(KIND_PASSPHRASE, PASSPHRASE, "bench")),
-             ("luks1", "ext4", Secret(KIND_PASSPHRASE, PASSPHRASE, "bench")),
-             ("bitlocker", "ntfs", Secret(RECOVERY_PASSWORD, BDE_RECOVERY, "bench"))]
+             ("luks1", "ext4", Secret(KIND_PASSPHRASE, PASSPHRASE, "bench"))]
     for encrypted, plain, secret in pairs:
         times: dict[str, list[float]] = {encrypted: [], plain: []}
         files: dict[str, int] = {}
@@ -256,21 +239,34 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--keep", type=Path, default=None,
                         help="build (and reuse) the images here")
+    parser.add_argument("--only", choices=("luks", "bitlocker"), default=None,
+                        help="only this format's rows")
     args = parser.parse_args()
     folder = args.keep or Path(tempfile.gettempdir()) / (
         f"triage-bench-unlock-{args.size_mb}-{args.files}")
-    names = build(folder, args.size_mb, args.files)
+    names = build(folder, args.size_mb, args.files, luks=args.only != "bitlocker")
     length = args.size_mb * MIB // 2
     header = ["measure", "ours", "baseline", "baseline/ours (time ratio)", "AES-ECB floor",
               "floor/ours"]
-    rows = decryption_rows(names, length, args.repeat)
-    rows += raw_xts_rows(names, length, args.repeat)
+    bde = {name: names[name] for name in unlock_bde.VOLUMES}
+    rows, bde_rows = [], []
     with tempfile.TemporaryDirectory(prefix="triage-unlock-scan-") as tmp:
-        rows += scan_rows(names, Path(tmp), args.repeat)
-    print("| " + " | ".join(header) + " |")
-    print("|" + "---|" * len(header))
-    for row in rows:
-        print("| " + " | ".join(row) + " |")
+        if args.only != "bitlocker":
+            rows = decryption_rows(names, length, args.repeat)
+            rows += raw_xts_rows(names, length, args.repeat)
+            rows += scan_rows(names, Path(tmp), args.repeat)
+        if args.only != "luks":
+            bde_rows = unlock_bde.decryption_rows(bde, length, args.repeat)
+            bde_rows += unlock_bde.scan_rows(bde, names["ntfs"], Path(tmp), args.repeat)
+    bde_header = ["BitLocker measure", "ours", "raw AES (update)", "ours/raw",
+                  "AES floor (update_into)", "ours/floor", "goal"]
+    for head, body in ((header, rows), (bde_header, bde_rows)):
+        if body:
+            print("| " + " | ".join(head) + " |")
+            print("|" + "---|" * len(head))
+            for row in body:
+                print("| " + " | ".join(row) + " |")
+            print()
     return 0
 
 

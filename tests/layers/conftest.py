@@ -5,10 +5,18 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.layers.bitlocker_image import BitLockerImage, make_bitlocker
+from tests.layers.bitlocker_image import (
+    AES_CBC_256,
+    AES_XTS_128,
+    AES_XTS_256,
+    NOT_ENCRYPTED,
+    BitLockerImage,
+    make_bitlocker,
+)
 from tests.layers.encrypted_images import TOOLS, Made, make_luks, make_plain_ntfs
 
 _RECIPES: dict[str, dict[str, object]] = {
@@ -42,10 +50,24 @@ def luks_volume(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Mad
     return get
 
 
-# BitLocker volumes wrap a small NTFS (libbde insists on NTFS inside), with these protectors.
-_BITLOCKER = {
-    "clear_key": ("clear key",),
-    "protected": ("recovery password", "password", "startup key"),
+# BitLocker volumes wrap a small NTFS (libbde insists on NTFS inside), with these protectors
+# and make_bitlocker options (method: AES-128-CBC unless named).
+_BITLOCKER: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
+    "clear_key": (("clear key",), {}),
+    "protected": (("recovery password", "password", "startup key"), {}),
+    "cbc256": (("clear key",), {"method": AES_CBC_256}),
+    "xts128": (("clear key",), {"method": AES_XTS_128}),
+    "xts256": (("clear key",), {"method": AES_XTS_256}),
+    "not_encrypted": (("recovery password",), {"method": NOT_ENCRYPTED}),
+    "xts128_win10": (("clear key",), {"method": AES_XTS_128, "header_entry": False}),
+    # The header states the sector count (metadata inside the volume, read as zeros) and
+    # only the first 6 MiB are encrypted (a volume being decrypted).
+    "xts128_partial": (("clear key",), {"method": AES_XTS_128, "count_sectors": True,
+                                        "encrypted_size": 6 * 1024 * 1024}),
+    "cbc128_partial": (("clear key",), {"count_sectors": True,
+                                        "encrypted_size": 6 * 1024 * 1024}),
+    "xts_protected": (("recovery password", "password", "startup key"),
+                      {"method": AES_XTS_128}),
 }
 BITLOCKER_PLAIN_SIZE = 4 * 1024 * 1024
 
@@ -66,8 +88,9 @@ def bitlocker_volume(tmp_path_factory: pytest.TempPathFactory
             plain = folder / "plain-ntfs.img"
             if not plain.exists():
                 make_plain_ntfs(folder, BITLOCKER_PLAIN_SIZE)
-            made[name] = make_bitlocker(folder, plain, name, _BITLOCKER[name],
-                                        size=BITLOCKER_PLAIN_SIZE + 4 * 1024 * 1024)
+            protectors, options = _BITLOCKER[name]
+            made[name] = make_bitlocker(folder, plain, name, protectors,
+                                        size=BITLOCKER_PLAIN_SIZE + 4 * 1024 * 1024, **options)
         return made[name]
 
     return get

@@ -19,9 +19,12 @@ from tests.layers.encrypted_images import (
     expected_root_sha256,
     expected_sha256,
 )
+from triage import keys as signing
 from triage.cli import cli
 from triage.errors import ExitCode, UsageError
-from triage.layers.bde import USED_SPACE_ONLY_LIMIT
+from triage.hashdb.importing import import_files
+from triage.hashdb.setinfo import SetInfo
+from triage.layers.bde import ENGINE_OURS, USED_SPACE_ONLY_LIMIT
 from triage.layers.secrets import PASSPHRASE as KIND_PASSPHRASE
 from triage.layers.secrets import KeyRing, Secret
 from triage.ledger import ProgressSink
@@ -149,6 +152,7 @@ def test_cli_bitlocker_recovery_password_from_a_file(
     assert entry["encryption"]["protector"] == "recovery password"
     assert entry["encryption"]["protector_id"] == protector_id
     assert entry["encryption"]["limits"] == [USED_SPACE_ONLY_LIMIT]
+    assert entry["encryption"]["engine"] == ENGINE_OURS  # decrypted by our fast path
     listed = {r["path"]: r for r in read_listing(out / "files.jsonl.gz")}
     for path, digest in expected_root_sha256().items():
         assert listed[path]["sha256"] == digest
@@ -180,3 +184,30 @@ def test_bitlocker_partition_in_an_mbr_disk_chains_its_address(
     assert record["sha256"] == expected_root_sha256()["/gradient.jpg"]
     assert record["address"].startswith(
         "laptop.img · p1@1048576 · bitlocker (unlocked: clear key, ID ")
+
+
+def test_known_picture_is_found_on_an_xts_bitlocker_volume_by_the_fast_path(
+        bitlocker_volume: Callable, tmp_path: Path, check_unchanged: Callable) -> None:
+    """Windows 10/11's default (XTS-AES-128, clear key until the key is backed up): the scan
+    decrypts it with our own engine and the known picture is an exact hit (RED)."""
+    volume = bitlocker_volume("xts128")
+    before = hashlib.sha256(volume.path.read_bytes()).hexdigest()
+    lab = signing.generate(tmp_path / "lab", "lab")
+    (tmp_path / "trusted").mkdir()
+    (tmp_path / "trusted" / "lab.pub").write_bytes(signing.public_pem(lab.public))
+    listing = tmp_path / "known.sha256"
+    listing.write_text(f"{expected_root_sha256()['/gradient.jpg']}  gradient.jpg\n")
+    import_files([listing], SetInfo(name="known"), tmp_path / "sets", signer=lab)
+    options = ScanOptions(hashsets=tmp_path / "sets", trusted_keys=tmp_path / "trusted")
+    result = run_scan([str(volume.path)], tmp_path / "out", options)
+    [entry] = result.report["coverage"]["volumes"]
+    assert entry["status"] == "examined" and entry["fs"] == "ntfs"
+    assert entry["encryption"]["engine"] == ENGINE_OURS
+    assert entry["encryption"]["facts"]["method"] == "aes-128-xts"
+    hits = [f["path"] for f in result.report["findings"] if f["kind"] == "exact"]
+    assert hits == ["/gradient.jpg"]
+    listed = {r["path"]: r for r in read_listing(tmp_path / "out" / "files.jsonl.gz")}
+    assert listed["/gradient.jpg"]["address"].startswith(
+        f"xts128.img · bitlocker (unlocked: clear key, ID {str(IDS['clear key']).upper()})")
+    assert result.report["verdict"]["level"] == "red"
+    check_unchanged(volume.path, before)

@@ -136,6 +136,8 @@ def _through(layer: Any, stream: Stream, chain: str, layers: tuple[str, ...], si
                           "unsupported")
         return
     for opened in opened_all:
+        for problem in opened.facts.get("encryption", {}).get("problems", ()):
+            sink.problem(chain, "volume", problem)  # e.g. a damaged BitLocker metadata copy
         yield from _descend(opened.stream, f"{chain} · {opened.label}", (*layers, opened.label),
                             sink, depth + 1, None, _inherit(context), snapshot_of,
                             {**facts, **opened.facts})
