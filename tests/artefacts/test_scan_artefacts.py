@@ -119,9 +119,11 @@ def test_artefact_rules_fire_with_when_and_where(scanned) -> None:  # noqa: ANN0
     encryption = by_rule["encryption-tool-run"]
     assert "/Windows/Prefetch/VERACRYPT.EXE-3AE259FC.pf" in encryption["address"]
     assert encryption["detail"]["first"] == _z(VERACRYPT_RUN)
-    vpn = by_rule["vpn-run"]
+    # Amcache alone lists the VPN client: a lead (it may never have run), not a run.
+    vpn = by_rule["anonymity-tool-inventoried"]
     assert "/Windows/AppCompat/Programs/Amcache.hve" in vpn["address"]
     assert vpn["detail"]["examples"][0]["name"] == "openvpn-gui.exe"
+    assert vpn["severity"] == "medium" and "vpn-run" not in by_rule
     usb = by_rule["usb-storage-since"]
     assert usb["detail"]["count"] == 1 and usb["severity"] == "medium"
     assert by_rule["clock-changed"]["detail"]["count"] == 23
