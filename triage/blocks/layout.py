@@ -1,0 +1,102 @@
+"""Block filter format 2's lookup structures: a register-blocked Bloom filter and a bucketed
+key table, their sizes, how the lab builds them and what a lookup computes.
+
+Every lookup probes ONE 64-bit word of the Bloom filter (one cache line): the word is chosen by
+the key's top bits and three bits inside it by its low 18 bits (through a 2 MiB table of masks,
+so the whole test is four numpy operations over a chunk's keys). The few keys that pass (every
+known block and ~0.3% of the others at 1,000,000 references) are looked up exactly in the key
+table: the sorted keys cut into 2**k buckets by their top k bits (`starts`), each row holding
+the next 32 bits (`tails`), so a lookup scans one bucket of ~10 rows. A row found there is then
+confirmed on 64 bits of SHA-256 (`confirms`) by the quick pass.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+FORMAT = "triage-blockfilter/2"
+PROBES = 3  # bits tested per key, all in one 64-bit word
+MASK_BITS = 6 * PROBES  # low key bits that choose them (6 bits each)
+TAIL_BITS = 32  # key bits kept per row below the bucket's
+# Sizes (see `word_bits`, `bucket_bits`): ~20 filter bits per key (a false candidate rate of
+# ~0.3%) rounded to a power of two, at most 2**25 words (256 MiB); ~10 rows a bucket.
+BITS_PER_KEY = 20
+MIN_WORD_BITS, MAX_WORD_BITS = 10, 25
+ROWS_PER_BUCKET = 10
+# The Bloom filter is built this many keys at a time (bounds the build's temporaries).
+BUILD_SLICE = 1 << 22
+_ONE = np.uint64(1)
+
+
+def word_bits(count: int) -> int:
+    """log2 of the Bloom filter's 64-bit words for `count` keys (nearest power of two)."""
+    wanted = max(1.0, count * BITS_PER_KEY / 64)
+    return int(min(MAX_WORD_BITS, max(MIN_WORD_BITS, round(np.log2(wanted)))))
+
+
+def bucket_bits(count: int) -> int:
+    """Top key bits that choose a bucket of the key table (~ROWS_PER_BUCKET rows each)."""
+    return max(1, (count // ROWS_PER_BUCKET).bit_length())
+
+
+@lru_cache(maxsize=1)
+def masks() -> np.ndarray:
+    """The word mask of each value of a key's low MASK_BITS bits: PROBES bits set (6 bits of
+    the key each; two may coincide, which the stated false candidate rate accounts for)."""
+    low = np.arange(1 << MASK_BITS, dtype=np.uint64)
+    out = np.zeros(len(low), dtype=np.uint64)
+    for probe in range(PROBES):
+        out |= _ONE << ((low >> np.uint64(6 * probe)) & np.uint64(63))
+    return out
+
+
+def bloom_words(keys: np.ndarray, wbits: int) -> np.ndarray:
+    """The Bloom filter: in the word of each key's top `wbits` bits, its mask's bits set."""
+    words = np.zeros(1 << wbits, dtype="<u8")
+    table = masks()
+    low = np.uint64((1 << MASK_BITS) - 1)
+    for start in range(0, len(keys), BUILD_SLICE):
+        part = np.asarray(keys[start:start + BUILD_SLICE], dtype=np.uint64)
+        # ufunc.at ORs every key of a shared word in (fancy assignment would keep one).
+        np.bitwise_or.at(words, (part >> np.uint64(64 - wbits)).astype(np.intp),
+                         table[(part & low).astype(np.intp)])
+    return words
+
+
+def false_candidate_rate(words: np.ndarray) -> float:
+    """Chance that a random unknown key passes the Bloom filter: for a word with s bits set,
+    (s/64)**PROBES (the mask's bits are independent 6-bit picks), averaged over the words."""
+    if not len(words):
+        return 0.0
+    popcount = np.unpackbits(np.asarray(words, dtype="<u8").view(np.uint8).reshape(-1, 8),
+                             axis=1).sum(axis=1, dtype=np.float64)
+    return float(np.mean((popcount / 64) ** PROBES))
+
+
+def bucket_starts(keys_sorted: np.ndarray, kbits: int) -> np.ndarray:
+    """First row of each bucket, and the row count at the end (2**kbits + 1 entries)."""
+    if len(keys_sorted) >= 1 << 32:
+        raise ValueError("a block filter holds fewer than 2**32 blocks.")
+    counts = np.bincount((np.asarray(keys_sorted, dtype=np.uint64) >> np.uint64(64 - kbits))
+                         .astype(np.intp), minlength=1 << kbits)
+    starts = np.zeros((1 << kbits) + 1, dtype="<u4")
+    np.cumsum(counts, out=starts[1:])
+    return starts
+
+
+def tails(keys: np.ndarray, kbits: int) -> np.ndarray:
+    """The TAIL_BITS key bits right below the top `kbits` (what a bucket's rows hold)."""
+    return ((np.asarray(keys, dtype=np.uint64) << np.uint64(kbits))
+            >> np.uint64(64 - TAIL_BITS)).astype("<u4")
+
+
+def stated_false_hits(candidate_rate: float, count: int, kbits: int) -> dict[str, float]:
+    """Per unknown block: the chance it passes the Bloom filter, that it then matches a row on
+    the key's top kbits + TAIL_BITS bits, and that it is then confirmed on 64 bits of SHA-256
+    (a false hit: none expected on any disk)."""
+    rows_per_bucket = count / (1 << kbits)
+    key_match = candidate_rate * min(1.0, rows_per_bucket / 2.0**TAIL_BITS)
+    return {"candidate": candidate_rate, "key_match": key_match,
+            "confirmed": key_match * 2.0**-64}
