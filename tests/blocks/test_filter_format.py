@@ -14,6 +14,7 @@ from triage.blocks.build import BuildStats, Compiled
 from triage.blocks.digest import block_digests
 from triage.blocks.filter import BlockFilter
 from triage.blocks.library import load_filters
+from triage.blocks.pending import PendingLookups
 from triage.blocks.store import ARRAYS, BLOCKS_DIR, write_filter
 from triage.hashdb.manifest import BundleError
 
@@ -70,7 +71,7 @@ def test_lookups_equal_a_python_set_over_random_and_planted_keys(tmp_path: Path)
     # Planted: every stored key, keys one off in the lowest bit (same bucket and tail: found
     # by key, told apart by the confirmation), in the top bit, and the bucket edges' values.
     planted = np.concatenate([stored, stored ^ np.uint64(1), stored ^ np.uint64(1 << 63),
-                              np.array([0, 2**64 - 1], dtype=np.uint64)])
+                              np.array([0, 2**64 - 1], dtype=np.uint64), stored[-5:]])
     queries = np.concatenate([planted, rng.integers(0, 2**64, 200_000, dtype=np.uint64)])
     rng.shuffle(queries)
     truth = dict(zip(stored.tolist(), compiled.confirms.tolist(), strict=True))
@@ -84,6 +85,8 @@ def test_lookups_equal_a_python_set_over_random_and_planted_keys(tmp_path: Path)
     index, found = blocks.find_keys(queries)
     present = np.isin(queries, stored)
     assert set(np.flatnonzero(present).tolist()) <= set(index.tolist())
+    pairs = list(zip(index.tolist(), found.tolist(), strict=True))
+    assert len(pairs) == len(set(pairs))  # each (key, row) once, at the table's end too
     assert np.array_equal(stored[found] >> np.uint64(64 - blocks.bucket_bits - 32),
                           queries[index] >> np.uint64(64 - blocks.bucket_bits - 32))
     # In chunks the size the quick pass uses (1,024 keys), the same answer.
@@ -165,3 +168,30 @@ def test_a_format_1_filter_is_refused_naming_the_rebuild(tmp_path: Path) -> None
     assert str(caught.value).endswith(message)
     loaded = load_filters(tmp_path, None)
     assert loaded.filters == [] and loaded.load_problems[0].endswith(message)
+
+
+@pytest.mark.parametrize("held", [1, 7, 4096])
+def test_pending_lookups_find_what_direct_lookups_find(tmp_path: Path, held: int) -> None:
+    # Known blocks planted among unknown ones in three chunks; whenever the held candidates
+    # are settled, the confirmed hits are the same as one direct lookup's.
+    rng = np.random.default_rng(RNG_SEED + 4)
+    known = rng.integers(0, 256, (40, 4096), dtype=np.uint8)
+    keys, confirms = block_digests(known.tobytes())
+    blocks = write(tmp_path, compiled_from(keys, confirms, references=4))
+    lookups = PendingLookups(blocks, held=held)
+    expected = []
+    for chunk in range(3):
+        data = rng.integers(0, 256, (256, 4096), dtype=np.uint8)
+        where = rng.choice(256, 10, replace=False)
+        data[where] = known[chunk * 10:(chunk + 1) * 10]
+        data[where[0]] ^= 1  # same position, one bit off: no hit
+        raw = data.tobytes()
+        chunk_keys, chunk_confirms = block_digests(raw)
+        rows = blocks.find(chunk_keys, chunk_confirms)
+        expected += [(chunk * len(raw) + int(i) * 4096, int(rows[i]))
+                     for i in np.flatnonzero(rows >= 0)]
+        lookups.add(chunk * len(raw), chunk_keys, raw)
+    offsets, rows = lookups.take()
+    assert sorted(zip(offsets.tolist(), rows.tolist(), strict=True)) == sorted(expected)
+    assert len(expected) == 27
+    assert lookups.take()[0].tolist() == []

@@ -25,6 +25,9 @@ TAIL_BITS = 32  # key bits kept per row below the bucket's
 BITS_PER_KEY = 20
 MIN_WORD_BITS, MAX_WORD_BITS = 10, 25
 ROWS_PER_BUCKET = 10
+# A lookup scans a window as wide as the fullest bucket (~30 rows at 10 a bucket); a manifest
+# claiming more is refused (a bucket that full means the keys are not spread: rebuild).
+MAX_BUCKET_ROWS = 4096
 # The Bloom filter is built this many keys at a time (bounds the build's temporaries).
 BUILD_SLICE = 1 << 22
 _ONE = np.uint64(1)

@@ -51,7 +51,8 @@ def write_filter(target: Path, *, name: str, version: str, source: str, compiled
     wbits, kbits = layout.word_bits(count), layout.bucket_bits(count)
     words = layout.bloom_words(compiled.keys, wbits)
     candidate_rate = layout.false_candidate_rate(words)
-    arrays = {"words": words, "starts": layout.bucket_starts(compiled.keys, kbits),
+    starts = layout.bucket_starts(compiled.keys, kbits)
+    arrays = {"words": words, "starts": starts,
               "tails": layout.tails(compiled.keys, kbits), "confirms": compiled.confirms,
               "refs": compiled.refs, "blocks": compiled.blocks, "ref_kept": compiled.ref_kept,
               "ref_sizes": compiled.ref_sizes, "ref_categories": compiled.ref_categories}
@@ -77,6 +78,7 @@ def write_filter(target: Path, *, name: str, version: str, source: str, compiled
             "filter_words_log2": wbits,
             "filter_probes": layout.PROBES,
             "bucket_bits": kbits,
+            "bucket_rows_max": int(np.diff(starts).max()),
             "tail_bits": layout.TAIL_BITS,
             # Per unknown block: passes the filter / matches a row / is confirmed (layout.py).
             "false_hits": layout.stated_false_hits(candidate_rate, count, kbits),
