@@ -55,17 +55,16 @@ def masks() -> np.ndarray:
     return out
 
 
-def bloom_words(keys: np.ndarray, wbits: int) -> np.ndarray:
-    """The Bloom filter: in the word of each key's top `wbits` bits, its mask's bits set."""
-    words = np.zeros(1 << wbits, dtype="<u8")
+def bloom_add(words: np.ndarray, keys: np.ndarray) -> None:
+    """Set each key's mask bits in the word of its top log2(len(words)) bits."""
+    shift = np.uint64(64 - (len(words).bit_length() - 1))
     table = masks()
     low = np.uint64((1 << MASK_BITS) - 1)
     for start in range(0, len(keys), BUILD_SLICE):
         part = np.asarray(keys[start:start + BUILD_SLICE], dtype=np.uint64)
         # ufunc.at ORs every key of a shared word in (fancy assignment would keep one).
-        np.bitwise_or.at(words, (part >> np.uint64(64 - wbits)).astype(np.intp),
+        np.bitwise_or.at(words, (part >> shift).astype(np.intp),
                          table[(part & low).astype(np.intp)])
-    return words
 
 
 def false_candidate_rate(words: np.ndarray) -> float:
@@ -78,13 +77,21 @@ def false_candidate_rate(words: np.ndarray) -> float:
     return float(np.mean((popcount / 64) ** PROBES))
 
 
-def bucket_starts(keys_sorted: np.ndarray, kbits: int) -> np.ndarray:
-    """First row of each bucket, and the row count at the end (2**kbits + 1 entries)."""
-    if len(keys_sorted) >= 1 << 32:
+def bucket_count_add(counts: np.ndarray, keys_sorted: np.ndarray) -> None:
+    """Add sorted keys to the row count of each bucket (2**k counts: the keys' top k bits)."""
+    if not len(keys_sorted):
+        return
+    shift = np.uint64(64 - (len(counts).bit_length() - 1))
+    buckets = (np.asarray(keys_sorted, dtype=np.uint64) >> shift).astype(np.intp)
+    first = np.flatnonzero(np.r_[True, buckets[1:] != buckets[:-1]])
+    counts[buckets[first]] += np.diff(np.r_[first, len(buckets)])
+
+
+def bucket_starts(counts: np.ndarray) -> np.ndarray:
+    """First row of each bucket, and the row count at the end (2**k + 1 entries)."""
+    if counts.sum() >= 1 << 32:
         raise ValueError("a block filter holds fewer than 2**32 blocks.")
-    counts = np.bincount((np.asarray(keys_sorted, dtype=np.uint64) >> np.uint64(64 - kbits))
-                         .astype(np.intp), minlength=1 << kbits)
-    starts = np.zeros((1 << kbits) + 1, dtype="<u4")
+    starts = np.zeros(len(counts) + 1, dtype="<u4")
     np.cumsum(counts, out=starts[1:])
     return starts
 

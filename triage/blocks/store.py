@@ -10,7 +10,7 @@ import numpy as np
 
 from triage import keys
 from triage.blocks import layout
-from triage.blocks.build import BuildStats, Compiled
+from triage.blocks.build import BuildStats, Compiled, SpilledBuild
 from triage.blocks.digest import KEY_NAME
 from triage.blocks.policy import BLOCK_SIZE, RED_MIN_BLOCKS
 from triage.files import sha256_file
@@ -41,25 +41,40 @@ def _write(path: Path, array: np.ndarray) -> None:
         np.ascontiguousarray(array).tofile(handle)  # no second copy of a large array in memory
 
 
-def write_filter(target: Path, *, name: str, version: str, source: str, compiled: Compiled,
+def write_filter(target: Path, *, name: str, version: str, source: str,
+                 compiled: Compiled | SpilledBuild,
                  references: list[str], categories: list[str], stats: BuildStats,
                  signer: keys.SigningKey | None = None, replace: bool = False,
                  now: dt.datetime | None = None) -> Path:
     """Write a filter folder at `target`, all or nothing, signed when a key is given."""
     check_name(name)
-    count = len(compiled.keys)
-    wbits, kbits = layout.word_bits(count), layout.bucket_bits(count)
-    words = layout.bloom_words(compiled.keys, wbits)
-    candidate_rate = layout.false_candidate_rate(words)
-    starts = layout.bucket_starts(compiled.keys, kbits)
-    arrays = {"words": words, "starts": starts,
-              "tails": layout.tails(compiled.keys, kbits), "confirms": compiled.confirms,
-              "refs": compiled.refs, "blocks": compiled.blocks, "ref_kept": compiled.ref_kept,
-              "ref_sizes": compiled.ref_sizes, "ref_categories": compiled.ref_categories}
-    del words
+    # Sized by the rows before shared blocks go (an upper bound: the build is streamed).
+    bound = compiled.count_bound
+    wbits, kbits = layout.word_bits(bound), layout.bucket_bits(bound)
+    words = np.zeros(1 << wbits, dtype="<u8")
+    counts = np.zeros(1 << kbits, dtype=np.int64)
     with atomic_directory(target, replace=replace) as work:
-        for key, array in arrays.items():
-            _write(work / key, array.astype(ARRAYS[key], copy=False))
+        row_files = {column: (work / column).open("wb")
+                     for column in ("tails", "confirms", "refs", "blocks")}
+        try:
+            for keys_, confirms, refs, blocks in compiled.parts():  # in key order
+                layout.bloom_add(words, keys_)
+                layout.bucket_count_add(counts, keys_)
+                for column, array in (("tails", layout.tails(keys_, kbits)),
+                                      ("confirms", confirms), ("refs", refs),
+                                      ("blocks", blocks)):
+                    np.ascontiguousarray(array, dtype=ARRAYS[column]).tofile(row_files[column])
+        finally:
+            for handle in row_files.values():
+                handle.close()
+        count = int(counts.sum())
+        candidate_rate = layout.false_candidate_rate(words)
+        for column, array in (("words", words), ("starts", layout.bucket_starts(counts)),
+                              ("ref_kept", compiled.ref_kept),
+                              ("ref_sizes", compiled.ref_sizes),
+                              ("ref_categories", compiled.ref_categories)):
+            _write(work / column, array.astype(ARRAYS[column], copy=False))
+        del words
         encoded = [ref.replace("\n", " ").encode("utf-8") for ref in references]
         offsets = np.zeros(len(encoded) + 1, dtype="<u8")
         np.cumsum([len(item) for item in encoded], out=offsets[1:])
@@ -78,7 +93,7 @@ def write_filter(target: Path, *, name: str, version: str, source: str, compiled
             "filter_words_log2": wbits,
             "filter_probes": layout.PROBES,
             "bucket_bits": kbits,
-            "bucket_rows_max": int(np.diff(starts).max()),
+            "bucket_rows_max": int(counts.max()),
             "tail_bits": layout.TAIL_BITS,
             # Per unknown block: passes the filter / matches a row / is confirmed (layout.py).
             "false_hits": layout.stated_false_hits(candidate_rate, count, kbits),
