@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from triage.blocks import filter as filter_module
 from triage.blocks import layout
 from triage.blocks.build import BuildStats, Compiled
 from triage.blocks.digest import block_digests
@@ -109,6 +110,19 @@ def test_false_candidate_rate_matches_the_stated_one_and_sha256_confirms_none(
                                                         dtype=np.uint8).tobytes()
     keys, confirms = block_digests(data)
     assert (blocks.find(keys, confirms) == -1).all()
+
+
+def test_large_bloom_words_in_huge_pages_answer_the_same(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    blocks, compiled = random_filter(tmp_path)
+    queries = np.concatenate([compiled.keys, np.random.default_rng(9).integers(
+        0, 2**64, 100_000, dtype=np.uint64)])
+    mapped = blocks.candidates(queries)
+    monkeypatch.setattr(filter_module, "HUGE_PAGES_MIN", 0)
+    again = BlockFilter.open(blocks.path)
+    assert np.array_equal(again.candidates(queries), mapped)
+    assert again._hot_words is not again._words  # a private copy, read from the file
+    assert np.array_equal(again._hot_words, again._words)
 
 
 def test_empty_filter_finds_nothing(tmp_path: Path) -> None:

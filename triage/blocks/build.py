@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from array import array
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -96,7 +97,7 @@ class FilterBuilder:
         self.stats = BuildStats()
         self.references: list[str] = []
         self.categories: list[str] = []
-        self._sizes: list[int] = []
+        self._sizes = array("Q")  # 8 bytes a reference (a list of ints takes 36)
         self._category: list[int] = []
         self.spill = Spill(spill_dir)
 
@@ -220,7 +221,7 @@ class SpilledBuild:
     def __init__(self, builder: FilterBuilder) -> None:
         self._builder = builder
         self.count_bound = builder.spill.rows  # before shared blocks go: sizes the tables
-        self.ref_sizes = np.array(builder._sizes, dtype="<u8")
+        self.ref_sizes = np.frombuffer(builder._sizes, dtype=np.uint64).astype("<u8")
         self.ref_categories = np.array(builder._category, dtype="<u2")
         self._kept = np.zeros(len(builder.references), dtype=np.int64)
 

@@ -72,9 +72,13 @@ def false_candidate_rate(words: np.ndarray) -> float:
     (s/64)**PROBES (the mask's bits are independent 6-bit picks), averaged over the words."""
     if not len(words):
         return 0.0
-    popcount = np.unpackbits(np.asarray(words, dtype="<u8").view(np.uint8).reshape(-1, 8),
-                             axis=1).sum(axis=1, dtype=np.float64)
-    return float(np.mean((popcount / 64) ** PROBES))
+    byte_bits = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
+    total = 0.0
+    for start in range(0, len(words), BUILD_SLICE):  # a slice at a time: bounded memory
+        part = np.ascontiguousarray(words[start:start + BUILD_SLICE], dtype="<u8")
+        popcount = byte_bits[part.view(np.uint8)].reshape(-1, 8).sum(axis=1, dtype=np.float64)
+        total += float(((popcount / 64) ** PROBES).sum())
+    return total / len(words)
 
 
 def bucket_count_add(counts: np.ndarray, keys_sorted: np.ndarray) -> None:

@@ -12,7 +12,7 @@ import numpy as np
 
 ROW = np.dtype([("key", "<u8"), ("confirm", "<u8"), ("ref", "<u4"), ("block", "<u4")])
 PARTITION_BITS = 8  # 256 partitions by the key's top bits: ~1/256 of the rows in memory at once
-FLUSH_ROWS = 1 << 20  # rows buffered before they are appended to the partition files (24 MiB)
+FLUSH_ROWS = 1 << 19  # rows buffered before they are appended to the partition files (12 MiB)
 
 
 class Spill:

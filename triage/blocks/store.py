@@ -41,6 +41,18 @@ def _write(path: Path, array: np.ndarray) -> None:
         np.ascontiguousarray(array).tofile(handle)  # no second copy of a large array in memory
 
 
+def _write_names(path: Path, references: list[str]) -> np.ndarray:
+    """The reference names, one after another (streamed: a million names are ~70 MB as Python
+    objects already); returns each one's start offset and the end."""
+    offsets = np.zeros(len(references) + 1, dtype="<u8")
+    position = 0
+    with path.open("wb") as handle:
+        for number, reference in enumerate(references, start=1):
+            position += handle.write(reference.replace("\n", " ").encode("utf-8"))
+            offsets[number] = position
+    return offsets
+
+
 def write_filter(target: Path, *, name: str, version: str, source: str,
                  compiled: Compiled | SpilledBuild,
                  references: list[str], categories: list[str], stats: BuildStats,
@@ -75,11 +87,7 @@ def write_filter(target: Path, *, name: str, version: str, source: str,
                               ("ref_categories", compiled.ref_categories)):
             _write(work / column, array.astype(ARRAYS[column], copy=False))
         del words
-        encoded = [ref.replace("\n", " ").encode("utf-8") for ref in references]
-        offsets = np.zeros(len(encoded) + 1, dtype="<u8")
-        np.cumsum([len(item) for item in encoded], out=offsets[1:])
-        (work / mf.REFS_TEXT).write_bytes(b"".join(encoded))
-        _write(work / mf.REFS_OFFSETS, offsets)
+        _write(work / mf.REFS_OFFSETS, _write_names(work / mf.REFS_TEXT, references))
         manifest: dict[str, Any] = {
             "format": layout.FORMAT,
             "name": name,
