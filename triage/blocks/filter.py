@@ -24,6 +24,7 @@ from triage.hashdb.manifest import BundleError
 # cannot be mapped with huge pages here, so this costs each process its own copy.
 HUGE_PAGES_MIN = 8 << 20
 _EMPTY_INDEX = np.zeros(0, dtype=np.intp)
+_LAYOUT = (KEY_NAME, layout.MASKS_NAME, layout.TAIL_BITS)
 _EMPTY_ROWS = np.zeros(0, dtype=np.int64)
 
 
@@ -37,10 +38,11 @@ def _refuse_format(path: Path, manifest: object) -> None:
     if found != layout.FORMAT:
         raise BundleError(f"{path} is a block filter of format {found}, which this version does "
                           f"not read (it reads {layout.FORMAT}); {fix}.")
-    layout_used = (manifest.get("key"), manifest.get("filter_probes"), manifest.get("tail_bits"))
-    if layout_used != (KEY_NAME, layout.PROBES, layout.TAIL_BITS):
+    layout_used = (manifest.get("key"), manifest.get("filter_masks"),
+                   manifest.get("tail_bits"))
+    if layout_used != _LAYOUT:
         raise BundleError(f"{path} was built with another key or layout {layout_used} than "
-                          f"this version's {(KEY_NAME, layout.PROBES, layout.TAIL_BITS)}; {fix}.")
+                          f"this version's {_LAYOUT}; {fix}.")
 
 
 def _map(path: Path, dtype: str, count: int, *, random: bool) -> np.ndarray:
