@@ -1,4 +1,4 @@
-"""Stock systems scanned with the real scan and the shipped pack: no AMBER or RED from rules.
+"""Stock systems scanned with the real scan and the shipped pack: GREEN, no AMBER or RED.
 
 An officer who sees RED on a stock laptop stops trusting the tool. Before issue 22 the pack made
 a stock Debian 12 GNOME desktop RED (Transmission's web files, Firefox's video frames, the
@@ -52,7 +52,7 @@ def test_a_stock_windows_11_profile_is_green(tmp_path: Path, lab: ScanOptions) -
 
 
 @pytest.mark.parametrize("name", sorted(debian.SYSTEMS))
-def test_a_stock_debian_12_gives_no_amber_or_red_from_rules(
+def test_a_stock_debian_12_is_green(
         name: str, tmp_path: Path, lab: ScanOptions) -> None:
     built = debian.cached(name)
     if built is None:
@@ -68,3 +68,8 @@ def test_a_stock_debian_12_gives_no_amber_or_red_from_rules(
     assert [(h.rule, h.where) for h in alarms(report)] == []
     assert report["coverage"]["files_seen"] >= built.files * 0.99
     assert not any("rule" in reason for reason in report["verdict"]["reasons"])
+    # Nor from coverage: GNOME's Theora help videos and a bash completion read as a "video"
+    # once made the stock desktop AMBER; every file of a stock system is readable.
+    assert report["verdict"] == {"level": "green", "reasons": [
+        "Nothing found, and everything reachable was examined."]}
+    assert report["coverage"]["not_examined"] == []
