@@ -133,10 +133,10 @@ def phase_probe(folder: Path) -> dict[str, Any]:
                 held.append(part[cand])
                 count += len(cand)
                 if count >= HELD_BLOCKS:
-                    found += len(blocks.find_keys(np.concatenate(held))[0])
+                    found += len(blocks.table_rows(np.concatenate(held))[0])
                     held, count = [], 0
         if held:
-            found += len(blocks.find_keys(np.concatenate(held))[0])
+            found += len(blocks.table_rows(np.concatenate(held))[0])
         return found
 
     found_chunked = chunked(queries)

@@ -105,7 +105,6 @@ class BlockFilter:
         self._bucket_shift = np.uint64(64 - self.bucket_bits)
         self._tail_left = np.uint64(self.bucket_bits)
         self._tail_right = np.uint64(64 - layout.TAIL_BITS)
-        self._window = np.arange(max(1, rows_max), dtype=np.int64)
         self._ref_offsets = _map(path / mf.REFS_OFFSETS, "<u8", references + 1, random=True)
 
     @classmethod
@@ -184,17 +183,26 @@ class BlockFilter:
         cand = self.candidates(keys)
         if not len(cand):
             return _EMPTY_INDEX, _EMPTY_ROWS
-        wanted = np.take(keys, cand)
+        which, rows = self.table_rows(np.take(keys, cand))
+        return np.take(cand, which), rows
+
+    def table_rows(self, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The key table's stage alone, for keys that passed `candidates`: (indexes into
+        `wanted`, rows) whose top bucket_bits + 32 bits match."""
         bucket = (wanted >> self._bucket_shift).view(np.int64)
-        # Every candidate scans a window as wide as the fullest bucket from its bucket's first
-        # row (reads past the table's end clipped), keeping the rows inside its bucket whose
-        # tail is its own.
-        rows = np.take(self._starts, bucket).astype(np.int64)[:, None] + self._window
+        first = np.take(self._starts, bucket).astype(np.int64)
+        sizes = np.take(self._starts, bucket + 1) - first
+        total = int(sizes.sum())
+        if not total:
+            return _EMPTY_INDEX, _EMPTY_ROWS
+        # Every row of each key's bucket, flattened (~10 a bucket; a fixed window as wide as
+        # the fullest bucket did 3x the work): which key, which row.
+        owner = np.repeat(np.arange(len(wanted)), sizes)
+        rows = np.arange(total, dtype=np.int64) + np.repeat(first - (np.cumsum(sizes) - sizes),
+                                                            sizes)
         tail = ((wanted << self._tail_left) >> self._tail_right).astype(np.uint32)
-        same = np.take(self._tails, rows, mode="clip") == tail[:, None]
-        same &= rows < np.take(self._starts, bucket + 1)[:, None]
-        which, _ = same.nonzero()
-        return np.take(cand, which), rows[same]
+        same = np.take(self._tails, rows) == np.take(tail, owner)
+        return owner[same], rows[same]
 
     def find(self, keys: np.ndarray, confirms: np.ndarray) -> np.ndarray:
         """Row of each (key, confirm) pair in the filter, or -1; both uint64 arrays."""

@@ -33,8 +33,8 @@ MIN_WORD_BITS, MAX_WORD_BITS = 10, 24
 # The stated false candidate rate is measured at the lab over this many fixed keys.
 RATE_KEYS = 1 << 20
 ROWS_PER_BUCKET = 10
-# A lookup scans a window as wide as the fullest bucket (~30 rows at 10 a bucket); a manifest
-# claiming more is refused (a bucket that full means the keys are not spread: rebuild).
+# The fullest bucket is recorded (~30 rows at 10 a bucket); a manifest claiming more than this
+# is refused (a bucket that full means the keys are not spread: rebuild).
 MAX_BUCKET_ROWS = 4096
 # The Bloom filter is built this many keys at a time (bounds the build's temporaries).
 BUILD_SLICE = 1 << 22

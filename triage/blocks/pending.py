@@ -53,7 +53,7 @@ class PendingLookups:
         offsets = np.concatenate(self._offsets)
         data = np.concatenate(self._data)
         self._keys, self._offsets, self._data, self._count = [], [], [], 0
-        index, rows = self.blocks.find_keys(keys)
+        index, rows = self.blocks.table_rows(keys)  # every held key passed the Bloom filter
         if not len(index):
             return
         same = self.blocks.confirms[rows] == block_confirms(data[index].tobytes(),
