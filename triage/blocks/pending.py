@@ -38,7 +38,7 @@ class PendingLookups:
         if not len(cand):
             return
         whole = np.frombuffer(data, dtype=np.uint8, count=len(keys) * BLOCK_SIZE)
-        self._keys.append(np.take(keys, cand))
+        self._keys.append(keys.take(cand))
         self._offsets.append(offset + cand.astype(np.int64) * BLOCK_SIZE)
         self._data.append(whole.reshape(len(keys), BLOCK_SIZE)[cand])  # a copy: data may go
         self._count += len(cand)
