@@ -8,6 +8,8 @@ attachments, OneDrive, Firefox deleting cookies, folders named Transmission and 
 
 from __future__ import annotations
 
+import gzip
+import json
 import os
 import shutil
 from pathlib import Path
@@ -49,6 +51,13 @@ def test_a_stock_windows_11_profile_is_green(tmp_path: Path, lab: ScanOptions) -
     assert listed == {("onedrive-in-use", "listed"), ("wsl-disk-image", "listed"),
                       ("chromium-history", "listed"), ("firefox-history", "listed")}
     assert report["coverage"]["files_seen"] >= len(windows11.layout())  # + archive members
+    # Every Prefetch file was read as a program run, and no run rule fired on a stock name.
+    with gzip.open(tmp_path / "out" / "artefacts.jsonl.gz", "rt", encoding="utf-8") as listing:
+        prefetched = {json.loads(line)["fields"]["name"] for line in listing
+                      if '"Prefetch"' in line}
+    assert prefetched == {*windows11.PREFETCHED, "AM_DELTA_PATCH_1.443.990.0.EX"}
+    by_kind = report["artefacts"]["by_kind"]
+    assert by_kind["user-account"] == 3 and by_kind["program-installed"] >= 75  # SAM, Amcache
 
 
 @pytest.mark.parametrize("name", sorted(debian.SYSTEMS))
