@@ -104,12 +104,12 @@ def bucket_count_add(counts: np.ndarray, keys_sorted: np.ndarray) -> None:
     shift = np.uint64(64 - (len(counts).bit_length() - 1))
     buckets = (np.asarray(keys_sorted, dtype=np.uint64) >> shift).astype(np.intp)
     first = np.flatnonzero(np.r_[True, buckets[1:] != buckets[:-1]])
-    counts[buckets[first]] += np.diff(np.r_[first, len(buckets)])
+    counts[buckets[first]] += np.diff(np.r_[first, len(buckets)]).astype(counts.dtype)
 
 
 def bucket_starts(counts: np.ndarray) -> np.ndarray:
     """First row of each bucket, and the row count at the end (2**k + 1 entries)."""
-    if counts.sum() >= 1 << 32:
+    if int(counts.sum(dtype=np.uint64)) >= 1 << 32:
         raise ValueError("a block filter holds fewer than 2**32 blocks.")
     starts = np.zeros(len(counts) + 1, dtype="<u4")
     np.cumsum(counts, out=starts[1:])

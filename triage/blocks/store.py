@@ -64,7 +64,7 @@ def write_filter(target: Path, *, name: str, version: str, source: str,
     bound = compiled.count_bound
     wbits, kbits = layout.word_bits(bound), layout.bucket_bits(bound)
     words = np.zeros(1 << wbits, dtype="<u8")
-    counts = np.zeros(1 << kbits, dtype=np.int64)
+    counts = np.zeros(1 << kbits, dtype=np.uint32)  # 32 MiB at 64 M blocks (int64: 64)
     with atomic_directory(target, replace=replace) as work:
         row_files = {column: (work / column).open("wb")
                      for column in ("tails", "confirms", "refs", "blocks")}
