@@ -48,7 +48,6 @@ QUICK_GOAL = 0.8  # quick pass throughput >= 0.8 x sha256sum's
 SAMPLE_GOAL = 5.0  # --sample 0.1 >= 5 x faster than the full quick pass
 SCAN_SHA_GOAL = 2.0  # full file scan <= 2 x sha256sum's time
 SCAN_TOOLS_GOAL = 0.5  # ... and <= 0.5 x the open-tools chain's
-OPEN_GOAL_S, MEMORY_GOAL_MIB, LOOKUP_GOAL = 1.0, 500, 50e6
 SAMPLE = 0.1
 DISKS = (("HDD", 150e6), ("SATA SSD", 500e6), ("NVMe", 2000e6))
 # A 7,200 rpm disk reading 1 MiB units at random: ~8 ms to seek, ~7 ms to read at 150 MB/s.
@@ -146,65 +145,11 @@ def detection_over_seeds(image: Path, hashsets: Path, trusted: Path, seeds: int
     return lines, stated_sum / n, measured_sum / n
 
 
-MILLION_PROBE = r"""
-import json, sys, time, resource
-import numpy as np
-from pathlib import Path
-sys.path.insert(0, sys.argv[2])
-started = time.perf_counter()
-from triage.blocks.filter import BlockFilter
-blocks = BlockFilter.open(Path(sys.argv[1]))
-opened = time.perf_counter() - started
-rng = np.random.default_rng(1)
-queries = rng.integers(0, 2**64, size=4_000_000, dtype=np.uint64)
-present = np.asarray(blocks.keys[rng.integers(0, len(blocks.keys), 40_000)])
-queries[: len(present)] = present  # 1% of the disk's blocks are known, the rest are not
-blocks.find_keys(queries[:100_000])
-# Per core: CPU seconds of this process, so other users' load on the machine does not count.
-best = float("inf")
-for _ in range(3):
-    t = time.process_time(); index, rows = blocks.find_keys(queries)
-    best = min(best, time.process_time() - t)
-rss = int(open("/proc/self/status").read().split("VmHWM:")[1].split()[0]) // 1024
-print(json.dumps({"open_s": opened, "lookups_per_s": len(queries) / best, "found": len(index),
-                  "peak_rss_mib": rss}))
-"""
+def million_filter(count: int, per_file: int, folder: Path) -> list[str]:
+    """The block filter benchmark (bench/blockfilter_bench.py) for `count` references: its table."""
+    from blockfilter_bench import measure, table
 
-
-def million_filter(count: int, per_file: int, folder: Path) -> dict[str, Any]:
-    """A synthetic filter of `count` references x `per_file` blocks, written by the real writer;
-    opened and probed in a fresh process (its memory is its own)."""
-    import numpy as np
-
-    from triage.blocks.build import BuildStats, Compiled
-    from triage.blocks.store import write_filter
-
-    rng = np.random.default_rng(7)
-    n = count * per_file
-    keys = np.sort(rng.integers(0, 2**64, size=n, dtype=np.uint64))
-    keys = keys[np.r_[True, keys[1:] != keys[:-1]]]
-    compiled = Compiled(keys.astype("<u8"), rng.integers(0, 2**64, len(keys), np.uint64),
-                        rng.integers(0, count, len(keys), np.uint32),
-                        rng.integers(0, 1024, len(keys), np.uint32),
-                        np.full(count, per_file, np.uint32), np.full(count, 200_000, np.uint64),
-                        np.ones(count, np.uint16))
-    started = time.perf_counter()
-    path = write_filter(folder / "million", name="million", version="1", source="synthetic",
-                        compiled=compiled, references=[f"ref{i:07d}.jpg" for i in range(count)],
-                        categories=["A"], stats=BuildStats(files=count, kept=len(keys)),
-                        replace=True)
-    written = time.perf_counter() - started
-    disk_mib = sum(p.stat().st_size for p in path.iterdir()) / MIB
-    drop_caches()
-    out = subprocess.run([sys.executable, "-c", MILLION_PROBE, str(path), str(REPO)],
-                         capture_output=True, text=True, check=True)
-    probe = json.loads(out.stdout)
-    from triage.blocks.filter import BlockFilter
-    started = time.perf_counter()
-    problems = BlockFilter.open(path).check_files()
-    probe.update(blocks=len(keys), write_s=written, disk_mib=disk_mib,
-                 verify_s=time.perf_counter() - started, verify_ok=not problems)
-    return probe
+    return table(measure(count, per_file, folder))
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -319,23 +264,16 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one linear me
                         f"**{measured - stated:+.3f}**",
                         f"match within 3 sigma: "
                         f"{'met' if abs(measured - stated) <= 3 * math.sqrt(max(stated * (1 - stated), 1e-9) / args.seeds) else 'MISSED'}"))  # noqa: E501
-    if args.million:
-        big = million_filter(args.million, args.blocks_per_file, work)
-        rows.append(Row(f"block filter, {args.million:,} references ({big['blocks']:,} blocks, "
-                        f"{big['disk_mib']:,.0f} MiB on disk): open", f"{big['open_s']:.3f} s",
-                        "-", "-", verdict(big["open_s"], OPEN_GOAL_S, False)))
-        rows.append(Row("... peak memory after 4 M lookups", f"{big['peak_rss_mib']:,} MiB", "-",
-                        "-", verdict(big["peak_rss_mib"], MEMORY_GOAL_MIB, False)))
-        rows.append(Row("... lookups per CPU second (one core; 1% of blocks known)",
-                        f"{big['lookups_per_s'] / 1e6:,.0f} M",
-                        "-", "-", verdict(big["lookups_per_s"], LOOKUP_GOAL, True)))
-        rows.append(Row("... trust check (re-hash every file) at scan start",
-                        f"{big['verify_s']:.1f} s", "-", "-", "- (separate from opening)"))
+    million = million_filter(args.million, args.blocks_per_file, work) if args.million else []
     print()
     print(render(rows))
     print()
     print("\n".join(notes))
     print()
+    if million:
+        print(f"Block filter, {args.million:,} references (bench/blockfilter_bench.py):")
+        print("\n".join(million))
+        print()
     if seed_lines:
         print("\n".join(seed_lines))
         print()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from array import array
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ import numpy as np
 from triage.blocks.digest import block_digests
 from triage.blocks.policy import BLOCK_SIZE, MAX_BLOCKS_PER_FILE, RED_MIN_BLOCKS
 from triage.blocks.probative import Dropped, classify
+from triage.blocks.spill import Spill
 
 # Reference files are read this much at a time (a video can be larger than memory allows).
 PIECE = 16 << 20
@@ -55,7 +57,7 @@ class BuildStats:
 
 @dataclass(frozen=True)
 class Compiled:
-    """A filter's arrays, sorted by key, ready to write."""
+    """A filter's rows in memory, sorted by key, ready to write (small sets and tests)."""
 
     keys: np.ndarray  # uint64, sorted, unique
     confirms: np.ndarray  # uint64, same order
@@ -65,6 +67,16 @@ class Compiled:
     ref_sizes: np.ndarray  # uint64 per reference: file size
     ref_categories: np.ndarray  # uint16 per reference: 1-based index into categories, 0 none
 
+    @property
+    def count_bound(self) -> int:
+        return len(self.keys)
+
+    def parts(self) -> Iterator[Part]:
+        yield self.keys, self.confirms, self.refs, self.blocks
+
+
+Part = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # keys, confirms, refs, blocks
+
 
 def _pieces(path: Path) -> Iterator[bytes]:
     with path.open("rb") as handle:
@@ -73,10 +85,11 @@ def _pieces(path: Path) -> Iterator[bytes]:
 
 
 class FilterBuilder:
-    """Collects the blocks of reference files; `compile` keeps the distinctive ones."""
+    """Collects the blocks of reference files (spilled to disk, see spill.py); `compile` keeps
+    the distinctive ones. Memory: one reference file's block digests plus ~24 MiB of buffer."""
 
     def __init__(self, *, max_per_file: int = MAX_BLOCKS_PER_FILE,
-                 known_good: np.ndarray | None = None) -> None:
+                 known_good: np.ndarray | None = None, spill_dir: Path | None = None) -> None:
         if max_per_file < 1:
             raise ValueError("max_per_file must be at least 1.")
         self.max_per_file = max_per_file
@@ -84,39 +97,53 @@ class FilterBuilder:
         self.stats = BuildStats()
         self.references: list[str] = []
         self.categories: list[str] = []
-        self._sizes: list[int] = []
+        self._sizes = array("Q")  # 8 bytes a reference (a list of ints takes 36)
         self._category: list[int] = []
-        self._parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        self.spill = Spill(spill_dir)
 
     def add_pieces(self, pieces: Iterator[bytes], reference: str,
                    category: str | None = None) -> None:
         """Add one reference file given as consecutive pieces (each a multiple of 4 KiB but the
         last)."""
-        ref = len(self.references)
+        parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         size = 0
         block = 0
+        tail = 0
         for piece in pieces:
             size += len(piece)
             whole = len(piece) // BLOCK_SIZE
             if whole:
                 arr = np.frombuffer(piece, dtype=np.uint8, count=whole * BLOCK_SIZE)
-                arr = arr.reshape(whole, BLOCK_SIZE)
-                reasons = classify(arr)
+                reasons = classify(arr.reshape(whole, BLOCK_SIZE))
                 keep = np.array([r is None for r in reasons], dtype=bool)
                 self.stats.dropped.update(str(r) for r in reasons if r is not None)
                 keys, confirms = block_digests(piece)
                 numbers = np.arange(block, block + whole, dtype=np.uint32)
-                self._parts.append((keys[keep], confirms[keep],
-                                    np.full(int(keep.sum()), ref, dtype=np.uint32),
-                                    numbers[keep]))
+                parts.append((keys[keep], confirms[keep], numbers[keep]))
                 block += whole
-            self.stats.tail_bytes += len(piece) % BLOCK_SIZE
+            tail += len(piece) % BLOCK_SIZE
+        if parts:
+            keys, confirms, numbers = (np.concatenate(p) for p in zip(*parts, strict=True))
+        else:
+            keys = confirms = np.zeros(0, dtype=np.uint64)
+            numbers = np.zeros(0, dtype=np.uint32)
+        self.add_digests(reference, keys, confirms, numbers, size, category)
+        self.stats.tail_bytes += tail
+        self.stats.blocks += block
+
+    def add_digests(self, reference: str, keys: np.ndarray, confirms: np.ndarray,
+                    numbers: np.ndarray, size: int, category: str | None = None) -> None:
+        """Add one reference file by the digests of its probative blocks (block `numbers`, in
+        file order): capped here and spilled; shared and known-good blocks go at the merge."""
+        ref = len(self.references)
+        keep = self._cap(keys)
+        self.spill.add(keys[keep], confirms[keep], np.full(int(keep.sum()), ref, np.uint32),
+                       numbers[keep])
         self.references.append(reference)
         self._sizes.append(size)
         self._category.append(self._category_index(category))
         self.stats.files += 1
         self.stats.bytes += size
-        self.stats.blocks += block
 
     def add_file(self, path: Path, reference: str, category: str | None = None) -> bool:
         """Add a reference file; False (and counted) when it cannot be read."""
@@ -134,33 +161,41 @@ class FilterBuilder:
             self.categories.append(category)
         return self.categories.index(category) + 1
 
-    def compile(self) -> Compiled:
-        """Drop shared, repeated, known-good and over-limit blocks; sort the rest by key."""
-        if self._parts:
-            keys, confirms, refs, blocks = (np.concatenate(p) for p in zip(*self._parts,
-                                                                           strict=True))
-        else:
-            keys = confirms = np.zeros(0, dtype=np.uint64)
-            refs = blocks = np.zeros(0, dtype=np.uint32)
-        order = np.lexsort((blocks, refs, keys))
-        keys, confirms, refs, blocks = keys[order], confirms[order], refs[order], blocks[order]
+    def _cap(self, keys: np.ndarray) -> np.ndarray:
+        """At most max_per_file different blocks of a file, spread evenly over it (chosen among
+        each block's first copy in the file; every copy of a block not chosen is dropped). The
+        cap comes before the shared-block rule, so that memory stays bounded: a capped file may
+        keep fewer than the limit when chosen blocks are shared; the statistics count it."""
+        keep = np.ones(len(keys), dtype=bool)
+        if len(keys) <= self.max_per_file:
+            return keep
+        _, first = np.unique(keys, return_index=True)
+        over = len(first) - self.max_per_file
+        if over <= 0:
+            return keep
+        first.sort()
+        chosen = first[np.linspace(0, len(first) - 1, self.max_per_file).round().astype(int)]
+        keep = np.isin(keys, keys[chosen])
+        self.stats.dropped[str(Dropped.CAPPED)] += over
+        self.stats.dropped[str(Dropped.REPEATED)] += int((~keep).sum()) - over
+        self.stats.capped_files += 1
+        return keep
+
+    def compile(self) -> SpilledBuild:
+        """The filter's rows, merged from the spill one key range at a time as it is written."""
+        return SpilledBuild(self)
+
+    def merge(self, rows: np.ndarray) -> Part:
+        """One partition's kept rows, sorted by key: shared, repeated and known-good dropped."""
+        rows = rows[np.lexsort((rows["block"], rows["ref"], rows["key"]))]
+        keys, confirms, refs, blocks = rows["key"], rows["confirm"], rows["ref"], rows["block"]
         keep = self._distinct(keys, refs)
         if self.known_good is not None and len(self.known_good) and len(keys):
             pos = np.searchsorted(self.known_good, keys).clip(0, len(self.known_good) - 1)
             good = (self.known_good[pos] == keys) & keep
             self.stats.dropped[str(Dropped.KNOWN_GOOD)] += int(good.sum())
             keep &= ~good
-        keys, confirms, refs, blocks = keys[keep], confirms[keep], refs[keep], blocks[keep]
-        keep = self._cap(refs, blocks)
-        keys, confirms, refs, blocks = keys[keep], confirms[keep], refs[keep], blocks[keep]
-        kept = np.bincount(refs, minlength=len(self.references)).astype(np.uint32)
-        self.stats.kept = int(len(keys))
-        self.stats.weak_files = int(((kept > 0) & (kept < RED_MIN_BLOCKS)).sum())
-        self.stats.empty_files = int((kept == 0).sum())
-        return Compiled(keys.astype("<u8"), confirms.astype("<u8"), refs.astype("<u4"),
-                        blocks.astype("<u4"), kept.astype("<u4"),
-                        np.array(self._sizes, dtype="<u8"),
-                        np.array(self._category, dtype="<u2"))
+        return keys[keep], confirms[keep], refs[keep], blocks[keep]
 
     def _distinct(self, keys: np.ndarray, refs: np.ndarray) -> np.ndarray:
         """Keep a key only when one reference file holds it (its first copy there)."""
@@ -178,20 +213,35 @@ class FilterBuilder:
         self.stats.dropped[str(Dropped.REPEATED)] += int(repeated.sum())
         return starts & ~shared
 
-    def _cap(self, refs: np.ndarray, blocks: np.ndarray) -> np.ndarray:
-        """At most max_per_file blocks a file, spread evenly over it."""
-        keep = np.ones(len(refs), dtype=bool)
-        counts = np.bincount(refs, minlength=len(self.references))
-        over = np.flatnonzero(counts > self.max_per_file)
-        for ref in over:
-            rows = np.flatnonzero(refs == ref)
-            rows = rows[np.argsort(blocks[rows], kind="stable")]
-            chosen = rows[np.linspace(0, len(rows) - 1, self.max_per_file).round().astype(int)]
-            keep[rows] = False
-            keep[chosen] = True
-            self.stats.dropped[str(Dropped.CAPPED)] += len(rows) - self.max_per_file
-        self.stats.capped_files += len(over)
-        return keep
+
+class SpilledBuild:
+    """A builder's rows, merged partition by partition as they are written; `ref_kept` and the
+    statistics are final once `parts()` has run to the end."""
+
+    def __init__(self, builder: FilterBuilder) -> None:
+        self._builder = builder
+        self.count_bound = builder.spill.rows  # before shared blocks go: sizes the tables
+        self.ref_sizes = np.frombuffer(builder._sizes, dtype=np.uint64).astype("<u8")
+        self.ref_categories = np.array(builder._category, dtype="<u2")
+        self._kept = np.zeros(len(builder.references), dtype=np.int64)
+
+    @property
+    def ref_kept(self) -> np.ndarray:
+        return self._kept.astype("<u4")
+
+    def parts(self) -> Iterator[Part]:
+        builder = self._builder
+        try:
+            for rows in builder.spill.partitions():
+                part = builder.merge(rows)
+                self._kept += np.bincount(part[2], minlength=len(self._kept))
+                yield part
+        finally:
+            builder.spill.close()
+        stats = builder.stats
+        stats.kept = int(self._kept.sum())
+        stats.weak_files = int(((self._kept > 0) & (self._kept < RED_MIN_BLOCKS)).sum())
+        stats.empty_files = int((self._kept == 0).sum())
 
 
 def walk_files(folder: Path) -> Iterator[tuple[Path, str]]:

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from triage.blocks.digest import block_confirms, block_keys
+from triage.blocks.digest import block_keys
 from triage.blocks.filter import BlockFilter
+from triage.blocks.pending import PendingLookups
 from triage.blocks.policy import BLOCK_SIZE, READ_CHUNK, SEGMENT
 
 _ZERO = bytes(READ_CHUNK)
@@ -59,8 +60,9 @@ class SpanResult:
 
 
 def hash_spans(read: ReadFn, filters: list[BlockFilter], spans: list[Span]) -> SpanResult:
-    """Read each span in large chunks, hash every block, look every block up in every filter."""
-    found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    """Read each span in large chunks, hash every block, look every block up in every filter
+    (the Bloom filter per chunk, the rest for many chunks' candidates at once: pending.py)."""
+    pending = [PendingLookups(blocks) for blocks in filters]
     result = SpanResult()
     cpu_started = time.process_time()
     for span in spans:
@@ -80,23 +82,20 @@ def hash_spans(read: ReadFn, filters: list[BlockFilter], spans: list[Span]) -> S
             if data != (_ZERO if len(data) == READ_CHUNK else bytes(len(data))):
                 keys = block_keys(data)
                 result.blocks_hashed += len(keys)
-                for number, blocks in enumerate(filters):
-                    index, rows = blocks.find_keys(keys)
-                    if not len(index):
-                        continue
-                    # Only blocks whose key is in the filter are confirmed with SHA-256.
-                    same = blocks.confirms[rows] == block_confirms(data, index)
-                    hit, rows = index[same], rows[same]
-                    if len(hit):
-                        found.append((pos + hit.astype(np.int64) * BLOCK_SIZE,
-                                      np.full(len(hit), number, dtype=np.int32), rows))
+                for lookups in pending:
+                    lookups.add(pos, keys, data)
             if len(data) < length:
                 break
             pos += length
+    found = [(number, *lookups.take()) for number, lookups in enumerate(pending)]
     result.cpu_seconds = time.process_time() - cpu_started
+    found = [f for f in found if len(f[1])]
     if found:
-        result.offsets, result.filters, result.rows = (np.concatenate(p) for p in zip(*found,
-                                                                                      strict=True))
+        offsets = np.concatenate([f[1] for f in found])
+        numbers = np.concatenate([np.full(len(f[1]), f[0], dtype=np.int32) for f in found])
+        rows = np.concatenate([f[2] for f in found])
+        order = np.lexsort((numbers, offsets))  # by offset, as the disk was read
+        result.offsets, result.filters, result.rows = offsets[order], numbers[order], rows[order]
     return result
 
 

@@ -30,9 +30,12 @@ PERIODS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048)
 RAMP_FRACTION = 0.5  # more than half of the 4-byte integers one more than the previous
 
 # For very large sets: at most this many distinctive blocks of one file are kept, spread evenly
-# over the file (so a partly overwritten file keeps some). 64 blocks keep 1,000,000 references
-# under the 500 MB memory goal and a sampled pass at p = 0.1 over 64 separate units finds a
-# file with probability 1 - 0.9**64 = 99.9%. Capped files are counted in the statistics.
+# over the file (so a partly overwritten file keeps some), chosen as each file is added (the
+# build streams: triage/blocks/build.py). 64 blocks x 1,000,000 references is a 64-million-row
+# filter whose lookup structures (Bloom words <= 256 MiB, bucket starts, 32-bit tails) stay
+# under the 500 MB memory goal (bench/blockfilter_bench.py), and a sampled pass at p = 0.1 over
+# 64 separate units finds a file with probability 1 - 0.9**64 = 99.9%. Capped files and the
+# blocks over the limit are counted in the statistics.
 MAX_BLOCKS_PER_FILE = 64
 
 # RED needs this many distinct distinctive blocks of one reference file in one place. A single
@@ -42,12 +45,7 @@ MAX_BLOCKS_PER_FILE = 64
 # cannot come together by chance. Fewer is an AMBER lead for the file scan to confirm.
 RED_MIN_BLOCKS = 4
 
-# The in-memory filter has at least this many bits per kept block (one hash function: a false
-# candidate rate of about 1/64, each settled by a binary search in the confirm table), within
-# [MIN_FILTER_BITS, MAX_FILTER_BITS] (2**31 bits = 256 MiB).
-FILTER_BITS_PER_BLOCK = 64
-MIN_FILTER_BITS = 1 << 16
-MAX_FILTER_BITS = 1 << 31
+# The lookup structures' sizes (bits per key, bucket rows) are in triage/blocks/layout.py.
 
 # Below this many bytes to read, one process does it all: starting worker processes (each
 # imports numpy and opens the evidence) costs about a second, more than they would save.

@@ -9,87 +9,87 @@ from typing import Any
 import numpy as np
 
 from triage import keys
-from triage.blocks.build import BuildStats, Compiled
+from triage.blocks import layout
+from triage.blocks.build import BuildStats, Compiled, SpilledBuild
 from triage.blocks.digest import KEY_NAME
-from triage.blocks.policy import (
-    BLOCK_SIZE,
-    FILTER_BITS_PER_BLOCK,
-    MAX_FILTER_BITS,
-    MIN_FILTER_BITS,
-    RED_MIN_BLOCKS,
-)
+from triage.blocks.policy import BLOCK_SIZE, RED_MIN_BLOCKS
 from triage.files import sha256_file
 from triage.hashdb import manifest as mf
 from triage.hashdb import signing
 from triage.hashdb.build import atomic_directory, check_name
 from triage.model import utc_text
 
-FORMAT = "triage-blockfilter/1"
-PROBES = 2  # bits per key in the filter, recorded in the manifest
 # Filters live beside the bundles, in this folder of the hash-set folder (hashsets/blocks/NAME).
 BLOCKS_DIR = "blocks"
 # One file per array; the manifest pins each by size and SHA-256 (dtype, what it holds).
+# Format 2 (triage/blocks/layout.py); format 1's full keys and bit filter are gone.
 ARRAYS: dict[str, str] = {
-    "keys": "<u8",  # each kept block's 64-bit key (triage/blocks/digest.py), sorted
-    "confirms": "<u8",  # first 8 bytes of its SHA-256, same order: a hit stands on 128 bits
+    "words": "<u8",  # the Bloom filter: one 64-bit word probed per lookup
+    "starts": "<u4",  # first row of each bucket of the key table (2**k + 1)
+    "tails": "<u4",  # each kept block's key bits below the bucket's, rows sorted by key
+    "confirms": "<u8",  # first 8 bytes of its SHA-256, same order: a hit stands on both
     "refs": "<u4",  # reference file of each block
     "blocks": "<u4",  # block number inside that file
     "ref_kept": "<u4",  # distinctive blocks kept per reference file
     "ref_sizes": "<u8",  # size of each reference file
     "ref_categories": "<u2",  # 1-based category index per reference, 0 for none
-    "bits": "u1",  # the in-memory filter: two bits set per key (see `slots`)
 }
-
-
-def filter_bits(count: int) -> int:
-    """Bits of the in-memory filter for `count` blocks: a power of two (see policy)."""
-    wanted = max(MIN_FILTER_BITS, count * FILTER_BITS_PER_BLOCK)
-    return min(MAX_FILTER_BITS, 1 << (wanted - 1).bit_length())
-
-
-def slots(keys: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
-    """The two filter bits of each key: its top and its bottom log2(bits) bits (a Bloom filter
-    with two probes: ~0.1% of unknown blocks pass at 1,000,000 references, not ~2%)."""
-    width = bits.bit_length() - 1
-    return keys >> np.uint64(64 - width), keys & np.uint64(bits - 1)
-
-
-def make_bits(keys_sorted: np.ndarray, bits: int) -> np.ndarray:
-    """The filter: both bits of every key set."""
-    out = np.zeros(bits // 8, dtype=np.uint8)
-    for probe in slots(keys_sorted, bits):
-        # ufunc.at with repeated bytes ORs them all in (and is ~7x faster than np.unique here).
-        np.bitwise_or.at(out, (probe >> np.uint64(3)).astype(np.intp),
-                         np.left_shift(1, (probe & np.uint64(7)).astype(np.uint8)).astype(np.uint8))
-    return out
 
 
 def _write(path: Path, array: np.ndarray) -> None:
     with path.open("wb") as handle:
-        handle.write(np.ascontiguousarray(array).tobytes())
+        np.ascontiguousarray(array).tofile(handle)  # no second copy of a large array in memory
 
 
-def write_filter(target: Path, *, name: str, version: str, source: str, compiled: Compiled,
+def _write_names(path: Path, references: list[str]) -> np.ndarray:
+    """The reference names, one after another (streamed: a million names are ~70 MB as Python
+    objects already); returns each one's start offset and the end."""
+    offsets = np.zeros(len(references) + 1, dtype="<u8")
+    position = 0
+    with path.open("wb") as handle:
+        for number, reference in enumerate(references, start=1):
+            position += handle.write(reference.replace("\n", " ").encode("utf-8"))
+            offsets[number] = position
+    return offsets
+
+
+def write_filter(target: Path, *, name: str, version: str, source: str,
+                 compiled: Compiled | SpilledBuild,
                  references: list[str], categories: list[str], stats: BuildStats,
                  signer: keys.SigningKey | None = None, replace: bool = False,
                  now: dt.datetime | None = None) -> Path:
     """Write a filter folder at `target`, all or nothing, signed when a key is given."""
     check_name(name)
-    bits = filter_bits(len(compiled.keys))
-    arrays = {"keys": compiled.keys, "confirms": compiled.confirms, "refs": compiled.refs,
-              "blocks": compiled.blocks, "ref_kept": compiled.ref_kept,
-              "ref_sizes": compiled.ref_sizes, "ref_categories": compiled.ref_categories,
-              "bits": make_bits(compiled.keys, bits)}
+    # Sized by the rows before shared blocks go (an upper bound: the build is streamed).
+    bound = compiled.count_bound
+    wbits, kbits = layout.word_bits(bound), layout.bucket_bits(bound)
+    words = np.zeros(1 << wbits, dtype="<u8")
+    counts = np.zeros(1 << kbits, dtype=np.uint32)  # 32 MiB at 64 M blocks (int64: 64)
     with atomic_directory(target, replace=replace) as work:
-        for key, array in arrays.items():
-            _write(work / key, array.astype(ARRAYS[key]))
-        encoded = [ref.replace("\n", " ").encode("utf-8") for ref in references]
-        offsets = np.zeros(len(encoded) + 1, dtype="<u8")
-        np.cumsum([len(item) for item in encoded], out=offsets[1:])
-        (work / mf.REFS_TEXT).write_bytes(b"".join(encoded))
-        _write(work / mf.REFS_OFFSETS, offsets)
+        row_files = {column: (work / column).open("wb")
+                     for column in ("tails", "confirms", "refs", "blocks")}
+        try:
+            for keys_, confirms, refs, blocks in compiled.parts():  # in key order
+                layout.bloom_add(words, keys_)
+                layout.bucket_count_add(counts, keys_)
+                for column, array in (("tails", layout.tails(keys_, kbits)),
+                                      ("confirms", confirms), ("refs", refs),
+                                      ("blocks", blocks)):
+                    np.ascontiguousarray(array, dtype=ARRAYS[column]).tofile(row_files[column])
+        finally:
+            for handle in row_files.values():
+                handle.close()
+        count = int(counts.sum())
+        candidate_rate = layout.false_candidate_rate(words)
+        for column, array in (("words", words), ("starts", layout.bucket_starts(counts)),
+                              ("ref_kept", compiled.ref_kept),
+                              ("ref_sizes", compiled.ref_sizes),
+                              ("ref_categories", compiled.ref_categories)):
+            _write(work / column, array.astype(ARRAYS[column], copy=False))
+        del words
+        _write(work / mf.REFS_OFFSETS, _write_names(work / mf.REFS_TEXT, references))
         manifest: dict[str, Any] = {
-            "format": FORMAT,
+            "format": layout.FORMAT,
             "name": name,
             "version": version,
             "kind": "notable",
@@ -98,9 +98,15 @@ def write_filter(target: Path, *, name: str, version: str, source: str, compiled
             "block_size": BLOCK_SIZE,
             "key": KEY_NAME,
             "red_min_blocks": RED_MIN_BLOCKS,
-            "filter_bits": bits,
-            "filter_probes": PROBES,
-            "counts": {"blocks": int(len(compiled.keys)), "references": len(references)},
+            "filter_words_log2": wbits,
+            "filter_probes": layout.PROBES,
+            "filter_masks": layout.MASKS_NAME,
+            "bucket_bits": kbits,
+            "bucket_rows_max": int(counts.max()),
+            "tail_bits": layout.TAIL_BITS,
+            # Per unknown block: passes the filter / matches a row / is confirmed (layout.py).
+            "false_hits": layout.stated_false_hits(candidate_rate, count, kbits),
+            "counts": {"blocks": count, "references": len(references)},
             "categories": categories,
             "stats": stats.to_dict(),
             "files": {path.name: {"size": path.stat().st_size, "sha256": sha256_file(path)}
