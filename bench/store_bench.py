@@ -24,7 +24,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import insert, text  # noqa: E402
+from sqlalchemy import text  # noqa: E402
 
 from tests.store import postgres  # noqa: E402
 from triage import keys  # noqa: E402
@@ -37,7 +37,7 @@ from triage.store.engine import Store  # noqa: E402
 from triage.store.facts import visit_facts  # noqa: E402
 from triage.store.ingest import prepare, record_many  # noqa: E402
 from triage.store.queries import new_since, summary_by_month  # noqa: E402
-from triage.store.schema import devices, findings, reports  # noqa: E402
+from triage.store.writers import ReportRows, strategy_for, write_batch  # noqa: E402
 
 GOALS = {"ingest sqlite": 200.0, "ingest postgresql": 500.0, "new-since ms": 50.0,
          "summary ms": 1000.0}
@@ -95,26 +95,18 @@ def ingest_rate(store: Store, folders: list[Path], trusted: Path, workers: int) 
 def fill(store: Store, start: int, total: int, per_report: int, seed: int) -> None:
     """Add visits start..total-1 as rows (no folders): the store's size for the queries."""
     rng = random.Random(seed)
+    strategy = strategy_for(store.engine.dialect.name)
     batch = 500
     for first in range(start, total, batch):
-        rows, devs, finds = [], [], []
+        rows = []
         for i in range(first, min(total, first + batch)):
             facts = visit_facts(synthetic_report(i, per_report, rng))
-            rows.append({**facts.visit, "report_sha256": f"{i:064x}", "folder_sha256": "0" * 64,
-                         "folder": f"/nowhere/{i}", "status": "verified",
-                         "accepted_untrusted": False, "signer": "bench", "countersigned":
-                         i % 3 == 0, "countersigners": "[]", "ingested_utc": "2026-12-05"})
-            devs.append(facts.devices)
-            finds.append(facts.findings)
+            row = {**facts.visit, "report_sha256": f"{i:064x}", "folder_sha256": "0" * 64,
+                   "folder": f"/nowhere/{i}", "status": "verified", "accepted_untrusted": False,
+                   "signer": "bench", "countersigned": i % 3 == 0, "countersigners": "[]"}
+            rows.append(ReportRows(row, facts.devices, facts.findings))
         with store.engine.begin() as connection:
-            ids = [connection.execute(insert(reports).values(**row)).inserted_primary_key[0]
-                   for row in rows]
-            connection.execute(insert(devices), [{**d, "report_id": rid}
-                                                 for rid, ds in zip(ids, devs, strict=True)
-                                                 for d in ds])
-            connection.execute(insert(findings), [{**f, "report_id": rid}
-                                                  for rid, fs in zip(ids, finds, strict=True)
-                                                  for f in fs])
+            write_batch(connection, rows, strategy)
 
 
 def time_queries(store: Store, reports_total: int) -> tuple[float, float]:
