@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,6 +55,39 @@ class VisitFacts:
     findings: list[Row]
 
 
+# A suspect-chosen name that is not UTF-8 reaches report.json as \udcXX escapes (read back as
+# lone surrogates), a registry string may hold a NUL: neither back end can store them as text
+# (SQLite's driver cannot encode a surrogate; PostgreSQL's text refuses NUL), and one such
+# string would make a whole signed report unstorable.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+_UNSTORABLE_JSON = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
+
+
+def storable(text: str) -> str:
+    """`text` as both back ends can hold it: an undecodable byte (a lone surrogate) written
+    as \\xNN, a NUL as \\u0000."""
+    return _UNSTORABLE.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if 0xDC80 <= code <= 0xDCFF:  # surrogateescape keeps an undecodable byte 0xNN as U+DCNN
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\u{code:04x}"  # NUL, or a surrogate JSON escaped: as JSON writes it
+
+
+def maybe_unstorable(raw: bytes) -> bool:
+    """Whether report.json's bytes can hold a string storable() would change (cheap: one
+    pass over the bytes instead of one per string)."""
+    if _UNSTORABLE_JSON.search(raw):
+        return True
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return False
+
+
 def _text(value: Any, limit: int | None = None) -> str | None:
     if value is None:
         return None
@@ -61,8 +95,31 @@ def _text(value: Any, limit: int | None = None) -> str | None:
     return text[:limit] if limit else text
 
 
-def visit_facts(report: dict[str, Any]) -> VisitFacts:
-    """Everything the store keeps of a report (no pictures, no file contents)."""
+def _bigint(value: Any) -> int | None:
+    """An integer both back ends hold (64-bit signed; not a bool), else None."""
+    return value if type(value) is int and -(1 << 63) <= value < (1 << 63) else None
+
+
+def _storable_row(row: Row) -> Row:
+    return tuple(storable(v) if isinstance(v, str) else v for v in row)
+
+
+def visit_facts(report: dict[str, Any], raw: bytes | None = None) -> VisitFacts:
+    """Everything the store keeps of a report (no pictures, no file contents).
+
+    `raw`, the bytes `report` was read from, lets the strings skip storable() when the bytes
+    show none could need it; without it every string goes through it.
+    """
+    facts = _facts(report)
+    if raw is not None and not maybe_unstorable(raw):
+        return facts
+    return VisitFacts({k: storable(v) if isinstance(v, str) else v
+                       for k, v in facts.visit.items()},
+                      [_storable_row(row) for row in facts.devices],
+                      [_storable_row(row) for row in facts.findings])
+
+
+def _facts(report: dict[str, Any]) -> VisitFacts:
     provenance = _dict(report.get("provenance"))
     verdict = _dict(report.get("verdict")).get("level")
     reasons = incomplete_reasons(report)
@@ -74,7 +131,7 @@ def visit_facts(report: dict[str, Any]) -> VisitFacts:
         keys_by_source[str(item.get("source"))] = key
         devices.append((
             key, str(item.get("source")), _text(item.get("model")), _text(item.get("serial")),
-            item.get("size") if type(item.get("size")) is int else None,  # not a bool
+            _bigint(item.get("size")),
             _text(item.get("first_mib_sha256"), 64), _text(item.get("last_mib_sha256"), 64)))
     findings = []
     for finding in _list(report.get("findings")):

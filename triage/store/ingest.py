@@ -87,7 +87,7 @@ def prepare(folder: Path, trusted: Path | None, accept_untrusted: bool = False
         reason = exc.strerror if isinstance(exc, OSError) else str(exc)
         return IngestOutcome(folder, REFUSED, status,
                              f"{folder}: refused, its report cannot be read ({reason}).")
-    facts = visit_facts(report)
+    facts = visit_facts(report, report_bytes)
     signer = result.signer
     row = {
         **facts.visit, "report_sha256": hashlib.sha256(report_bytes).hexdigest(),
