@@ -174,6 +174,10 @@ def test_schema_from_migrations_matches_the_tables(store_url: str) -> None:
         found = inspect(store.engine)
         for table in metadata.sorted_tables:
             assert {c["name"] for c in found.get_columns(table.name)} == set(table.c.keys())
+            # Indexes by name (PostgreSQL lists a unique constraint's own index too).
+            named = {i["name"] for i in found.get_indexes(table.name)
+                     if "duplicates_constraint" not in i}
+            assert named == {i.name for i in table.indexes}
         assert found.get_table_names().count("alembic_version") == 1
     finally:
         store.close()
@@ -231,5 +235,32 @@ def test_refused_outcome_is_one_sentence(store_url: str, lab: Lab, tmp_path: Pat
         outcome = ingest_report(store, visit(tmp_path / "a", None), lab[2])
         assert outcome.outcome == REFUSED and outcome.message.count(". ") == 0
         assert ALREADY != outcome.outcome
+    finally:
+        store.close()
+
+
+def test_a_store_of_schema_1_is_migrated(store_url: str, lab: Lab, tmp_path: Path) -> None:
+    from alembic import command
+
+    from triage.store.engine import _alembic_config, schema_version
+
+    stick, _, trusted = lab
+    store = open_store(resolve(store_url))
+    try:
+        assert ingest_report(store, visit(tmp_path / "a", stick), trusted).outcome == INGESTED
+        config = _alembic_config()
+        with store.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0001")
+        assert "findings_key" in {i["name"] for i in inspect(store.engine).get_indexes(
+            "findings")}
+    finally:
+        store.close()
+    store = open_store(resolve(store_url))
+    try:
+        assert schema_version(store) == schema_head() != "0001"
+        assert "findings_key" not in {i["name"] for i in inspect(store.engine).get_indexes(
+            "findings")}
+        assert len(new_since(store, "P-1001").new) == 1
     finally:
         store.close()
