@@ -42,6 +42,15 @@ def test_encrypted_pdf_is_not_examined() -> None:
     assert members == [] and [p.reason for p in problems] == ["encrypted"]
 
 
+def test_damaged_pdf_reason_reads_as_words_not_a_memory_address() -> None:
+    data = b"%PDF-1.4\n" + b"garbage " * 200
+    members, problems = run(*b.record("broken.pdf", data))
+    assert members == [] and [p.reason for p in problems] == ["corrupt"]
+    message = problems[0].message
+    assert "not a readable PDF (unable to find trailer dictionary" in message
+    assert "object at 0x" not in message and "ContentFile" not in message
+
+
 def _video(scenes: list[Image.Image], seconds_each: int, fps: int = 10,
            container: str = "mp4", codec: str = "libx264") -> bytes:
     out = io.BytesIO()

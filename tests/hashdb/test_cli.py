@@ -231,3 +231,36 @@ def test_list_and_verify_use_the_same_words(tmp_path: Path, lab_key, trusted_dir
         assert listed.exit_code == 0 and listed.stdout.splitlines()[1].endswith(state)
         verified = run("verify", out / "good.hashset", *extra)
         assert verified.stdout.endswith(f"; {state}\n")
+
+
+def _photo(path: Path, seed: int) -> None:
+    """A benign photo-like picture (noise field) big enough for distinctive 4 KiB blocks."""
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    Image.fromarray(rng.integers(0, 256, (256, 256, 3), dtype=np.uint8)).save(path, quality=95)
+
+
+def test_list_shows_perceptual_sets_and_block_filters_with_their_trust(
+        tmp_path: Path, lab_key, trusted_dir: Path) -> None:
+    pictures = tmp_path / "pictures"
+    pictures.mkdir()
+    for n in range(3):
+        _photo(pictures / f"p{n}.jpg", n)
+    out = tmp_path / "sets"
+    made = run("add-images", pictures, "--name", "refs", "--category", "B", "--into", out,
+               "--sign", tmp_path / "keys" / "lab.key")
+    assert made.exit_code == 0, made.output
+    listed = run("list", out, "--trusted", trusted_dir)
+    assert listed.exit_code == 0, listed.output
+    rows = {tuple(line.split(None, 6)[:3]): line.split(None, 6)[3:]
+            for line in listed.stdout.splitlines()[1:]}
+    assert rows[("refs", "1", "perceptual")] == ["3", lab_key.fingerprint, "-", "trusted"]
+    (blocks,) = [v for k, v in rows.items() if k[2] == "block"]  # "block filter": two words
+    assert blocks[-1].endswith("trusted") and lab_key.fingerprint in " ".join(blocks)
+    # A changed file of the perceptual set makes it unusable, in the scan's words.
+    (next((out / "perceptual" / "refs").glob("pdq_codes.npy"))).write_bytes(b"changed")
+    listed = run("list", out, "--trusted", trusted_dir)
+    assert isinstance(listed.exception, InvalidInputError)
+    assert "perceptual/refs: " in listed.stderr and "does not match its manifest" in listed.stderr

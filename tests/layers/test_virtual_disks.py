@@ -72,6 +72,10 @@ def test_scan_gives_the_raw_listing_and_findings(raw_scan, gpt4_formats, fmt, tm
         assert volume["layers"][0] == FORMATS[fmt]
         assert volume["status"] == "examined"
     assert converted.report["verdict"] == raw.report["verdict"]
+    # The evidence is named by what it is, not only by how its bytes were read.
+    (evidence,) = converted.report["provenance"]["evidence"]
+    assert evidence["kind"] == f"{FORMATS[fmt]} virtual disk in a raw image file"
+    assert raw.report["provenance"]["evidence"][0]["kind"] == "raw image"
     converted.assert_unchanged()
 
 

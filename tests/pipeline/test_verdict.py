@@ -49,7 +49,8 @@ def test_a_hit_against_an_untrusted_set_is_only_amber_and_the_reason_names_the_s
     assert verdict["level"] == "amber"
     assert verdict["reasons"][0].startswith(
         "Known files were matched only against hash set 'x', which is not trusted")
-    assert "hash set 'x' is not signed" in verdict["reasons"]
+    assert ("Hash set 'x' is not signed: a match against it is a lead to confirm, not a known "
+            "file.") in verdict["reasons"]
 
 
 def test_an_untrusted_set_does_not_downgrade_a_trusted_sets_match():

@@ -169,9 +169,43 @@ def test_new_since_skips_an_incomplete_visit(tmp_path: Path, officer_key: keys.S
     console = Console(record=True, width=400)
     print_review(review, console)
     plain = console.export_text()
-    assert ("compared with the last complete visit (2025-01-10T09:00:00Z); the visit of "
-            "2025-02-10T09:00:00Z was incomplete: exact: Known image — /b.jpg") in plain
+    assert ("compared with the last complete visit (2025-01-10T09:00:00Z); passed over: "
+            "2025-02-10T09:00:00Z (incomplete): exact: Known image — /b.jpg") in plain
     assert "INCOMPLETE: time budget ran out (20 min)" in plain
+
+
+def test_a_report_that_does_not_verify_is_never_the_baseline(
+        tmp_path: Path, officer_key: keys.SigningKey, trusted: Path) -> None:
+    # v2 was edited after sealing to drop b.jpg's finding... and v3's b.jpg must still be new
+    # against v1: a tampered report cannot hide what a later visit finds.
+    _sealed_visits(tmp_path / "r", officer_key,
+                   _visit("2025-01-10T09:00:00Z", ["/a.jpg"]),
+                   _visit("2025-02-10T09:00:00Z", ["/a.jpg", "/b.jpg"]),
+                   _visit("2025-03-10T09:00:00Z", ["/a.jpg", "/b.jpg"]))
+    tampered = tmp_path / "r" / "v2" / "report.json"
+    tampered.write_bytes(tampered.read_bytes().replace(b'"Known image"', b'"Known imagE"', 1))
+    review = review_reports(tmp_path / "r", trusted)
+    v1, v2, v3 = review.devices["serial SN-001"]
+    assert not v2.entry.result.ok
+    assert v3.compared_with is v1 and v3.skipped == [v2]
+    assert [f["path"] for f in v3.new] == ["/b.jpg"]
+    page = render_review_html(review)
+    assert "passed over: 2025-02-10T09:00:00Z (does not verify)" in page
+
+
+def test_with_no_verified_earlier_visit_everything_is_new(
+        tmp_path: Path, officer_key: keys.SigningKey, trusted: Path) -> None:
+    _sealed_visits(tmp_path / "r", None,
+                   _visit("2025-01-10T09:00:00Z", ["/a.jpg"]))
+    _sealed_visits(tmp_path / "s", officer_key,
+                   _visit("2025-02-10T09:00:00Z", ["/a.jpg"]))
+    (tmp_path / "s" / "v1").rename(tmp_path / "r" / "v2")
+    review = review_reports(tmp_path / "r", trusted)
+    v1, v2 = review.devices["serial SN-001"]
+    assert v2.compared_with is None and v2.skipped == [v1]
+    assert [f["path"] for f in v2.new] == ["/a.jpg"]
+    assert ("no earlier report verifies (passed over: 2025-01-10T09:00:00Z (does not verify)), "
+            "so everything found is listed: exact: Known image") in render_review_html(review)
 
 
 def test_new_since_an_incomplete_first_visit_says_so(tmp_path: Path, trusted: Path,

@@ -130,15 +130,41 @@ def test_new_since_compares_with_the_last_complete_visit(store_url: str, lab: La
         news = new_since(store, "P-1001")
         assert news.latest is not None and news.latest.started_utc.startswith("2026-03")
         assert news.baseline is not None and news.baseline.started_utc.startswith("2026-01")
-        assert [v.started_utc[:7] for v in news.incomplete_between] == ["2026-02"]
-        assert news.incomplete_between[0].incomplete_reasons == ["time budget ran out (20 min)"]
+        assert [v.started_utc[:7] for v in news.passed_over] == ["2026-02"]
+        assert news.passed_over[0].incomplete_reasons == ["time budget ran out (20 min)"]
         assert [f["sha256"] for f in news.new] == [NEW_KNOWN["sha256"]]
     finally:
         store.close()
     code, out = _run("store", "new-since", "P-1001", "--store", store_url)
     assert code == 0, out
-    assert "Not used as the baseline (incomplete): 2026-02-10T09:00:00Z" in out
+    assert ("Not used as the baseline: 2026-02-10T09:00:00Z (incomplete: time budget ran out "
+            "(20 min)).") in out
     assert "1 new finding(s)." in out and "/DCIM/holiday.png" in out
+
+
+def test_a_report_accepted_untrusted_is_never_the_baseline(store_url: str, lab: Lab,
+                                                         tmp_path: Path) -> None:
+    stick, _, trusted = lab
+    visit(tmp_path / "a", stick, started="2026-01-10T09:00:00Z", found=[KNOWN])
+    # b is complete but signed by a key nobody trusts: it says it saw NEW_KNOWN before.
+    stranger = keys.generate(tmp_path / "other", "stranger")
+    visit(tmp_path / "b", stranger, started="2026-02-10T09:00:00Z", found=[KNOWN, NEW_KNOWN])
+    visit(tmp_path / "c", stick, started="2026-03-10T09:00:00Z", found=[KNOWN, NEW_KNOWN])
+    store = open_store(resolve(store_url))
+    try:
+        for name in "abc":
+            assert ingest_report(store, tmp_path / name, trusted,
+                                 accept_untrusted=True).outcome == INGESTED
+        news = new_since(store, "P-1001")
+        assert news.baseline is not None and news.baseline.started_utc.startswith("2026-01")
+        assert [v.status for v in news.passed_over] == ["untrusted"]
+        assert [f["sha256"] for f in news.new] == [NEW_KNOWN["sha256"]]
+    finally:
+        store.close()
+    code, out = _run("store", "new-since", "P-1001", "--store", store_url)
+    assert code == 0, out
+    assert ("Not used as the baseline: 2026-02-10T09:00:00Z (its report is untrusted "
+            "(accepted untrusted)).") in out
 
 
 def test_first_visit_lists_everything_and_says_why(store_url: str, lab: Lab,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import zlib
 from collections.abc import Iterator
 
@@ -20,6 +21,14 @@ from triage.model import Content
 _AS_STORED = {"/DCTDecode": "jpg", "/JPXDecode": "jp2"}
 _READ_ERRORS = (pikepdf.PdfError, OSError, ValueError, TypeError, KeyError, NotImplementedError,
                 zlib.error, RuntimeError, Image.DecompressionBombError)
+# qpdf names the stream it read by its Python repr ("stream <…ContentFile object at 0x…>: …"):
+# an address in memory means nothing to a reader of the report, so it is cut off.
+_STREAM_PREFIX = re.compile(r"^stream <[^>]*>:\s*")
+
+
+def _reason(exc: BaseException) -> str:
+    """qpdf's message without the repr of our file object."""
+    return _STREAM_PREFIX.sub("", str(exc)).strip() or type(exc).__name__
 
 
 def read_pdf(content: Content, ctx: Context) -> Iterator[Found | Problem]:
@@ -31,7 +40,8 @@ def read_pdf(content: Content, ctx: Context) -> Iterator[Found | Problem]:
         return
     except _READ_ERRORS as exc:
         yield issue(
-            ctx, None, f"not a readable PDF ({exc}); its images were not examined", "corrupt")
+            ctx, None, f"not a readable PDF ({_reason(exc)}); its images were not examined",
+            "corrupt")
         return
     with pdf:
         seen: set[tuple[int, int]] = set()
@@ -47,7 +57,8 @@ def read_pdf(content: Content, ctx: Context) -> Iterator[Found | Problem]:
             except LimitReached:
                 raise
             except _READ_ERRORS as exc:
-                yield issue(ctx, path, f"image not decodable ({exc}); not examined", "corrupt")
+                yield issue(ctx, path, f"image not decodable ({_reason(exc)}); not examined",
+                            "corrupt")
                 continue
             yield found
 

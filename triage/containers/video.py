@@ -63,7 +63,7 @@ def read_video(content: Content, ctx: Context) -> Iterator[Found | Problem]:
         taken = decoded = 0
         seconds = 0.0
         try:
-            for frame in container.decode(stream):
+            for frame in _frames(container, stream):
                 decoded += 1
                 if decoded > limits.video_max_decoded:
                     yield issue(
@@ -94,6 +94,20 @@ def read_video(content: Content, ctx: Context) -> Iterator[Found | Problem]:
         except _ERRORS as exc:
             yield issue(ctx, None, f"damaged video after {seconds:.3f} s ({exc}); the rest was not "
                         "examined", "corrupt")
+
+
+def _frames(container: av.container.InputContainer, stream: av.video.stream.VideoStream
+            ) -> Iterator[av.VideoFrame]:
+    """The stream's decoded frames, passing over empty packets inside the stream.
+
+    Theora marks a repeated frame with a zero-length packet (GNOME's own help videos are full
+    of them); FFmpeg's decoder refuses such a packet (EINVAL), which would end the video at its
+    first still moment. Only the demuxer's last, timeless empty packet is a real flush.
+    """
+    for packet in container.demux(stream):
+        if packet.size == 0 and packet.pts is not None:
+            continue  # "show the previous frame again": nothing new to look at
+        yield from packet.decode()
 
 
 def _duration(container: av.container.InputContainer, stream: av.video.stream.VideoStream

@@ -21,10 +21,10 @@ from triage.hashdb.formats import registry
 from triage.hashdb.formats.registry import ImportOptions
 from triage.hashdb.images import add_folder
 from triage.hashdb.importing import import_files
-from triage.hashdb.library import HashSetLibrary
+from triage.hashdb.listing import list_folder, trust_state
 from triage.hashdb.manifest import MANIFEST
 from triage.hashdb.setinfo import ImportStats, SetInfo, SetKind
-from triage.hashdb.verify import Verification, verify
+from triage.hashdb.verify import verify
 from triage.perceptual.build import BuildResult, build_from_folder, import_pdq_lists
 from triage.stages.perceptual import PERCEPTUAL_DIR
 
@@ -320,34 +320,6 @@ def _report_perceptual(result: BuildResult, target: Path) -> None:
         click.echo(f"  too featureless ever to match: {line}")
 
 
-# One wording for a set's trust, shared by `list` and `verify` so the two never disagree.
-TRUSTED = "trusted"
-NOT_CHECKED = "signer not checked (no --trusted given)"
-NOT_TRUSTED = "NOT TRUSTED"
-NOT_USABLE = "NOT USABLE"
-LIST_HEADER = ("NAME", "VERSION", "KIND", "ENTRIES", "SIGNER", "EXPIRES", "STATE")
-
-
-def trust_state(result: Verification, *, checked: bool) -> str:
-    """A set's state in the words both `list` and `verify` print.
-
-    NOT USABLE: it cannot be opened or its content was altered, so scans leave it out;
-    NOT TRUSTED: scans use it but it can make the verdict at most AMBER.
-    """
-    if result.bundle is None or result.altered:
-        return NOT_USABLE
-    if result.ok and result.trusted:
-        return TRUSTED
-    if result.ok and not checked:
-        return NOT_CHECKED
-    return NOT_TRUSTED
-
-
-def _plain_state(record: dict) -> str:
-    left_out = record["count"] == 0 or any("left out" in p for p in record["problems"])
-    return NOT_USABLE if left_out else NOT_TRUSTED
-
-
 def _print_table(rows: list[tuple[str, ...]]) -> None:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
@@ -365,41 +337,19 @@ def _print_table(rows: list[tuple[str, ...]]) -> None:
 def list_command(directory: Path, trusted: Path | None) -> None:
     """List the hash sets in DIRECTORY with their trust state (exit 4 if one is not usable).
 
-    Every bundle is checked as `triage hashset verify` checks it, in the same words.
+    Bundles, plain lists, perceptual sets and block filters: every set a scan given DIRECTORY
+    as --hashsets would load, each checked as `triage hashset verify` checks it, in the same words.
     """
-    rows: list[tuple[str, ...]] = [LIST_HEADER]
-    problems: list[str] = []
-    unusable = 0
-    plain = {r["name"]: r for r in HashSetLibrary.load(directory, trusted, check_content=False)
-             .provenance() if r["version"] == "unversioned"}
-    for child in sorted(directory.iterdir()):
-        if child.is_dir() and (child / MANIFEST).exists():
-            result = verify(child, trusted)
-            state = trust_state(result, checked=trusted is not None)
-            opened = result.bundle
-            rows.append((
-                opened.name if opened else child.name, opened.version if opened else "-",
-                opened.kind.value if opened else "-", str(len(opened)) if opened else "-",
-                result.signer or "-",
-                opened.expires.isoformat() if opened and opened.expires else "-", state))
-            problems.extend(f"  {child.name}: {problem}" for problem in result.problems)
-        elif child.name in plain:
-            record = plain[child.name]
-            state = _plain_state(record)
-            rows.append((child.name, "-", record["kind"], str(record["count"]), "-", "-", state))
-            problems.extend(f"  {child.name}: {problem}" for problem in record["problems"])
-        else:
-            continue
-        unusable += state == NOT_USABLE
-    if len(rows) == 1:
+    listing = list_folder(directory, trusted)
+    if len(listing.rows) == 1:
         click.echo(f"{directory}: no hash sets")
         return
-    _print_table(rows)
-    for problem in problems:
+    _print_table(listing.rows)
+    for problem in listing.problems:
         click.echo(problem, err=True)
-    if unusable:
-        raise InvalidInputError(f"{unusable} hash set(s) in {directory} are not usable and would "
-                                "be left out of a scan; re-import or re-copy them.")
+    if listing.unusable:
+        raise InvalidInputError(f"{listing.unusable} hash set(s) in {directory} are not usable "
+                                "and would be left out of a scan; re-import or re-copy them.")
 
 
 @hashset.command("info")

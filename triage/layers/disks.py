@@ -13,6 +13,8 @@ from triage.layers.streams import HandleStream, StreamFile
 MAX_PARENTS = 16
 
 Sibling = Callable[[str], Stream | None]
+# The labels virtual disk layers give the disk they open (the first link of its chain).
+VIRTUAL_DISKS = frozenset({"dmg", "qcow", "qcow2", "vdi", "vhd", "vhdx", "vmdk"})
 
 
 def base_name(path: str) -> str:

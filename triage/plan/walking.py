@@ -11,6 +11,7 @@ from triage.errors import EvidenceError, OutputError, UsageError
 from triage.evidence import EvidenceSource, ImageSource, LogicalSource, open_source
 from triage.evidence.directory import FileContent
 from triage.evidence.siblings import source_context
+from triage.layers.disks import VIRTUAL_DISKS
 from triage.layers.secrets import KeyRing
 from triage.ledger import BUDGET_REACHED, GapKind, Ledger, VolumeCoverage
 from triage.ledger.serial import load
@@ -102,7 +103,17 @@ def _plan_source(source: EvidenceSource, spec: int, plan: Plan, state: Ledger,
         assert isinstance(source, ImageSource)  # noqa: S101 - narrows the type; sources are one of the two
         _plan_image(source, spec, plan, state, matchers, prioritiser, stats, warn, open_sources,
                     keyring)
+        identity["kind"] = _kind_inside(source.name, identity["kind"], state)
     state.other_entries.update(stats.other or {})
+
+
+def _kind_inside(name: str, kind: str, state: Ledger) -> str:
+    """A virtual disk given as a file is named by its format ("vmdk virtual disk in a raw image
+    file"), not only by how its bytes were read, so the report says what the evidence is."""
+    mine = (v for v in state.volumes if v.source == name or v.source.startswith(f"{name} · "))
+    outer = {v.layers[0].split(" ")[0] for v in mine if v.layers}
+    formats = sorted(outer & VIRTUAL_DISKS)
+    return f"{formats[0]} virtual disk in a {kind} file" if len(formats) == 1 else kind
 
 
 def _plan_image(source: ImageSource, spec: int, plan: Plan, state: Ledger,

@@ -206,21 +206,32 @@ def review_reports(reports_dir: Path, trusted: Path | None) -> Review:
 
 
 def _compare(visit: Visit, earlier: list[Visit]) -> None:
-    """What is new on `visit`, measured against the last complete visit before it.
+    """What is new on `visit`, measured against the last complete, verified visit before it.
 
     An incomplete visit (time budget, early stop, parts not examined) did not look everywhere,
     so a finding missing from it may simply not have been reached; comparing with it would call
-    old material new. With no complete visit before, the latest one is used and the page says so.
+    old material new. A report that does not verify (tampered, unsigned, untrusted) is no
+    baseline at all: its findings may have been edited away. With no complete verified visit
+    before, the latest verified one is used and the page says so; with none, every finding is new.
     """
     if not earlier:
         return
-    complete = [v for v in earlier if not v.incomplete]
-    base = complete[-1] if complete else earlier[-1]
-    seen = {finding_key(f) for f in base.findings}
+    verified = [v for v in earlier if v.entry.result.ok]
+    complete = [v for v in verified if not v.incomplete]
+    base = complete[-1] if complete else verified[-1] if verified else None
     visit.first = False
     visit.compared_with = base
-    visit.skipped = [v for v in earlier[earlier.index(base) + 1:] if v.incomplete]
+    after = earlier[earlier.index(base) + 1:] if base is not None else earlier
+    visit.skipped = [v for v in after if v.incomplete or not v.entry.result.ok]
+    seen = {finding_key(f) for f in base.findings} if base is not None else set()
     visit.new = [f for f in visit.findings if finding_key(f) not in seen]
+
+
+def _skipped_text(visits: list[Visit]) -> str:
+    """The visits passed over as a baseline, each with why ("incomplete", "does not verify")."""
+    return ", ".join(f"{v.entry.started or '?'} "
+                     f"({'incomplete' if v.entry.result.ok else 'does not verify'})"
+                     for v in visits)
 
 
 def _status(entry: ReviewEntry) -> str:
@@ -270,16 +281,17 @@ def _new_text(visit: Visit) -> str:
     if visit.first:
         return "first visit"
     base = visit.compared_with
-    assert base is not None  # noqa: S101 - set with first=False
     prefix = ""
-    if base.incomplete:
+    if base is None:
+        prefix = (f"no earlier report verifies (passed over: {_skipped_text(visit.skipped)}), "
+                  "so everything found is listed: ")
+    elif base.incomplete:
         prefix = (f"no complete earlier visit: compared with the incomplete visit of "
                   f"{base.entry.started or '?'}, so some of this may only not have been reached "
                   "then: ")
     elif visit.skipped:
-        dates = ", ".join(v.entry.started or "?" for v in visit.skipped)
         prefix = (f"compared with the last complete visit ({base.entry.started or '?'}); "
-                  f"the visit of {dates} was incomplete: ")
+                  f"passed over: {_skipped_text(visit.skipped)}: ")
     if not visit.new:
         return prefix + "nothing new"
     return prefix + "; ".join(f"{f.get('kind')}: {f.get('title')} — {f.get('path')}"

@@ -87,7 +87,7 @@ def decide(result: ScanResult) -> dict[str, Any]:
                            f"forbids: {AMBER_ASK}.")
     coverage_gaps = [*result.context.comparison_gaps, *gap_reasons(result)]
     reasons.extend(coverage_gaps)
-    reasons.extend(trust_problems)
+    reasons.extend(_trust_sentence(p) for p in trust_problems)
     if red:
         level = Verdict.RED
     elif amber or coverage_gaps or trust_problems:
@@ -96,6 +96,13 @@ def decide(result: ScanResult) -> dict[str, Any]:
         level = Verdict.GREEN
         reasons.append("Nothing found, and everything reachable was examined.")
     return {"level": level.value, "reasons": reasons}
+
+
+def _trust_sentence(problem: str) -> str:
+    """A hash-set trust problem ("hash set 'x' is not signed") as a sentence saying what it means."""
+    text = problem.strip().rstrip(".")
+    return (f"{text[:1].upper()}{text[1:]}: a match against it is a lead to confirm, "
+            "not a known file.")
 
 
 def _need_a_look(findings: list[Finding]) -> str:

@@ -23,7 +23,14 @@ from triage.store.ingest import (
     prepare,
     record_many,
 )
-from triage.store.queries import Visit, history, new_since, summary_by_month, verify_store
+from triage.store.queries import (
+    Visit,
+    history,
+    new_since,
+    summary_by_month,
+    verify_store,
+    why_passed_over,
+)
 
 _DIR = click.Path(exists=True, file_okay=False, path_type=Path)
 STORE_HELP = ("The store: a SQLite file path, or postgresql://user@host/db (password from "
@@ -127,12 +134,13 @@ def new_since_command(subject: str, store: str | None) -> None:
         sys.exit(int(ExitCode.USAGE))
     click.echo(f"Latest visit: {_visit_line(news.latest)}")
     if news.baseline is None:
-        click.echo("No earlier complete visit: every finding of the latest visit is listed.")
+        click.echo("No earlier complete, verified visit: every finding of the latest visit is "
+                   "listed.")
     else:
-        click.echo(f"Compared with the last complete visit: {news.baseline.started_utc}.")
-    for visit in news.incomplete_between:
-        click.echo(f"Not used as the baseline (incomplete): {visit.started_utc} "
-                   f"({'; '.join(visit.incomplete_reasons)}).")
+        click.echo("Compared with the last complete, verified visit: "
+                   f"{news.baseline.started_utc}.")
+    for visit in news.passed_over:
+        click.echo(f"Not used as the baseline: {visit.started_utc} ({why_passed_over(visit)}).")
     click.echo(f"{len(news.new)} new finding(s).")
     for finding in news.new:
         click.echo(f"  {finding['kind']} {finding['severity']}: {finding['title']} — "

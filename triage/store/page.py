@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from triage.report.html import text
 from triage.store.engine import Store
-from triage.store.queries import NewSince, Visit, new_since, subjects, visits
+from triage.store.queries import NewSince, Visit, new_since, subjects, visits, why_passed_over
 
 _STYLE = (
     "body{font:10pt Arial,sans-serif;margin:10mm}table{border-collapse:collapse;width:100%;"
@@ -72,16 +72,15 @@ def new_since_section(subject: str, news: NewSince) -> str:
     latest = news.latest
     assert latest is not None  # noqa: S101 - subjects come from the store's own visits
     if news.baseline is None:
-        parts.append(f"<p>Latest visit {text(latest.started_utc)}: no earlier complete visit "
-                     "to compare with, so every finding is listed.</p>")
+        parts.append(f"<p>Latest visit {text(latest.started_utc)}: no earlier complete, "
+                     "verified visit to compare with, so every finding is listed.</p>")
     else:
         parts.append(f"<p>Latest visit {text(latest.started_utc)} compared with the last "
-                     f"complete visit, {text(news.baseline.started_utc)}.</p>")
-    for visit in news.incomplete_between:
+                     f"complete, verified visit, {text(news.baseline.started_utc)}.</p>")
+    for visit in news.passed_over:
         parts.append(f"<p><span class=\"warn\">Note</span> the visit of "
-                     f"{text(visit.started_utc)} was incomplete "
-                     f"({text('; '.join(visit.incomplete_reasons))}) and is not used as the "
-                     "baseline.</p>")
+                     f"{text(visit.started_utc)} is not used as the baseline "
+                     f"({text(why_passed_over(visit))}).</p>")
     if not news.new:
         parts.append("<p>Nothing new.</p>")
         return "".join(parts)

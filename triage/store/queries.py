@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import func, or_, select
 
+from triage.report.verify import VERIFIED
 from triage.store.engine import Store
 from triage.store.ingest import folder_digest
 from triage.store.schema import devices, findings, reports
@@ -85,12 +86,19 @@ def history(store: Store, ref: str) -> tuple[str, list[Visit]]:
 
 @dataclass(frozen=True)
 class NewSince:
-    """What the latest visit found that the last complete visit before it did not."""
+    """What the latest visit found that the last complete, verified visit before it did not."""
 
     latest: Visit | None
-    baseline: Visit | None  # the last complete visit before the latest; None: there is none
-    incomplete_between: list[Visit]  # visits after the baseline that were not complete
+    baseline: Visit | None  # the last complete verified visit before the latest; None: none
+    passed_over: list[Visit]  # visits after the baseline: incomplete, or not verified
     new: list[dict[str, Any]]
+
+
+def why_passed_over(visit: Visit) -> str:
+    """Why a visit is not a baseline: its report did not verify, or it did not see everything."""
+    if visit.status != VERIFIED:
+        return f"its report is {visit.status} (accepted untrusted)"
+    return "incomplete: " + "; ".join(visit.incomplete_reasons)
 
 
 _FINDING_COLUMNS = (findings.c.kind, findings.c.severity, findings.c.title, findings.c.hashset,
@@ -101,7 +109,8 @@ def new_since(store: Store, subject: str) -> NewSince:
     """New findings at the person's latest visit against their last complete visit before it.
 
     An incomplete scan (time budget, stop, partitions not examined) never serves as the
-    baseline: what it did not reach would otherwise look new at the next visit.
+    baseline: what it did not reach would otherwise look new at the next visit. Nor does a
+    report accepted untrusted: its findings may have been edited away.
     """
     with store.engine.connect() as connection:
         rows = connection.execute(
@@ -110,7 +119,8 @@ def new_since(store: Store, subject: str) -> NewSince:
         if not rows:
             return NewSince(None, None, [], [])
         latest, earlier = rows[0], rows[1:]
-        baseline = next((row for row in earlier if row.complete), None)
+        baseline = next((row for row in earlier
+                         if row.complete and row.status == VERIFIED), None)
         between = [row for row in earlier
                    if baseline is None or (row.started_utc or "") > (baseline.started_utc or "")]
         query = select(*_FINDING_COLUMNS).where(findings.c.report_id == latest.id)

@@ -131,14 +131,9 @@ def _through(layer: Any, stream: Stream, chain: str, layers: tuple[str, ...], si
     except LayerError as exc:
         yield _not_opened(chain, layers, volume, layer.name, str(exc), sink, exc.kind)
         return
-    except ImportError as exc:
-        reason = (f"{layer.name}: the library that reads it ({exc.name}) is not installed; "
-                  "not examined")
-        yield _not_opened(chain, layers, volume, layer.name, reason, sink, "unsupported")
-        return
-    except (OSError, ValueError, MemoryError) as exc:
-        reason = f"{layer.name} could not be opened ({exc})"
-        yield _not_opened(chain, layers, volume, layer.name, reason, sink, "unsupported")
+    except _OPEN_ERRORS as exc:
+        yield _not_opened(chain, layers, volume, layer.name, _why(layer.name, exc), sink,
+                          "unsupported")
         return
     for opened in opened_all:
         yield from _descend(opened.stream, f"{chain} · {opened.label}", (*layers, opened.label),
@@ -151,16 +146,22 @@ def _filesystem(walker: Any, stream: Stream, chain: str, layers: tuple[str, ...]
     """A file system TSK lacks (APFS), walked by its own registered walker."""
     try:
         reached = list(walker.reach(stream, chain, layers, volume, sink))
-    except ImportError as exc:
-        reason = (f"{walker.name}: the library that reads it ({exc.name}) is not installed; "
-                  "not examined")
-        yield _not_opened(chain, layers, volume, walker.name, reason, sink, "unsupported")
-        return
-    except (OSError, ValueError, MemoryError) as exc:
-        reason = f"{walker.name} could not be opened ({exc})"
-        yield _not_opened(chain, layers, volume, walker.name, reason, sink, "unsupported")
+    except _OPEN_ERRORS as exc:
+        yield _not_opened(chain, layers, volume, walker.name, _why(walker.name, exc), sink,
+                          "unsupported")
         return
     yield from reached
+
+
+# What opening a layer or a file system may raise besides LayerError: the volume stays a gap.
+_OPEN_ERRORS = (ImportError, OSError, ValueError, MemoryError)
+
+
+def _why(name: str, exc: BaseException) -> str:
+    """The reason a layer or file system could not be opened, in the report's words."""
+    if isinstance(exc, ImportError):
+        return f"{name}: the library that reads it ({exc.name}) is not installed; not examined"
+    return f"{name} could not be opened ({exc})"
 
 
 def _not_opened(chain: str, layers: tuple[str, ...], volume: Volume, name: str, reason: str,
