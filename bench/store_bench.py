@@ -255,6 +255,15 @@ def print_table(results: dict[str, dict[str, Any]], review_rate: float,
             cells.append(f"{ms['workers']:.2f} / {ms['main']:.2f} / {ms['server']:.2f}")
         rows.append((f"CPU ms per report, {strategy}: verifying workers / recording "
                      "process / server", cells, "–"))
+    cores = os.cpu_count() or 1
+    cells = []
+    for n in names:
+        ms = ours[n][1].per_report_ms(args.ingest_sample)
+        bound = cores * 1000 / sum(ms.values())
+        cells.append(f"{bound:,.0f} ({bound / GOALS[f'ingest {n}']:.2f}x)")
+    rows.append((f"CPU bound: reports/s if the {cores} cores were the ingest's alone "
+                 "(cores / CPU per report; a ceiling, not a measurement)", cells,
+                 " / ".join(f"≥ {GOALS[f'ingest {n}']:,.0f}" for n in names)))
     rows.append(("new since the last complete visit, one person, median of 50, ms",
                  [_cell(results[n]["new_since_ms"], GOALS["new-since ms"]) for n in names],
                  f"< {GOALS['new-since ms']:.0f}"))
