@@ -251,7 +251,11 @@ def _extract_artefacts(out_dir: Path, matchers: Matchers, state: Ledger) -> Extr
     extracted = extract_all(matchers.artefacts,
                             lambda address, message: state.problem(address, "artefacts", message))
     write_listing(out_dir, extracted.records)
-    for finding in matchers.match_artefacts([dataclasses.asdict(a) for a in extracted.records]):
+    # Shallow dicts: the rules only read them (dataclasses.asdict deep-copied every field, 1.4 s
+    # for a PC's 10,000 Amcache records).
+    facts = [{"kind": a.kind, "time": a.time, "source": a.source, "profile": a.profile,
+              "fields": a.fields} for a in extracted.records]
+    for finding in matchers.match_artefacts(facts):
         state.finding(finding)
     return extracted
 

@@ -11,7 +11,14 @@ import pytest
 
 from tests.artefacts.browsers import CHROMIUM
 from tests.artefacts.hives import HIVEXREGEDIT
-from tests.artefacts.windows_disk import ERASER_RUN, USB_FIRST, build_windows_disk
+from tests.artefacts.windows_disk import (
+    ALEX_LOGIN,
+    ERASER_RUN,
+    OPENVPN,
+    USB_FIRST,
+    VERACRYPT_RUN,
+    build_windows_disk,
+)
 from tests.fixtures.tools import can_mount_fuse, missing_tools
 from triage.files import sha256_file
 from triage.options import ScanOptions
@@ -36,6 +43,10 @@ def scanned(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, dict]:
     return out, before, result.report
 
 
+def _z(when: dt.datetime) -> str:
+    return when.isoformat().replace("+00:00", "Z")
+
+
 def _records(out: Path) -> list[dict]:
     with gzip.open(out / "artefacts.jsonl.gz", "rt", encoding="utf-8") as handle:
         return [json.loads(line) for line in handle]
@@ -48,9 +59,27 @@ def test_artefacts_are_listed_with_their_source(scanned) -> None:  # noqa: ANN00
     assert [r["fields"]["serial"] for r in usb] == ["4C530001230321112345"]
     assert usb[0]["time"] == USB_FIRST.isoformat().replace("+00:00", "Z")
     assert "/Windows/System32/config/SYSTEM" in usb[0]["source"]
-    ran = [r for r in records if r["kind"] == "program-run"]
-    assert [(r["fields"]["name"], r["time"], r["profile"]) for r in ran] == [
-        ("Eraser.exe", ERASER_RUN.isoformat().replace("+00:00", "Z"), "alex")]
+    assert usb[0]["fields"]["drive_letters"] == ["E:"]  # from MountedDevices
+    ran = {(r["fields"]["name"], r["fields"]["evidence"]): r for r in records
+           if r["kind"] == "program-run"}
+    assert sorted(ran) == [("Eraser.exe", "UserAssist"), ("NOTEPAD.EXE", "Prefetch"),
+                           ("VERACRYPT.EXE", "Prefetch"), ("openvpn-gui.exe", "Amcache")]
+    eraser = ran["Eraser.exe", "UserAssist"]
+    assert (eraser["time"], eraser["profile"]) == (_z(ERASER_RUN), "alex")
+    veracrypt = ran["VERACRYPT.EXE", "Prefetch"]
+    assert veracrypt["time"] == _z(VERACRYPT_RUN) and veracrypt["fields"]["count"] == 4
+    assert "ntfs · /Windows/Prefetch/VERACRYPT.EXE-3AE259FC.pf" in veracrypt["source"]
+    notepad = ran["NOTEPAD.EXE", "Prefetch"]["fields"]
+    assert notepad["last_runs"] == ["2019-06-05T19:55:04.877778Z", "2019-06-05T19:23:00.815705Z"]
+    openvpn = ran["openvpn-gui.exe", "Amcache"]
+    assert openvpn["fields"]["path"] == OPENVPN and openvpn["fields"]["sha1"] == "3f" * 20
+    assert "ntfs · /Windows/AppCompat/Programs/Amcache.hve" in openvpn["source"]
+    (account,) = [r for r in records if r["kind"] == "user-account"]
+    assert (account["fields"]["name"], account["fields"]["rid"], account["fields"]["login_count"],
+            account["fields"]["last_login"]) == ("alex", 1001, 57, _z(ALEX_LOGIN))
+    assert "ntfs · /Windows/System32/config/SAM" in account["source"]
+    opened = [r["fields"]["name"] for r in records if r["kind"] == "file-opened"]
+    assert opened == ["cameras.txt", "E:\\"]
     assert {r["fields"]["name"] for r in records if r["kind"] == "program-installed"} == {
         "Tor Browser"}
     titles = {r["fields"]["title"] for r in records if r["kind"] == "browser-visit"}
@@ -60,7 +89,9 @@ def test_artefacts_are_listed_with_their_source(scanned) -> None:  # noqa: ANN00
     assert summary["records"] == len(records)
     assert summary["by_kind"]["usb-device"] == 1
     assert {f["extractor"] for f in summary["files"]} == {
-        "windows-registry", "chromium-history", "windows-event-logs"}
+        "windows-registry", "chromium-history", "windows-event-logs", "windows-prefetch",
+        "windows-amcache", "windows-sam"}
+    assert not [w for w in report["warnings"] if "artefacts" in str(w)]
     assert report["outputs"]["artefacts"] == "artefacts.jsonl.gz"
 
 
@@ -81,6 +112,12 @@ def test_artefact_rules_fire_with_when_and_where(scanned) -> None:  # noqa: ANN0
     assert wiper["severity"] == "high" and "/Users/alex/NTUSER.DAT" in wiper["address"]
     assert wiper["detail"]["first"] == ERASER_RUN.isoformat().replace("+00:00", "Z")
     assert wiper["detail"]["examples"][0]["name"] == "Eraser.exe"
+    encryption = by_rule["encryption-tool-run"]
+    assert "/Windows/Prefetch/VERACRYPT.EXE-3AE259FC.pf" in encryption["address"]
+    assert encryption["detail"]["first"] == _z(VERACRYPT_RUN)
+    vpn = by_rule["vpn-run"]
+    assert "/Windows/AppCompat/Programs/Amcache.hve" in vpn["address"]
+    assert vpn["detail"]["examples"][0]["name"] == "openvpn-gui.exe"
     usb = by_rule["usb-storage-since"]
     assert usb["detail"]["count"] == 1 and usb["severity"] == "medium"
     assert by_rule["clock-changed"]["detail"]["count"] == 23

@@ -1,5 +1,6 @@
 """An NTFS volume laid out like a Windows 11 PC, carrying real artefact files: hives made by
-hivex, a Chromium history made by Chromium, plaso's published System event log."""
+hivex (SYSTEM, SOFTWARE, SAM, NTUSER.DAT, Amcache.hve), a Chromium history made by Chromium,
+plaso's published System event log and Prefetch files (one edited to name VeraCrypt)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,16 @@ from pathlib import Path
 
 from tests.artefacts.browsers import chromium_profile
 from tests.artefacts.hives import make_hive
+from tests.artefacts.windows_samples import PLASO, prefetch_of
 from tests.fixtures.tools import make_sparse, ntfs_mounted, run
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 USB_FIRST = dt.datetime(2026, 11, 2, 18, 30, tzinfo=dt.UTC)
 ERASER_RUN = dt.datetime(2026, 11, 4, 21, 0, tzinfo=dt.UTC)
+VERACRYPT_RUN = dt.datetime(2026, 11, 5, 20, 0, tzinfo=dt.UTC)
+ALEX_LOGIN = dt.datetime(2026, 11, 20, 19, 5, tzinfo=dt.UTC)
 CHROME = "Users/alex/AppData/Local/Google/Chrome/User Data/Default"
+OPENVPN = r"c:\program files\openvpn\bin\openvpn-gui.exe"
 
 
 def filetime(when: dt.datetime) -> bytes:
@@ -27,8 +32,11 @@ def filetime(when: dt.datetime) -> bytes:
 
 def _hives(folder: Path) -> dict[str, Path]:
     device = r"\ControlSet001\Enum\USBSTOR\Disk&Ven_SanDisk&Prod_Cruzer_Blade&Rev_1.00"
+    stick = (r"\??\USBSTOR#Disk&Ven_SanDisk&Prod_Cruzer_Blade&Rev_1.00#4C530001230321112345&0#"
+             r"{53f56307-b6bf-11d0-94f2-00a0c91efb8b}").encode("utf-16-le")
     system = make_hive(folder / "SYSTEM", {
         r"\Select": {"Current": 1},
+        r"\MountedDevices": {r"\DosDevices\E:": (3, stick)},
         device + r"\4C530001230321112345&0": {"FriendlyName": "SanDisk Cruzer Blade"},
         device + r"\4C530001230321112345&0\Properties\{83da6326-97a6-4088-9453-a1923f573b29}"
                  r"\0064": {"": (0xFFFF0010, filetime(USB_FIRST))}})
@@ -41,9 +49,33 @@ def _hives(folder: Path) -> dict[str, Path]:
     user = make_hive(folder / "NTUSER.DAT", {
         r"\Software\Microsoft\Windows\CurrentVersion\Explorer\UserAssist"
         r"\{CEBFF5CD-ACE2-4F4F-9178-9926F41749EA}\Count": {
-            codecs.encode(r"C:\Program Files\Eraser\Eraser.exe", "rot13"): (3, bytes(entry))}})
+            codecs.encode(r"C:\Program Files\Eraser\Eraser.exe", "rot13"): (3, bytes(entry))},
+        r"\Software\Microsoft\Windows\CurrentVersion\Explorer\RecentDocs": {
+            "0": (3, "E:\\".encode("utf-16-le") + bytes(4)),
+            "1": (3, "cameras.txt".encode("utf-16-le") + bytes(4)),
+            "MRUListEx": (3, struct.pack("<3i", 1, 0, -1))}})
     return {"Windows/System32/config/SYSTEM": system,
-            "Windows/System32/config/SOFTWARE": software, "Users/alex/NTUSER.DAT": user}
+            "Windows/System32/config/SOFTWARE": software, "Users/alex/NTUSER.DAT": user,
+            "Windows/System32/config/SAM": _sam(folder),
+            "Windows/AppCompat/Programs/Amcache.hve": make_hive(folder / "Amcache.hve", {
+                r"\Root\InventoryApplicationFile\openvpn-gui.exe|5f2e3c9d1a0b4c7e": {
+                    "LowerCaseLongPath": OPENVPN, "Name": "openvpn-gui.exe",
+                    "FileId": "0000" + "3f" * 20, "Publisher": "openvpn inc."}})}
+
+
+def _sam(folder: Path) -> Path:
+    """alex, RID 1001, last logged in at ALEX_LOGIN, 57 logins (the F and V layout)."""
+    f = bytearray(80)
+    f[8:16] = filetime(ALEX_LOGIN)
+    struct.pack_into("<IxxxxH", f, 48, 1001, 0x0010)
+    struct.pack_into("<HH", f, 64, 0, 57)
+    name = "alex".encode("utf-16-le")
+    v = bytearray(0xCC)
+    struct.pack_into("<II", v, 0x0C, 0, len(name))
+    users = r"\SAM\Domains\Account\Users"
+    return make_hive(folder / "SAM", {users + r"\000003E9": {"F": (3, bytes(f)),
+                                                             "V": (3, bytes(v) + name)},
+                                     users + r"\Names\alex": {"": (0x3E9, b"")}})
 
 
 def build_windows_disk(image: Path) -> Path:
@@ -57,6 +89,10 @@ def build_windows_disk(image: Path) -> Path:
         for part in history.parent.glob("History*"):
             files[f"{CHROME}/{part.name}"] = part
         files["Windows/System32/winevt/Logs/System.evtx"] = DATA / "evtx" / "system.evtx"
+        files["Windows/Prefetch/NOTEPAD.EXE-D8414F97.pf"] = PLASO / "NOTEPAD.EXE-D8414F97.pf"
+        veracrypt = folder / "VERACRYPT.EXE-3AE259FC.pf"
+        veracrypt.write_bytes(prefetch_of("VeraCrypt.exe", VERACRYPT_RUN))
+        files[f"Windows/Prefetch/{veracrypt.name}"] = veracrypt
         with ntfs_mounted(image) as root:
             for relative, source in files.items():
                 target = root / relative

@@ -23,6 +23,8 @@ Sources for the locations:
 
 from __future__ import annotations
 
+import datetime as dt
+import gzip
 import io
 import os
 import random
@@ -36,6 +38,7 @@ from pathlib import Path
 from PIL import Image
 
 from tests.artefacts.hives import make_hive
+from tests.artefacts.windows_samples import PLASO, prefetch_of
 
 USER = "/Users/alex"
 LOCAL = f"{USER}/AppData/Local"
@@ -144,9 +147,18 @@ def _docx(path: str) -> bytes:
     return out.getvalue()
 
 
+# Prefetch files Windows 10 and 11 wrote (MAM-compressed), published by plaso; the other names
+# get plaso's Windows 8 file with its name and last run set (a Prefetch extractor reads them
+# all, so random bytes would be "damaged" files no stock PC has).
+PUBLISHED_PREFETCH = ("NOTEPAD.EXE-D8414F97.pf", "ONEDRIVE.EXE-7E152375.pf",
+                      "AM_DELTA_PATCH_1.443.990.0.EX-7037CF86.pf")
+
+
 def _prefetch(path: str) -> bytes:
-    # Windows 10 and 11 write Prefetch files compressed: "MAM\x04", the size, then data.
-    return b"MAM\x04" + (9000).to_bytes(4, "little") + _rng(path).randbytes(3000)
+    name = path.rsplit("/", 1)[-1].rsplit("-", 1)[0]
+    last_run = dt.datetime(2024, 11, 1, tzinfo=dt.UTC) + dt.timedelta(
+        minutes=_rng(path).randrange(30 * 24 * 60))
+    return prefetch_of(name, last_run)
 
 
 # The Ubuntu that `wsl --install` puts in ext4.vhdx: an ext4 file system filling a dynamic VHDX
@@ -341,9 +353,19 @@ def layout() -> dict[str, Callable[[str], bytes]]:
         files[f"{LOCAL}/Packages/{app}/Settings/settings.dat"] = (
             lambda p: b"regf" + _rng(p).randbytes(4092))
         files[f"{LOCAL}/Packages/{app}/LocalState/cache.bin"] = _random(2048)
+    published = {name.split("-", 1)[0] for name in PUBLISHED_PREFETCH}
     for name in PREFETCHED:
-        suffix = f"{_rng(name).getrandbits(32):08X}"
-        files[f"/Windows/Prefetch/{name}-{suffix}.pf"] = _prefetch
+        if name not in published:
+            suffix = f"{_rng(name).getrandbits(32):08X}"
+            files[f"/Windows/Prefetch/{name}-{suffix}.pf"] = _prefetch
+    for name in PUBLISHED_PREFETCH:
+        files[f"/Windows/Prefetch/{name}"] = lambda p: (PLASO / p.rsplit("/", 1)[-1]).read_bytes()
+    # A Windows 10 PC's own Amcache (Firefox, 7-Zip, Notepad++, PuTTY run) and SAM (two
+    # built-in accounts and one user), published by plaso: what the run rules must not call
+    # a breach.
+    for path, name in (("/Windows/AppCompat/Programs/Amcache.hve", "win10-Amcache.hve.gz"),
+                       ("/Windows/System32/config/SAM", "SAM.gz")):
+        files[path] = lambda p, n=name: gzip.decompress((PLASO / n).read_bytes())
     return files
 
 

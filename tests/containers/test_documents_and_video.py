@@ -120,6 +120,12 @@ def test_damaged_video_is_a_problem() -> None:
     assert members == [] and [p.reason for p in problems] == ["corrupt"]
 
 
+def test_a_text_file_with_a_box_name_at_offset_4_is_no_video() -> None:
+    text = b"# e2freefrag(8) completion                    -*- shell-script -*-\n_e2freefrag()\n"
+    members, problems = run(*b.record("e2freefrag", text, mime="text/plain"))
+    assert members == [] and problems == []  # was "not a decodable video" on a stock Debian
+
+
 def test_is_container_by_mime_and_first_bytes() -> None:
     rec, _ = b.record("x.bin", b"")
     assert not is_container(rec)
@@ -127,6 +133,9 @@ def test_is_container_by_mime_and_first_bytes() -> None:
     heic_head = b"\0\0\0\x18ftypheic" + b"\0" * 20
     mp4_head = b"\0\0\0\x18ftypisom" + b"\0" * 20
     assert not is_container(rec, heic_head) and is_container(rec, mp4_head)
+    # Debian's bash completion for e2freefrag: "free" at offset 4 of a line of text.
+    assert not is_container(rec, b"# e2freefrag(8) completion   -*- shell-script -*-\n")
+    assert is_container(rec, b"\0\0\0\x08wide\0\x10\0\0mdat")  # QuickTime without ftyp
     for mime in ("application/zip", "application/x-tar", "video/quicktime", "application/pdf",
                  "application/vnd.oasis.opendocument.text", "application/x-7z-compressed"):
         rec.mime = mime

@@ -8,70 +8,26 @@ import datetime as dt
 import struct
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-from construct.core import ConstructError
-from regipy.exceptions import RegipyException
-from regipy.recovery import apply_transaction_logs
-from regipy.registry import NKRecord, RegistryHive
+from regipy.registry import RegistryHive
 
-from triage.artefacts.base import ExtractError, Extractor, Origin
-from triage.artefacts.record import Artefact, to_posix
+from triage.artefacts.base import Extractor, Origin
+from triage.artefacts.hive import LOG_SUFFIXES, as_bytes, filetime, guarded, open_hive
+from triage.artefacts.hive import binary_filetime as _binary_filetime
+from triage.artefacts.hive import key as _key
+from triage.artefacts.hive import subkeys as _subkeys
+from triage.artefacts.hive import values as _values
+from triage.artefacts.mounted import usb_mounts
+from triage.artefacts.recentdocs import recent_docs
+from triage.artefacts.record import Artefact
 from triage.artefacts.searches import host_of
 
-_FILETIME_EPOCH = dt.datetime(1601, 1, 1, tzinfo=dt.UTC)
+__all__ = ["RegistryHives", "filetime"]
+
 # The device property keys Windows 8+ keeps per USB storage device (DEVPKEY_Device_*).
 _DEVICE_TIMES = {"0064": "first_connected", "0066": "last_connected", "0067": "last_removed"}
 _PROPERTIES = "Properties\\{83da6326-97a6-4088-9453-a1923f573b29}"
 _USERASSIST = "\\Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\UserAssist"
-
-
-def filetime(value: int | None) -> float | None:
-    """A Windows FILETIME (100 ns ticks since 1601) as POSIX seconds; None for 0 or nonsense."""
-    if not value or value <= 0 or value > 0x7FFF_FFFF_FFFF_FFFF:
-        return None
-    try:
-        return (_FILETIME_EPOCH + dt.timedelta(microseconds=value // 10)).timestamp()
-    except OverflowError:
-        return None
-
-
-def _key(hive: RegistryHive, path: str) -> NKRecord | None:
-    try:
-        return hive.get_key(path)
-    except (RegipyException, ConstructError):
-        return None
-
-
-def _values(key: NKRecord) -> dict[str, Any]:
-    try:
-        return {value.name: value.value for value in key.iter_values()}
-    except RegipyException:
-        return {}
-
-
-def _subkeys(key: NKRecord | None) -> list[NKRecord]:
-    if key is None:
-        return []
-    try:
-        return list(key.iter_subkeys())
-    except RegipyException:
-        return []
-
-
-def _binary_filetime(raw: Any) -> float | None:
-    if isinstance(raw, dt.datetime):  # regipy decodes DEVPROP_TYPE_FILETIME values itself
-        return to_posix(raw)
-    if isinstance(raw, str):  # regipy hands some binary values back as hex text
-        try:
-            raw = bytes.fromhex(raw)
-        except ValueError:
-            return None
-    if isinstance(raw, int):
-        return filetime(raw)
-    if isinstance(raw, bytes | bytearray) and len(raw) >= 8:
-        return filetime(struct.unpack_from("<Q", raw)[0])
-    return None
 
 
 def _serial(instance: str) -> str:
@@ -86,41 +42,13 @@ class RegistryHives(Extractor):
     name = "windows-registry"
     patterns = ("*/windows/system32/config/system", "*/windows/system32/config/software",
                 "*/ntuser.dat")
-    companions = ("{name}.LOG1", "{name}.LOG2", "{name}.LOG")
+    companions = LOG_SUFFIXES
 
     def extract(self, copy: Path, origin: Origin) -> Iterator[Artefact]:
-        hive_path = self._recovered(copy)
-        try:
-            hive = RegistryHive(str(hive_path))
-        except (RegipyException, ConstructError, OSError, ValueError, struct.error) as exc:
-            raise ExtractError(f"not a readable registry hive ({exc})") from exc
+        hive = open_hive(copy)
         name = origin.path.lower().rsplit("/", 1)[-1]
-        try:
-            if name == "system":
-                yield from self._system(hive, origin)
-            elif name == "software":
-                yield from self._software(hive, origin)
-            else:
-                yield from self._user(hive, origin)
-        except (RegipyException, ConstructError, struct.error, ValueError) as exc:
-            raise ExtractError(f"damaged hive ({exc}); the records read so far are kept") \
-                from exc
-
-    @staticmethod
-    def _recovered(copy: Path) -> Path:
-        """The hive with its transaction logs applied, when they were copied beside it."""
-        logs = [copy.with_name(copy.name + suffix) for suffix in (".LOG1", ".LOG2", ".LOG")]
-        present = [log for log in logs if log.is_file() and log.stat().st_size]
-        if not present:
-            return copy
-        restored = copy.with_name(copy.name + ".recovered")
-        try:
-            apply_transaction_logs(str(copy), str(present[0]),
-                                   str(present[1]) if len(present) > 1 else None,
-                                   str(restored))
-        except (RegipyException, ConstructError, OSError, ValueError, struct.error):
-            return copy  # logs that do not apply: the hive as it is on disk
-        return restored if restored.is_file() else copy
+        read = {"system": self._system, "software": self._software}.get(name, self._user)
+        yield from guarded(read(hive, origin), copy, "hive")
 
     def _control_set(self, hive: RegistryHive) -> str:
         current = _values(_key(hive, "\\Select")).get("Current") if _key(hive, "\\Select") \
@@ -130,6 +58,7 @@ class RegistryHives(Extractor):
 
     def _system(self, hive: RegistryHive, origin: Origin) -> Iterator[Artefact]:
         control = self._control_set(hive)
+        mounts = usb_mounts(hive)
         for device in _subkeys(_key(hive, f"{control}\\Enum\\USBSTOR")):
             kind, _, rest = device.name.partition("&")
             parts = dict(p.split("_", 1) for p in rest.split("&") if "_" in p)
@@ -137,6 +66,7 @@ class RegistryHives(Extractor):
                 times = self._device_times(hive, f"{control}\\Enum\\USBSTOR\\{device.name}\\"
                                                  f"{instance.name}")
                 values = _values(instance)
+                mount = mounts.pop(f"{device.name}\\{instance.name}".lower(), {})
                 yield Artefact(
                     "usb-device", times.get("first_connected") or filetime(
                         instance.header.last_modified), origin.address, None,
@@ -144,7 +74,13 @@ class RegistryHives(Extractor):
                      "product": parts.get("Prod", ""), "revision": parts.get("Rev", ""),
                      "serial": _serial(instance.name),
                      "friendly_name": values.get("FriendlyName", ""),
-                     **{k: v for k, v in times.items()}, "evidence": "USBSTOR"})
+                     **{k: v for k, v in times.items()},
+                     "drive_letters": mount.get("drive_letters", []),
+                     "volume_guids": mount.get("volume_guids", []),
+                     "evidence": "USBSTOR"})
+        # A stick MountedDevices remembers but USBSTOR does not: its key was deleted.
+        yield from (Artefact("usb-device", None, origin.address, None, fields)
+                    for fields in mounts.values())
         for sid_key in (f"{control}\\Services\\bam\\State\\UserSettings",
                         f"{control}\\Services\\bam\\UserSettings"):
             for sid in _subkeys(_key(hive, sid_key)):
@@ -201,8 +137,8 @@ class RegistryHives(Extractor):
             count = _key(hive, f"{_USERASSIST}\\{guid.name}\\Count")
             for encoded, raw in (_values(count) if count is not None else {}).items():
                 name = codecs.decode(encoded, "rot13")
-                data = bytes.fromhex(raw) if isinstance(raw, str) else raw
-                if not isinstance(data, bytes | bytearray) or len(data) < 68:
+                data = as_bytes(raw)
+                if data is None or len(data) < 68:
                     continue  # the UEME_CTLSESSION entry and pre-Windows 7 formats
                 runs = struct.unpack_from("<I", data, 4)[0]
                 yield Artefact("program-run", _binary_filetime(data[60:68]), origin.address,
@@ -219,9 +155,10 @@ class RegistryHives(Extractor):
         for value_name, raw in (_values(words) if words is not None else {}).items():
             if value_name == "MRUListEx":
                 continue
-            data = bytes.fromhex(raw) if isinstance(raw, str) else raw
-            if isinstance(data, bytes | bytearray):
+            data = as_bytes(raw)
+            if data is not None:
                 terms = data.decode("utf-16-le", "replace").split("\0", 1)[0]
                 if terms:
                     yield Artefact("explorer-search", filetime(words.header.last_modified),
                                    origin.address, origin.profile, {"terms": terms})
+        yield from recent_docs(hive, origin)

@@ -58,13 +58,26 @@ def kind_of(head: bytes) -> str | None:
     for offset, magic, kind in _MAGIC:
         if head[offset : offset + len(magic)] == magic:
             return kind
-    if head[4:8] == b"ftyp":  # MP4, MOV, 3GP: an ISO base media file
+    if head[4:8] == b"ftyp" and _atom_size(head):  # MP4, MOV, 3GP: an ISO base media file
         return None if head[8:12] in _IMAGE_BRANDS else "video"
-    if head[4:8] in (b"moov", b"mdat", b"wide", b"free"):  # QuickTime without 'ftyp'
-        return "video"
+    if head[4:8] in (b"moov", b"mdat", b"wide", b"free") and _atom_size(head):
+        return "video"  # QuickTime without 'ftyp'
+
     if head[:4] == b"RIFF" and head[8:12] == b"AVI ":
         return "video"
     return None
+
+
+def _atom_size(head: bytes) -> bool:
+    """True when the first 4 bytes can be an ISO base media box's size.
+
+    A size is 0 (to the end), 1 (a 64-bit size follows) or at least 8; four bytes of text are
+    a line of words ("# e2freefrag(8)" has "free" at offset 4), not a size. A real box that
+    large (hundreds of MB) is still read as a video through its MIME type.
+    """
+    size = int.from_bytes(head[:4], "big")
+    text = all(0x20 <= b < 0x7F or b in (0x09, 0x0A, 0x0D) for b in head[:4])
+    return size in (0, 1) or (size >= 8 and not text)
 
 
 def kind_of_mime(mime: str | None) -> str | None:

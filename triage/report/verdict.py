@@ -99,7 +99,7 @@ def decide(result: ScanResult) -> dict[str, Any]:
 
 
 def _trust_sentence(problem: str) -> str:
-    """A hash-set trust problem ("hash set 'x' is not signed") as a sentence saying what it means."""
+    """A hash-set trust problem ("hash set 'x' is not signed") as a sentence on what it means."""
     text = problem.strip().rstrip(".")
     return (f"{text[:1].upper()}{text[1:]}: a match against it is a lead to confirm, "
             "not a known file.")
