@@ -14,7 +14,10 @@ from tests.artefacts.hives import HIVEXREGEDIT
 from tests.artefacts.windows_disk import (
     ALEX_LOGIN,
     ERASER_RUN,
+    JUMP_USED,
+    LETTER_OPENED,
     OPENVPN,
+    STICK_OPENED,
     USB_FIRST,
     VERACRYPT_RUN,
     build_windows_disk,
@@ -78,7 +81,8 @@ def test_artefacts_are_listed_with_their_source(scanned) -> None:  # noqa: ANN00
     assert (account["fields"]["name"], account["fields"]["rid"], account["fields"]["login_count"],
             account["fields"]["last_login"]) == ("alex", 1001, 57, _z(ALEX_LOGIN))
     assert "ntfs · /Windows/System32/config/SAM" in account["source"]
-    opened = [r["fields"]["name"] for r in records if r["kind"] == "file-opened"]
+    opened = [r["fields"]["name"] for r in records if r["kind"] == "file-opened"
+              and r["fields"].get("evidence") == "RecentDocs"]  # (shortcuts: their own test)
     assert opened == ["cameras.txt", "E:\\"]
     assert {r["fields"]["name"] for r in records if r["kind"] == "program-installed"} == {
         "Tor Browser"}
@@ -90,7 +94,7 @@ def test_artefacts_are_listed_with_their_source(scanned) -> None:  # noqa: ANN00
     assert summary["by_kind"]["usb-device"] == 1
     assert {f["extractor"] for f in summary["files"]} == {
         "windows-registry", "chromium-history", "windows-event-logs", "windows-prefetch",
-        "windows-amcache", "windows-sam"}
+        "windows-amcache", "windows-sam", "windows-shortcuts", "windows-jump-lists"}
     assert not [w for w in report["warnings"] if "artefacts" in str(w)]
     assert report["outputs"]["artefacts"] == "artefacts.jsonl.gz"
 
@@ -147,3 +151,45 @@ def test_timeline_renders_in_a_real_browser(scanned, tmp_path: Path) -> None:  #
     red = sum(n for n, rgb in colours if rgb == (0xC6, 0x28, 0x28))
     grey = sum(n for n, rgb in colours if rgb == (0x60, 0x7D, 0x8B))
     assert red > 30 and grey > 30, (red, grey)
+
+
+def _z(when: dt.datetime) -> str:
+    return when.isoformat().replace("+00:00", "Z")
+
+
+def test_files_opened_from_shortcuts_and_a_jump_list(scanned) -> None:  # noqa: ANN001
+    out, _, report = scanned
+    # (Other extractors also give file-opened records: only shortcuts' and jump lists' here.)
+    opened = {(r["fields"]["target_path"], r["time"]): r for r in _records(out)
+              if r["kind"] == "file-opened" and any(
+                  word in str(r["fields"].get("evidence")) for word in ("shortcut", "jump list"))}
+    stick = opened["E:\\Photos\\holiday.jpg", _z(STICK_OPENED)]  # the shortcut's own time
+    assert stick["fields"] | {"target_created": None} == stick["fields"] | {
+        "drive_type": "removable", "volume_serial": "A1B2C3D4", "volume_label": "KINGSTON",
+        "target_size": 48213, "evidence": "recent shortcut", "target_created": None}
+    assert stick["profile"] == "alex" and "/Recent/holiday.jpg.lnk · " in stick["source"]
+    letter = opened["C:\\Users\\alex\\Documents\\letter.docx", _z(LETTER_OPENED)]
+    assert letter["fields"]["drive_type"] == "fixed"
+    jumped = opened["E:\\Users\\bperry\\Downloads", _z(JUMP_USED)]  # its DestList time
+    assert jumped["fields"]["app"] == "Windows Explorer (pinned and recent)"
+    assert jumped["fields"]["volume_serial"] == "A1B2C3D4"
+    assert len(opened) == 2 + 7
+    assert {f["extractor"] for f in report["artefacts"]["files"]} >= {
+        "windows-shortcuts", "windows-jump-lists"}
+
+
+def test_removable_drive_rules_fire_per_source_file(scanned) -> None:  # noqa: ANN001
+    out, _, report = scanned
+    hits = [f for f in report["findings"] if f["kind"] == "rule"]
+    since = sorted(f["address"].rpartition("/")[2].partition(" ")[0] for f in hits
+                   if f["rule"] == "file-opened-from-removable-since")
+    assert since == ["1b4dd67f29cb1962.automaticDestinations-ms", "holiday.jpg.lnk"]
+    assert all(f["severity"] == "medium" for f in hits
+               if f["rule"] == "file-opened-from-removable-since")
+    listed = [f for f in hits if f["rule"] == "file-opened-from-removable"]
+    assert len(listed) == 2 and {f["severity"] for f in listed} == {"low"}
+    example = next(f for f in hits if f["rule"] == "file-opened-from-removable-since"
+                   and ".lnk · " in f["address"])["detail"]
+    assert example["count"] == 1 and example["first"] == _z(STICK_OPENED)
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "(removable drive, volume serial A1B2C3D4, label KINGSTON)" in page

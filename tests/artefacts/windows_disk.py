@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import os
 import shutil
 import struct
 import tempfile
@@ -13,6 +14,8 @@ from pathlib import Path
 
 from tests.artefacts.browsers import chromium_profile
 from tests.artefacts.hives import make_hive
+from tests.artefacts.jumplists import EXPLORER, removable_jump_list
+from tests.artefacts.lnkwriter import DRIVE_REMOVABLE, shortcut
 from tests.artefacts.windows_samples import PLASO, prefetch_of
 from tests.fixtures.tools import make_sparse, ntfs_mounted, run
 
@@ -22,6 +25,11 @@ ERASER_RUN = dt.datetime(2026, 11, 4, 21, 0, tzinfo=dt.UTC)
 VERACRYPT_RUN = dt.datetime(2026, 11, 5, 20, 0, tzinfo=dt.UTC)
 ALEX_LOGIN = dt.datetime(2026, 11, 20, 19, 5, tzinfo=dt.UTC)
 CHROME = "Users/alex/AppData/Local/Google/Chrome/User Data/Default"
+RECENT = "Users/alex/AppData/Roaming/Microsoft/Windows/Recent"
+STICK_SERIAL = 0xA1B2C3D4
+STICK_OPENED = dt.datetime(2026, 11, 10, 20, 15, tzinfo=dt.UTC)
+JUMP_USED = dt.datetime(2026, 11, 12, 19, 0, tzinfo=dt.UTC)
+LETTER_OPENED = dt.datetime(2026, 9, 1, 9, 0, tzinfo=dt.UTC)
 OPENVPN = r"c:\program files\openvpn\bin\openvpn-gui.exe"
 
 
@@ -78,6 +86,27 @@ def _sam(folder: Path) -> Path:
                                      users + r"\Names\alex": {"": (0x3E9, b"")}})
 
 
+def _shortcuts(folder: Path) -> tuple[dict[str, Path], dict[str, dt.datetime]]:
+    """Recent shortcuts (one to a picture on a USB stick, one to a letter on C:) and Explorer's
+    jump list with an entry on the stick; with each shortcut's own time (when it was opened)."""
+    made = folder / "shortcuts"
+    made.mkdir()
+    stick = made / "holiday.jpg.lnk"
+    stick.write_bytes(shortcut("E:\\Photos\\holiday.jpg", drive_type=DRIVE_REMOVABLE,
+                               serial=STICK_SERIAL, label="KINGSTON", size=48213,
+                               created=STICK_OPENED - dt.timedelta(days=30),
+                               modified=STICK_OPENED - dt.timedelta(days=30),
+                               accessed=STICK_OPENED))
+    letter = made / "letter.docx.lnk"
+    letter.write_bytes(shortcut("C:\\Users\\alex\\Documents\\letter.docx", size=20480,
+                                accessed=LETTER_OPENED))
+    jump = removable_jump_list(made / EXPLORER.name, serial=STICK_SERIAL, when=JUMP_USED)
+    files = {f"{RECENT}/holiday.jpg.lnk": stick, f"{RECENT}/letter.docx.lnk": letter,
+             f"{RECENT}/AutomaticDestinations/{EXPLORER.name}": jump}
+    return files, {f"{RECENT}/holiday.jpg.lnk": STICK_OPENED,
+                   f"{RECENT}/letter.docx.lnk": LETTER_OPENED}
+
+
 def build_windows_disk(image: Path) -> Path:
     """A 64 MiB NTFS image with the artefact files in their Windows places."""
     make_sparse(image, 64 * 1024 * 1024)
@@ -89,6 +118,8 @@ def build_windows_disk(image: Path) -> Path:
         for part in history.parent.glob("History*"):
             files[f"{CHROME}/{part.name}"] = part
         files["Windows/System32/winevt/Logs/System.evtx"] = DATA / "evtx" / "system.evtx"
+        links, opened = _shortcuts(folder)
+        files.update(links)
         files["Windows/Prefetch/NOTEPAD.EXE-D8414F97.pf"] = PLASO / "NOTEPAD.EXE-D8414F97.pf"
         veracrypt = folder / "VERACRYPT.EXE-3AE259FC.pf"
         veracrypt.write_bytes(prefetch_of("VeraCrypt.exe", VERACRYPT_RUN))
@@ -98,6 +129,8 @@ def build_windows_disk(image: Path) -> Path:
                 target = root / relative
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(source, target)
+            for relative, when in opened.items():
+                os.utime(root / relative, (when.timestamp(), when.timestamp()))
             (root / "Users/alex/Pictures").mkdir(parents=True)
             (root / "Users/alex/Pictures/notes.txt").write_text("nothing to see")
     return image

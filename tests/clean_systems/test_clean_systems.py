@@ -44,6 +44,9 @@ def test_a_stock_windows_11_profile_is_green(tmp_path: Path, lab: ScanOptions) -
     report = scan(root, tmp_path / "out", lab)
     assert _digests(root) == before  # read-only
     assert alarms(report) == []
+    # Its shortcuts and Explorer's jump list were read, and none is on a removable drive.
+    assert sum(f["records"] for f in report["artefacts"]["files"]
+               if f["extractor"] in ("windows-shortcuts", "windows-jump-lists")) == 2 + 7
     assert report["verdict"] == {"level": "green", "reasons": [
         "Nothing found, and everything reachable was examined."]}
     listed = {(h.rule, h.level) for h in rule_hits(report)}

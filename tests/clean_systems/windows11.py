@@ -38,6 +38,8 @@ from pathlib import Path
 from PIL import Image
 
 from tests.artefacts.hives import make_hive
+from tests.artefacts.jumplists import EXPLORER
+from tests.artefacts.lnkwriter import shortcut
 from tests.artefacts.windows_samples import PLASO, prefetch_of
 
 USER = "/Users/alex"
@@ -123,8 +125,10 @@ def _exe(path: str) -> bytes:
     return b"MZ\x90\x00\x03\x00\x00\x00" + _rng(path).randbytes(4088)
 
 
-def _lnk(path: str) -> bytes:
-    return b"L\0\0\0\x01\x14\x02\0" + _rng(path).randbytes(300)
+def _lnk(target: str) -> Callable[[str], bytes]:
+    """A shortcut (MS-SHLLINK) to `target` on the system's fixed drive C:."""
+    return lambda path: shortcut(target, serial=0x5A3C11F0, label="Windows",
+                                 machine="desktop-7hq2k1m")
 
 
 def _mp3(path: str) -> bytes:
@@ -284,7 +288,10 @@ def layout() -> dict[str, Callable[[str], bytes]]:
         f"{LOCAL}/Microsoft/Windows/Explorer/iconcache_32.db":
             lambda p: b"CMMM" + _rng(p).randbytes(4092),
         f"{ROAMING}/Microsoft/Windows/Recent/letter.docx.lnk":
-            lambda p: b"L\0\0\0" + _rng(p).randbytes(500),
+            _lnk("C:\\Users\\alex\\OneDrive\\Documents\\letter to the council.docx"),
+        # Explorer's jump list of folders opened on fixed drives (plaso's published sample).
+        f"{ROAMING}/Microsoft/Windows/Recent/AutomaticDestinations/{EXPLORER.name}":
+            lambda p: EXPLORER.read_bytes(),
         f"{ROAMING}/Microsoft/Windows/Themes/TranscodedWallpaper": _jpeg,
         # PowerShell's history: ordinary administration, including the commands that set up WSL.
         f"{ROAMING}/Microsoft/Windows/PowerShell/PSReadLine/ConsoleHost_history.txt": _text(
@@ -298,7 +305,8 @@ def layout() -> dict[str, Callable[[str], bytes]]:
         f"{LOCAL}/Microsoft/OneDrive/settings/Personal/global.ini": _text("[global]\n"),
         f"{LOCAL}/Microsoft/OneDrive/settings/Personal/ClientPolicy.ini": _text("[policy]\n"),
         f"{LOCAL}/Microsoft/OneDrive/logs/Personal/SyncEngine-2024-12-01.odl": _random(4096),
-        f"{USER}/OneDrive/Desktop/Microsoft Edge.lnk": _lnk,
+        f"{USER}/OneDrive/Desktop/Microsoft Edge.lnk": _lnk(
+            "C:\\Program Files (x86)\\Microsoft\\Edge\\Application\\msedge.exe"),
         f"{USER}/OneDrive/Documents/letter to the council.docx": _docx,
         f"{USER}/OneDrive/Pictures/Camera Roll/WIN_20241101_10_15_00_Pro.jpg": _jpeg,
         f"{USER}/OneDrive/Pictures/Screenshots/Screenshot 2024-11-03 101500.png": _png,

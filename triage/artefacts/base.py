@@ -24,6 +24,9 @@ class Origin:
     address: str
     path: str  # its path inside its volume ('/Users/alex/AppData/...')
     profile: str | None
+    # The file's own last-modified time (POSIX seconds) when its file system keeps one: a
+    # shortcut in Recent is rewritten each time its target is opened.
+    modified: float | None = None
 
 
 class Extractor(ABC):

@@ -110,7 +110,7 @@ class ArtefactCollector:
         if primary == record.address.path and target not in self.noted:
             self.noted.add(target)
             entry = Collected(extractor.name, target, Origin(
-                address, record.address.path, profile_of(record.address.path)))
+                address, record.address.path, profile_of(record.address.path), record.mtime))
             self.primaries.append(entry)
             line = json.dumps({"extractor": entry.extractor, "copy": str(entry.copy),
                                "origin": asdict(entry.origin)}) + "\n"

@@ -26,7 +26,7 @@ KINDS: dict[str, str] = {
     "system-event": "A boot, shutdown or device install recorded by the system (event).",
     "user-account": "A user account on the system (name, created, last login).",
     "file-opened": "A file a program opened or saved (url, path, name, programs; from "
-                   "recently-used.xbel).",
+                   "recently-used.xbel, RecentDocs, LNK files or jump lists).",
 }
 
 

@@ -57,6 +57,25 @@ def _breaches(report: dict[str, Any]) -> list[dict[str, Any]]:
     return sorted(out, key=lambda f: str(f["detail"].get("first") or ""))
 
 
+# The field that says what a record is about, by preference (the first record is shown).
+_TELLING = ("target_path", "url", "terms", "name", "command", "serial", "event", "setting")
+
+
+def example(finding: dict[str, Any]) -> str:
+    """'e.g. E:\\Photos\\a.jpg (removable drive, volume serial A1B2C3D4, label KINGSTON)': what
+    the finding's first record is about, so an officer can match a drive to those declared."""
+    examples = finding["detail"].get("examples")
+    first = examples[0] if isinstance(examples, list) and examples else None
+    if not isinstance(first, dict):
+        return ""
+    what = next((str(first[k]) for k in _TELLING if first.get(k)), "")
+    drive = [f"{first['drive_type']} drive"] if first.get("drive_type") else []
+    drive += [f"{label} {first[key]}" for key, label in (("volume_serial", "volume serial"),
+                                                         ("volume_label", "label"))
+              if first.get(key)]
+    return f"e.g. {what}" + (f" ({', '.join(drive)})" if drive else "") if what else ""
+
+
 def svg(days: dict[str, int], marked: set[str], start: dt.date, end: dt.date,
         since: dt.date | None) -> str:
     """A bar per day; breaching days in red with a mark above; --since as a dashed line."""
@@ -113,7 +132,8 @@ def section(report: dict[str, Any], _escape: Callable[[Any], str]) -> str:
                 marked.add(day.isoformat())
     rows = "".join(
         f"<tr><td>{_escape(f['detail'].get('first'))}</td>"
-        f"<td>{_escape(f['detail'].get('last'))}</td><td>{_escape(f.get('title'))}</td>"
+        f"<td>{_escape(f['detail'].get('last'))}</td><td>{_escape(f.get('title'))}"
+        f"<br><small>{_escape(example(f))}</small></td>"
         f"<td>{_escape(f['detail'].get('count'))}</td><td class=\"addr\">"
         f"{_escape(f['detail'].get('address'))}</td></tr>" for f in breaches)
     kinds = ", ".join(f"{_escape(k)} {_escape(v)}" for k, v in

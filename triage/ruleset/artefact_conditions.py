@@ -15,7 +15,8 @@ from triage.ruleset.registry import Leaf, leaf
 
 # Record fields a rule may test (the extractors' field names), and `since`.
 FIELDS = ("url", "host", "title", "terms", "name", "path", "command", "vendor", "product", "serial",
-          "setting", "event", "browser", "evidence", "target_path", "publisher")
+          "setting", "event", "browser", "evidence", "target_path", "publisher",
+          "drive_type", "volume_serial", "volume_label", "machine_id", "app")
 
 
 def fold(text: str) -> str:
