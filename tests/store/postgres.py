@@ -30,8 +30,14 @@ def server_bin() -> Path | None:
 class Cluster:
     socket_dir: Path
 
-    def url(self, role: str = OWNER) -> str:
-        return f"postgresql://{role}@/{DATABASE}?host={self.socket_dir}"
+    def url(self, role: str = OWNER, database: str = DATABASE) -> str:
+        return f"postgresql://{role}@/{database}?host={self.socket_dir}"
+
+    def create_database(self, name: str) -> str:
+        """Another empty database of the cluster (owned by OWNER); its URL."""
+        subprocess.run(["createdb", "-h", str(self.socket_dir), "-U", OWNER, name],
+                       check=True, capture_output=True)
+        return self.url(database=name)
 
     def psql(self, sql: str, role: str = OWNER) -> None:
         subprocess.run(["psql", "-v", "ON_ERROR_STOP=1", "-q", "-h", str(self.socket_dir),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ from triage.report.sign import countersign
 from triage.store import history, ingest_report, new_since, open_store, summary_by_month
 from triage.store import store_url as resolve
 from triage.store.engine import PASSWORD_FILE_ENV, schema_head
-from triage.store.ingest import ALREADY, INGESTED, REFUSED, prepare, record_many
+from triage.store.ingest import ALREADY, INGESTED, REFUSED
 from triage.store.queries import verify_store, visits
 from triage.store.schema import metadata
 
@@ -201,45 +200,11 @@ def test_schema_from_migrations_matches_the_tables(store_url: str) -> None:
         found = inspect(store.engine)
         for table in metadata.sorted_tables:
             assert {c["name"] for c in found.get_columns(table.name)} == set(table.c.keys())
+            # Indexes by name (PostgreSQL lists a unique constraint's own index too).
+            named = {i["name"] for i in found.get_indexes(table.name)
+                     if "duplicates_constraint" not in i}
+            assert named == {i.name for i in table.indexes}
         assert found.get_table_names().count("alembic_version") == 1
-    finally:
-        store.close()
-
-
-def test_ingest_is_atomic_per_report(lab: Lab, tmp_path: Path) -> None:
-    stick, _, trusted = lab
-    path = tmp_path / "store.sqlite"
-    open_store(resolve(str(path))).close()
-    # A real database failure half-way through a report: its findings cannot be written.
-    with sqlite3.connect(path) as db:
-        db.execute("CREATE TRIGGER refuse BEFORE INSERT ON findings BEGIN "
-                   "SELECT RAISE(ABORT, 'disk trouble'); END")
-    store = open_store(resolve(str(path)))
-    try:
-        with pytest.raises(Exception, match="disk trouble"):
-            ingest_report(store, visit(tmp_path / "a", stick), trusted)
-        assert visits(store) == []
-    finally:
-        store.close()
-
-
-def test_a_batch_keeps_good_reports_when_one_fails(lab: Lab, tmp_path: Path) -> None:
-    stick, _, trusted = lab
-    path = tmp_path / "store.sqlite"
-    open_store(resolve(str(path))).close()
-    with sqlite3.connect(path) as db:
-        db.execute("CREATE TRIGGER refuse BEFORE INSERT ON findings WHEN NEW.title = 'poison' "
-                   "BEGIN SELECT RAISE(ABORT, 'disk trouble'); END")
-    poisoned = {**KNOWN, "title": "poison"}
-    folders = [visit(tmp_path / "a", stick, started="2026-01-01T00:00:00Z"),
-               visit(tmp_path / "b", stick, started="2026-02-01T00:00:00Z", found=[poisoned]),
-               visit(tmp_path / "c", stick, started="2026-03-01T00:00:00Z")]
-    store = open_store(resolve(str(path)))
-    try:
-        outcomes = list(record_many(store, (prepare(f, trusted) for f in folders)))
-        assert [o.outcome for o in outcomes] == [INGESTED, REFUSED, INGESTED]
-        assert "disk trouble" in outcomes[1].message
-        assert [v.started_utc[:7] for v in visits(store)] == ["2026-01", "2026-03"]
     finally:
         store.close()
 
@@ -282,6 +247,10 @@ def test_restricted_postgresql_role(pg_cluster, lab: Lab, tmp_path: Path) -> Non
     store = open_store(pg_cluster.url(postgres.APP))
     try:
         assert verify_store(store) == [] and len(visits(store)) == 1
+        # Its devices and findings went in by COPY, which needs no more than INSERT.
+        news = new_since(store, "P-1001")
+        assert news.latest is not None and news.latest.devices == ["serial SN-001"]
+        assert [f["sha256"] for f in news.new] == [KNOWN["sha256"]]
     finally:
         store.close()
 
@@ -294,3 +263,62 @@ def test_refused_outcome_is_one_sentence(store_url: str, lab: Lab, tmp_path: Pat
         assert ALREADY != outcome.outcome
     finally:
         store.close()
+
+
+def test_a_store_of_schema_1_is_migrated(store_url: str, lab: Lab, tmp_path: Path) -> None:
+    from alembic import command
+
+    from triage.store.engine import _alembic_config, schema_version
+
+    stick, _, trusted = lab
+    store = open_store(resolve(store_url))
+    try:
+        assert ingest_report(store, visit(tmp_path / "a", stick), trusted).outcome == INGESTED
+        config = _alembic_config()
+        with store.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0001")
+        assert "findings_key" in {i["name"] for i in inspect(store.engine).get_indexes(
+            "findings")}
+    finally:
+        store.close()
+    store = open_store(resolve(store_url))
+    try:
+        assert schema_version(store) == schema_head() != "0001"
+        assert "findings_key" not in {i["name"] for i in inspect(store.engine).get_indexes(
+            "findings")}
+        assert len(new_since(store, "P-1001").new) == 1
+    finally:
+        store.close()
+
+
+def _digest_as_schema_1_wrote_it(folder: Path) -> str:
+    """folder_digest as session 3 wrote it (pathlib), the oracle for stores made then."""
+    import hashlib
+
+    outer = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.is_symlink()):
+        inner = hashlib.sha256(path.read_bytes()).hexdigest()
+        rel = path.relative_to(folder).as_posix()
+        outer.update(f"{rel}\0{inner}\n".encode("utf-8", "surrogateescape"))
+    return outer.hexdigest()
+
+
+def test_folder_digest_is_unchanged_for_stored_reports(tmp_path: Path) -> None:
+    import os
+
+    from triage.store.ingest import folder_digest
+
+    folder = tmp_path / "report"
+    for rel, data in [("a/b", b"1"), ("a-b", b"2"), ("a.b", b""), (".hidden", b"3"),
+                      ("x/y/z.json", b"4" * (3 << 20)), ("A", b"5")]:
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        (folder / rel).write_bytes(data)
+    with open(os.path.join(os.fsencode(folder), b"caf\xe9.txt"), "wb") as handle:
+        handle.write(b"not UTF-8 name")
+    (folder / "link").symlink_to(folder / "a-b")
+    (folder / "dirlink").symlink_to(folder / "x")
+    (folder / "dangling").symlink_to(folder / "nowhere")
+    assert folder_digest(folder) == _digest_as_schema_1_wrote_it(folder)
+    (folder / "a" / "b").write_bytes(b"changed")
+    assert folder_digest(folder) == _digest_as_schema_1_wrote_it(folder)

@@ -23,8 +23,10 @@ assert NEW_KNOWN["sha256"] == SHA["c"]
 
 def visit(folder: Path, key: keys.SigningKey | None, *, subject: str | None = "P-1001",
           started: str = "2026-01-10T09:00:00Z", found: list[dict[str, Any]] | None = None,
-          complete: bool = True, serial: str = "SN-001", case: str = "CASE-42") -> Path:
-    """A report folder of one visit, sealed with `key` (None: unsigned)."""
+          complete: bool = True, serial: str = "SN-001", case: str = "CASE-42",
+          size: int | None = None) -> Path:
+    """A report folder of one visit, sealed with `key` (None: unsigned); `size` replaces the
+    device's size."""
     found = [KNOWN] if found is None else found
     rep = report("red" if found else "green", serial=serial, started=started, case=case,
                  findings=copy.deepcopy(found))
@@ -36,6 +38,8 @@ def visit(folder: Path, key: keys.SigningKey | None, *, subject: str | None = "P
     coverage["time_budget"] = {"minutes": 20, "reached": not complete}
     if subject is not None:
         rep["provenance"]["subject"] = subject
+    if size is not None:
+        rep["provenance"]["evidence"][0]["size"] = size
     write_scan_output(folder, rep)
     seal_output(folder, key, "0.1.0")
     return folder

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,13 +36,56 @@ def finding_digest(finding: dict[str, Any]) -> str:
         "utf-8", "surrogateescape")).hexdigest()
 
 
+# The columns of a device's and a finding's row, in the order of the tuples below (the rows
+# travel from the verifying processes as tuples: a third of a dict's unpickling cost, and
+# what PostgreSQL's COPY takes as it is). schema.py has the same columns and a test checks it.
+DEVICE_COLUMNS = ("device_key", "source", "model", "serial", "size", "first_mib_sha256",
+                  "last_mib_sha256")
+FINDING_COLUMNS = ("device_key", "finding_key", "kind", "severity", "title", "hashset", "rule",
+                   "category", "sha256", "path", "address")
+Row = tuple[Any, ...]
+
+
 @dataclass(frozen=True)
 class VisitFacts:
-    """The columns of one report's rows, taken from report.json."""
+    """The columns of one report's rows, taken from report.json (see *_COLUMNS)."""
 
     visit: dict[str, Any]
-    devices: list[dict[str, Any]]
-    findings: list[dict[str, Any]]
+    devices: list[Row]
+    findings: list[Row]
+
+
+# A suspect-chosen name that is not UTF-8 reaches report.json as \udcXX escapes (read back as
+# lone surrogates), a registry string may hold a NUL: neither back end can store them as text
+# (SQLite's driver cannot encode a surrogate; PostgreSQL's text refuses NUL), and one such
+# string would make a whole signed report unstorable.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+_UNSTORABLE_JSON = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
+
+
+def storable(text: str) -> str:
+    """`text` as both back ends can hold it: an undecodable byte (a lone surrogate) written
+    as \\xNN, a NUL as \\u0000."""
+    return _UNSTORABLE.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if 0xDC80 <= code <= 0xDCFF:  # surrogateescape keeps an undecodable byte 0xNN as U+DCNN
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\u{code:04x}"  # NUL, or a surrogate JSON escaped: as JSON writes it
+
+
+def maybe_unstorable(raw: bytes) -> bool:
+    """Whether report.json's bytes can hold a string storable() would change (cheap: one
+    pass over the bytes instead of one per string)."""
+    if _UNSTORABLE_JSON.search(raw):
+        return True
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return False
 
 
 def _text(value: Any, limit: int | None = None) -> str | None:
@@ -51,8 +95,31 @@ def _text(value: Any, limit: int | None = None) -> str | None:
     return text[:limit] if limit else text
 
 
-def visit_facts(report: dict[str, Any]) -> VisitFacts:
-    """Everything the store keeps of a report (no pictures, no file contents)."""
+def _bigint(value: Any) -> int | None:
+    """An integer both back ends hold (64-bit signed; not a bool), else None."""
+    return value if type(value) is int and -(1 << 63) <= value < (1 << 63) else None
+
+
+def _storable_row(row: Row) -> Row:
+    return tuple(storable(v) if isinstance(v, str) else v for v in row)
+
+
+def visit_facts(report: dict[str, Any], raw: bytes | None = None) -> VisitFacts:
+    """Everything the store keeps of a report (no pictures, no file contents).
+
+    `raw`, the bytes `report` was read from, lets the strings skip storable() when the bytes
+    show none could need it; without it every string goes through it.
+    """
+    facts = _facts(report)
+    if raw is not None and not maybe_unstorable(raw):
+        return facts
+    return VisitFacts({k: storable(v) if isinstance(v, str) else v
+                       for k, v in facts.visit.items()},
+                      [_storable_row(row) for row in facts.devices],
+                      [_storable_row(row) for row in facts.findings])
+
+
+def _facts(report: dict[str, Any]) -> VisitFacts:
     provenance = _dict(report.get("provenance"))
     verdict = _dict(report.get("verdict")).get("level")
     reasons = incomplete_reasons(report)
@@ -62,23 +129,20 @@ def visit_facts(report: dict[str, Any]) -> VisitFacts:
         item = _dict(item)
         key = device_key(item)[:300]
         keys_by_source[str(item.get("source"))] = key
-        devices.append({
-            "device_key": key, "source": str(item.get("source")),
-            "model": _text(item.get("model")), "serial": _text(item.get("serial")),
-            "size": item.get("size") if isinstance(item.get("size"), int) else None,
-            "first_mib_sha256": _text(item.get("first_mib_sha256"), 64),
-            "last_mib_sha256": _text(item.get("last_mib_sha256"), 64)})
+        devices.append((
+            key, str(item.get("source")), _text(item.get("model")), _text(item.get("serial")),
+            _bigint(item.get("size")),
+            _text(item.get("first_mib_sha256"), 64), _text(item.get("last_mib_sha256"), 64)))
     findings = []
     for finding in _list(report.get("findings")):
         finding = _dict(finding)
-        findings.append({
-            "device_key": keys_by_source.get(str(finding.get("source"))),
-            "finding_key": finding_digest(finding),
-            "kind": str(finding.get("kind"))[:16], "severity": str(finding.get("severity"))[:16],
-            "title": str(finding.get("title") or ""), "hashset": _text(finding.get("hashset")),
-            "rule": _text(finding.get("rule")), "category": _text(finding.get("category")),
-            "sha256": _text(finding.get("sha256"), 64), "path": _text(finding.get("path")),
-            "address": _text(finding.get("address"))})
+        findings.append((
+            keys_by_source.get(str(finding.get("source"))), finding_digest(finding),
+            str(finding.get("kind"))[:16], str(finding.get("severity"))[:16],
+            str(finding.get("title") or ""), _text(finding.get("hashset")),
+            _text(finding.get("rule")), _text(finding.get("category")),
+            _text(finding.get("sha256"), 64), _text(finding.get("path")),
+            _text(finding.get("address"))))
     visit = {
         "started_utc": _text(provenance.get("started_utc"), 32),
         "finished_utc": _text(provenance.get("finished_utc"), 32),

@@ -4,23 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import insert, select
-from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError
 
 from triage.errors import InvalidInputError
-from triage.model import utc_text
 from triage.plan.journal import JOURNAL_DIR
 from triage.report.sign import REPORT_NAME, load_report
 from triage.report.verify import VERIFIED, VerifyResult, verify_report
 from triage.store.engine import Store
 from triage.store.facts import visit_facts
-from triage.store.schema import devices, findings, reports
+from triage.store.writers import ReportRows, Strategy, strategy_for, write_batch
 
 UNFINISHED = "unfinished"
 INGESTED, ALREADY, REFUSED = "ingested", "already in the store", "refused"
@@ -39,16 +36,35 @@ class IngestOutcome:
     report_id: int | None = None
 
 
+def _regular_files(folder: str, parts: tuple[str, ...] = ()
+                   ) -> Iterator[tuple[tuple[str, ...], str]]:
+    """(relative parts, path) of every regular file under `folder`; links are neither followed
+    nor listed and an unreadable folder is passed over (what Path.rglob did, at a third of its
+    cost: ingest digests every folder it records)."""
+    try:
+        with os.scandir(folder) as found:
+            entries = list(found)
+    except PermissionError:
+        return
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False):
+            yield from _regular_files(entry.path, (*parts, entry.name))
+        elif entry.is_file(follow_symlinks=False):
+            yield (*parts, entry.name), entry.path
+
+
 def folder_digest(folder: Path) -> str:
-    """SHA-256 over every file of a report folder: its relative path and its own SHA-256."""
+    """SHA-256 over every file of a report folder: its relative path and its own SHA-256.
+
+    Files in the order of their relative paths' parts (as Path objects sort), so stores
+    written before keep matching their folders.
+    """
     outer = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.is_symlink()):
-        inner = hashlib.sha256()
-        with path.open("rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                inner.update(chunk)
-        rel = path.relative_to(folder).as_posix()
-        outer.update(f"{rel}\0{inner.hexdigest()}\n".encode("utf-8", "surrogateescape"))
+    for parts, path in sorted(_regular_files(str(folder))):
+        with open(path, "rb") as handle:
+            inner = hashlib.file_digest(handle, "sha256").hexdigest()
+        rel = "/".join(parts)
+        outer.update(f"{rel}\0{inner}\n".encode("utf-8", "surrogateescape"))
     return outer.hexdigest()
 
 
@@ -74,9 +90,7 @@ class Prepared:
 
     folder: Path
     status: str
-    row: dict[str, Any]
-    devices: list[dict[str, Any]]
-    findings: list[dict[str, Any]]
+    rows: ReportRows
 
 
 def prepare(folder: Path, trusted: Path | None, accept_untrusted: bool = False
@@ -93,7 +107,7 @@ def prepare(folder: Path, trusted: Path | None, accept_untrusted: bool = False
         reason = exc.strerror if isinstance(exc, OSError) else str(exc)
         return IngestOutcome(folder, REFUSED, status,
                              f"{folder}: refused, its report cannot be read ({reason}).")
-    facts = visit_facts(report)
+    facts = visit_facts(report, report_bytes)
     signer = result.signer
     row = {
         **facts.visit, "report_sha256": hashlib.sha256(report_bytes).hexdigest(),
@@ -102,75 +116,37 @@ def prepare(folder: Path, trusted: Path | None, accept_untrusted: bool = False
         "signer": None if signer is None else f"{signer.name} ({signer.key})"[:200],
         "countersigned": bool(result.countersigners) and status == VERIFIED,
         "countersigners": json.dumps([f"{s.name} ({s.key})" for s in result.countersigners])}
-    return Prepared(folder, status, row, facts.devices, facts.findings)
+    return Prepared(folder, status, ReportRows(row, facts.devices, facts.findings))
 
 
-def _write(connection: Connection, batch: list[Prepared]) -> list[IngestOutcome]:
-    """Insert the rows of `batch` on `connection`, inside the caller's transaction.
-
-    Three statements for the whole batch (reports with their new ids, then every device and
-    every finding) rather than three per report: per-statement overhead, not the database,
-    bounded ingest (bench/store_bench.py).
-    """
-    digests = [p.row["report_sha256"] for p in batch]
-    existing = dict(connection.execute(select(reports.c.report_sha256, reports.c.id).where(
-        reports.c.report_sha256.in_(digests))).all())
-    now = utc_text()
-    new: list[Prepared] = []
-    for prepared in batch:
-        digest = prepared.row["report_sha256"]
-        if digest not in existing:
-            existing[digest] = None  # the same report twice in one batch is recorded once
-            new.append(prepared)
-    ids: list[int] = []
-    if new:
-        ids = list(connection.execute(
-            insert(reports).returning(reports.c.id, sort_by_parameter_order=True),
-            [{**p.row, "ingested_utc": now} for p in new]).scalars())
-    for prepared, report_id in zip(new, ids, strict=True):
-        existing[prepared.row["report_sha256"]] = report_id
-    for table, key in ((devices, "devices"), (findings, "findings")):
-        rows = [{**row, "report_id": i} for p, i in zip(new, ids, strict=True)
-                for row in getattr(p, key)]
-        if rows:
-            connection.execute(insert(table), rows)
-    fresh = {id(p) for p in new}
-    outcomes = []
-    for prepared in batch:
-        folder, status = prepared.folder, prepared.status
-        report_id = existing[prepared.row["report_sha256"]]
-        if id(prepared) not in fresh:
-            outcomes.append(IngestOutcome(folder, ALREADY, status,
-                                          f"{folder}: already in the store.", report_id))
-            continue
-        shown = "" if status == VERIFIED else f" as {status.upper()} (accepted untrusted)"
-        outcomes.append(IngestOutcome(
-            folder, INGESTED, status,
-            f"{folder}: ingested{shown}, {len(prepared.findings)} finding(s).", report_id))
-    return outcomes
+def _outcome(prepared: Prepared, report_id: int, new: bool) -> IngestOutcome:
+    folder, status = prepared.folder, prepared.status
+    if not new:
+        return IngestOutcome(folder, ALREADY, status, f"{folder}: already in the store.",
+                             report_id)
+    shown = "" if status == VERIFIED else f" as {status.upper()} (accepted untrusted)"
+    return IngestOutcome(
+        folder, INGESTED, status,
+        f"{folder}: ingested{shown}, {len(prepared.rows.findings)} finding(s).", report_id)
 
 
-def record(store: Store, prepared: Prepared) -> IngestOutcome:
+def _write(store: Store, batch: list[Prepared], strategy: Strategy) -> list[IngestOutcome]:
+    """Record `batch` in one transaction: all of it, or (on any error) none of it."""
+    with store.engine.begin() as connection:
+        written = write_batch(connection, [p.rows for p in batch], strategy)
+    return [_outcome(p, report_id, new) for p, (report_id, new) in zip(batch, written,
+                                                                        strict=True)]
+
+
+def record(store: Store, prepared: Prepared, strategy: str | None = None) -> IngestOutcome:
     """Write one prepared report in a single transaction; the same report twice is one row."""
-    try:
-        with store.engine.begin() as connection:
-            return _write(connection, [prepared])[0]
-    except IntegrityError:
-        # Another process may have ingested the same report between our check and our
-        # insert; any other integrity failure is a real error and the transaction is undone.
-        with store.engine.connect() as connection:
-            existing = connection.execute(select(reports.c.id).where(
-                reports.c.report_sha256 == prepared.row["report_sha256"])).scalar()
-        if existing is None:
-            raise
-        return IngestOutcome(prepared.folder, ALREADY, prepared.status,
-                             f"{prepared.folder}: already in the store.", existing)
+    return _write(store, [prepared], strategy_for(store.engine.dialect.name, strategy))[0]
 
 
-def _record_alone(store: Store, prepared: Prepared) -> IngestOutcome:
+def _record_alone(store: Store, prepared: Prepared, strategy: Strategy) -> IngestOutcome:
     """Record one report of a failed batch; a report the database refuses is an outcome."""
     try:
-        return record(store, prepared)
+        return _write(store, [prepared], strategy)[0]
     except DBAPIError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
         return IngestOutcome(prepared.folder, REFUSED, prepared.status,
@@ -179,21 +155,23 @@ def _record_alone(store: Store, prepared: Prepared) -> IngestOutcome:
 
 
 def record_many(store: Store, items: Iterable[Prepared | IngestOutcome],
-                batch: int = RECORD_BATCH) -> Iterator[IngestOutcome]:
+                batch: int = RECORD_BATCH, strategy: str | None = None
+                ) -> Iterator[IngestOutcome]:
     """Record prepared reports, many to a transaction; refusals pass through.
 
     One commit per report costs an fsync each (most of an ingest's time on SQLite). A batch
-    is still all-or-nothing per report: if any insert of the batch fails, the batch is rolled
-    back and its reports are recorded again one transaction each.
+    is still all-or-nothing per report: if any row of the batch is refused, the batch is
+    rolled back and its reports are recorded again one transaction each. `strategy` names
+    how rows are written (writers.STRATEGIES; default: the back end's fastest).
     """
+    chosen = strategy_for(store.engine.dialect.name, strategy)
     pending: list[Prepared] = []
 
     def flush() -> Iterator[IngestOutcome]:
         try:
-            with store.engine.begin() as connection:
-                done = _write(connection, pending)
+            done = _write(store, pending, chosen)
         except DBAPIError:
-            done = [_record_alone(store, prepared) for prepared in pending]
+            done = [_record_alone(store, prepared, chosen) for prepared in pending]
         pending.clear()
         yield from done
 

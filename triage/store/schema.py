@@ -81,6 +81,6 @@ findings = Table(
     Column("address", Text),
 )
 Index("findings_report", findings.c.report_id)
-Index("findings_key", findings.c.finding_key)
+# No index on finding_key: no query looks a finding up by it (migration 0002).
 
 TABLES = (reports, devices, findings)
