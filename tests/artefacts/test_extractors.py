@@ -79,9 +79,20 @@ def test_system_hive_usb_devices_and_programs_run(tmp_path: Path) -> None:
         r"\ControlSet001\Services\bam\State\UserSettings\S-1-5-21-1-2-3-1001": {
             r"\Device\HarddiskVolume3\Program Files\VeraCrypt\VeraCrypt.exe":
                 (3, _filetime(run) + bytes(16))},
+        # Paris: Bias is UTC - local = -60 minutes, a REG_DWORD as Windows stores it.
+        r"\ControlSet001\Control\TimeZoneInformation": {
+            "TimeZoneKeyName": "Romance Standard Time", "Bias": 0xFFFFFFC4,
+            "ActiveTimeBias": 0xFFFFFF88, "DynamicDaylightTimeDisabled": 0},
     })
     found = list(RegistryHives().extract(hive, Origin(
         "disk · /Windows/System32/config/SYSTEM", "/Windows/System32/config/SYSTEM", None)))
+    zone = [a for a in found if a.kind == "time-zone"]
+    assert len(zone) == 1 and zone[0].time is None
+    assert {k: zone[0].fields[k] for k in ("name", "utc_offset", "active_utc_offset",
+                                           "daylight_saving")} == {
+        "name": "Romance Standard Time", "utc_offset": "+01:00", "active_utc_offset": "+02:00",
+        "daylight_saving": True}
+    assert isinstance(zone[0].fields["changed"], float)
     usb = [a for a in found if a.kind == "usb-device"]
     assert len(usb) == 1 and usb[0].fields["serial"] == "4C530001230321112345"
     assert usb[0].fields["vendor"] == "SanDisk" and usb[0].fields["product"] == "Cruzer_Blade"

@@ -25,6 +25,8 @@ KINDS: dict[str, str] = {
     "clock-changed": "The system clock was changed (old time, new time, user).",
     "system-event": "A boot, shutdown or device install recorded by the system (event).",
     "user-account": "A user account on the system (name, created, last login).",
+    "time-zone": "The system's time zone setting (name, offset from UTC), for reading the "
+                 "local times a user gives; the key's last change as `changed`.",
     "file-opened": "A file a program opened or saved (url, path, name, programs; from "
                    "recently-used.xbel, RecentDocs, LNK files or jump lists).",
 }

@@ -1,5 +1,6 @@
 """Windows registry hives (regipy): USB storage devices, installed programs, programs run,
-typed addresses and Explorer searches; transaction logs applied when they lie beside the hive."""
+typed addresses, Explorer searches, the time zone and the last shutdown; transaction logs
+applied when they lie beside the hive."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import struct
 from collections.abc import Iterator
 from pathlib import Path
 
-from regipy.registry import RegistryHive
+from regipy.registry import NKRecord, RegistryHive
 
 from triage.artefacts.base import Extractor, Origin
 from triage.artefacts.hive import LOG_SUFFIXES, as_bytes, filetime, guarded, open_hive
@@ -36,6 +37,33 @@ def _serial(instance: str) -> str:
     if instance[1:2] == "&":
         return ""
     return instance.rsplit("&", 1)[0] if "&" in instance else instance
+
+
+def _signed32(value: object) -> int | None:
+    """A REG_DWORD read as the signed minutes Windows means (Bias -60 is 0xFFFFFFC4)."""
+    if not isinstance(value, int) or not 0 <= value <= 0xFFFFFFFF:
+        return None
+    return value - (1 << 32) if value & 0x80000000 else value
+
+
+def _time_zone(key: NKRecord, origin: Origin) -> Artefact:
+    """The time zone record: Windows keeps Bias = UTC - local time in minutes, so the offset
+    shown (+01:00 for Paris in winter) is its negation; ActiveTimeBias includes daylight
+    saving as it stood when the key was last written."""
+    values = _values(key)
+    fields: dict[str, object] = {
+        "name": str(values.get("TimeZoneKeyName") or values.get("StandardName") or ""),
+        "evidence": "TimeZoneInformation",
+        "changed": filetime(key.header.last_modified),
+    }
+    for value, field in (("Bias", "utc_offset"), ("ActiveTimeBias", "active_utc_offset")):
+        bias = _signed32(values.get(value))
+        if bias is not None and abs(bias) <= 24 * 60:
+            sign = "-" if bias > 0 else "+"
+            fields[field] = f"{sign}{abs(bias) // 60:02d}:{abs(bias) % 60:02d}"
+    if isinstance(values.get("DynamicDaylightTimeDisabled"), int):
+        fields["daylight_saving"] = not values["DynamicDaylightTimeDisabled"]
+    return Artefact("time-zone", None, origin.address, None, fields)
 
 
 class RegistryHives(Extractor):
@@ -90,6 +118,9 @@ class RegistryHives(Extractor):
                     yield Artefact("program-run", _binary_filetime(raw), origin.address, None,
                                    {"name": program.replace("\\", "/").rsplit("/", 1)[-1],
                                     "path": program, "user_sid": sid.name, "evidence": "BAM"})
+        zone = _key(hive, f"{control}\\Control\\TimeZoneInformation")
+        if zone is not None:
+            yield _time_zone(zone, origin)
         shutdown = _values(_key(hive, f"{control}\\Control\\Windows") or _key(hive, "\\"))
         when = _binary_filetime(shutdown.get("ShutdownTime"))
         if when is not None:
