@@ -1,13 +1,10 @@
-"""The decrypted-chunk cache: one load per chunk in use, file system tables kept, no waste,
-and the chunks after a sequential reader decrypted ahead of it."""
+"""The decrypted-chunk cache: one load per chunk in use, file system tables kept, no waste."""
 
 from __future__ import annotations
 
 import os
 import threading
 import time
-
-import pytest
 
 from triage.layers.encrypted import CHUNK, CHUNKS_KEPT, ChunkCache
 
@@ -29,7 +26,7 @@ class Counted:
 
 def test_reads_across_chunks_and_at_the_end_are_the_streams_bytes() -> None:
     stream = Counted(3 * CHUNK + 1000)
-    cache = ChunkCache(stream, ahead=0)
+    cache = ChunkCache(stream)
     for offset, length in ((0, 10), (CHUNK - 5, 10), (5, 2 * CHUNK), (3 * CHUNK + 990, 100)):
         assert cache.read(offset, length) == stream.data[offset : offset + length]
     assert cache.read(stream.size, 10) == b""
@@ -38,7 +35,7 @@ def test_reads_across_chunks_and_at_the_end_are_the_streams_bytes() -> None:
 
 def test_a_chunk_read_many_times_in_a_row_is_loaded_once() -> None:
     stream = Counted(4 * CHUNK)
-    cache = ChunkCache(stream, ahead=0)
+    cache = ChunkCache(stream)
     for offset in range(0, CHUNK, 4096):  # The Sleuth Kit's 4 KiB blocks
         cache.read(offset, 4096)
     assert stream.reads == 1
@@ -48,7 +45,7 @@ def test_tables_read_again_survive_a_long_sequential_pass() -> None:
     """Like NTFS's MFT during a scan: read, pushed out by file data, read again, then kept
     while far more file data than the cache holds goes through."""
     stream = Counted((CHUNKS_KEPT * 4) * CHUNK)
-    cache = ChunkCache(stream, ahead=0)
+    cache = ChunkCache(stream)
     cache.read(0, 4096)
     for index in range(1, CHUNKS_KEPT + 2):
         cache.read(index * CHUNK, 4096)
@@ -63,7 +60,7 @@ def test_tables_read_again_survive_a_long_sequential_pass() -> None:
 
 def test_threads_wanting_the_same_chunk_load_it_once() -> None:
     stream = Counted(2 * CHUNK, delay=0.2)
-    cache = ChunkCache(stream, ahead=0)
+    cache = ChunkCache(stream)
     results: list[bytes] = []
     threads = [threading.Thread(target=lambda: results.append(cache.read(100, 50)))
                for _ in range(4)]
@@ -73,52 +70,3 @@ def test_threads_wanting_the_same_chunk_load_it_once() -> None:
         thread.join()
     assert results == [stream.data[100:150]] * 4
     assert stream.reads == 1
-
-
-class Failing(Counted):
-    """A stream whose chunks from `bad` on cannot be read (a truncated or damaged image)."""
-
-    def __init__(self, size: int, bad: int) -> None:
-        super().__init__(size)
-        self.bad = bad
-
-    def read(self, offset: int, length: int) -> bytes:
-        if offset >= self.bad * CHUNK:
-            raise OSError("unreadable sector")
-        return super().read(offset, length)
-
-
-def test_a_sequential_reader_finds_the_next_chunks_already_loaded() -> None:
-    stream = Counted(32 * CHUNK)
-    cache = ChunkCache(stream, ahead=4)
-    cache.read(0, 4096)
-    assert cache.read(CHUNK, 4096) == stream.data[CHUNK : CHUNK + 4096]  # a step: 2-5 queued
-    assert cache._prefetch is not None
-    cache._prefetch.submit(lambda: None).result()  # the read-ahead thread has done its queue
-    assert cache.loads == 6 and stream.reads == 6
-    for index in range(2, 6):  # already there: no more reads of the stream for these
-        assert cache.read(index * CHUNK + 8, 100) == stream.data[index * CHUNK + 8 :
-                                                                 index * CHUNK + 108]
-    cache._prefetch.submit(lambda: None).result()
-    assert stream.reads == 10  # each step queued one more chunk (6-9): never one twice
-    assert cache.read(31 * CHUNK, 2 * CHUNK) == stream.data[31 * CHUNK :]  # the end
-
-
-def test_random_reads_do_not_read_ahead() -> None:
-    stream = Counted(32 * CHUNK)
-    cache = ChunkCache(stream, ahead=4)
-    for index in (7, 3, 20, 11, 0):
-        assert cache.read(index * CHUNK, 10) == stream.data[index * CHUNK : index * CHUNK + 10]
-    assert cache._prefetch is None and stream.reads == 5
-
-
-def test_a_chunk_that_fails_ahead_fails_for_its_reader_and_others_still_arrive() -> None:
-    stream = Failing(8 * CHUNK, bad=4)
-    cache = ChunkCache(stream, ahead=6)
-    cache.read(0, 10)
-    cache.read(CHUNK, 10)  # queues 2-7; 4-7 fail in the read-ahead thread
-    assert cache._prefetch is not None
-    cache._prefetch.submit(lambda: None).result()
-    assert cache.read(3 * CHUNK, 10) == stream.data[3 * CHUNK : 3 * CHUNK + 10]
-    with pytest.raises(OSError, match="unreadable"):  # the stream's own error, as without
-        cache.read(5 * CHUNK, 10)  # read-ahead: the failed chunk is never handed out

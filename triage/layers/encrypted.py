@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 from abc import abstractmethod
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from triage.layers.base import Layer, LayerError, Opened, Stream
@@ -22,9 +21,6 @@ READ_AHEAD = 1024 * 1024
 CHUNK = 256 * 1024
 CHUNKS_KEPT = 64
 CHUNKS_REMEMBERED = 1024  # indices of chunks recently out of `fresh` (a second read keeps them)
-# A thread reading chunk after chunk has the next ones decrypted ahead of it on another core
-# (numpy and OpenSSL let go of the GIL), so decryption overlaps the file system's own work.
-CHUNKS_AHEAD = 8
 LOCKED = "locked"
 UNLOCKED = "unlocked"
 CLEAR_KEY = "clear key"
@@ -136,7 +132,7 @@ class ChunkCache:
     decrypting it a second time.
     """
 
-    def __init__(self, stream: Stream, ahead: int = CHUNKS_AHEAD) -> None:
+    def __init__(self, stream: Stream) -> None:
         self._stream = stream
         self._fresh: OrderedDict[int, bytes] = OrderedDict()
         self._reused: OrderedDict[int, bytes] = OrderedDict()
@@ -145,9 +141,6 @@ class ChunkCache:
         self._lock = threading.Lock()
         self.size = stream.size
         self.loads = 0  # chunks read from the stream below (tests and benchmarks count them)
-        self._ahead = ahead
-        self._last = threading.local()  # per reading thread: the chunk it read last
-        self._prefetch: ThreadPoolExecutor | None = None
 
     def _cached(self, index: int) -> bytes | None:
         """The chunk if kept (the caller holds the lock)."""
@@ -172,8 +165,6 @@ class ChunkCache:
                 self._gone.popitem(last=False)
 
     def _chunk(self, index: int) -> bytes:
-        if self._ahead and getattr(self._last, "index", None) != index:
-            self._read_ahead(index)
         with self._lock:
             data = self._cached(index)
             if data is not None:
@@ -195,37 +186,6 @@ class ChunkCache:
             with self._lock:
                 self._loading.pop(index).set()
         return data
-
-    def _read_ahead(self, index: int) -> None:
-        """On a thread's step to the next chunk, queue those after it not kept or loading."""
-        step = getattr(self._last, "index", None) == index - 1
-        self._last.index = index
-        if not step:
-            return
-        last = min(index + self._ahead, (self.size - 1) // CHUNK)
-        with self._lock:
-            wanted = [i for i in range(index + 1, last + 1)
-                      if i not in self._loading and i not in self._fresh and i not in self._reused]
-            for i in wanted:
-                self._loading[i] = threading.Event()  # readers of it wait for this load
-            if wanted and self._prefetch is None:
-                self._prefetch = ThreadPoolExecutor(1, thread_name_prefix="triage-decrypt")
-        for i in wanted:
-            assert self._prefetch is not None
-            self._prefetch.submit(self._load_ahead, i)
-
-    def _load_ahead(self, index: int) -> None:
-        """Read one chunk for a reader to come; a failure is left for that reader to meet."""
-        try:
-            data = self._stream.read(index * CHUNK, CHUNK)
-            with self._lock:
-                self.loads += 1
-                self._keep(index, data)
-        except Exception:  # noqa: BLE001, S110 - the reader reads it again and sees the error
-            pass
-        finally:
-            with self._lock:
-                self._loading.pop(index).set()
 
     def read(self, offset: int, length: int) -> bytes:
         length = min(length, self.size - offset)
