@@ -19,11 +19,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from _artefact_overhead import notes_tree, with_and_without  # noqa: E402
+
 from tests.artefacts.browsers import chromium_profile  # noqa: E402
 from triage.artefacts.base import Origin  # noqa: E402
 from triage.artefacts.chromium import ChromiumHistory  # noqa: E402
-from triage.options import ScanOptions  # noqa: E402
-from triage.pipeline import run_scan  # noqa: E402
 
 GOAL_RECORDS_PER_S = 50_000
 GOAL_SCAN_OVERHEAD = 1.10
@@ -45,24 +45,12 @@ def fill(history: Path, visits: int) -> None:
 def scan_overhead(folder: Path, history: Path, files: int) -> tuple[float, float]:
     """Seconds to scan a folder tree of `files` small files holding one browser profile, with
     and without artefacts (the same tree, each run twice, the faster kept)."""
-    tree = folder / "tree"
-    for n in range(files):
-        target = tree / f"Users/alex/Documents/{n % 50}/note{n}.txt"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(f"note {n}\n" * 20)
+    tree = notes_tree(folder / "tree", files)
     chrome = tree / Path(PATH).parent.relative_to("/")
     chrome.mkdir(parents=True)
     for part in history.parent.glob("History*"):
         shutil.copy(part, chrome / part.name)
-    times = {}
-    for artefacts in (False, True, False, True):
-        out = folder / f"out-{artefacts}-{len(times)}"
-        started = time.perf_counter()
-        run_scan([str(tree)], out, ScanOptions(artefacts=artefacts))
-        elapsed = time.perf_counter() - started
-        times[artefacts] = min(times.get(artefacts, elapsed), elapsed)
-        shutil.rmtree(out)
-    return times[True], times[False]
+    return with_and_without(tree, folder)
 
 
 def main() -> None:

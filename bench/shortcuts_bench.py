@@ -23,14 +23,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import LnkParse3  # noqa: E402
 import olefile  # noqa: E402
+from _artefact_overhead import with_and_without  # noqa: E402
 
 from tests.artefacts.jumplists import EXPLORER  # noqa: E402
 from tests.artefacts.lnkwriter import DRIVE_REMOVABLE, shortcut  # noqa: E402
 from triage.artefacts.base import Origin  # noqa: E402
 from triage.artefacts.jumplist import JumpLists  # noqa: E402
 from triage.artefacts.lnk import ShortcutFiles  # noqa: E402
-from triage.options import ScanOptions  # noqa: E402
-from triage.pipeline import run_scan  # noqa: E402
 
 RECENT = "Users/alex/AppData/Roaming/Microsoft/Windows/Recent"
 GOAL_SCAN_OVERHEAD = 1.10  # issue 19: artefacts add at most 10 % to a scan
@@ -78,18 +77,6 @@ def extraction(links: list[Path], root: Path) -> tuple[int, float, float]:
     return records, ours, time.perf_counter() - started
 
 
-def scan_overhead(root: Path, work: Path) -> tuple[float, float]:
-    times: dict[bool, float] = {}
-    for artefacts in (False, True, False, True):
-        out = work / f"out-{artefacts}-{len(times)}"
-        started = time.perf_counter()
-        run_scan([str(root)], out, ScanOptions(artefacts=artefacts))
-        elapsed = time.perf_counter() - started
-        times[artefacts] = min(times.get(artefacts, elapsed), elapsed)
-        shutil.rmtree(out)
-    return times[True], times[False]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shortcuts", type=int, default=5000)
@@ -101,7 +88,7 @@ def main() -> None:
         root = work / "tree"
         links = make_tree(root, args.shortcuts, args.jump_lists, args.files)
         records, ours, floor = extraction(links, root)
-        with_artefacts, without = scan_overhead(root, work)
+        with_artefacts, without = with_and_without(root, work)
     print(f"{args.shortcuts:,} shortcuts, {args.jump_lists:,} jump lists, {records:,} records\n")
     print("| measure | ours | baseline / goal | ratio |")
     print("|---|---|---|---|")

@@ -26,14 +26,14 @@ import pyscca
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from _artefact_overhead import notes_tree, with_and_without  # noqa: E402
+
 from tests.artefacts.hives import make_hive  # noqa: E402
 from tests.artefacts.windows_samples import PLASO, prefetch_of  # noqa: E402
 from triage.artefacts.amcache import AmcacheHive  # noqa: E402
 from triage.artefacts.base import Origin  # noqa: E402
 from triage.artefacts.hive import open_hive, subkeys, values  # noqa: E402
 from triage.artefacts.prefetch import PrefetchFiles  # noqa: E402
-from triage.options import ScanOptions  # noqa: E402
-from triage.pipeline import run_scan  # noqa: E402
 
 GOAL_SCAN_OVERHEAD = 1.10  # issue 19: artefacts add at most 10 % to a scan
 PUBLISHED = ("NOTEPAD.EXE-D8414F97.pf", "ONEDRIVE.EXE-7E152375.pf",
@@ -87,24 +87,13 @@ def bare_amcache(path: Path) -> int:
 
 
 def scan_overhead(work: Path, prefetch: list[Path], hive: Path, files: int) -> tuple[float, float]:
-    tree = work / "tree"
-    for n in range(files):
-        target = tree / f"Users/alex/Documents/{n % 50}/note{n}.txt"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(f"note {n}\n" * 20)
+    tree = notes_tree(work / "tree", files)
     (tree / "Windows/Prefetch").mkdir(parents=True)
     for path in prefetch:
         shutil.copyfile(path, tree / "Windows/Prefetch" / path.name)
     (tree / AMCACHE).parent.mkdir(parents=True)
     shutil.copyfile(hive, tree / AMCACHE)
-    times: dict[bool, float] = {}
-    for artefacts in (False, True, False, True):
-        out = work / f"out-{artefacts}-{len(times)}"
-        elapsed, _ = timed(lambda out=out, on=artefacts: run_scan(
-            [str(tree)], out, ScanOptions(artefacts=on)))
-        times[artefacts] = min(times.get(artefacts, elapsed), elapsed)
-        shutil.rmtree(out)
-    return times[True], times[False]
+    return with_and_without(tree, work)
 
 
 def main() -> None:
