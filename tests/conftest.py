@@ -18,6 +18,7 @@ if _ROOT not in sys.path:
 from tests.fixtures import RECIPES, FixtureImage, assert_unchanged, build  # noqa: E402
 from tests.fixtures.builders import skip_reason  # noqa: E402
 from tests.fixtures.tools import missing_tools  # noqa: E402
+from triage import keys  # noqa: E402
 
 _built: dict[str, FixtureImage] = {}
 
@@ -67,3 +68,18 @@ def sleuthkit() -> None:
 def pytest_report_header() -> str:
     cache = os.environ.get("TRIAGE_FIXTURE_CACHE", "/tmp/triage-fixtures-<version>")  # noqa: S108
     return f"triage fixture cache: {cache}"
+
+
+@pytest.fixture
+def lab_key(tmp_path: Path) -> keys.SigningKey:
+    """A lab signing key (hash sets, keyword lists, rules) made for the test."""
+    return keys.generate(tmp_path / "keys", "lab")
+
+
+@pytest.fixture
+def trusted_dir(tmp_path: Path, lab_key: keys.SigningKey) -> Path:
+    """A folder of trusted public keys holding the lab key."""
+    folder = tmp_path / "trusted"
+    folder.mkdir()
+    (folder / "lab.pub").write_bytes((tmp_path / "keys" / "lab.pub").read_bytes())
+    return folder

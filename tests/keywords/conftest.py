@@ -15,19 +15,6 @@ LINE = {"holiday snaps": 2, "été secret": 4, "wipe": 5, "blue whale": 7}
 
 
 @pytest.fixture
-def lab_key(tmp_path: Path) -> keys.SigningKey:
-    return keys.generate(tmp_path / "keys", "lab")
-
-
-@pytest.fixture
-def trusted_dir(tmp_path: Path, lab_key: keys.SigningKey) -> Path:
-    folder = tmp_path / "trusted"
-    folder.mkdir()
-    (folder / "lab.pub").write_bytes((tmp_path / "keys" / "lab.pub").read_bytes())
-    return folder
-
-
-@pytest.fixture
 def hashsets(tmp_path: Path, lab_key: keys.SigningKey) -> Path:
     """A hash-set folder holding one signed keyword list, 'lab-terms'."""
     source = tmp_path / "terms.txt"
