@@ -211,7 +211,7 @@ def resume_line(resume: dict[str, Any]) -> str:
 def quick_pass_line(quick: dict[str, Any]) -> str:
     """One line on the block quick pass: what it read, or why it did not run."""
     if quick["status"] != "run":
-        return f"Quick pass {quick['reason']}."
+        return f"Quick pass: {quick['reason']}."
     read = sum(s.get("bytes_covered", 0) for s in quick["sources"])
     line = (f"Quick pass: {_size(read)} of {len(quick['sources'])} disk"
             f"{'s' if len(quick['sources']) != 1 else ''} read block by block")

@@ -92,7 +92,10 @@ def test_summary_line_says_what_the_quick_pass_read() -> None:
     from triage.console import quick_pass_line
 
     assert quick_pass_line({"status": "not_run", "reason": SKIPPED}) == (
-        "Quick pass not run (--no-quick-pass).")
+        "Quick pass: not run (--no-quick-pass).")
+    assert quick_pass_line({"status": "not_run", "reason": NO_FILTERS}) == (
+        "Quick pass: no block filters among the hash sets, so deleted, unallocated and "
+        "reformatted space was not searched for known files.")
     quick = {"status": "run", "sources": [{"bytes_covered": 3 << 30}],
              "confidence": {"text": "Sampling 10% of the disk ..."}}
     assert quick_pass_line(quick) == (

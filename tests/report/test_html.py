@@ -15,6 +15,7 @@ from PIL import Image
 from tests.report.factory import HOSTILE_NAME, record, report, write_scan_output
 from triage.report.html import BANNER_COLOURS, make_thumbnail, render_html, text
 from triage.report.sign import write_exports
+from triage.ruleset.vocabulary import ORDER_WORDING
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 needs_chromium = pytest.mark.skipif(
@@ -157,6 +158,17 @@ def test_a_rule_finding_shows_installed_or_used_and_the_order_wording_to_check()
     assert ("Seen: used, last written 2026-11-20T21:14:00Z. Relates to: \u201cmust not use or "
             "install encryption or wiping tools\u201d \u2014 check the order&#x27;s own wording."
             ) in page
+
+
+def test_an_offence_in_itself_does_not_send_the_officer_to_the_order() -> None:
+    data = report()
+    rule = next(f for f in data["findings"] if f["kind"] == "rule")
+    rule["condition"] = "no-indecent-images"
+    rule["detail"] = {"version": "2", "order_wording": ORDER_WORDING["no-indecent-images"]}
+    page = render_html(data)
+    assert "No order term needed: making or keeping indecent images of children is an offence" \
+        in page
+    assert "own wording" not in page
 
 
 def test_case_officer_device_and_time_come_first() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from triage.ruleset.vocabulary import CHECK_WORDING
+from triage.ruleset.vocabulary import CHECK_WORDING, NO_ORDER_TERM
 
 _SEEN = {"installed": "installed (nothing seen shows it ran)",
          "used": "used"}
@@ -27,5 +27,8 @@ def rule_note(finding: dict[str, Any]) -> str | None:
         parts.append(f"Seen: {seen}{when}.")
     wording = detail.get("order_wording")
     if isinstance(wording, str) and wording:
-        parts.append(f"Relates to: \u201c{wording}\u201d \u2014 {CHECK_WORDING}.")
+        if finding.get("condition") in NO_ORDER_TERM:  # an offence whatever the order says
+            parts.append(f"{wording[:1].upper()}{wording[1:]}.")
+        else:
+            parts.append(f"Relates to: \u201c{wording}\u201d \u2014 {CHECK_WORDING}.")
     return " ".join(parts) or None

@@ -47,6 +47,9 @@ EVIDENCE: dict[str, str] = {
 EVIDENCE_MAX_SEVERITY = {"installed": Severity.MEDIUM}
 
 CHECK_WORDING = "check the order's own wording"
+# Conditions that are offences in themselves: their findings need no order term, so the
+# officer is not sent to look for one.
+NO_ORDER_TERM = frozenset({"no-indecent-images"})
 
 # Order conditions a finding can evidence. Worded after the prohibitions commonly written
 # into Sexual Harm Prevention Orders (Sentencing Act 2020 Part 11 Chapter 2; CPS guidance
