@@ -171,6 +171,21 @@ def test_an_offence_in_itself_does_not_send_the_officer_to_the_order() -> None:
     assert "own wording" not in page
 
 
+def test_a_scan_without_the_quick_pass_does_not_claim_complete_coverage() -> None:
+    from triage.plan.quickpass import NO_FILTERS, skipped
+
+    data = report()
+    data["coverage"]["complete"] = True
+    data["coverage"]["quick_pass"] = skipped(NO_FILTERS)
+    page = render_html(data)
+    assert "Coverage is complete." not in page
+    assert "the space no file holds was not searched for known files" in page
+    assert "unallocated, deleted and reformatted space" in page
+    assert f"quick pass: {NO_FILTERS}" in page
+    data["coverage"]["quick_pass"] = {"status": "run", "sources": []}
+    assert "Coverage is complete." in render_html(data)
+
+
 def test_case_officer_device_and_time_come_first() -> None:
     page = render_html(report())
     header = page[page.index('id="header"'):page.index('id="verdict"')]

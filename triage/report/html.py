@@ -310,6 +310,14 @@ def _not_examined(coverage: dict[str, Any], report: dict[str, Any]) -> str:
         rows.append([text("scan"), text("time budget reached"), text(None),
                      text(f"stopped after {budget.get('minutes')} minutes; the rest was not seen")])
     complete = "Coverage is complete." if coverage.get("complete") else "Coverage is NOT complete."
+    quick = _dict(coverage.get("quick_pass"))
+    if quick.get("status") == "not_run":
+        # Files (deleted ones too) were examined; the space between them was not searched.
+        rows.append([text("disks"), text("unallocated, deleted and reformatted space"),
+                     text(None), text(f"quick pass: {quick.get('reason')}")])
+        if coverage.get("complete"):
+            complete = ("Every file found was examined; the space no file holds was not "
+                        "searched for known files (see below).")
     warnings = [w for w in _list(report.get("warnings")) if isinstance(w, dict)]
     total = report.get("warnings_total", len(warnings))
     warn_rows = [[text(w.get("address")), text(w.get("stage")), text(w.get("message"))]
