@@ -17,6 +17,7 @@ from tests.artefacts.windows_disk import (
     JUMP_USED,
     LETTER_OPENED,
     OPENVPN,
+    PHONE_FIRST,
     STICK_OPENED,
     USB_FIRST,
     VERACRYPT_RUN,
@@ -59,7 +60,8 @@ def test_artefacts_are_listed_with_their_source(scanned) -> None:  # noqa: ANN00
     out, _, report = scanned
     records = _records(out)
     usb = [r for r in records if r["kind"] == "usb-device"]
-    assert [r["fields"]["serial"] for r in usb] == ["4C530001230321112345"]
+    assert [r["fields"]["serial"] for r in usb] == ["4C530001230321112345", "R5CT1234ABC"]
+    assert usb[1]["time"] == PHONE_FIRST.isoformat().replace("+00:00", "Z")
     assert usb[0]["time"] == USB_FIRST.isoformat().replace("+00:00", "Z")
     assert "/Windows/System32/config/SYSTEM" in usb[0]["source"]
     assert usb[0]["fields"]["drive_letters"] == ["E:"]  # from MountedDevices
@@ -91,7 +93,13 @@ def test_artefacts_are_listed_with_their_source(scanned) -> None:  # noqa: ANN00
     assert len([r for r in records if r["kind"] == "clock-changed"]) == 23
     summary = report["artefacts"]
     assert summary["records"] == len(records)
-    assert summary["by_kind"]["usb-device"] == 1
+    assert summary["by_kind"]["usb-device"] == 2  # the stick, and the phone (MTP)
+    zone = next(r for r in records if r["kind"] == "time-zone")
+    assert (zone["fields"]["name"], zone["fields"]["utc_offset"],
+            zone["fields"]["active_utc_offset"]) == ("GMT Standard Time", "+00:00", "+01:00")
+    phone = next(r for r in records if r["kind"] == "usb-device"
+                 and r["fields"]["evidence"] == "Enum\\USB")
+    assert phone["fields"]["friendly_name"] == "Galaxy S23"
     assert {f["extractor"] for f in summary["files"]} == {
         "windows-registry", "chromium-history", "windows-event-logs", "windows-prefetch",
         "windows-amcache", "windows-sam", "windows-shortcuts", "windows-jump-lists"}
@@ -125,7 +133,7 @@ def test_artefact_rules_fire_with_when_and_where(scanned) -> None:  # noqa: ANN0
     assert vpn["detail"]["examples"][0]["name"] == "openvpn-gui.exe"
     assert vpn["severity"] == "medium" and "vpn-run" not in by_rule
     usb = by_rule["usb-storage-since"]
-    assert usb["detail"]["count"] == 1 and usb["severity"] == "medium"
+    assert usb["detail"]["count"] == 2 and usb["severity"] == "medium"  # stick and phone
     assert by_rule["clock-changed"]["detail"]["count"] == 23
     assert "onion-address-visited" not in by_rule and "tor-run" not in by_rule
     assert report["verdict"]["level"] == "red"

@@ -251,6 +251,38 @@ def test_mounted_devices_give_usb_sticks_their_drive_letters(tmp_path: Path) -> 
 
 
 @needs_hivex
+def test_uasp_drives_and_phones_that_usbstor_never_lists(tmp_path: Path) -> None:
+    usb = r"\ControlSet001\Enum\USB"
+    first = dt.datetime(2026, 11, 12, 8, 0, tzinfo=dt.UTC)
+    props = r"Properties\{83da6326-97a6-4088-9453-a1923f573b29}\0064"
+    system = make_hive(tmp_path / "SYSTEM", {
+        r"\Select": {"Current": 1},
+        usb + r"\VID_04E8&PID_61FB\S6XNNS0T812345": {
+            "Service": "UASPStor", "FriendlyName": "Samsung PSSD T7", "Mfg": "Samsung"},
+        usb + r"\VID_04E8&PID_6860\R5CT1234ABC": {
+            "ClassGUID": "{EEC5AD98-8080-425F-922A-DABF3DE3F69A}", "Service": "WUDFRd",
+            "DeviceDesc": "@oem12.inf,%mtp.devicedesc%;Galaxy S23"},
+        usb + r"\VID_04E8&PID_6860\R5CT1234ABC" + "\\" + props: {
+            "": (0xFFFF0010, filetime(first))},
+        usb + r"\VID_04A9&PID_32D4\6&2c9d1f0&0&2": {
+            "ClassGUID": "{eec5ad98-8080-425f-922a-dabf3de3f69a}", "FriendlyName": "Canon EOS"},
+        usb + r"\VID_046D&PID_C31C\6&1a2b3c4&0&1": {"Service": "HidUsb"},  # a keyboard
+        usb + r"\VID_0781&PID_5567\4C530001230321112345": {"Service": "USBSTOR"},  # a stick
+    })
+    found = [a for a in RegistryHives().extract(system, Origin(
+        "s", "/Windows/System32/config/SYSTEM", None)) if a.kind == "usb-device"]
+    by_name = {a.fields["friendly_name"]: a for a in found}
+    assert set(by_name) == {"Samsung PSSD T7", "Galaxy S23", "Canon EOS"}
+    ssd, phone, camera = (by_name[n] for n in ("Samsung PSSD T7", "Galaxy S23", "Canon EOS"))
+    assert (ssd.fields["type"], ssd.fields["serial"], ssd.fields["vendor"]) == (
+        "UASP storage", "S6XNNS0T812345", "VID_04E8")
+    assert phone.fields["type"] == "portable device (MTP/PTP)"
+    assert phone.time == first.timestamp() == phone.fields["first_connected"]
+    assert camera.fields["serial"] == ""  # Windows made up its instance name
+    assert all(a.fields["evidence"] == "Enum\\USB" for a in found)
+
+
+@needs_hivex
 def test_sam_written_by_hivex(tmp_path: Path) -> None:
     last = dt.datetime(2026, 11, 20, 19, 5, tzinfo=dt.UTC)
     f = bytearray(80)

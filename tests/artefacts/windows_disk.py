@@ -31,6 +31,8 @@ STICK_OPENED = dt.datetime(2026, 11, 10, 20, 15, tzinfo=dt.UTC)
 JUMP_USED = dt.datetime(2026, 11, 12, 19, 0, tzinfo=dt.UTC)
 LETTER_OPENED = dt.datetime(2026, 9, 1, 9, 0, tzinfo=dt.UTC)
 OPENVPN = r"c:\program files\openvpn\bin\openvpn-gui.exe"
+PHONE = r"\ControlSet001\Enum\USB\VID_04E8&PID_6860\R5CT1234ABC"
+PHONE_FIRST = dt.datetime(2026, 11, 12, 8, 0, tzinfo=dt.UTC)
 
 
 def filetime(when: dt.datetime) -> bytes:
@@ -47,7 +49,14 @@ def _hives(folder: Path) -> dict[str, Path]:
         r"\MountedDevices": {r"\DosDevices\E:": (3, stick)},
         device + r"\4C530001230321112345&0": {"FriendlyName": "SanDisk Cruzer Blade"},
         device + r"\4C530001230321112345&0\Properties\{83da6326-97a6-4088-9453-a1923f573b29}"
-                 r"\0064": {"": (0xFFFF0010, filetime(USB_FIRST))}})
+                 r"\0064": {"": (0xFFFF0010, filetime(USB_FIRST))},
+        # A phone over MTP: a portable device (WPD class) that USBSTOR never lists.
+        PHONE: {"ClassGUID": "{eec5ad98-8080-425f-922a-dabf3de3f69a}", "Service": "WUDFRd",
+                "DeviceDesc": "@oem12.inf,%mtp.devicedesc%;Galaxy S23"},
+        PHONE + r"\Properties\{83da6326-97a6-4088-9453-a1923f573b29}\0064": {
+            "": (0xFFFF0010, filetime(PHONE_FIRST))},
+        r"\ControlSet001\Control\TimeZoneInformation": {
+            "TimeZoneKeyName": "GMT Standard Time", "Bias": 0, "ActiveTimeBias": 0xFFFFFFC4}})
     software = make_hive(folder / "SOFTWARE", {
         r"\Microsoft\Windows\CurrentVersion\Uninstall\Tor Browser": {
             "DisplayName": "Tor Browser", "DisplayVersion": "14.0", "InstallDate": "20261101"}})

@@ -14,7 +14,8 @@ KINDS: dict[str, str] = {
     "browser-search": "Words searched for in a browser's address bar (terms, url, browser).",
     "browser-download": "A file a browser downloaded (url, target path, bytes, browser).",
     "browser-setting": "A browser setting that clears or hides history (setting, value).",
-    "usb-device": "A USB storage device the system has seen (vendor, product, serial).",
+    "usb-device": "A USB device able to hold files that the system has seen: a stick or "
+                  "drive, a UASP drive, a phone or camera (type, vendor, product, serial).",
     "program-installed": "A program listed as installed (name, version, publisher).",
     "program-run": "Evidence a program ran (name, path, count; from UserAssist, BAM, "
                    "Prefetch or a shell history).",

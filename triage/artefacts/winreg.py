@@ -1,6 +1,6 @@
-"""Windows registry hives (regipy): USB storage devices, installed programs, programs run,
-typed addresses, Explorer searches, the time zone and the last shutdown; transaction logs
-applied when they lie beside the hive."""
+"""Windows registry hives (regipy): USB storage devices (USBSTOR, UASP drives, phones and
+cameras), installed programs, programs run, typed addresses, Explorer searches, the time zone
+and the last shutdown; transaction logs applied when they lie beside the hive."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from triage.artefacts.mounted import usb_mounts
 from triage.artefacts.recentdocs import recent_docs
 from triage.artefacts.record import Artefact
 from triage.artefacts.searches import host_of
+from triage.artefacts.usbother import other_usb_devices
 
 __all__ = ["RegistryHives", "filetime"]
 
@@ -109,6 +110,9 @@ class RegistryHives(Extractor):
         # A stick MountedDevices remembers but USBSTOR does not: its key was deleted.
         yield from (Artefact("usb-device", None, origin.address, None, fields)
                     for fields in mounts.values())
+        for when, fields in other_usb_devices(
+                hive, control, lambda path: self._device_times(hive, path)):
+            yield Artefact("usb-device", when, origin.address, None, fields)
         for sid_key in (f"{control}\\Services\\bam\\State\\UserSettings",
                         f"{control}\\Services\\bam\\UserSettings"):
             for sid in _subkeys(_key(hive, sid_key)):
