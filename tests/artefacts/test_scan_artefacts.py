@@ -16,6 +16,7 @@ from tests.artefacts.windows_disk import (
     ERASER_RUN,
     JUMP_USED,
     LETTER_OPENED,
+    LOG_CLEARED,
     OPENVPN,
     PHONE_FIRST,
     STICK_OPENED,
@@ -135,6 +136,10 @@ def test_artefact_rules_fire_with_when_and_where(scanned) -> None:  # noqa: ANN0
     usb = by_rule["usb-storage-since"]
     assert usb["detail"]["count"] == 2 and usb["severity"] == "medium"  # stick and phone
     assert by_rule["clock-changed"]["detail"]["count"] == 23
+    cleared = by_rule["event-log-cleared"]
+    assert cleared["severity"] == "high" and "/winevt/Logs/Security.evtx" in cleared["address"]
+    assert cleared["detail"]["first"] == _z(LOG_CLEARED)
+    assert cleared["detail"]["examples"][0]["user"] == "alex"
     assert "onion-address-visited" not in by_rule and "tor-run" not in by_rule
     assert report["verdict"]["level"] == "red"
 

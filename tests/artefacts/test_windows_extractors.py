@@ -10,11 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.artefacts.evtxwriter import event, write_evtx
 from tests.artefacts.hives import HIVEXREGEDIT, make_hive
 from tests.artefacts.windows_samples import PLASO, filetime, prefetch_of, unpacked
 from triage.artefacts.amcache import AmcacheHive
 from triage.artefacts.base import ExtractError, Origin
 from triage.artefacts.collect import ArtefactCollector, Collected
+from triage.artefacts.evtx import EventLogs
 from triage.artefacts.extract import extract_all
 from triage.artefacts.prefetch import PrefetchFiles
 from triage.artefacts.registry import companion_of, extractor_for
@@ -280,6 +282,38 @@ def test_uasp_drives_and_phones_that_usbstor_never_lists(tmp_path: Path) -> None
     assert phone.time == first.timestamp() == phone.fields["first_connected"]
     assert camera.fields["serial"] == ""  # Windows made up its instance name
     assert all(a.fields["evidence"] == "Enum\\USB" for a in found)
+
+
+def test_cleared_logs_from_event_logs_two_parsers_agree_on(tmp_path: Path) -> None:
+    import evtx  # the Rust parser: an independent reading of what the writer made
+    from Evtx.Evtx import Evtx
+
+    when = dt.datetime(2026, 11, 14, 22, 5, 7, tzinfo=dt.UTC)
+    security = write_evtx(tmp_path / "Security.evtx", [event(
+        "Microsoft-Windows-Eventlog", 1102, when, "Security",
+        ("LogFileCleared", {"SubjectUserSid": "S-1-5-21-1-2-3-1001", "SubjectUserName": "alex",
+                            "SubjectDomainName": "ALEX-PC", "SubjectLogonId": "0x3e7"}))])
+    system = write_evtx(tmp_path / "System.evtx", [
+        event("Microsoft-Windows-Eventlog", 104, when + dt.timedelta(seconds=3), "System",
+              ("LogFileCleared", {"SubjectUserName": "alex", "SubjectDomainName": "ALEX-PC",
+                                  "Channel": "Application", "BackupPath": ""})),
+        event("EventLog", 6005, when - dt.timedelta(hours=1), "System", event_data={})])
+    for path in (security, system):
+        with Evtx(str(path)) as log:
+            header = log.get_file_header()
+            assert header.verify() and all(chunk.verify() for chunk in header.chunks())
+            ours = [record.xml() for record in log.records()]
+        theirs = [r["data"] for r in evtx.PyEvtxParser(str(path)).records()]
+        assert len(ours) == len(theirs) and all("<SubjectUserName>alex" in x for x in theirs
+                                                if "LogFileCleared" in x)
+    found = [a for path in (security, system) for a in EventLogs().extract(
+        path, Origin("d", f"/Windows/System32/winevt/Logs/{path.name}", None))]
+    cleared = [(a.fields["log"], a.fields["user"], a.time) for a in found
+               if a.kind == "log-cleared"]
+    assert cleared == [("Security", "alex", when.timestamp()),
+                       ("Application", "alex", when.timestamp() + 3)]
+    assert [a.fields["event"] for a in found if a.kind == "system-event"] == [
+        "the event log service started (boot)"]
 
 
 @needs_hivex

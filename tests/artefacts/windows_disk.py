@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 from tests.artefacts.browsers import chromium_profile
+from tests.artefacts.evtxwriter import event, write_evtx
 from tests.artefacts.hives import make_hive
 from tests.artefacts.jumplists import EXPLORER, removable_jump_list
 from tests.artefacts.lnkwriter import DRIVE_REMOVABLE, shortcut
@@ -33,6 +34,7 @@ LETTER_OPENED = dt.datetime(2026, 9, 1, 9, 0, tzinfo=dt.UTC)
 OPENVPN = r"c:\program files\openvpn\bin\openvpn-gui.exe"
 PHONE = r"\ControlSet001\Enum\USB\VID_04E8&PID_6860\R5CT1234ABC"
 PHONE_FIRST = dt.datetime(2026, 11, 12, 8, 0, tzinfo=dt.UTC)
+LOG_CLEARED = dt.datetime(2026, 11, 14, 22, 5, 7, tzinfo=dt.UTC)
 
 
 def filetime(when: dt.datetime) -> bytes:
@@ -127,6 +129,12 @@ def build_windows_disk(image: Path) -> Path:
         for part in history.parent.glob("History*"):
             files[f"{CHROME}/{part.name}"] = part
         files["Windows/System32/winevt/Logs/System.evtx"] = DATA / "evtx" / "system.evtx"
+        files["Windows/System32/winevt/Logs/Security.evtx"] = write_evtx(
+            folder / "Security.evtx", [event(
+                "Microsoft-Windows-Eventlog", 1102, LOG_CLEARED, "Security",
+                ("LogFileCleared", {"SubjectUserSid": "S-1-5-21-1-2-3-1001",
+                                    "SubjectUserName": "alex", "SubjectDomainName": "ALEX-PC",
+                                    "SubjectLogonId": "0x3e7"}))])
         links, opened = _shortcuts(folder)
         files.update(links)
         files["Windows/Prefetch/NOTEPAD.EXE-D8414F97.pf"] = PLASO / "NOTEPAD.EXE-D8414F97.pf"

@@ -19,7 +19,11 @@ LOG_LIMIT_S = 120.0
 _EVENT_ID = re.compile(r"<EventID[^>]*>(\d+)</EventID>")
 _PROVIDER = re.compile(r'<Provider Name="([^"]*)"')
 _CREATED = re.compile(r'<TimeCreated SystemTime="([^"]+)"')
+_CHANNEL = re.compile(r"<Channel>([^<]*)</Channel>")  # the first: the event's own log
 _DATA = re.compile(r'<Data Name="([^"]+)"[^>]*>([^<]*)</Data>')
+# Events such as 1102 and 104 (LogFileCleared) keep their values as named elements in
+# UserData, not as Data elements: <SubjectUserName>alex</SubjectUserName>, <Channel>…
+_USER_DATA = re.compile(r"<([A-Za-z]+)>([^<]*)</\1>")
 
 # (provider, event id) -> (kind, description). Sources: Microsoft's event documentation
 # (Security 1102 "The audit log was cleared", 4616 "The system time was changed"; System 104
@@ -87,11 +91,17 @@ class EventLogs(Extractor):
             return
         created = _CREATED.search(xml)
         data = dict(_DATA.findall(xml))
+        user_data = xml.partition("<UserData>")[2]  # not <System>'s own Channel
+        data.update((k, v) for k, v in _USER_DATA.findall(user_data) if k not in data)
         fields = {"event_id": int(found.group(1)), "provider": provider.group(1),
                   "event": meaning[1]}
         for name in ("SubjectUserName", "PreviousTime", "NewTime", "OldTime", "ServiceName",
                      "ImagePath", "DeviceInstanceId", "Channel", "BackupPath"):
             if data.get(name):
                 fields[name] = data[name]
+        if meaning[0] == "log-cleared":  # which log: 104 names it, 1102 is Security's own
+            own = _CHANNEL.search(xml)
+            fields["log"] = data.get("Channel") or (own.group(1) if own else "")
+            fields["user"] = data.get("SubjectUserName", "")
         yield Artefact(meaning[0], _utc(created.group(1)) if created else None,
                        origin.address, None, fields)
