@@ -133,6 +133,30 @@ def test_software_and_user_hives(tmp_path: Path) -> None:
     assert [a.fields["terms"] for a in found if a.kind == "explorer-search"] == ["hidden photos"]
 
 
+@needs_hivex
+def test_only_the_newest_typed_address_and_search_take_the_keys_time(tmp_path: Path) -> None:
+    """The key's last change dates its newest entry only; an older entry dated so would look
+    recent (a false 'since the last visit'). Windows 8+ dates each address in TypedURLsTime."""
+    older = dt.datetime(2026, 9, 30, 12, 0, tzinfo=dt.UTC)
+    user = make_hive(tmp_path / "NTUSER.DAT", {
+        r"\Software\Microsoft\Internet Explorer\TypedURLs": {
+            "url1": "https://example.org/new", "url2": "https://example.org/old",
+            "url3": "https://example.org/undated"},
+        r"\Software\Microsoft\Internet Explorer\TypedURLsTime": {
+            "url2": (3, _filetime(older))},
+        r"\Software\Microsoft\Windows\CurrentVersion\Explorer\WordWheelQuery": {
+            "0": (3, "first search".encode("utf-16-le") + b"\0\0"),
+            "1": (3, "newest search".encode("utf-16-le") + b"\0\0"),
+            "MRUListEx": (3, struct.pack("<3i", 1, 0, -1))},
+    })
+    found = list(RegistryHives().extract(user, Origin("u", "/Users/alex/NTUSER.DAT", "alex")))
+    typed = {a.fields["position"]: a.time for a in found if a.kind == "typed-url"}
+    assert typed["url2"] == older.timestamp() and typed["url3"] is None
+    assert typed["url1"] is not None  # the key's last change: when url1 was typed
+    searches = {a.fields["terms"]: a.time for a in found if a.kind == "explorer-search"}
+    assert searches["first search"] is None and searches["newest search"] is not None
+
+
 def test_a_damaged_hive_is_one_sentence(tmp_path: Path) -> None:
     bad = tmp_path / "SYSTEM"
     bad.write_bytes(b"regf" + b"\0" * 100)

@@ -13,18 +13,23 @@ from tests.artefacts.browsers import CHROMIUM
 from tests.artefacts.hives import HIVEXREGEDIT
 from tests.artefacts.windows_disk import (
     ALEX_LOGIN,
+    DOWNLOAD_URL,
+    DOWNLOADED,
     ERASER_RUN,
+    EXPLORER_SEARCH,
     JUMP_USED,
     LETTER_OPENED,
     LOG_CLEARED,
     OPENVPN,
     PHONE_FIRST,
     STICK_OPENED,
+    TYPED_URL,
     USB_FIRST,
     VERACRYPT_RUN,
     build_windows_disk,
 )
 from tests.fixtures.tools import can_mount_fuse, missing_tools
+from triage.artefacts import KINDS
 from triage.files import sha256_file
 from triage.options import ScanOptions
 from triage.pipeline import run_scan
@@ -68,8 +73,22 @@ def test_artefacts_are_listed_with_their_source(scanned) -> None:  # noqa: ANN00
     assert usb[0]["fields"]["drive_letters"] == ["E:"]  # from MountedDevices
     ran = {(r["fields"]["name"], r["fields"]["evidence"]): r for r in records
            if r["kind"] == "program-run"}
-    assert sorted(ran) == [("Eraser.exe", "UserAssist"), ("NOTEPAD.EXE", "Prefetch"),
+    assert sorted(ran) == [("Eraser.exe", "UserAssist"),
+                           ("Get-ChildItem", "powershell history"),
+                           ("Get-Date", "powershell history"), ("NOTEPAD.EXE", "Prefetch"),
                            ("VERACRYPT.EXE", "Prefetch"), ("openvpn-gui.exe", "Amcache")]
+    by_kind = {}
+    for r in records:
+        by_kind.setdefault(r["kind"], []).append(r)
+    (download,) = by_kind["browser-download"]
+    assert (download["fields"]["url"], download["time"]) == (DOWNLOAD_URL, _z(DOWNLOADED))
+    assert [r["fields"]["url"] for r in by_kind["typed-url"]] == [TYPED_URL]
+    assert [r["fields"]["terms"] for r in by_kind["explorer-search"]] == [EXPLORER_SEARCH]
+    assert [r["fields"]["command"] for r in by_kind["shell-command"]] == [
+        "Get-Date", "Get-ChildItem E:\\Photos"]
+    # Every kind of record the extractors make comes out of this one real scan, except the
+    # browser settings (Firefox prefs, Safari: tests/artefacts/test_scan_linux_mac.py).
+    assert set(KINDS) - set(by_kind) == {"browser-setting"}
     eraser = ran["Eraser.exe", "UserAssist"]
     assert (eraser["time"], eraser["profile"]) == (_z(ERASER_RUN), "alex")
     veracrypt = ran["VERACRYPT.EXE", "Prefetch"]
@@ -103,7 +122,8 @@ def test_artefacts_are_listed_with_their_source(scanned) -> None:  # noqa: ANN00
     assert phone["fields"]["friendly_name"] == "Galaxy S23"
     assert {f["extractor"] for f in summary["files"]} == {
         "windows-registry", "chromium-history", "windows-event-logs", "windows-prefetch",
-        "windows-amcache", "windows-sam", "windows-shortcuts", "windows-jump-lists"}
+        "windows-amcache", "windows-sam", "windows-shortcuts", "windows-jump-lists",
+        "shell-history"}
     assert not [w for w in report["warnings"] if "artefacts" in str(w)]
     assert report["outputs"]["artefacts"] == "artefacts.jsonl.gz"
 

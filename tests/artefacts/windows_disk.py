@@ -8,6 +8,7 @@ import codecs
 import datetime as dt
 import os
 import shutil
+import sqlite3
 import struct
 import tempfile
 from pathlib import Path
@@ -35,6 +36,12 @@ OPENVPN = r"c:\program files\openvpn\bin\openvpn-gui.exe"
 PHONE = r"\ControlSet001\Enum\USB\VID_04E8&PID_6860\R5CT1234ABC"
 PHONE_FIRST = dt.datetime(2026, 11, 12, 8, 0, tzinfo=dt.UTC)
 LOG_CLEARED = dt.datetime(2026, 11, 14, 22, 5, 7, tzinfo=dt.UTC)
+TYPED_URL = "https://www.bbc.co.uk/news"
+EXPLORER_SEARCH = "holiday photos"
+POWERSHELL = "Get-Date\nGet-ChildItem E:\\Photos\n"
+DOWNLOAD_URL = "https://launchpad.net/veracrypt/trunk/1.26.7/+download/VeraCrypt_Setup.exe"
+DOWNLOADED = dt.datetime(2026, 11, 5, 17, 30, tzinfo=dt.UTC)
+DOWNLOAD_PATH = "C:\\Users\\alex\\Downloads\\VeraCrypt_Setup.exe"
 
 
 def filetime(when: dt.datetime) -> bytes:
@@ -69,6 +76,10 @@ def _hives(folder: Path) -> dict[str, Path]:
         r"\Software\Microsoft\Windows\CurrentVersion\Explorer\UserAssist"
         r"\{CEBFF5CD-ACE2-4F4F-9178-9926F41749EA}\Count": {
             codecs.encode(r"C:\Program Files\Eraser\Eraser.exe", "rot13"): (3, bytes(entry))},
+        r"\Software\Microsoft\Internet Explorer\TypedURLs": {"url1": TYPED_URL},
+        r"\Software\Microsoft\Windows\CurrentVersion\Explorer\WordWheelQuery": {
+            "0": (3, EXPLORER_SEARCH.encode("utf-16-le") + b"\0\0"),
+            "MRUListEx": (3, struct.pack("<2i", 0, -1))},
         r"\Software\Microsoft\Windows\CurrentVersion\Explorer\RecentDocs": {
             "0": (3, "E:\\".encode("utf-16-le") + bytes(4)),
             "1": (3, "cameras.txt".encode("utf-16-le") + bytes(4)),
@@ -118,6 +129,30 @@ def _shortcuts(folder: Path) -> tuple[dict[str, Path], dict[str, dt.datetime]]:
                    f"{RECENT}/letter.docx.lnk": LETTER_OPENED}
 
 
+def _written(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _add_download(history: Path) -> None:
+    """A finished download, as Chromium records one (its table through SQL: a headless run
+    that only loads pages cannot be made to save a file)."""
+    webkit = int((DOWNLOADED - dt.datetime(1601, 1, 1, tzinfo=dt.UTC)).total_seconds() * 1e6)
+    with sqlite3.connect(history) as db:
+        db.execute(
+            "INSERT INTO downloads (id, guid, current_path, target_path, start_time, "
+            "received_bytes, total_bytes, state, danger_type, interrupt_reason, hash, end_time, "
+            "opened, last_access_time, transient, referrer, site_url, embedder_download_data, "
+            "tab_url, tab_referrer_url, http_method, by_ext_id, by_ext_name, by_web_app_id, "
+            "etag, last_modified, mime_type, original_mime_type) VALUES (1, "
+            "'0e3c9f3a-2b1d-4c5e-9f00-1a2b3c4d5e6f', ?, ?, ?, 41287432, 41287432, 1, 0, 0, "
+            "x'', ?, 1, ?, 0, '', '', '', '', '', 'GET', '', '', '', '', '', "
+            "'application/octet-stream', 'application/octet-stream')",
+            (DOWNLOAD_PATH, DOWNLOAD_PATH, webkit, webkit + 9_000_000, webkit))
+        db.execute("INSERT INTO downloads_url_chains (id, chain_index, url) VALUES (1, 0, ?)",
+                   (DOWNLOAD_URL,))
+
+
 def build_windows_disk(image: Path) -> Path:
     """A 64 MiB NTFS image with the artefact files in their Windows places."""
     make_sparse(image, 64 * 1024 * 1024)
@@ -126,6 +161,9 @@ def build_windows_disk(image: Path) -> Path:
         folder = Path(work)
         files = _hives(folder)
         history = chromium_profile(folder / "chrome")
+        _add_download(history)
+        files["Users/alex/AppData/Roaming/Microsoft/Windows/PowerShell/PSReadLine/"
+              "ConsoleHost_history.txt"] = _written(folder / "history.txt", POWERSHELL)
         for part in history.parent.glob("History*"):
             files[f"{CHROME}/{part.name}"] = part
         files["Windows/System32/winevt/Logs/System.evtx"] = DATA / "evtx" / "system.evtx"

@@ -19,7 +19,7 @@ from triage.artefacts.hive import key as _key
 from triage.artefacts.hive import subkeys as _subkeys
 from triage.artefacts.hive import values as _values
 from triage.artefacts.mounted import usb_mounts
-from triage.artefacts.recentdocs import recent_docs
+from triage.artefacts.recentdocs import mru_order, recent_docs
 from triage.artefacts.record import Artefact
 from triage.artefacts.searches import host_of
 from triage.artefacts.usbother import other_usb_devices
@@ -65,6 +65,40 @@ def _time_zone(key: NKRecord, origin: Origin) -> Artefact:
     if isinstance(values.get("DynamicDaylightTimeDisabled"), int):
         fields["daylight_saving"] = not values["DynamicDaylightTimeDisabled"]
     return Artefact("time-zone", None, origin.address, None, fields)
+
+
+def _typed_urls(hive: RegistryHive, origin: Origin) -> Iterator[Artefact]:
+    """TypedURLs: url1 is the newest. Windows 8+ keeps each address's time in TypedURLsTime;
+    without it only url1's time is known (the key's last change), the others have none."""
+    typed = _key(hive, "\\Software\\Microsoft\\Internet Explorer\\TypedURLs")
+    if typed is None:
+        return
+    times = _values(_key(hive, "\\Software\\Microsoft\\Internet Explorer\\TypedURLsTime"))
+    for name, url in _values(typed).items():
+        if not (isinstance(url, str) and url):
+            continue
+        when = _binary_filetime(times.get(name))
+        if when is None and name.lower() == "url1":
+            when = filetime(typed.header.last_modified)
+        yield Artefact("typed-url", when, origin.address, origin.profile,
+                       {"url": url, "host": host_of(url), "position": name})
+
+
+def _explorer_searches(hive: RegistryHive, origin: Origin) -> Iterator[Artefact]:
+    """WordWheelQuery: only the newest search (first in MRUListEx) has a time, the key's."""
+    words = _key(hive, "\\Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\WordWheelQuery")
+    if words is None:
+        return
+    found = _values(words)
+    order = mru_order(found.get("MRUListEx"))
+    for value_name, raw in found.items():
+        data = as_bytes(raw) if value_name != "MRUListEx" else None
+        terms = data.decode("utf-16-le", "replace").split("\0", 1)[0] if data else ""
+        if terms:
+            newest = bool(order) and value_name == str(order[0])
+            yield Artefact("explorer-search",
+                           filetime(words.header.last_modified) if newest else None,
+                           origin.address, origin.profile, {"terms": terms})
 
 
 class RegistryHives(Extractor):
@@ -180,20 +214,6 @@ class RegistryHives(Extractor):
                                origin.profile,
                                {"name": name.replace("\\", "/").rsplit("/", 1)[-1],
                                 "path": name, "count": runs, "evidence": "UserAssist"})
-        typed = _key(hive, "\\Software\\Microsoft\\Internet Explorer\\TypedURLs")
-        for url in (_values(typed) if typed is not None else {}).values():
-            if isinstance(url, str) and url:
-                yield Artefact("typed-url", filetime(typed.header.last_modified),
-                               origin.address, origin.profile, {"url": url, "host": host_of(url)})
-        words = _key(hive, "\\Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\"
-                           "WordWheelQuery")
-        for value_name, raw in (_values(words) if words is not None else {}).items():
-            if value_name == "MRUListEx":
-                continue
-            data = as_bytes(raw)
-            if data is not None:
-                terms = data.decode("utf-16-le", "replace").split("\0", 1)[0]
-                if terms:
-                    yield Artefact("explorer-search", filetime(words.header.last_modified),
-                                   origin.address, origin.profile, {"terms": terms})
+        yield from _typed_urls(hive, origin)
+        yield from _explorer_searches(hive, origin)
         yield from recent_docs(hive, origin)
