@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import json
 import shutil
 import struct
 from pathlib import Path
@@ -57,6 +58,36 @@ def test_chromium_profile_visits_and_searches(tmp_path: Path) -> None:
     search_visit = next(a for a in visits if a.fields["url"] == SEARCH_URL)
     assert dt.datetime.fromtimestamp(search_visit.time, dt.UTC) == dt.datetime(
         2026, 11, 20, 12, tzinfo=dt.UTC)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
+def test_a_chromium_profile_whose_history_begins_long_after_it_was_made(tmp_path: Path) -> None:
+    """Chromium keeps no 'clear history' setting; what a clearing leaves is a profile made
+    (Preferences' profile.creation_time) long before its oldest visit."""
+    history = chromium_profile(tmp_path / "profile")
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for part in [*history.parent.glob("History*"), history.parent / "Preferences"]:
+        shutil.copy(part, copy / part.name)
+    path = "/Users/alex/AppData/Local/Google/Chrome/User Data/Default/History"
+    assert ChromiumHistory().primary_of(path.replace("History", "Preferences")) is not None
+    origin = Origin("a", path, "alex")
+
+    def settings() -> list:
+        return [a for a in ChromiumHistory().extract(copy / "History", origin)
+                if a.kind == "browser-setting"]
+
+    assert settings() == []  # made today; the oldest visit is the search SQL put earlier
+    first = dt.datetime(2026, 11, 20, 12, tzinfo=dt.UTC)
+    made = first - dt.timedelta(days=40)
+    prefs = json.loads((copy / "Preferences").read_text())
+    prefs["profile"]["creation_time"] = str(int((made.timestamp() + 11_644_473_600) * 1e6))
+    (copy / "Preferences").write_text(json.dumps(prefs))
+    (gap,) = settings()
+    assert (gap.fields["setting"], gap.fields["value"], gap.time) == (
+        "history begins after the profile was made", 40.0, first.timestamp())
+    (copy / "Preferences").write_text('{"profile": {"creation_time": "soon"')  # damaged
+    assert settings() == []
 
 
 def test_a_damaged_database_is_one_sentence(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import json
 import os
 import shutil
 import sqlite3
@@ -41,6 +42,7 @@ EXPLORER_SEARCH = "holiday photos"
 POWERSHELL = "Get-Date\nGet-ChildItem E:\\Photos\n"
 DOWNLOAD_URL = "https://launchpad.net/veracrypt/trunk/1.26.7/+download/VeraCrypt_Setup.exe"
 DOWNLOADED = dt.datetime(2026, 11, 5, 17, 30, tzinfo=dt.UTC)
+PROFILE_MADE = dt.datetime(2025, 6, 1, tzinfo=dt.UTC)  # long before the oldest visit kept
 DOWNLOAD_PATH = "C:\\Users\\alex\\Downloads\\VeraCrypt_Setup.exe"
 
 
@@ -134,6 +136,15 @@ def _written(path: Path, text: str) -> Path:
     return path
 
 
+def _made_before(preferences: Path, when: dt.datetime) -> Path:
+    """The profile's creation time set back (a profile kept for years, history cleared)."""
+    prefs = json.loads(preferences.read_text(encoding="utf-8"))
+    prefs["profile"]["creation_time"] = str(int((when - dt.datetime(
+        1601, 1, 1, tzinfo=dt.UTC)).total_seconds() * 1e6))
+    preferences.write_text(json.dumps(prefs), encoding="utf-8")
+    return preferences
+
+
 def _add_download(history: Path) -> None:
     """A finished download, as Chromium records one (its table through SQL: a headless run
     that only loads pages cannot be made to save a file)."""
@@ -162,6 +173,8 @@ def build_windows_disk(image: Path) -> Path:
         files = _hives(folder)
         history = chromium_profile(folder / "chrome")
         _add_download(history)
+        files[f"{CHROME}/Preferences"] = _made_before(history.parent / "Preferences",
+                                                      PROFILE_MADE)
         files["Users/alex/AppData/Roaming/Microsoft/Windows/PowerShell/PSReadLine/"
               "ConsoleHost_history.txt"] = _written(folder / "history.txt", POWERSHELL)
         for part in history.parent.glob("History*"):

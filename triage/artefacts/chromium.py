@@ -1,18 +1,23 @@
 """Chromium-family history (Chrome, Edge, Brave, Opera, Vivaldi, Chromium): visits, searches,
-downloads, from the `History` SQLite database."""
+downloads, from the `History` SQLite database; and a profile whose oldest visit is long after
+it was made (Preferences), what clearing the history leaves."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 from triage.artefacts.base import Extractor, Origin
+from triage.artefacts.historygap import history_gap
 from triage.artefacts.record import Artefact
 from triage.artefacts.searches import search_terms, url_facts
 from triage.artefacts.sqlitedb import opened, tables
 
 # Chromium keeps times as microseconds since 1601-01-01 UTC (WebKit/Windows epoch).
 _EPOCH_OFFSET_S = 11_644_473_600
+# A profile's Preferences is a few hundred KB; a larger one is not a settings file.
+PREFERENCES_MAX = 16 * 1024 * 1024
 
 
 def webkit_time(value: int | None) -> float | None:
@@ -31,6 +36,18 @@ def browser_name(path: str) -> str:
     return "Chromium-family"
 
 
+def _profile_created(preferences: Path) -> float | None:
+    """When the profile was made: Preferences' profile.creation_time (WebKit microseconds,
+    as text); None when the file is absent, too large for a settings file, or damaged."""
+    try:
+        if preferences.stat().st_size > PREFERENCES_MAX:
+            return None
+        profile = json.loads(preferences.read_text("utf-8", "replace")).get("profile")
+        return webkit_time(int(profile["creation_time"]))
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return None
+
+
 class ChromiumHistory(Extractor):
     name = "chromium-history"
     patterns = (
@@ -43,7 +60,7 @@ class ChromiumHistory(Extractor):
         "*/library/application support/microsoft edge/*/history",
         "*/library/application support/bravesoftware/brave-browser/*/history",
     )
-    companions = ("{name}-wal", "{name}-journal")
+    companions = ("{name}-wal", "{name}-journal", "Preferences")
 
     def extract(self, copy: Path, origin: Origin) -> Iterator[Artefact]:
         browser = browser_name(origin.path)
@@ -52,9 +69,13 @@ class ChromiumHistory(Extractor):
             present = tables(db)
             if not {"urls", "visits"} <= present:
                 return
+            first_visit: float | None = None
             for url, title, when, count in db.execute(
                     "SELECT urls.url, urls.title, visits.visit_time, urls.visit_count "
                     "FROM visits JOIN urls ON urls.id = visits.url ORDER BY visits.id"):
+                seconds = webkit_time(when)
+                if seconds is not None and (first_visit is None or seconds < first_visit):
+                    first_visit = seconds
                 host, terms = url_facts(url or "")
                 yield Artefact("browser-visit", webkit_time(when), origin.address,
                                origin.profile, {**base, "url": url, "host": host,
@@ -78,3 +99,7 @@ class ChromiumHistory(Extractor):
                     yield Artefact("browser-download", webkit_time(when), origin.address,
                                    origin.profile, {**base, "url": url or "",
                                                     "target_path": target, "bytes": size})
+        gap = history_gap(first_visit, _profile_created(copy.parent / "Preferences"), origin,
+                          base)
+        if gap is not None:
+            yield gap

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from triage.artefacts.base import Extractor, Origin
+from triage.artefacts.historygap import history_gap
 from triage.artefacts.record import Artefact
 from triage.artefacts.searches import url_facts
 from triage.artefacts.sqlitedb import opened, tables
@@ -92,10 +93,6 @@ class FirefoxHistory(Extractor):
                 created = json.loads(times.read_text("utf-8")).get("created") / 1000
             except (ValueError, TypeError, AttributeError):
                 return
-            gap_days = (first_visit - created) / 86400
-            if gap_days > 1:
-                yield Artefact("browser-setting", first_visit, origin.address, origin.profile,
-                               {**base, "setting": "history begins after the profile was made",
-                                "value": round(gap_days, 1),
-                                "meaning": f"the oldest visit kept is {gap_days:.0f} days "
-                                           "after the profile was created (history cleared?)"})
+            gap = history_gap(first_visit, created, origin, base)
+            if gap is not None:
+                yield gap
