@@ -281,6 +281,22 @@ def test_firefox_profile_visits_and_the_settings_that_clear_history(tmp_path: Pa
     (setting,) = [a for a in found if a.kind == "browser-setting"]
     assert setting.fields["meaning"] == "history is deleted when the browser closes"
     assert FirefoxHistory().primary_of(path.replace("places.sqlite", "prefs.js")) == path
+    # times.json says when the profile was made: a week or more before the oldest visit kept
+    # is what clearing leaves; a few days is an unused new profile.
+    (copy / "prefs.js").unlink()
+    oldest = min(a.time for a in found if a.kind == "browser-visit" and a.time)
+
+    def gaps(days_before: float) -> list:
+        made_ms = (oldest - days_before * 86400) * 1000
+        (copy / "times.json").write_text(json.dumps({"created": made_ms}))
+        return [a for a in FirefoxHistory().extract(copy / "places.sqlite",
+                                                    Origin("f", path, "alex"))
+                if a.kind == "browser-setting"]
+
+    assert gaps(3) == []
+    (gap,) = gaps(40)
+    assert (gap.fields["value"], gap.time) == (40.0, oldest)
+    assert FirefoxHistory().primary_of(path.replace("places.sqlite", "times.json")) == path
 
 
 def test_url_facts_reads_hosts_and_search_words() -> None:

@@ -8,8 +8,10 @@ from typing import Any
 from triage.artefacts.base import Origin
 from triage.artefacts.record import Artefact
 
-# Less than a day between making a profile and its first visit is ordinary first use.
-GAP_DAYS = 1.0
+# A profile made and left unused for a few days is ordinary (Edge's is made at a new PC's
+# first login); a week or more before the oldest visit kept is what a clearing leaves, or a
+# profile unused that long: the record asks ("history cleared?"), it does not assert.
+GAP_DAYS = 7.0
 SETTING = "history begins after the profile was made"
 
 
