@@ -11,8 +11,9 @@ from pathlib import Path
 from triage.artefacts.base import Extractor, Origin
 from triage.artefacts.historygap import history_gap
 from triage.artefacts.record import Artefact
-from triage.artefacts.searches import search_terms, url_facts
+from triage.artefacts.searches import search_terms
 from triage.artefacts.sqlitedb import opened, tables
+from triage.artefacts.visits import Visits
 
 # Chromium keeps times as microseconds since 1601-01-01 UTC (WebKit/Windows epoch).
 _EPOCH_OFFSET_S = 11_644_473_600
@@ -65,24 +66,15 @@ class ChromiumHistory(Extractor):
     def extract(self, copy: Path, origin: Origin) -> Iterator[Artefact]:
         browser = browser_name(origin.path)
         base = {"browser": browser}
+        visits = Visits(origin, base)
         with opened(copy) as db:
             present = tables(db)
             if not {"urls", "visits"} <= present:
                 return
-            first_visit: float | None = None
-            for url, title, when, count in db.execute(
+            yield from visits.records(
+                (url, title, webkit_time(when), count) for url, title, when, count in db.execute(
                     "SELECT urls.url, urls.title, visits.visit_time, urls.visit_count "
-                    "FROM visits JOIN urls ON urls.id = visits.url ORDER BY visits.id"):
-                seconds = webkit_time(when)
-                if seconds is not None and (first_visit is None or seconds < first_visit):
-                    first_visit = seconds
-                host, terms = url_facts(url or "")
-                yield Artefact("browser-visit", webkit_time(when), origin.address,
-                               origin.profile, {**base, "url": url, "host": host,
-                                                "title": title or "", "visit_count": count})
-                if terms:
-                    yield Artefact("browser-search", webkit_time(when), origin.address,
-                                   origin.profile, {**base, "terms": terms, "url": url})
+                    "FROM visits JOIN urls ON urls.id = visits.url ORDER BY visits.id"))
             if "keyword_search_terms" in present:
                 for term, url, when in db.execute(
                         "SELECT k.term, u.url, u.last_visit_time FROM keyword_search_terms k "
@@ -99,7 +91,7 @@ class ChromiumHistory(Extractor):
                     yield Artefact("browser-download", webkit_time(when), origin.address,
                                    origin.profile, {**base, "url": url or "",
                                                     "target_path": target, "bytes": size})
-        gap = history_gap(first_visit, _profile_created(copy.parent / "Preferences"), origin,
+        gap = history_gap(visits.first, _profile_created(copy.parent / "Preferences"), origin,
                           base)
         if gap is not None:
             yield gap

@@ -11,8 +11,8 @@ from pathlib import Path
 from triage.artefacts.base import Extractor, Origin
 from triage.artefacts.historygap import history_gap
 from triage.artefacts.record import Artefact
-from triage.artefacts.searches import url_facts
 from triage.artefacts.sqlitedb import opened, tables
+from triage.artefacts.visits import Visits
 
 # prefs.js settings that clear history or never keep it. `sanitizeOnShutdown` alone only says
 # something is cleared at exit (Firefox sets it for "delete cookies and site data" too); history
@@ -46,24 +46,16 @@ class FirefoxHistory(Extractor):
 
     def extract(self, copy: Path, origin: Origin) -> Iterator[Artefact]:
         base = {"browser": browser_name(origin.path)}
-        first_visit: float | None = None
+        visits = Visits(origin, base)
         with opened(copy) as db:
             present = tables(db)
             if not {"moz_places", "moz_historyvisits"} <= present:
                 return
-            for url, title, when, count in db.execute(
+            yield from visits.records(
+                (url, title, when / 1_000_000 if when else None, count)
+                for url, title, when, count in db.execute(
                     "SELECT p.url, p.title, v.visit_date, p.visit_count FROM moz_historyvisits v "
-                    "JOIN moz_places p ON p.id = v.place_id ORDER BY v.id"):
-                seconds = when / 1_000_000 if when else None
-                if seconds is not None and (first_visit is None or seconds < first_visit):
-                    first_visit = seconds
-                host, terms = url_facts(url or "")
-                yield Artefact("browser-visit", seconds, origin.address, origin.profile,
-                               {**base, "url": url, "host": host,
-                                "title": title or "", "visit_count": count})
-                if terms:
-                    yield Artefact("browser-search", seconds, origin.address, origin.profile,
-                                   {**base, "terms": terms, "url": url})
+                    "JOIN moz_places p ON p.id = v.place_id ORDER BY v.id"))
             if "moz_inputhistory" in present:
                 for typed, url, when in db.execute(
                         "SELECT i.input, p.url, p.last_visit_date FROM moz_inputhistory i "
@@ -71,7 +63,7 @@ class FirefoxHistory(Extractor):
                     yield Artefact("browser-search", when / 1_000_000 if when else None,
                                    origin.address, origin.profile,
                                    {**base, "terms": typed, "url": url, "typed": True})
-        yield from self._settings(copy.parent, origin, base, first_visit)
+        yield from self._settings(copy.parent, origin, base, visits.first)
 
     def _settings(self, folder: Path, origin: Origin, base: dict[str, str],
                   first_visit: float | None) -> Iterator[Artefact]:

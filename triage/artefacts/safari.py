@@ -9,8 +9,8 @@ from pathlib import Path
 
 from triage.artefacts.base import Extractor, Origin
 from triage.artefacts.record import Artefact
-from triage.artefacts.searches import url_facts
 from triage.artefacts.sqlitedb import opened, tables
+from triage.artefacts.visits import Visits
 from triage.model import iso_utc
 
 # Safari keeps Mac absolute time: seconds (a REAL) since 2001-01-01 00:00:00 UTC.
@@ -36,17 +36,10 @@ class SafariHistory(Extractor):
                 return
             # A visit's title is its own (history_items keeps none); a redirect's source visit
             # is still a visit the browser made, so it is listed like any other.
-            for url, title, when, count in db.execute(
+            yield from Visits(origin, base).records(
+                (url, title, mac_time(when), count) for url, title, when, count in db.execute(
                     "SELECT i.url, v.title, v.visit_time, i.visit_count FROM history_visits v "
-                    "JOIN history_items i ON i.id = v.history_item ORDER BY v.id"):
-                seconds = mac_time(when)
-                host, terms = url_facts(url or "")
-                yield Artefact("browser-visit", seconds, origin.address, origin.profile,
-                               {**base, "url": url, "host": host, "title": title or "",
-                                "visit_count": count})
-                if terms:
-                    yield Artefact("browser-search", seconds, origin.address, origin.profile,
-                                   {**base, "terms": terms, "url": url})
+                    "JOIN history_items i ON i.id = v.history_item ORDER BY v.id"))
             if "history_tombstones" in present:
                 yield from self._tombstones(db, origin, base)
 
