@@ -152,6 +152,8 @@ class LiveProgress(ProgressSink):
                                highlight=False)
 
     def source_started(self, name: str, size: int | None) -> None:
+        if name in self.disks:
+            return  # announced by the quick pass already: one number, one line per disk
         number = self.disks.setdefault(name, len(self.disks) + 1)
         label = f"{name} ({_size(size)})" if size else name
         self.console.print(Text.assemble(f"Evidence {number}: ", (shown(label), "bold")),

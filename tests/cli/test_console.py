@@ -61,6 +61,21 @@ def test_plain_console_prints_each_hit_and_the_summary():
     assert "bitlocker" in out and "/reports/scan-1" in out
 
 
+def test_a_disk_announced_by_the_quick_pass_is_one_disk_with_one_number():
+    """The quick pass announces each disk before its hits; the file scan's walk announces it
+    again: one 'Evidence 1' line, and its hits say 'Disk 1' like the file scan's."""
+    console = _console()
+    progress = LiveProgress(console)
+    progress.source_started("laptop.img", 10**9)  # the quick pass
+    record = FileRecord(Address("laptop.img", PartitionRef(1, 1048576, "ntfs"), "/a.jpg"),
+                        "a.jpg", 10)
+    progress.finding(Finding("block", Severity.CRITICAL, record, "Known file from block filter"))
+    progress.source_started("laptop.img", 10**9)  # the file scan's walk
+    out = console.export_text()
+    assert out.count("Evidence 1: laptop.img") == 1 and "Evidence 2" not in out
+    assert "Known file from block filter — Disk 1, partition 1 (NTFS): /a.jpg" in out
+
+
 def test_summary_says_how_many_files_were_not_reached():
     console = _console()
     coverage = {"not_examined": [], "files_seen": 100, "files_deleted": 3, "files_hashed": 40,

@@ -137,6 +137,8 @@ def _spinning(source: ImageSource) -> bool:
 
 def _one_source(spec: str, source: EvidenceSource, filters: LoadedFilters, state: Ledger,
                 request: QuickPassRequest, share_spent: Callable[[], bool]) -> dict[str, Any]:
+    # Announced (and numbered) here, before its hits, in the order the evidence was named.
+    state.progress.source_started(source.name, getattr(source, "size", None))
     if not isinstance(source, ImageSource):
         return {"source": source.name, "status": "not_applicable",
                 "reason": "a folder has no raw blocks; the file scan examines its files"}
