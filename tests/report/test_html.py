@@ -186,6 +186,20 @@ def test_a_scan_without_the_quick_pass_does_not_claim_complete_coverage() -> Non
     assert "Coverage is complete." in render_html(data)
 
 
+def test_a_file_found_by_blocks_and_by_digest_shows_its_sha256() -> None:
+    """The quick pass's finding (blocks, no digest) sorts first at the same severity; the row
+    must still show the digest the file scan computed."""
+    data = report()
+    exact = next(f for f in data["findings"] if f["kind"] == "exact")
+    block = {**exact, "kind": "block", "sha256": None, "md5": None, "sha1": None,
+             "title": "Known file from block filter 'lab': 64 of its 64 distinctive blocks"}
+    data["findings"].insert(0, block)
+    page = render_html(data)
+    row = page[page.index("Known file from block filter"):]
+    row = row[: row.index("</tr>")]
+    assert exact["sha256"][:16] in row
+
+
 def test_case_officer_device_and_time_come_first() -> None:
     page = render_html(report())
     header = page[page.index('id="header"'):page.index('id="verdict"')]

@@ -209,10 +209,12 @@ def _findings(report: dict[str, Any], thumbnails: Mapping[str, bytes] | None) ->
                    ([*(["Thumbnail"] if thumb else []), "File", "Matched", "SHA-256"]))
     rows = []
     for items in files:
-        first = items[0]
+        # A quick-pass finding knows the file by its blocks, not its digest: the row shows the
+        # file through a finding that read it whole, when there is one.
+        lead = next((f for f in items if f.get("sha256")), items[0])
         matched = "<ul>" + "".join(_match_item(f) for f in items) + "</ul>"
-        cells = [*_thumb(first, thumbnails), _file_cell(first, disks), matched,
-                 digest(first.get("sha256"))]
+        cells = [*_thumb(lead, thumbnails), _file_cell(lead, disks), matched,
+                 digest(lead.get("sha256"))]
         rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     parts.append(f'<table class="files"><colgroup>{cols}</colgroup><thead><tr>{head}</tr>'
                  f"</thead><tbody>{''.join(rows)}</tbody></table>")
