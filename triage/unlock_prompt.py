@@ -25,6 +25,12 @@ _ASK_BITLOCKER = {
 }
 
 
+# What the prompt asks to be typed, in the words of each format ("recovery key" is BitLocker's).
+_WHAT = {"bitlocker": "Recovery key or password", "luks1": "Passphrase", "luks2": "Passphrase",
+         "filevault": "Password or recovery key"}
+_ANY = "Password, passphrase or recovery key"
+
+
 def describe(request: dict[str, Any]) -> list[str]:
     """Lines telling the officer which volume is locked and what to ask for (no secrets)."""
     kind, facts = request.get("kind", "?"), request.get("facts") or {}
@@ -67,8 +73,8 @@ def terminal_prompt(ask: Callable[[str], str] = getpass.getpass,
             for line in describe(request):
                 say(line)
             while True:
-                text = ask("  Recovery key or password (hidden; Enter or 'skip' to leave it "
-                           "locked): ")
+                text = ask(f"  {_WHAT.get(request.get('kind', ''), _ANY)} (hidden; Enter or "
+                           "'skip' to leave it locked): ")
                 if not text.strip() or text.strip().lower() == SKIP:
                     say("  Left locked; the report lists it as not examined.")
                     return None

@@ -81,3 +81,12 @@ def test_cli_unlock_file_with_a_typing_slip_is_a_usage_error(tmp_path: Path) -> 
                            "has a typing error; check it.\n")
     assert GOOD[:-1] not in done.stdout + done.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_the_prompt_asks_in_the_formats_own_words() -> None:
+    """A LUKS disk has a passphrase; 'recovery key' is BitLocker's word."""
+    prompt, _, asked = _prompt(["skip", "skip"])
+    assert prompt({"kind": "luks2", "facts": {}, "tried": 0}) is None
+    assert prompt(BITLOCKER) is None
+    assert asked[0].startswith("  Passphrase (hidden;")
+    assert asked[1].startswith("  Recovery key or password (hidden;")
