@@ -270,9 +270,10 @@ class EncryptionLayer(Layer):
         except LayerError as exc:
             raise Locked(f"{self.name} volume not opened: {exc}", encryption) from None
         if unlocked is None:
-            reason = (f"{self.name} volume left locked: none of the {tried} secrets given "
-                      "opens it" if tried else
-                      f"{self.name} volume left locked: no secret was given for it")
+            given = ("the secret given does not open it" if tried == 1 else
+                     f"none of the {tried} secrets given opens it" if tried else
+                     "no secret was given for it")
+            reason = f"{self.name} volume left locked: {given}"
             raise Locked(reason, encryption)
         encryption.update(state=UNLOCKED, protector=unlocked.protector,
                           protector_id=unlocked.protector_id, **unlocked.details)
