@@ -215,8 +215,13 @@ def quick_pass_line(quick: dict[str, Any]) -> str:
     if quick["status"] != "run":
         return f"Quick pass: {quick['reason']}."
     read = sum(s.get("bytes_covered", 0) for s in quick["sources"])
-    line = (f"Quick pass: {_size(read)} of {len(quick['sources'])} disk"
-            f"{'s' if len(quick['sources']) != 1 else ''} read block by block")
+    size = sum(s.get("size") or 0 for s in quick["sources"])
+    count = len(quick["sources"])
+    disks = f"{count} disk{'s' if count != 1 else ''}"
+    line = f"Quick pass: {_size(read)} of {disks} read block by block"
+    if size and read > size:  # a full pass that read small-cluster volumes at each offset
+        line = (f"Quick pass: {disks} ({_size(size)}) read block by block, volumes with small "
+                f"clusters once per offset their files can start at ({_size(read)} in all)")
     confidence = quick.get("confidence")
     return f"{line}. {confidence['text']}" if confidence else f"{line}."
 

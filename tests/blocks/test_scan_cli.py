@@ -100,3 +100,10 @@ def test_summary_line_says_what_the_quick_pass_read() -> None:
              "confidence": {"text": "Sampling 10% of the disk ..."}}
     assert quick_pass_line(quick) == (
         "Quick pass: 3.2 GB of 1 disk read block by block. Sampling 10% of the disk ...")
+    # A 10 MB disk whose FAT volumes have 512-byte clusters is read at 8 offsets: the line
+    # gives the disk's size, not a read larger than the disk.
+    small = {"status": "run", "confidence": None,
+             "sources": [{"size": 10_485_760, "bytes_covered": 76_546_048}]}
+    assert quick_pass_line(small) == (
+        "Quick pass: 1 disk (10.5 MB) read block by block, volumes with small clusters once "
+        "per offset their files can start at (76.5 MB in all).")

@@ -40,6 +40,20 @@ def test_demo_scan_is_red_with_every_copy_of_the_known_picture(demo_scan):
     assert report["provenance"]["hashsets"][0]["trusted"] is True
 
 
+def test_the_demo_shows_the_quick_pass_finding_every_copy_by_its_blocks(demo_scan):
+    """The demo's lab also made a block filter: the disk is read block by block first (its
+    FAT16 volumes at every offset their 512-byte clusters allow) and each copy is found."""
+    report = demo_scan.report
+    quick = report["coverage"]["quick_pass"]
+    assert quick["status"] == "run" and quick["sources"][0]["status"] == "examined"
+    blocks = sorted((f["path"], f["deleted"]) for f in report["findings"] if f["kind"] == "block")
+    assert blocks == [("/Users/alex/Documents/invoice.pdf", False),
+                      ("/Users/alex/Pictures/Saved/IMG_0042.png", False),
+                      ("/transfer/IMG_0042 (1).png", True)]
+    assert all(f["severity"] in ("high", "critical") for f in report["findings"]
+               if f["kind"] == "block")
+
+
 def test_report_json_on_disk_matches_the_schema_and_the_result(demo_scan):
     on_disk = json.loads((demo_scan.out_dir / "report.json").read_text("utf-8"))
     assert on_disk == demo_scan.report

@@ -10,9 +10,9 @@ import numpy as np
 
 from triage import keys
 from triage.blocks import layout
-from triage.blocks.build import BuildStats, Compiled, SpilledBuild
+from triage.blocks.build import BuildStats, Compiled, FilterBuilder, SpilledBuild, walk_files
 from triage.blocks.digest import KEY_NAME
-from triage.blocks.policy import BLOCK_SIZE, RED_MIN_BLOCKS
+from triage.blocks.policy import BLOCK_SIZE, MAX_BLOCKS_PER_FILE, RED_MIN_BLOCKS
 from triage.files import sha256_file
 from triage.hashdb import manifest as mf
 from triage.hashdb import signing
@@ -117,3 +117,18 @@ def write_filter(target: Path, *, name: str, version: str, source: str,
         if signer is not None:
             signing.sign(work, raw, signer)
     return target
+
+
+def write_folder_filter(folder: Path, target: Path, *, name: str, version: str,
+                        category: str | None, signer: keys.SigningKey | None = None,
+                        replace: bool = False, known_good: np.ndarray | None = None,
+                        max_per_file: int = MAX_BLOCKS_PER_FILE) -> tuple[Path, BuildStats]:
+    """The block filter of every file under `folder`, written at `target`; with its tally."""
+    builder = FilterBuilder(max_per_file=max_per_file, known_good=known_good)
+    for path, reference in walk_files(folder):
+        builder.add_file(path, reference, category)
+    written = write_filter(target, name=name, version=version, source=f"files in {folder.name}",
+                           compiled=builder.compile(), references=builder.references,
+                           categories=builder.categories, stats=builder.stats, signer=signer,
+                           replace=replace)
+    return written, builder.stats

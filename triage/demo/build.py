@@ -77,6 +77,15 @@ def _pictures() -> dict[str, bytes]:
     }
 
 
+KNOWN_ROLES = ("known-1", "known-2")  # the pictures the lab's hash set holds
+
+
+def reference_pictures() -> dict[str, bytes]:
+    """The lab's reference pictures by their name in the hash set (for the block filter)."""
+    pictures = _pictures()
+    return {f"demo-{role}.png": pictures[role] for role in KNOWN_ROLES}
+
+
 _TEXT = {
     "hosts": b"# Demo hosts file for triage\r\n127.0.0.1       localhost\r\n",
     "win.ini": b"; for 16-bit app support\r\n[fonts]\r\n[extensions]\r\n",
@@ -117,7 +126,7 @@ def build_demo(directory: Path) -> DemoDisk:
             sha256=hashlib.sha256(pictures[role]).hexdigest(),
             md5=hashlib.md5(pictures[role], usedforsecurity=False).hexdigest(),
         )
-        for role in ("known-1", "known-2")
+        for role in KNOWN_ROLES
     ]
     by_digest = {k.sha256: k.name for k in known}
     numbers = sorted(_VOLUMES)

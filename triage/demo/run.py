@@ -1,4 +1,5 @@
-"""`triage demo`: build the demo disk, sign its hash set with a throw-away lab key, scan it."""
+"""`triage demo`: build the demo disk, sign its hash set and block filter with a throw-away
+lab key, scan it."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from triage import keys
-from triage.demo.build import build_demo
+from triage.blocks.store import BLOCKS_DIR, write_folder_filter
+from triage.demo.build import build_demo, reference_pictures
 from triage.hashdb.importing import import_files
 from triage.hashdb.setinfo import SetInfo
 from triage.model import Severity
@@ -38,6 +40,14 @@ def prepare_demo(work: Path) -> tuple[list[str], Path, ScanOptions]:
         default_severity=Severity.HIGH,
     )
     import_files([disk.hashset], info, work / "hashsets", signer=lab_key)
+    # Its block filter too, as `hashset add-images` makes one: the quick pass then reads the
+    # whole disk block by block first, deleted and unallocated space included.
+    references = work / "reference-pictures"
+    references.mkdir(exist_ok=True)
+    for name, data in reference_pictures().items():
+        (references / name).write_bytes(data)
+    write_folder_filter(references, work / "hashsets" / BLOCKS_DIR / DEMO_SET, name=DEMO_SET,
+                        version="1", category=DEMO_CATEGORY, signer=lab_key, replace=True)
     # The same throw-away key signs the report, so `triage verify` can be tried on it at once.
     options = ScanOptions(
         hashsets=work / "hashsets",

@@ -8,9 +8,9 @@ from pathlib import Path
 import click
 
 from triage import keys
-from triage.blocks.build import FilterBuilder, known_good_keys, walk_files
+from triage.blocks.build import known_good_keys
 from triage.blocks.policy import MAX_BLOCKS_PER_FILE
-from triage.blocks.store import BLOCKS_DIR, write_filter
+from triage.blocks.store import BLOCKS_DIR, write_folder_filter
 from triage.errors import InvalidInputError
 from triage.hashdb import delta as deltas
 from triage.hashdb import signing
@@ -248,18 +248,14 @@ def _block_filter(folder: Path, name: str, version: str, category: str | None,
                   signer: keys.SigningKey | None, into: Path, replace: bool,
                   known_good: tuple[Path, ...], max_blocks_per_file: int) -> None:
     """The block filter of every file in FOLDER, at INTO/blocks/NAME, and its tally."""
-    builder = FilterBuilder(max_per_file=max_blocks_per_file,
-                            known_good=known_good_keys(list(known_good)) if known_good else None)
-    for path, reference in walk_files(folder):
-        builder.add_file(path, reference, category)
-    compiled = builder.compile()
-    target = write_filter(into / BLOCKS_DIR / check_name(name), name=name, version=version,
-                          source=f"files in {folder.name}", compiled=compiled,
-                          references=builder.references, categories=builder.categories,
-                          stats=builder.stats, signer=signer, replace=replace)
-    for problem in builder.stats.unreadable[:SHOWN_PROBLEMS]:
+    target, stats = write_folder_filter(
+        folder, into / BLOCKS_DIR / check_name(name), name=name, version=version,
+        category=category, signer=signer, replace=replace,
+        known_good=known_good_keys(list(known_good)) if known_good else None,
+        max_per_file=max_blocks_per_file)
+    for problem in stats.unreadable[:SHOWN_PROBLEMS]:
         click.echo(problem, err=True)
-    click.echo(f"block filter {target}: {builder.stats.summary()}")
+    click.echo(f"block filter {target}: {stats.summary()}")
 
 
 @hashset.command("add-files")
