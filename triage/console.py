@@ -17,7 +17,7 @@ from rich.text import Text
 from triage.ledger import Problem, Resume
 from triage.model import FileRecord, Finding
 from triage.pipeline import ProgressSink
-from triage.report.rulenote import rule_note
+from triage.report.rulenote import rule_note_parts
 from triage.report.verdict import level_of
 from triage.wording import where_parts, where_words, wrap_path
 
@@ -278,13 +278,22 @@ def render_summary(console: Console, report: dict[str, Any], out_dir: str, *,
         table.add_column("severity", no_wrap=True, width=severity)
         table.add_column("what", width=what, overflow="fold")
         table.add_column("where", width=where, overflow="fold")
+        # The order wording is the same for every finding of a condition: printed once under
+        # the table, each row pointing at it by number (a narrow screen stays readable).
+        wordings: dict[str, int] = {}
         for finding in findings[:SUMMARY_FINDINGS]:
-            note = rule_note(finding)
-            title = shown(finding["title"]) + (f"\n{shown(note)}" if note else "")
-            table.add_row(finding["severity"], Text(title), where_cell(finding, disks, where))
+            seen, wording = rule_note_parts(finding)
+            lines = [shown(finding["title"])]
+            if seen or wording:
+                mark = f"[{wordings.setdefault(wording, len(wordings) + 1)}]" if wording else ""
+                lines.append(" ".join(part for part in (shown(seen or ""), mark) if part))
+            table.add_row(finding["severity"], Text("\n".join(lines)),
+                          where_cell(finding, disks, where))
         if len(findings) > SUMMARY_FINDINGS:
             table.caption = f"… and {len(findings) - SUMMARY_FINDINGS} more in the report"
         console.print(table)
+        for wording, number in wordings.items():
+            console.print(Text(f"[{number}] {shown(wording)}"), highlight=False)
     coverage = report["coverage"]
     gaps = coverage["not_examined"]
     if gaps:

@@ -105,11 +105,38 @@ def test_summary_shows_each_rule_findings_evidence_and_order_wording():
               "warnings_total": 0, "provenance": {}}
     render_summary(console, report, "/reports/scan-3")
     # The table folds long text inside its column: read the column's text back in one piece.
-    lines = [line.split("\u2502") for line in console.export_text().splitlines()]
+    out = console.export_text()
+    lines = [line.split("\u2502") for line in out.splitlines()]
     what = "".join(cells[2].strip() for cells in lines if len(cells) > 3)
-    assert "Seen:installed(nothingseenshowsitran)." in "".join(what.split())
-    assert ("Relatesto:\u201cmustnotuseorinstallencryptionorwipingtools\u201d\u2014"
-            "checktheorder'sownwording.") in "".join(what.split())
+    assert "Seen:installed(nothingseenshowsitran).[1]" in "".join(what.split())
+    # The order wording once, under the table, by its number.
+    assert ("[1] Relates to: \u201cmust not use or install encryption or wiping tools\u201d "
+            "\u2014 check the order's own wording.") in out
+
+
+def test_the_same_order_wording_is_printed_once_for_many_findings():
+    """Every deleted picture relates to the same condition: one footnote, not one paragraph
+    repeated in every row of an 80-column table."""
+    console = Console(record=True, width=80, force_terminal=False, color_system=None)
+    offence = ("no order term needed: making or keeping indecent images of children is an "
+               "offence (Protection of Children Act 1978 s.1)")
+    findings = [{"kind": "rule", "severity": "low", "title": "A deleted image",
+                 "condition": "no-indecent-images", "path": f"/p{n}.jpg",
+                 "address": f"disk.img · p1@1048576 fat32 · /p{n}.jpg",
+                 "detail": {"order_wording": offence}} for n in range(3)]
+    findings.append({"kind": "rule", "severity": "medium", "title": "VeraCrypt is installed",
+                     "address": "disk.img · p1@1048576 fat32 · /VeraCrypt.exe",
+                     "detail": {"evidence": "installed",
+                                "order_wording": "must not use or install encryption tools"}})
+    report = {"verdict": {"level": "amber", "reasons": ["4 rule findings."]},
+              "findings": findings,
+              "coverage": {"not_examined": [], "files_seen": 4, "files_deleted": 3,
+                           "files_hashed": 4, "bytes_hashed": 40},
+              "warnings_total": 0, "provenance": {}}
+    render_summary(console, report, "/reports/scan-4")
+    out = console.export_text()
+    assert out.count("No order term needed") == 1 and out.count("[1]") == 4
+    assert out.count("must not use or install encryption tools") == 1 and "[2]" in out
 
 
 def test_listed_facts_are_not_shouted_as_hits():
