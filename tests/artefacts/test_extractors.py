@@ -248,6 +248,20 @@ def test_shell_histories(tmp_path: Path) -> None:
     assert program_of("FOO=1 /usr/bin/shred -u a") == "shred"
 
 
+def test_shell_built_ins_and_cmdlets_are_commands_not_programs_run(tmp_path: Path) -> None:
+    bash = tmp_path / ".bash_history"
+    bash.write_text("cd /media/alex/STICK\nexport X=1\ncommand wg-quick up wg0\nls\n")
+    found = list(ShellHistory().extract(bash, Origin("b", "/home/alex/.bash_history", "alex")))
+    assert len([a for a in found if a.kind == "shell-command"]) == 4
+    assert [a.fields["name"] for a in found if a.kind == "program-run"] == ["wg-quick", "ls"]
+    ps = tmp_path / "ConsoleHost_history.txt"
+    ps.write_text("Get-ChildItem E:\\Photos\ncd C:\\Tools\n.\\sdelete64.exe -p 3 C:\\x\n")
+    path = ("/Users/alex/AppData/Roaming/Microsoft/Windows/PowerShell/PSReadLine/"
+            "ConsoleHost_history.txt")
+    found = list(ShellHistory().extract(ps, Origin("p", path, "alex")))
+    assert [a.fields["name"] for a in found if a.kind == "program-run"] == ["sdelete64.exe"]
+
+
 def test_setupapi_first_install_of_a_usb_stick(tmp_path: Path) -> None:
     log = tmp_path / "setupapi.dev.log"
     log.write_text(

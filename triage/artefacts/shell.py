@@ -16,7 +16,16 @@ _BASH_TIME = re.compile(r"^#(\d{9,11})$")
 _FISH_CMD = re.compile(r"^- cmd: (.*)$")
 _FISH_WHEN = re.compile(r"^\s+when: (\d+)$")
 _WRAPPERS = frozenset({"sudo", "doas", "env", "nohup", "time", "exec", "nice", "torsocks",
-                       "proxychains", "proxychains4"})
+                       "proxychains", "proxychains4", "command"})
+# What a shell does itself, starting no program: listed as shell commands, not programs run
+# (noise in the listing and the timeline otherwise). PowerShell's cmdlets are Verb-Noun words;
+# only in its history, where a bare 'Get-Date' is a cmdlet (elsewhere 'wg-quick' is a program).
+_BUILTINS = frozenset({"cd", "pushd", "popd", "dirs", "echo", "printf", "export", "unset", "set",
+                       "alias", "unalias", "source", ".", "exit", "logout", "history", "pwd",
+                       "read", "type", "hash", "jobs", "fg", "bg", "wait", "umask", "ulimit",
+                       "shopt", "builtin", "eval", "true", "false", "test", "[", "[[", "let",
+                       "declare", "local", "return", "shift", "trap", "cls", "clear"})
+_CMDLET = re.compile(r"^[A-Za-z]+-[A-Za-z][A-Za-z0-9]*$")
 
 
 def program_of(command: str) -> str | None:
@@ -67,6 +76,9 @@ class ShellHistory(Extractor):
             fields = {"command": command, "shell": shell}
             yield Artefact("shell-command", when, origin.address, origin.profile, fields)
             program = program_of(command)
+            if program and (program in _BUILTINS
+                            or (shell == "powershell" and _CMDLET.match(program))):
+                program = None
             if program:
                 yield Artefact("program-run", when, origin.address, origin.profile,
                                {"name": program, "path": command.split()[0] if command.split()
