@@ -22,22 +22,11 @@ from triage.artefacts.mounted import usb_mounts
 from triage.artefacts.recentdocs import mru_order, recent_docs
 from triage.artefacts.record import Artefact
 from triage.artefacts.searches import host_of
-from triage.artefacts.usbother import other_usb_devices
+from triage.artefacts.usbdevices import device_serial, device_times, other_usb_devices
 
 __all__ = ["RegistryHives", "filetime"]
 
-# The device property keys Windows 8+ keeps per USB storage device (DEVPKEY_Device_*).
-_DEVICE_TIMES = {"0064": "first_connected", "0066": "last_connected", "0067": "last_removed"}
-_PROPERTIES = "Properties\\{83da6326-97a6-4088-9453-a1923f573b29}"
 _USERASSIST = "\\Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\UserAssist"
-
-
-def _serial(instance: str) -> str:
-    """The device's own serial from a USBSTOR instance name ('4C5300012303&0'), or '' when
-    Windows made one up because the device has none ('7&1f3e2a9&0&000000': '&' second)."""
-    if instance[1:2] == "&":
-        return ""
-    return instance.rsplit("&", 1)[0] if "&" in instance else instance
 
 
 def _signed32(value: object) -> int | None:
@@ -126,8 +115,8 @@ class RegistryHives(Extractor):
             kind, _, rest = device.name.partition("&")
             parts = dict(p.split("_", 1) for p in rest.split("&") if "_" in p)
             for instance in _subkeys(device):
-                times = self._device_times(hive, f"{control}\\Enum\\USBSTOR\\{device.name}\\"
-                                                 f"{instance.name}")
+                times = device_times(hive, f"{control}\\Enum\\USBSTOR\\{device.name}\\"
+                                           f"{instance.name}")
                 values = _values(instance)
                 mount = mounts.pop(f"{device.name}\\{instance.name}".lower(), {})
                 yield Artefact(
@@ -135,7 +124,7 @@ class RegistryHives(Extractor):
                         instance.header.last_modified), origin.address, None,
                     {"type": kind, "vendor": parts.get("Ven", ""),
                      "product": parts.get("Prod", ""), "revision": parts.get("Rev", ""),
-                     "serial": _serial(instance.name),
+                     "serial": device_serial(instance.name),
                      "friendly_name": values.get("FriendlyName", ""),
                      **{k: v for k, v in times.items()},
                      "drive_letters": mount.get("drive_letters", []),
@@ -144,8 +133,7 @@ class RegistryHives(Extractor):
         # A stick MountedDevices remembers but USBSTOR does not: its key was deleted.
         yield from (Artefact("usb-device", None, origin.address, None, fields)
                     for fields in mounts.values())
-        for when, fields in other_usb_devices(
-                hive, control, lambda path: self._device_times(hive, path)):
+        for when, fields in other_usb_devices(hive, control):
             yield Artefact("usb-device", when, origin.address, None, fields)
         for sid_key in (f"{control}\\Services\\bam\\State\\UserSettings",
                         f"{control}\\Services\\bam\\UserSettings"):
@@ -164,19 +152,6 @@ class RegistryHives(Extractor):
         if when is not None:
             yield Artefact("system-event", when, origin.address, None,
                            {"event": "last shutdown", "evidence": "ShutdownTime"})
-
-    def _device_times(self, hive: RegistryHive, instance: str) -> dict[str, float]:
-        out = {}
-        for code, field in _DEVICE_TIMES.items():
-            key = _key(hive, f"{instance}\\{_PROPERTIES}\\{code}")
-            if key is None:
-                continue
-            for raw in _values(key).values():
-                when = _binary_filetime(raw)
-                if when is not None:
-                    out[field] = when
-                    break
-        return out
 
     def _software(self, hive: RegistryHive, origin: Origin) -> Iterator[Artefact]:
         for root in ("\\Microsoft\\Windows\\CurrentVersion\\Uninstall",
