@@ -218,10 +218,11 @@ def quick_pass_line(quick: dict[str, Any]) -> str:
     size = sum(s.get("size") or 0 for s in quick["sources"])
     count = len(quick["sources"])
     disks = f"{count} disk{'s' if count != 1 else ''}"
-    line = f"Quick pass: {_size(read)} of {disks} read block by block"
     if size and read > size:  # a full pass that read small-cluster volumes at each offset
         line = (f"Quick pass: {disks} ({_size(size)}) read block by block, volumes with small "
                 f"clusters once per offset their files can start at ({_size(read)} in all)")
+    else:
+        line = f"Quick pass: {_size(read)} of {disks} read block by block"
     confidence = quick.get("confidence")
     return f"{line}. {confidence['text']}" if confidence else f"{line}."
 

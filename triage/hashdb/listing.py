@@ -85,13 +85,21 @@ def list_folder(directory: Path, trusted: Path | None) -> Listing:
     return listing
 
 
+def _signed_folders(folder: Path) -> list[Path]:
+    """The folders under `folder` that hold a manifest (none when `folder` is absent)."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if (p / MANIFEST).is_file())
+
+
 def _keyword_lists(folder: Path, trusted: Path | None, listing: Listing) -> None:
     """Keyword lists (HASHSETS/keywords/NAME): a scan uses one only when intact and signed by a
     trusted key, so anything else is NOT USABLE (`triage keywords list` says the same)."""
-    if not folder.is_dir():
-        return
+    children = _signed_folders(folder)
+    if not children:
+        return  # no trusted keys read for nothing
     known = keys.load_trusted(trusted) if trusted is not None else {}
-    for child in sorted(p for p in folder.iterdir() if (p / MANIFEST).is_file()):
+    for child in children:
         loaded, record, problem = open_list(child, known)
         listing.add((str(record["name"]), str(record["version"] or "-"), "keyword list",
                      str(record["count"]), str(record["signer"] or "-"), "-",
@@ -101,10 +109,11 @@ def _keyword_lists(folder: Path, trusted: Path | None, listing: Listing) -> None
 
 def _perceptual(folder: Path, trusted: Path | None, listing: Listing) -> None:
     """Perceptual sets (HASHSETS/perceptual/NAME), checked as the scan's perceptual stage does."""
-    if not folder.is_dir():
-        return
+    children = _signed_folders(folder)
+    if not children:
+        return  # no trusted keys read for nothing
     known = keys.load_trusted(trusted) if trusted is not None else None
-    for child in sorted(p for p in folder.iterdir() if (p / MANIFEST).is_file()):
+    for child in children:
         label = f"{PERCEPTUAL_DIR}/{child.name}"
         try:
             ref_set = load_set(child)
@@ -121,10 +130,11 @@ def _perceptual(folder: Path, trusted: Path | None, listing: Listing) -> None:
 
 def _block_filters(folder: Path, trusted: Path | None, listing: Listing) -> None:
     """Block filters (HASHSETS/blocks/NAME) for the quick pass, checked as the scan checks them."""
-    if not folder.is_dir():
-        return
+    children = _signed_folders(folder)
+    if not children:
+        return  # no trusted keys read for nothing
     known = keys.load_trusted(trusted) if trusted is not None else None
-    for child in sorted(p for p in folder.iterdir() if (p / MANIFEST).is_file()):
+    for child in children:
         label = f"{BLOCKS_DIR}/{child.name}"
         try:
             blocks = BlockFilter.open(child)
