@@ -27,7 +27,7 @@ _ASK_BITLOCKER = {
 
 # What the prompt asks to be typed, in the words of each format ("recovery key" is BitLocker's).
 _WHAT = {"bitlocker": "Recovery key or password", "luks1": "Passphrase", "luks2": "Passphrase",
-         "filevault": "Password or recovery key"}
+         "filevault": "Password or recovery key", "apfs": "Password or recovery key"}
 _ANY = "Password, passphrase or recovery key"
 
 
@@ -54,6 +54,11 @@ def describe(request: dict[str, Any]) -> list[str]:
         names = ", ".join(v.get("name") or v["id"] for v in facts.get("logical_volumes", []))
         lines.append(f"  Core Storage volume(s): {names or '?'}")
         lines.append("  Ask for: a Mac user's login password, or the FileVault recovery key.")
+    elif kind == "apfs":
+        name, uuid = facts.get("volume") or "?", facts.get("uuid") or "?"
+        lines.append(f"  APFS volume '{name}', UUID {uuid}")
+        lines.append("  Ask for: the login password of a user of this Mac, or the FileVault "
+                     "recovery key (6 groups of 4 letters and digits).")
     if request.get("tried"):
         lines.append(f"  {request['tried']} secret(s) tried so far did not open it.")
     return lines

@@ -90,3 +90,19 @@ def test_the_prompt_asks_in_the_formats_own_words() -> None:
     assert prompt(BITLOCKER) is None
     assert asked[0].startswith("  Passphrase (hidden;")
     assert asked[1].startswith("  Recovery key or password (hidden;")
+
+
+def test_an_encrypted_apfs_volume_is_asked_for_by_name_and_uuid() -> None:
+    """A Mac since 10.13: the volume's name tells the officer which Mac and disk it is."""
+    request = {"kind": "apfs", "address": "mac.img · p2@209735680 · apfs 1 (Macintosh HD)",
+               "facts": {"volume": "Macintosh HD", "uuid": "5B2E6A10-0000-0000-0000-00000000A1"},
+               "tried": 0}
+    lines = describe(request)
+    assert lines[0] == ("mac.img · p2@209735680 · apfs 1 (Macintosh HD) is encrypted (apfs) "
+                        "and locked.")
+    assert lines[1] == "  APFS volume 'Macintosh HD', UUID 5B2E6A10-0000-0000-0000-00000000A1"
+    assert lines[2].startswith("  Ask for: the login password of a user of this Mac, or the "
+                               "FileVault recovery key")
+    prompt, _, asked = _prompt(["skip"])
+    assert prompt(request) is None
+    assert asked[0].startswith("  Password or recovery key (hidden;")

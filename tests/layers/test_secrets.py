@@ -97,3 +97,13 @@ def test_keyring_remembers_typed_secrets_for_the_next_volume() -> None:
     assert ring.ask({"kind": "luks2"}) is not None
     assert [s.value for s in ring.secrets] == ["typed once"]
     assert KeyRing().ask({"kind": "luks2"}) is None
+
+
+def test_a_filevault_recovery_key_is_known_by_its_shape() -> None:
+    from triage.layers.secrets import looks_like_mac_recovery_key
+
+    assert looks_like_mac_recovery_key("K3PQ-7XW2-MZ4D-9HTB-RV6C-LN8F")
+    assert looks_like_mac_recovery_key(" k3pq-7xw2-mz4d-9htb-rv6c-ln8f\n")
+    assert not looks_like_mac_recovery_key("K3PQ-7XW2-MZ4D-9HTB-RV6C")  # a group short
+    assert not looks_like_mac_recovery_key("correct horse battery staple")
+    assert not looks_like_mac_recovery_key("111111-222222-333333-444444-555555-666666")

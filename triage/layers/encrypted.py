@@ -5,10 +5,11 @@ from __future__ import annotations
 import threading
 from abc import abstractmethod
 from collections import OrderedDict
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from triage.layers.base import Layer, LayerError, Opened, Stream
-from triage.layers.secrets import KeyRing, Secret
+from triage.layers.secrets import KeyRing, Secret, looks_like_mac_recovery_key
 
 # After a failed read, the rest is read in pieces this large to keep what lies before the
 # damage (the sector size of every format here divides it).
@@ -24,6 +25,7 @@ CHUNKS_REMEMBERED = 1024  # indices of chunks recently out of `fresh` (a second 
 LOCKED = "locked"
 UNLOCKED = "unlocked"
 CLEAR_KEY = "clear key"
+T = TypeVar("T")
 
 
 class Locked(LayerError):
@@ -270,11 +272,7 @@ class EncryptionLayer(Layer):
         except LayerError as exc:
             raise Locked(f"{self.name} volume not opened: {exc}", encryption) from None
         if unlocked is None:
-            given = ("the secret given does not open it" if tried == 1 else
-                     f"none of the {tried} secrets given opens it" if tried else
-                     "no secret was given for it")
-            reason = f"{self.name} volume left locked: {given}"
-            raise Locked(reason, encryption)
+            raise Locked(f"{self.name} volume left locked: {not_opened_by(tried)}", encryption)
         encryption.update(state=UNLOCKED, protector=unlocked.protector,
                           protector_id=unlocked.protector_id, **unlocked.details)
         limits = self.limits(facts)
@@ -286,19 +284,54 @@ class EncryptionLayer(Layer):
     def _attempts(self, stream: Stream, keyring: KeyRing, encryption: dict[str, Any],
                   address: str) -> tuple[Unlocked | None, int]:
         """The clear key, the secrets given, then the prompt; and how many secrets were tried."""
-        tried = 0
-        unlocked = self.attempt(stream, None)
-        for secret in list(keyring.secrets):
-            if unlocked is not None:
-                break
-            if self.fits(secret, encryption["facts"]):
-                tried += 1
-                unlocked = self.attempt(stream, secret)
-        while unlocked is None:
-            secret = keyring.ask({**encryption, "tried": tried, "address": address})
-            if secret is None:
-                break
+        return try_secrets(lambda secret: self.attempt(stream, secret),
+                           lambda secret: self.fits(secret, encryption["facts"]), keyring,
+                           {**encryption, "address": address})
+
+
+def try_secrets(attempt: Callable[[Secret | None], T | None], fits: Callable[[Secret], bool],
+                keyring: KeyRing, request: dict[str, Any]) -> tuple[T | None, int]:
+    """Without a secret first (a clear key), then each secret given that fits, then the prompt
+    (shown `request`: kind, facts, address) until one opens or the officer skips; the result
+    and how many secrets were tried."""
+    tried = 0
+    unlocked = attempt(None)
+    for secret in list(keyring.secrets):
+        if unlocked is not None:
+            break
+        if fits(secret):
             tried += 1
-            if self.fits(secret, encryption["facts"]):
-                unlocked = self.attempt(stream, secret)
-        return unlocked, tried
+            unlocked = attempt(secret)
+    while unlocked is None:
+        secret = keyring.ask({**request, "tried": tried})
+        if secret is None:
+            break
+        tried += 1
+        if fits(secret):
+            unlocked = attempt(secret)
+    return unlocked, tried
+
+
+def unlock_mac(target: Any, secret: Secret) -> str | None:
+    """Unlock a libfvde logical volume or a libfsapfs volume with `secret`; the protector it
+    was taken as ("recovery key" when shaped like one, else "password"), or None.
+
+    A Mac takes a user's login password or the recovery key in the same box: the secret is
+    tried both ways, in the order its shape suggests. libyal's OSError (a damaged key bag) is
+    the caller's to report.
+    """
+    ways = [("password", target.set_password), ("recovery key", target.set_recovery_password)]
+    if looks_like_mac_recovery_key(secret.value):
+        ways.reverse()
+    for protector, give in ways:
+        give(secret.value)
+        if target.unlock():
+            return protector
+    return None
+
+
+def not_opened_by(tried: int) -> str:
+    """Why a volume stayed locked, from how many secrets were tried on it."""
+    return ("the secret given does not open it" if tried == 1 else
+            f"none of the {tried} secrets given opens it" if tried else
+            "no secret was given for it")

@@ -13,6 +13,7 @@ from triage.layers.encrypted import (
     StreamFile,
     Unlocked,
     libyal_cause,
+    unlock_mac,
 )
 from triage.layers.registry import register
 from triage.layers.secrets import PASSPHRASE, RECOVERY_PASSWORD, Secret
@@ -61,23 +62,16 @@ class FileVault(EncryptionLayer):
             volume.close()
             return None
         logical = group.get_logical_volume(0)
+        protector = "not encrypted"
         try:
             if logical.is_locked():
-                if secret is None:
-                    volume.close()
-                    return None
-                # A macOS recovery key is typed as text too: try it both ways.
-                logical.set_password(secret.value)
-                if not logical.unlock():
-                    logical.set_recovery_password(secret.value)
-                    if not logical.unlock():
-                        volume.close()
-                        return None
+                protector = None if secret is None else unlock_mac(logical, secret)
         except OSError:
+            protector = None
+        if protector is None:
             volume.close()
             return None
-        kind = "not encrypted" if secret is None else "password or recovery key"
-        return Unlocked(LibyalStream(logical, logical.get_size(), (volume, handle)), kind,
+        return Unlocked(LibyalStream(logical, logical.get_size(), (volume, handle)), protector,
                         str(logical.get_identifier()).upper())
 
     def limits(self, facts: dict[str, Any]) -> list[str]:

@@ -19,6 +19,7 @@ STARTUP_KEY = "startup key"  # a BitLocker .BEK file (startup or recovery key)
 _RECOVERY_SHAPE = re.compile(r"^\d{6}(-\d{6}){7}$")
 _RECOVERY_GROUP_MODULUS = 11
 _RECOVERY_GROUP_LIMIT = 11 * 65536
+_MAC_RECOVERY_SHAPE = re.compile(r"[0-9A-Za-z]{4}(-[0-9A-Za-z]{4}){5}")
 # A .BEK file is small binary FVE metadata; a line-per-secret text file is text.
 BEK_MAX_BYTES = 64 * 1024
 _BEK_VERSION = 1
@@ -53,6 +54,12 @@ def looks_like_recovery_password(text: str) -> bool:
     """Whether `text` is shaped like a recovery password (digits and dashes, 55 characters)."""
     return bool(re.fullmatch(r"[\d\s-]{48,60}", text.strip())) and sum(
         c.isdigit() for c in text) == 48
+
+
+def looks_like_mac_recovery_key(text: str) -> bool:
+    """Whether `text` is shaped like a FileVault recovery key: 6 groups of 4 letters and digits
+    (macOS shows it as `ABCD-EFGH-IJKL-MNOP-QRST-UVWX`)."""
+    return bool(_MAC_RECOVERY_SHAPE.fullmatch(text.strip()))
 
 
 def classify(text: str, origin: str) -> Secret:

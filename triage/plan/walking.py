@@ -229,7 +229,7 @@ def reattach(sources: list[str], plan: Plan, state: Ledger, checkpoint: dict[str
             plan.volumes.append(_folder_volume(source, spec, info))
             continue
         reached = layout.get((info.source, index, offset))
-        if reached is None and "(unlocked:" in info.source:
+        if reached is None and "unlocked: " in info.source:  # its link names the protector
             raise UsageError(f"{info.source} was unlocked in the interrupted scan; give its "
                              "secret again (--unlock-file, or at the prompt) to resume.")
         if reached is None or not reached.examined or reached.volume.fs_type != fs_type:

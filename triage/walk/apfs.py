@@ -1,8 +1,10 @@
 """APFS, which The Sleuth Kit build here lacks: containers and volumes walked with libfsapfs.
 
 Each volume of a container becomes one link of the chain (`… · apfs 1 (Macintosh HD)`), walked
-like a bare file system (`p0@0 apfs`) into the same FileRecords fswalk gives. Encrypted
-(FileVault) volumes are named gaps; libfsapfs offers no snapshots, so none are examined.
+like a bare file system (`p0@0 apfs`) into the same FileRecords fswalk gives. An encrypted
+(FileVault) volume is unlocked with a user's password or the personal recovery key, given or
+asked for like any encrypted volume's (`apfs 1 (Macintosh HD, unlocked: password)`), or stays a
+named gap; libfsapfs offers no snapshots, so none are examined.
 """
 
 from __future__ import annotations
@@ -14,6 +16,15 @@ from typing import Any
 
 from triage.layers.base import Stream
 from triage.layers.disks import short_error
+from triage.layers.encrypted import (
+    LOCKED,
+    UNLOCKED,
+    libyal_cause,
+    not_opened_by,
+    try_secrets,
+    unlock_mac,
+)
+from triage.layers.secrets import PASSPHRASE, RECOVERY_PASSWORD, KeyRing, Secret
 from triage.layers.streams import StreamFile
 from triage.ledger.records import GapKind
 from triage.model import Address, FileRecord, PartitionRef
@@ -23,6 +34,8 @@ from triage.walk.reached import Reached, Sink
 from triage.walk.volumes import Volume
 
 _NXSB = b"NXSB"  # container superblock magic, 32 bytes in
+KIND = "apfs"  # the encryption entry's kind (the prompt's words and the report's)
+_SECRET_KINDS = frozenset({PASSPHRASE, RECOVERY_PASSWORD})
 _NS = 1_000_000_000
 
 
@@ -94,7 +107,7 @@ class ApfsWalker(FsWalker):
         return head[32:36] == _NXSB
 
     def reach(self, stream: Stream, chain: str, layers: tuple[str, ...], volume: Any,
-              sink: Sink) -> Iterator[Reached]:
+              sink: Sink, context: dict[str, Any] | None = None) -> Iterator[Reached]:
         import pyfsapfs
 
         container = pyfsapfs.container()
@@ -104,25 +117,67 @@ class ApfsWalker(FsWalker):
             count = container.number_of_volumes
         except OSError as exc:
             raise OSError(f"the APFS container is damaged ({short_error(exc)})") from exc
+        keyring = (context or {}).get("keyring") or KeyRing()
         lock = threading.RLock()  # libfsapfs is not safe to share between threads
         sink.problem(chain, "volume", "APFS snapshots are not examined (the APFS library here "
                   "offers none); the volumes' current contents are")
         for number in range(1, count + 1):
-            apfs = container.get_volume(number - 1)
-            name = _volume_name(apfs)
-            link = f"apfs {number}" + (f" ({name})" if name else "")
-            here = Volume(0, 0, volume.size, f"APFS volume {number}" + (
-                f" '{name}'" if name else ""), fs_type="apfs")
-            if apfs.is_locked():
-                here.reason = (f"APFS volume {name or number} is encrypted (FileVault) and was "
-                               "left locked")
-                here.gap = GapKind.ENCRYPTED
-                sink.problem(f"{chain} · {link}", "volume", here.reason)
-                yield ApfsReached(f"{chain} · {link}", (*layers, link), here, None,
-                                  lock, {"apfs_volume": name})
-                continue
-            yield ApfsReached(f"{chain} · {link}", (*layers, link), here, apfs, lock,
-                              {"apfs_volume": name}, (container, file))
+            yield _reached(container, file, number, chain, layers, volume, sink, lock, keyring)
+
+
+def _reached(container: Any, file: StreamFile, number: int, chain: str,
+             layers: tuple[str, ...], volume: Any, sink: Sink, lock: threading.RLock,
+             keyring: KeyRing) -> ApfsReached:
+    """Volume `number` of the container: opened (unlocked with the officer's secrets when
+    encrypted), or a named gap saying why not."""
+    try:
+        apfs = container.get_volume(number - 1)
+    except OSError as exc:  # e.g. its key bag lies past the end of a cut-off image
+        here = Volume(0, 0, volume.size, f"APFS volume {number}", fs_type="apfs",
+                      reason=f"APFS volume {number} could not be read ({libyal_cause(exc)})",
+                      gap=GapKind.UNREADABLE)
+        sink.problem(f"{chain} · apfs {number}", "volume", here.reason)
+        return ApfsReached(f"{chain} · apfs {number}", (*layers, f"apfs {number}"), here, None,
+                           lock, {})
+    name = _volume_name(apfs)
+    shown = f" '{name}'" if name else ""
+    here = Volume(0, 0, volume.size, f"APFS volume {number}{shown}", fs_type="apfs")
+    facts: dict[str, Any] = {"apfs_volume": name}
+    link = f"apfs {number}" + (f" ({name})" if name else "")
+    if apfs.is_locked():  # (libfsapfs crashes walking a locked volume: never walk one)
+        encryption = {"kind": KIND, "state": LOCKED,
+                      "facts": {"volume": name, "uuid": _identifier(apfs)}}
+        facts["encryption"] = encryption
+        try:
+            protector, tried = try_secrets(
+                lambda secret: _attempt(apfs, secret),
+                lambda secret: secret.kind in _SECRET_KINDS, keyring,
+                {**encryption, "address": f"{chain} · {link}"})
+            why = not_opened_by(tried)
+        except OSError as exc:
+            protector, why = None, f"its key bag could not be read ({libyal_cause(exc)})"
+        if protector is None or apfs.is_locked():
+            here.reason = f"APFS volume{shown or f' {number}'} (FileVault) left locked: {why}"
+            here.gap = GapKind.ENCRYPTED
+            sink.problem(f"{chain} · {link}", "volume", here.reason)
+            return ApfsReached(f"{chain} · {link}", (*layers, link), here, None, lock, facts)
+        encryption.update(state=UNLOCKED, protector=protector)
+        link = f"apfs {number} (" + (f"{name}, " if name else "") + f"unlocked: {protector})"
+    return ApfsReached(f"{chain} · {link}", (*layers, link), here, apfs, lock, facts,
+                       (container, file))
+
+
+def _attempt(apfs: Any, secret: Secret | None) -> str | None:
+    """The protector that unlocked `apfs` with `secret`, or None (an encrypted APFS volume
+    keeps no clear key); OSError when its key bag cannot be read."""
+    return None if secret is None else unlock_mac(apfs, secret)
+
+
+def _identifier(apfs: Any) -> str:
+    try:
+        return str(apfs.identifier).upper()
+    except OSError:
+        return ""
 
 
 def _volume_name(apfs: Any) -> str:

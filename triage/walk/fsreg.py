@@ -22,8 +22,9 @@ class FsWalker(ABC):
 
     @abstractmethod
     def reach(self, stream: Stream, chain: str, layers: tuple[str, ...], volume: Any,
-              sink: Any) -> Iterator[Any]:
-        """Every volume inside `stream` (a Reached each), opened or named with its reason."""
+              sink: Any, context: dict[str, Any] | None = None) -> Iterator[Any]:
+        """Every volume inside `stream` (a Reached each), opened or named with its reason;
+        `context` is the layers' (its `keyring` unlocks encrypted volumes)."""
 
 
 FS_WALKERS: dict[str, FsWalker] = {}

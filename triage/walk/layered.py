@@ -80,7 +80,8 @@ def _descend(stream: Stream, chain: str, layers: tuple[str, ...], sink: Sink, de
                 continue
             walker = identify_fs(inner) if volume.fs is None else None
             if walker is not None:
-                yield from _filesystem(walker, inner, link, part_layers, sink, volume)
+                yield from _filesystem(walker, inner, link, part_layers, sink, volume,
+                                       _inherit(context))
                 continue
             if volume.fs is None and HIGH_ENTROPY.probe(b"", inner):
                 yield from _through(HIGH_ENTROPY, inner, link, part_layers, sink, depth, {},
@@ -144,10 +145,10 @@ def _through(layer: Any, stream: Stream, chain: str, layers: tuple[str, ...], si
 
 
 def _filesystem(walker: Any, stream: Stream, chain: str, layers: tuple[str, ...], sink: Sink,
-                volume: Volume) -> Iterator[Reached]:
+                volume: Volume, context: dict[str, Any]) -> Iterator[Reached]:
     """A file system TSK lacks (APFS), walked by its own registered walker."""
     try:
-        reached = list(walker.reach(stream, chain, layers, volume, sink))
+        reached = list(walker.reach(stream, chain, layers, volume, sink, context))
     except _OPEN_ERRORS as exc:
         yield _not_opened(chain, layers, volume, walker.name, _why(walker.name, exc), sink,
                           "unsupported")
