@@ -67,6 +67,7 @@ class LiveProgress(ProgressSink):
         self.found = 0  # files the walk has found so far
         self._volume_found = 0  # ... in the partition being listed
         self.files = 0
+        self.members = 0  # files found inside archives while reading (not in the plan's count)
         self.bytes = 0
         self.total_files: int | None = None  # known once the plan is made
         self.total_bytes: int | None = None
@@ -108,8 +109,9 @@ class LiveProgress(ProgressSink):
         else:
             spent = self.clock() - self.reading_started_at
             rate = self.bytes / spent if spent > 0 else 0
-            line.append(f"  {self.files:,} of {self.total_files:,} files, {_size(self.bytes)}"
-                        f"{self._eta()} at {_size(rate)}/s")
+            inside = f" (+{self.members:,} inside archives)" if self.members else ""
+            line.append(f"  {self.files:,} of {self.total_files:,} files{inside}, "
+                        f"{_size(self.bytes)}{self._eta()} at {_size(rate)}/s")
         line.append(f"   elapsed {elapsed:,.0f} s")
         if self.budget_s is not None:
             line.append(f"   time left {max(0.0, self.budget_s - elapsed):,.0f} s", "yellow")
@@ -179,9 +181,14 @@ class LiveProgress(ProgressSink):
         self._refresh()
 
     def file_done(self, record: FileRecord) -> None:
-        self.files += 1
-        self.bytes += record.bytes_hashed
-        if self.files % 200 == 0:
+        # The plan counted the files and bytes the walk listed; a member of an archive was
+        # found while reading, so it is counted apart, not as one more of the plan's files.
+        if record.address.member:
+            self.members += 1
+        else:
+            self.files += 1
+            self.bytes += record.bytes_hashed
+        if (self.files + self.members) % 200 == 0:
             self._refresh()
 
     def finding(self, finding: Finding) -> None:

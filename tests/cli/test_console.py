@@ -36,6 +36,23 @@ def test_progress_lists_then_reads_with_share_and_eta():
     assert "time left" in text
 
 
+def test_files_found_inside_archives_are_counted_apart_from_the_plans():
+    """The plan counted the files the walk listed; an archive's members come on top, so the
+    line never reads "9 of 7 files, 778 B of 463 B" (seen on an APFS volume's fseventsd)."""
+    progress = LiveProgress(_console())
+    progress.planned(2, 300)
+    archive = FileRecord(Address("disk.img", PartitionRef(1, 0, "apfs"), "/log.gz"), "log.gz",
+                         200)
+    archive.bytes_hashed = 200
+    member = FileRecord(Address("disk.img", PartitionRef(1, 0, "apfs"), "/log.gz",
+                                member="log.out"), "log.out", 900)
+    member.bytes_hashed = 900
+    progress.file_done(archive)
+    progress.file_done(member)
+    text = progress._render().renderables[0].plain
+    assert "1 of 2 files (+1 inside archives), 200 B of 300 B (67%)" in text
+
+
 def test_plain_console_prints_each_hit_and_the_summary():
     console = _console()
     progress = LiveProgress(console)
