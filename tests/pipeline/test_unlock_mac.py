@@ -220,3 +220,51 @@ def test_filevault_cut_inside_its_data_opens_and_reads_short(
         tail = opened.stream.read(len(payload) // 2 - 4096, 64 * 1024)
         assert 0 < len(tail) < 64 * 1024
         assert tail == payload[len(payload) // 2 - 4096 :][: len(tail)]
+
+
+def test_apfs_key_bag_costs_are_read_before_any_attempt(apfs: tuple[Path, Path]) -> None:
+    import uuid
+
+    import pyfsapfs
+
+    from tests.layers.apfs_encrypted_image import ITERATIONS
+    from triage.evidence.raw import RawImage
+    from triage.walk.apfs_keybag import pbkdf2_costs
+
+    plain, encrypted = apfs
+    container = pyfsapfs.container()
+    container.open(str(encrypted))
+    volume_uuid = uuid.UUID(str(container.get_volume(0).identifier)).bytes
+    container.close()
+    with RawImage(encrypted) as stream:
+        assert pbkdf2_costs(stream.read, volume_uuid) == [ITERATIONS, ITERATIONS]  # + recovery
+        assert pbkdf2_costs(stream.read, bytes(16)) == []  # no such volume
+    with RawImage(plain) as stream:
+        assert pbkdf2_costs(stream.read, volume_uuid) == []  # no key bag at all
+    damaged = encrypted.read_bytes()
+    damaged = damaged[: 111 * 4096] + bytes(4096) + damaged[112 * 4096 :]  # the volume's bag
+    encrypted.write_bytes(damaged)
+    with RawImage(encrypted) as stream:
+        assert pbkdf2_costs(stream.read, volume_uuid) == []  # unreadable: libfsapfs decides
+
+
+def test_apfs_volume_asking_for_absurd_pbkdf2_costs_is_not_tried(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A crafted key bag asking for billions of rounds would hold libfsapfs (which cannot be
+    interrupted) for hours per attempt: the volume stays locked with the reason, at once."""
+    import tests.layers.apfs_encrypted_image as maker
+
+    monkeypatch.setattr(maker, "ITERATIONS", 4_000_000_000)
+    # Making it would take as long: the wrapping key is not derived (nothing will unwrap it).
+    monkeypatch.setattr(maker.hashlib, "pbkdf2_hmac", lambda *args: bytes(32))
+    plain = published("apfs.raw", tmp_path)
+    crafted = tmp_path / "crafted.raw"
+    maker.encrypt_apfs(plain, crafted, PASSWORD)
+    monkeypatch.undo()
+    result = run_scan([str(crafted)], tmp_path / "out", ScanOptions(
+        keyring=KeyRing([Secret(PASSPHRASE, PASSWORD, "file")])))
+    [volume] = result.report["coverage"]["volumes"]
+    assert volume["status"] == "not_examined"
+    assert volume["reason"] == (
+        "APFS volume 'apfs_test' (FileVault) left locked: its key bag asks for 4,000,000,000 "
+        "PBKDF2 iterations, which no Mac uses (damaged or crafted); no secret was tried")

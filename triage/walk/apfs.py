@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import stat
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -28,6 +29,7 @@ from triage.layers.secrets import PASSPHRASE, RECOVERY_PASSWORD, KeyRing, Secret
 from triage.layers.streams import StreamFile
 from triage.ledger.records import GapKind
 from triage.model import Address, FileRecord, PartitionRef
+from triage.walk.apfs_keybag import cost_problem, pbkdf2_costs
 from triage.walk.fsreg import FsWalker, register
 from triage.walk.fswalk import MAX_DEPTH, WalkStats, WarnFn
 from triage.walk.reached import Reached, Sink
@@ -122,12 +124,13 @@ class ApfsWalker(FsWalker):
         sink.problem(chain, "volume", "APFS snapshots are not examined (the APFS library here "
                   "offers none); the volumes' current contents are")
         for number in range(1, count + 1):
-            yield _reached(container, file, number, chain, layers, volume, sink, lock, keyring)
+            yield _reached(container, file, number, chain, layers, volume, sink, lock, keyring,
+                           stream)
 
 
 def _reached(container: Any, file: StreamFile, number: int, chain: str,
              layers: tuple[str, ...], volume: Any, sink: Sink, lock: threading.RLock,
-             keyring: KeyRing) -> ApfsReached:
+             keyring: KeyRing, stream: Stream) -> ApfsReached:
     """Volume `number` of the container: opened (unlocked with the officer's secrets when
     encrypted), or a named gap saying why not."""
     try:
@@ -148,12 +151,17 @@ def _reached(container: Any, file: StreamFile, number: int, chain: str,
         encryption = {"kind": KIND, "state": LOCKED,
                       "facts": {"volume": name, "uuid": _identifier(apfs)}}
         facts["encryption"] = encryption
+        refused = cost_problem(pbkdf2_costs(stream.read, _uuid_bytes(apfs)))
         try:
+            if refused is not None:
+                raise _Refused(refused)
             protector, tried = try_secrets(
                 lambda secret: _attempt(apfs, secret),
                 lambda secret: secret.kind in _SECRET_KINDS, keyring,
                 {**encryption, "address": f"{chain} · {link}"})
             why = not_opened_by(tried)
+        except _Refused as exc:
+            protector, why = None, str(exc)
         except OSError as exc:
             protector, why = None, f"its key bag could not be read ({libyal_cause(exc)})"
         if protector is None or apfs.is_locked():
@@ -171,6 +179,17 @@ def _attempt(apfs: Any, secret: Secret | None) -> str | None:
     """The protector that unlocked `apfs` with `secret`, or None (an encrypted APFS volume
     keeps no clear key); OSError when its key bag cannot be read."""
     return None if secret is None else unlock_mac(apfs, secret)
+
+
+class _Refused(Exception):
+    """No secret is tried on the volume (the reason is the message)."""
+
+
+def _uuid_bytes(apfs: Any) -> bytes:
+    try:
+        return uuid.UUID(str(apfs.identifier)).bytes
+    except (OSError, ValueError):
+        return b""
 
 
 def _identifier(apfs: Any) -> str:
