@@ -1,0 +1,141 @@
+"""Macs' encrypted volumes: FileVault 2 (libfvde) decryption against raw AES-XTS over the same
+bytes, and scans of unlocked FileVault and APFS volumes against the same plain file systems.
+
+    python bench/unlock_mac_bench.py [--size-mb M] [--repeat R]
+
+The FileVault volume is made here (tests/layers/corestorage_image.py) around M MiB of
+HFS+-headed random bytes for the throughput row, and around dfvfs's small HFS+ test file system
+for the scan row; the APFS volume is dfvfs's apfs.raw encrypted here (apfs_encrypted_image.py).
+No tool here writes larger HFS+ or APFS file systems, so the scan rows are small (a few MB):
+they show the per-volume cost of unlocking, not a throughput. See bench/README.md ("Macs").
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests.layers, triage
+
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes  # noqa: E402
+
+from tests.layers.apfs_encrypted_image import encrypt_apfs  # noqa: E402
+from tests.layers.corestorage_image import (  # noqa: E402
+    hfs_like_payload,
+    hfsplus_volume,
+    make_filevault,
+)
+from tests.layers.images import published  # noqa: E402
+from tests.layers.streams import FileStream  # noqa: E402
+from triage.layers import registry  # noqa: E402
+from triage.layers.base import Stream  # noqa: E402
+from triage.layers.secrets import PASSPHRASE, KeyRing, Secret  # noqa: E402
+from triage.pipeline import ScanOptions, run_scan  # noqa: E402
+
+MIB = 1024 * 1024
+READ = 4 * MIB  # the scan reads files in pieces about this large
+PASSWORD = "bench password"  # noqa: S105 - the benchmark's own volumes
+
+
+def _best(repeat: int, fn: Callable[[], object]) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def _read_all(stream: Stream, length: int) -> None:
+    for offset in range(0, length, READ):
+        stream.read(offset, min(READ, length - offset))
+
+
+def _raw_xts(key: bytes, data: bytes) -> None:
+    """OpenSSL's AES-XTS over the same bytes, one call (one data unit) per 4 MiB: a ceiling."""
+    view = memoryview(data)
+    for offset in range(0, len(data), READ):
+        Cipher(algorithms.AES(key), modes.XTS(bytes(16))).decryptor().update(
+            view[offset : offset + READ])
+
+
+def _opened(path: Path) -> Stream:
+    stream = FileStream(path)
+    layer = registry.identify(stream)
+    assert layer is not None and layer.name == "filevault"  # noqa: S101 - built here
+    [opened] = layer.open(stream, keyring=KeyRing([Secret(PASSPHRASE, PASSWORD, "bench")]))
+    return opened.stream
+
+
+def decryption_row(folder: Path, size_mb: int, repeat: int) -> list[str]:
+    image = folder / f"filevault-{size_mb}.img"
+    if not image.exists():
+        make_filevault(image, hfs_like_payload(size_mb * MIB), PASSWORD)
+    length = size_mb * MIB
+    stream = _opened(image)
+    cipher = FileStream(image).read(64 * 4096, length)  # the data starts at block 64
+    key = bytes(range(32))  # AES-128-XTS, as FileVault 2
+    ours = _best(repeat, lambda: _read_all(stream, length))
+    base = _best(repeat, lambda: _raw_xts(key, cipher))
+    return [f"FileVault 2 (libfvde) vs raw AES-XTS, {READ // MIB} MiB calls",
+            f"{length / MIB / ours:,.0f} MiB/s", f"{length / MIB / base:,.0f} MiB/s",
+            f"{base / ours:.2f}"]
+
+
+def _scan(image: Path, out: Path, secret: str | None) -> tuple[float, int]:
+    keyring = KeyRing([Secret(PASSPHRASE, secret, "bench")]) if secret else None
+    start = time.perf_counter()
+    result = run_scan([str(image)], out, ScanOptions(keyring=keyring))
+    return time.perf_counter() - start, result.report["coverage"]["volumes"][0].get("files", 0)
+
+
+def scan_rows(folder: Path, repeat: int) -> list[list[str]]:
+    payload = hfsplus_volume(folder)
+    plain_hfs, filevault = folder / "hfs.img", folder / "filevault-hfs.img"
+    plain_hfs.write_bytes(payload)
+    make_filevault(filevault, payload, PASSWORD)
+    plain_apfs = published("apfs.raw", folder)
+    apfs = folder / "apfs-filevault.raw"
+    encrypt_apfs(plain_apfs, apfs, PASSWORD)
+    rows = []
+    for name, encrypted, plain in (("FileVault 2 (HFS+)", filevault, plain_hfs),
+                                   ("encrypted APFS", apfs, plain_apfs)):
+        times: dict[str, list[float]] = {"ours": [], "plain": []}
+        files = {}
+        for round_no in range(repeat):  # interleaved: both sides see the same load
+            for side, image, secret in (("ours", encrypted, PASSWORD), ("plain", plain, None)):
+                seconds, files[side] = _scan(image, folder / f"out-{side}-{name[:4]}-{round_no}",
+                                             secret)
+                times[side].append(seconds)
+        assert files["ours"] == files["plain"], files  # noqa: S101 - the same file system
+        ours, base = min(times["ours"]), min(times["plain"])
+        rows.append([f"scan {name} (unlocked) vs the same plain, {files['plain']} files, "
+                     f"{plain.stat().st_size / MIB:.1f} MiB", f"{ours:.2f} s", f"{base:.2f} s",
+                     f"{ours / base:.2f}"])
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size-mb", type=int, default=128)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    cache = Path(tempfile.gettempdir()) / "triage-bench-unlock-mac"
+    cache.mkdir(exist_ok=True)
+    rows = [decryption_row(cache, args.size_mb, args.repeat)]
+    with tempfile.TemporaryDirectory(prefix="triage-unlock-mac-") as tmp:
+        rows += scan_rows(Path(tmp), args.repeat)
+    print("| measure | ours | baseline | ratio (time, ours/baseline for scans; "
+          "baseline/ours for decryption) |")
+    print("|---|---|---|---|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
