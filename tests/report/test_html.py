@@ -302,3 +302,19 @@ def test_a_finding_listing_several_sets_names_each() -> None:
     page = render_html(rep)
     assert ("Known image (set caid 7, category A, set lab-pictures, category B, "
             "reference K001)") in page
+
+
+def test_a_locked_volume_is_listed_once_as_not_examined() -> None:
+    """The volume's coverage entry and the gap it leaves are one thing (seen with a locked
+    APFS volume: a 'volume 0 at byte 0' row and a 'partition' row with the same reason)."""
+    data = report()
+    reason = "APFS volume 'Macintosh HD' (FileVault) left locked: no secret was given for it"
+    data["coverage"]["volumes"].append({
+        "source": "mac.img · apfs 1 (Macintosh HD)", "index": 0, "offset": 0, "size": 4096,
+        "fs": "apfs", "status": "not_examined", "reason": reason})
+    data["coverage"]["not_examined"].append({
+        "address": "mac.img · apfs 1 (Macintosh HD) · p0@0", "source": "mac.img",
+        "kind": "encrypted", "what": "partition", "size": 4096, "offset": 0, "reason": reason})
+    page = render_html(data)
+    assert page.count(text(reason)) == 1
+    assert "volume 0 at byte 0" in page

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from triage.ledger.records import SEPARATOR
 from triage.report import timeline
 from triage.report.atomic import write_atomic
 from triage.report.rulenote import rule_note
@@ -286,16 +287,21 @@ def _match_detail(finding: dict[str, Any]) -> str:
 
 
 def _not_examined(coverage: dict[str, Any], report: dict[str, Any]) -> str:
+    volumes = [v for v in _list(coverage.get("volumes"))
+               if isinstance(v, dict) and v.get("status") == "not_examined"]
     rows = [
         [text(v.get("source")), text(f"volume {v.get('index')} at byte {v.get('offset')}"),
          text(v.get("size")), text(v.get("reason"))]
-        for v in _list(coverage.get("volumes"))
-        if isinstance(v, dict) and v.get("status") == "not_examined"
+        for v in volumes
     ]
+    # A volume not examined is also a gap at its address: listed once, as the volume (whose
+    # source names the layers passed), not a second time as "partition".
+    listed = {f"{v.get('source')}{SEPARATOR}p{v.get('index')}@{v.get('offset')}"
+              for v in volumes}
     rows += [
         [text(n.get("source")), text(n.get("what")), text(n.get("size")), text(n.get("reason"))]
         for n in _list(coverage.get("not_examined"))
-        if isinstance(n, dict)
+        if isinstance(n, dict) and n.get("address") not in listed
     ]
     skipped = _dict(coverage.get("files_skipped"))
     rows += [[text("files"), text(f"{n} file(s) skipped"), text(None), text(reason)]
