@@ -318,3 +318,17 @@ def test_a_locked_volume_is_listed_once_as_not_examined() -> None:
     page = render_html(data)
     assert page.count(text(reason)) == 1
     assert "volume 0 at byte 0" in page
+
+
+def test_a_rule_on_a_volume_counts_a_volume_not_a_file() -> None:
+    """'encrypted-volume' finds a volume: the heading said '1 file with court-order rule
+    findings' over an APFS volume's address."""
+    rep = report()
+    where = "mac.img · apfs 1 (Macintosh HD) · p0@0 apfs"
+    rep["findings"].append({
+        "kind": "rule", "severity": "info", "rule": "encrypted-volume", "address": where,
+        "title": "A volume is encrypted", "detail": {"address": where, "volume": {
+            "source": "mac.img · apfs 1 (Macintosh HD)", "index": 0, "offset": 0}}})
+    page = render_html(rep)
+    assert "What was found — 3 files and 1 volume" in page
+    assert "1 volume with court-order rule findings" in page

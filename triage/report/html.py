@@ -189,7 +189,7 @@ def _findings(report: dict[str, Any], thumbnails: Mapping[str, bytes] | None) ->
     findings = [f for f in _list(report.get("findings")) if isinstance(f, dict)]
     files = _by_file(findings)
     disks = source_numbers(report)
-    parts = [f"<h2>What was found — {len(files)} file{'s' if len(files) != 1 else ''}</h2>"]
+    parts = [f"<h2>What was found — {_things(files)}</h2>"]
     if not findings:
         parts.append('<p class="none">Nothing was found.</p>')
         return "".join(parts)
@@ -199,9 +199,9 @@ def _findings(report: dict[str, Any], thumbnails: Mapping[str, bytes] | None) ->
                                   "(quick pass)"),
                         ("perceptual", "with similar images (close to a known image)"),
                         ("rule", "with court-order rule findings")):
-        n = sum(1 for items in files if any(f.get("kind") == kind for f in items))
-        if n:
-            counts.append(f"{n} file{'s' if n != 1 else ''} {words}")
+        having = [items for items in files if any(f.get("kind") == kind for f in items)]
+        if having:
+            counts.append(f"{_things(having)} {words}")
     parts.append(f"<p>{text('; '.join(counts))}.</p>")
     thumb = thumbnails is not None
     cols = ('<col class="thumb">' if thumb else "") + (
@@ -220,6 +220,16 @@ def _findings(report: dict[str, Any], thumbnails: Mapping[str, bytes] | None) ->
     parts.append(f'<table class="files"><colgroup>{cols}</colgroup><thead><tr>{head}</tr>'
                  f"</thead><tbody>{''.join(rows)}</tbody></table>")
     return "".join(parts)
+
+
+def _things(groups: list[list[dict[str, Any]]]) -> str:
+    """"3 files", "1 volume", "2 files and 1 volume": a rule on a volume (encryption in use)
+    finds a volume, not a file."""
+    volumes = sum(1 for items in groups if "volume" in _dict(items[0].get("detail")))
+    files = len(groups) - volumes
+    words = [f"{n} {noun}{'s' if n != 1 else ''}" for n, noun in ((files, "file"),
+                                                                    (volumes, "volume")) if n]
+    return " and ".join(words) or "0 files"
 
 
 def source_numbers(report: dict[str, Any]) -> dict[str, int]:
