@@ -145,6 +145,12 @@ def test_strided_keys_and_threads_answer_the_same(tmp_path: Path,
     expected_chunks = [blocks.find_keys(c) for c in chunks]
     monkeypatch.setattr(filter_module, "USE_PROBE", True)
     assert np.array_equal(blocks.candidates(queries[::3]), expected)  # a view, not contiguous
+    strided = np.ascontiguousarray(queries[::3])
+    unaligned = np.frombuffer(b"\0" + strided.tobytes(), dtype=np.uint64, offset=1)
+    assert not unaligned.flags.aligned  # a view at an odd address: copied, same answers
+    assert np.array_equal(blocks.candidates(unaligned), expected)
+    for got, want in zip(blocks.table_rows(unaligned), blocks.table_rows(strided), strict=True):
+        assert np.array_equal(got, want)
     # Lookups release the GIL: several threads on one filter, each chunk its own answer.
     with ThreadPoolExecutor(max_workers=4) as pool:
         got = list(pool.map(blocks.find_keys, chunks))
@@ -206,6 +212,9 @@ def test_the_extension_refuses_arrays_it_cannot_read_safely() -> None:
         probe.table_rows(starts.astype(np.uint64), tails, keys, 32)
     with pytest.raises(TypeError):
         probe.candidates(masks, masks)
+    odd = np.frombuffer(b"\0" + keys.tobytes(), dtype=np.uint64, offset=1)
+    with pytest.raises(ValueError, match="not aligned"):
+        probe.candidates(np.zeros(8, dtype=np.uint64), masks, odd)
     assert probe.table_rows(starts, tails, keys, 32) == (bytearray(), bytearray())
 
 

@@ -48,6 +48,13 @@ get_items(PyObject *obj, Py_buffer *view, Py_ssize_t itemsize, const char *name)
         PyBuffer_Release(view);
         return -1;
     }
+    /* Read as uint64_t/uint32_t: C99 needs them aligned (numpy arrays and mappings are, a view
+     * at an odd byte offset is not). */
+    if ((uintptr_t)view->buf % (uintptr_t)itemsize != 0) {
+        PyErr_Format(PyExc_ValueError, "%s: items not aligned to %zd bytes", name, itemsize);
+        PyBuffer_Release(view);
+        return -1;
+    }
     return 0;
 }
 

@@ -163,9 +163,9 @@ class BlockFilter:
             # One call a chunk, each key's word prefetched dozens of keys ahead (_probe.c).
             try:
                 found = _probe.candidates(hot, self._masks, keys)
-            except (BufferError, ValueError):  # numpy refuses a strided view's buffer: copied
-                # (a chunk's keys are never one; any other error is raised again here)
-                found = _probe.candidates(hot, self._masks, np.ascontiguousarray(keys))
+            except (BufferError, ValueError):  # a strided or unaligned view: copied (a chunk's
+                # keys never are one; any other error is raised again here)
+                found = _probe.candidates(hot, self._masks, np.require(keys, None, "CA"))
             return np.frombuffer(found, dtype=np.intp)
         # Per 4 MiB chunk (1,024 keys) numpy's per-call cost dominates, so: as few calls as
         # possible, int64 indexes (a uint64 index array is converted first), the ndarray.take
@@ -210,7 +210,7 @@ class BlockFilter:
         `wanted`, rows) whose top bucket_bits + 32 bits match."""
         if USE_PROBE:
             owners, rows = _probe.table_rows(self._starts, self._tails,
-                                             np.ascontiguousarray(wanted, dtype=np.uint64),
+                                             np.require(wanted, np.uint64, "CA"),
                                              layout.TAIL_BITS)
             return np.frombuffer(owners, dtype=np.intp), np.frombuffer(rows, dtype=np.int64)
         bucket = (wanted >> self._bucket_shift).view(np.int64)
