@@ -6,6 +6,11 @@ whose numpy code gives the same bytes, only slower.
 
 from setuptools import Extension, setup
 
-EXTENSIONS: list[Extension] = []
+EXTENSIONS: list[Extension] = [
+    # Block filter lookups, prefetched and without the GIL (triage/blocks/filter.py falls back
+    # to numpy when this is missing).
+    Extension("triage.blocks._probe", sources=["triage/blocks/_probe.c"], optional=True,
+              extra_compile_args=["-O3"]),
+]
 
 setup(ext_modules=EXTENSIONS)

@@ -10,6 +10,7 @@ import pytest
 
 from tests.blocks.disk import Placed, build_disk, known_pictures
 from triage import keys
+from triage.blocks import filter as filter_module
 from triage.blocks.build import FilterBuilder, walk_files
 from triage.blocks.store import BLOCKS_DIR, write_filter
 from triage.files import sha256_file
@@ -51,3 +52,16 @@ def quick_disk(tmp_path_factory: pytest.TempPathFactory) -> QuickDisk:
                  compiled=builder.compile(), references=builder.references,
                  categories=builder.categories, stats=builder.stats, signer=key)
     return QuickDisk(image, sha256_file(image), placed, known, hashsets, trusted, key)
+
+
+@pytest.fixture(params=["c", "numpy"])
+def lookup_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a lookup test twice: with the C extension (triage/blocks/_probe.c) and with the numpy
+    code that stands in for it where it is not built; both must give the same answers."""
+    if request.param == "c":
+        if filter_module._probe is None:
+            pytest.skip("triage.blocks._probe is not built (python setup.py build_ext --inplace)")
+        monkeypatch.setattr(filter_module, "USE_PROBE", True)
+    else:
+        monkeypatch.setattr(filter_module, "USE_PROBE", False)
+    return str(request.param)

@@ -1,5 +1,6 @@
 """Block filter format 2: round trip, lookups equal to a plain set, the stated false-candidate
-rate, and every way a filter folder can be unusable (each refused with one sentence)."""
+rate, and every way a filter folder can be unusable (each refused with one sentence); the
+lookup tests run with the C extension and with numpy (the `lookup_path` fixture)."""
 
 from __future__ import annotations
 
@@ -65,7 +66,8 @@ def test_round_trip_keeps_every_array_and_states_its_layout(tmp_path: Path) -> N
     assert blocks.check_files() == []
 
 
-def test_lookups_equal_a_python_set_over_random_and_planted_keys(tmp_path: Path) -> None:
+def test_lookups_equal_a_python_set_over_random_and_planted_keys(tmp_path: Path,
+                                                                 lookup_path: str) -> None:
     blocks, compiled = random_filter(tmp_path)
     rng = np.random.default_rng(RNG_SEED + 1)
     stored = compiled.keys
@@ -97,7 +99,7 @@ def test_lookups_equal_a_python_set_over_random_and_planted_keys(tmp_path: Path)
 
 
 def test_false_candidate_rate_matches_the_stated_one_and_sha256_confirms_none(
-        tmp_path: Path) -> None:
+        tmp_path: Path, lookup_path: str) -> None:
     blocks, _ = random_filter(tmp_path, 200_000)
     stated = blocks.false_hits["candidate"]
     queries = np.random.default_rng(RNG_SEED + 2).integers(0, 2**64, 2_000_000, dtype=np.uint64)
@@ -114,7 +116,8 @@ def test_false_candidate_rate_matches_the_stated_one_and_sha256_confirms_none(
 
 
 def test_large_bloom_words_in_huge_pages_answer_the_same(tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+                                                         monkeypatch: pytest.MonkeyPatch,
+                                                         lookup_path: str) -> None:
     blocks, compiled = random_filter(tmp_path)
     queries = np.concatenate([compiled.keys, np.random.default_rng(9).integers(
         0, 2**64, 100_000, dtype=np.uint64)])
@@ -126,7 +129,7 @@ def test_large_bloom_words_in_huge_pages_answer_the_same(tmp_path: Path,
     assert np.array_equal(again._hot_words, again._words)
 
 
-def test_empty_filter_finds_nothing(tmp_path: Path) -> None:
+def test_empty_filter_finds_nothing(tmp_path: Path, lookup_path: str) -> None:
     empty = np.zeros(0, dtype=np.uint64)
     blocks = write(tmp_path, compiled_from(empty, empty, references=1))
     assert len(blocks) == 0
@@ -186,7 +189,8 @@ def test_a_format_1_filter_is_refused_naming_the_rebuild(tmp_path: Path) -> None
 
 
 @pytest.mark.parametrize("held", [1, 7, 4096])
-def test_pending_lookups_find_what_direct_lookups_find(tmp_path: Path, held: int) -> None:
+def test_pending_lookups_find_what_direct_lookups_find(tmp_path: Path, held: int,
+                                                       lookup_path: str) -> None:
     # Known blocks planted among unknown ones in three chunks; whenever the held candidates
     # are settled, the confirmed hits are the same as one direct lookup's.
     rng = np.random.default_rng(RNG_SEED + 4)
