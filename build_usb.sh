@@ -138,6 +138,14 @@ say "downloading and building wheels (hash-checked against usb/requirements.lock
 pip_quiet() { "$PYTHON" -m pip "$@" 2>&1 | { grep -v '^WARNING: Location' || true; }; }
 pip_quiet wheel -q --require-hashes -r "$USB/requirements.lock" -w "$WHEELS"
 pip_quiet wheel -q --no-deps -w "$WHEELS" "$REPO"
+# The optional C extensions (setup.py) must be in the stick's wheel: a host without a compiler
+# builds it without them (only a warning), and the stick would be several times slower.
+CONTENTS=$("$PYTHON" -m zipfile -l "$WHEELS"/triage-*.whl)
+for source in $(cd "$REPO" && find triage -name '_*.c' | sort); do
+	module="${source%.c}"
+	grep -q "${module}\.cpython-[^ ]*\.so" <<<"$CONTENTS" \
+		|| die "the wheel lacks the compiled ${module//\//.} (no C compiler?); install gcc and python3-dev, then rebuild."
+done
 # Every dependency of the project must come from the lock: a new one in pyproject.toml stops here.
 pip_quiet install -q --dry-run --ignore-installed --no-index --find-links "$WHEELS" triage \
 	|| die "pyproject.toml needs a package missing from usb/requirements.lock; rerun with --update-lock."
