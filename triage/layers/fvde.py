@@ -130,10 +130,14 @@ def _our_attempt(stream: Stream, storage: CoreStorage, context: Context | None,
     if storage.problems:
         details["problems"] = list(storage.problems)
     plain = FvdeStream(stream, volume, storage.block_size, storage.bytes_per_sector, None)
-    if _is_hfs(plain):
+    head = plain.read(_HFS_AT, 2)
+    if head in _HFS_SIGNATURES:
         return Unlocked(plain, NOT_ENCRYPTED, volume.uuid, details)
     if secret is None:
         return None
+    if len(head) < 2:  # nothing to decrypt: no secret is worth a derivation
+        raise LayerError(f"the logical volume's data lies beyond the end of the "
+                         f"{stream.size}-byte image (truncated)")
     if context is None:
         raise CoreStorageError("no encryption context in the metadata")
     if context.conversion not in (None, "Complete"):
@@ -144,14 +148,10 @@ def _our_attempt(stream: Stream, storage: CoreStorage, context: Context | None,
     decryptor = XtsDecryptor(key + tweak_key(key, volume.family), storage.bytes_per_sector)
     decrypted = FvdeStream(stream, volume, storage.block_size, storage.bytes_per_sector,
                            decryptor)
-    if not _is_hfs(decrypted):
+    if decrypted.read(_HFS_AT, 2) not in _HFS_SIGNATURES:
         raise CoreStorageError("the key unwraps but the volume does not decrypt to HFS+")
     protector = "recovery key" if looks_like_mac_recovery_key(secret.value) else "password"
     return Unlocked(decrypted, protector, volume.uuid, details)
-
-
-def _is_hfs(stream: FvdeStream) -> bool:
-    return stream.read(_HFS_AT, 2) in _HFS_SIGNATURES
 
 
 def _libfvde_attempt(stream: Stream, secret: Secret | None) -> Unlocked | None:

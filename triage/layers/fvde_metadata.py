@@ -365,6 +365,8 @@ def _read_encrypted(stream: Stream, header: _Header, at: int, size: int) -> _Vol
             volumes.add(block_type, object_id, data)
         except struct.error:
             raise CoreStorageError(f"encrypted metadata block {number} is too short") from None
+    if not volumes.volumes:  # e.g. an overwritten copy (its first block all zeros)
+        raise CoreStorageError("the encrypted metadata lists no logical volume")
     return volumes
 
 
