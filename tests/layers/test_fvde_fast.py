@@ -220,3 +220,41 @@ def test_core_storage_xml_with_references_and_hex_integers() -> None:
                 b"<dict>" * 100):
         with pytest.raises(PlistError):
             parse(bad)
+
+
+def test_segments_gaps_and_tweaks_follow_the_logical_volume() -> None:
+    """Segments out of physical order and unmapped blocks (zeros), as libfvde lays them out;
+    each sector's tweak is its number in the logical volume, not on the disk."""
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    from triage.layers.fvde_metadata import LogicalVolume, Segment
+    from triage.layers.fvde_stream import FvdeStream
+    from triage.layers.xts import XtsDecryptor
+
+    block, key = 1024, bytes(range(32))
+    plain = hfs_like_payload(4 * block)  # logical blocks 0-1 and 4-5 hold data
+    disk = bytearray(16 * block)
+
+    def encrypt(data: bytes, first_sector: int) -> bytes:
+        return b"".join(
+            Cipher(algorithms.AES(key), modes.XTS((first_sector + n).to_bytes(16, "little")))
+            .encryptor().update(data[n * 512 : (n + 1) * 512]) for n in range(len(data) // 512))
+
+    disk[11 * block : 13 * block] = encrypt(plain[: 2 * block], 0)  # base 1 + physical 10
+    disk[3 * block : 5 * block] = encrypt(plain[2 * block :], 4 * block // 512)
+    volume = LogicalVolume(1, size=7 * block, base=1, segments=[
+        Segment(0, 2, 10), Segment(4, 2, 2)])
+    stream = FvdeStream(_Bytes(bytes(disk)), volume, block, 512, XtsDecryptor(key, 512))
+    expected = plain[: 2 * block] + bytes(2 * block) + plain[2 * block :] + bytes(block)
+    assert stream.read(0, 10 * block) == expected
+    assert stream.read(2 * block - 7, 2 * block + 14) == expected[2 * block - 7 : 4 * block + 7]
+    plain_stream = FvdeStream(_Bytes(bytes(disk)), volume, block, 512, None)
+    assert plain_stream.read(4 * block, block) == bytes(disk[3 * block : 4 * block])
+
+
+class _Bytes:
+    def __init__(self, data: bytes) -> None:
+        self.data, self.size = data, len(data)
+
+    def read(self, offset: int, length: int) -> bytes:
+        return self.data[offset : offset + max(0, length)]
