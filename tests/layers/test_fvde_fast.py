@@ -75,6 +75,23 @@ def test_ours_reads_every_byte_as_libfvde_does(image: Path, secret: str, protect
     assert (libfvde.protector, ours.stream.read(len(PAYLOAD), 10)) == (protector, b"")
 
 
+def test_a_compressed_encryption_context_reads_as_libfvde_reads_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "compressed.img"
+    make_filevault(path, PAYLOAD[: 256 * 1024], PASSWORD, recovery_password=RECOVERY,
+                   compress_context=True)
+    stream = FileStream(path)
+    libfvde = fvde._libfvde_attempt(stream, Secret(PASSPHRASE, RECOVERY))
+    assert isinstance(libfvde, Unlocked)
+    assert _sha(_whole(libfvde.stream)) == _sha(PAYLOAD[: 256 * 1024])
+    _no_libfvde(monkeypatch)
+    for secret in (PASSWORD, RECOVERY):
+        ours = FileVault().attempt(stream, Secret(PASSPHRASE, secret))
+        assert isinstance(ours, Unlocked) and ours.details == {"engine": ENGINE_OURS}
+        assert _sha(_whole(ours.stream)) == _sha(PAYLOAD[: 256 * 1024])
+    assert FileVault().attempt(stream, Secret(PASSPHRASE, "wrong horse")) is None
+
+
 def test_wrong_secret_and_no_secret_open_nothing_without_asking_libfvde(
         image: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _no_libfvde(monkeypatch)
