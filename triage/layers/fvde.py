@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import pyfvde
@@ -53,6 +54,31 @@ def _open(stream: Stream) -> tuple[Any, Any, StreamFile]:
                          f"({libyal_cause(exc)})") from None
 
 
+def _read(stream: Stream) -> CoreStorage:
+    """read_core_storage, remembered for the last stream (facts, the cost check and each
+    attempt read the same metadata: MiBs on a real volume)."""
+    global _last
+    remembered = _last
+    if remembered is not None and remembered[0]() is stream:
+        if isinstance(remembered[1], CoreStorageError):
+            raise remembered[1]
+        return remembered[1]
+    try:
+        result: CoreStorage | CoreStorageError = read_core_storage(stream)
+    except CoreStorageError as exc:
+        result = exc
+    try:
+        _last = (weakref.ref(stream), result)
+    except TypeError:  # a stream that cannot be weakly referenced: read again next time
+        _last = None
+    if isinstance(result, CoreStorageError):
+        raise result
+    return result
+
+
+_last: tuple[weakref.ref[Any], CoreStorage | CoreStorageError] | None = None
+
+
 def _context(storage: CoreStorage) -> Context | None:
     return read_context(storage.context) if storage.context is not None else None
 
@@ -69,7 +95,7 @@ class FileVault(EncryptionLayer):
 
     def facts(self, stream: Stream) -> dict[str, Any]:
         try:
-            return _our_facts(read_core_storage(stream))
+            return _our_facts(_read(stream))
         except CoreStorageError:
             pass  # libfvde's reading, and its words for what is wrong
         volume, group, _ = _open(stream)
@@ -84,14 +110,14 @@ class FileVault(EncryptionLayer):
 
     def refusal(self, stream: Stream) -> str | None:
         try:
-            context = _context(read_core_storage(stream))
+            context = _context(_read(stream))
         except CoreStorageError:
             return None  # unread here: libfvde decides (its count is not known)
         return cost_problem(context) if context is not None else None
 
     def attempt(self, stream: Stream, secret: Secret | None) -> Unlocked | None:
         try:
-            storage = read_core_storage(stream)
+            storage = _read(stream)
             context = _context(storage)
             if secret is not None and context is not None:
                 problem = cost_problem(context)

@@ -175,16 +175,23 @@ class _Plain:
 
 
 def _plain_metadata(stream: Stream, header: _Header, at: int) -> _Plain:
-    raw = stream.read(at, header.metadata_size)
-    if len(raw) < header.metadata_size:
+    raw = stream.read(at, META_BLOCK)
+    if len(raw) < META_BLOCK:
         raise CoreStorageError("the plain metadata is cut off")
-    parsed = _metadata_block(raw[:META_BLOCK], "the plain metadata")
+    parsed = _metadata_block(raw, "the plain metadata")
     if parsed is None or parsed[0] != _PLAIN_TYPE:
         raise CoreStorageError("the plain metadata is not a volume group block")
     _, transaction, _, data = parsed
-    data += raw[META_BLOCK:]
-    size, = struct.unpack_from("<I", data)
     descriptor_at, xml_at, xml_size = struct.unpack_from("<III", data, 156)
+    # The descriptor and the plist may lie past the first 8 KiB (the metadata is often MiBs,
+    # mostly unused): read on only as far as they go.
+    needed = min(header.metadata_size, max(descriptor_at + 48, xml_at + xml_size + 1))
+    if needed > META_BLOCK:
+        more = stream.read(at + META_BLOCK, needed - META_BLOCK)
+        if len(more) < needed - META_BLOCK:
+            raise CoreStorageError("the plain metadata is cut off")
+        data += more
+    size, = struct.unpack_from("<I", data)
     if size != header.metadata_size or not 248 <= descriptor_at <= len(data) - 48 + 64:
         raise CoreStorageError("the plain metadata's sizes do not add up")
     blocks, = struct.unpack_from("<Q", data, descriptor_at - 64 + 8)
