@@ -92,6 +92,21 @@ def test_a_compressed_encryption_context_reads_as_libfvde_reads_it(
     assert FileVault().attempt(stream, Secret(PASSPHRASE, "wrong horse")) is None
 
 
+def test_a_volume_whose_data_is_not_encrypted_reads_plain_as_in_libfvde(
+        image: Path, tmp_path: Path) -> None:
+    """Core Storage without encryption (or decrypted by `diskutil cs revert`): libfvde finds
+    the HFS+ header in the clear and reads the blocks as they are; so does ours."""
+    data = bytearray(image.read_bytes())
+    data[DATA_AT : DATA_AT + len(PAYLOAD)] = PAYLOAD
+    stream = FileStream(_copy(image, tmp_path, bytes(data)))
+    ours = FileVault().attempt(stream, None)
+    libfvde = fvde._libfvde_attempt(stream, None)
+    assert isinstance(ours, Unlocked) and isinstance(libfvde, Unlocked)
+    assert (ours.protector, ours.details) == ("not encrypted", {"engine": ENGINE_OURS})
+    assert (libfvde.protector, libfvde.protector_id) == ("not encrypted", ours.protector_id)
+    assert _sha(_whole(ours.stream)) == _sha(_whole(libfvde.stream)) == _sha(PAYLOAD)
+
+
 def test_wrong_secret_and_no_secret_open_nothing_without_asking_libfvde(
         image: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _no_libfvde(monkeypatch)
