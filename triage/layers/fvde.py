@@ -61,7 +61,7 @@ def _read(stream: Stream) -> CoreStorage:
     remembered = _last
     if remembered is not None and remembered[0]() is stream:
         if isinstance(remembered[1], CoreStorageError):
-            raise remembered[1]
+            raise CoreStorageError(str(remembered[1]))  # fresh: no traceback piling up
         return remembered[1]
     try:
         result: CoreStorage | CoreStorageError = read_core_storage(stream)
