@@ -7,6 +7,7 @@ import os
 import plistlib
 import struct
 import uuid
+import zlib
 from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -23,6 +24,8 @@ _ENCRYPTED_AT = (16, 32)  # the two copies of the encrypted metadata, in blocks
 _ENCRYPTED_BLOCKS = 16  # size of each encrypted metadata copy, in blocks
 _DATA_AT = 64  # first block of the logical volume's data
 _LV_OID, _SEGMENTS_OID, _LV_LIST_OID, _CONTEXT_OID = 0x40, 0x41, 0x42, 0x43
+_CONTINUED_OIDS = (0x44, 0x45)  # the 0x0024 blocks carrying the rest of a compressed context
+_FIRST_PIECE = 200  # compressed bytes kept in the 0x0019 block itself
 _SERIAL = 0x1234ABCD
 _TRANSACTION = 7
 _HFS_SIGNATURES = (b"H+", b"HX")
@@ -191,7 +194,8 @@ def _encryption_context(secrets: list[str], volume_key: bytes, family: uuid.UUID
 
 
 def _encrypted_metadata(*, lv: uuid.UUID, family: uuid.UUID, group: uuid.UUID, name: str,
-                        size: int, data_blocks: int, context: bytes) -> list[bytes]:
+                        size: int, data_blocks: int, context: bytes,
+                        compress: bool = False) -> list[bytes]:
     """The plain blocks of the encrypted metadata: volume list, segments, volume, context."""
     volumes = struct.pack("<IIQQ", 1, 0, _LV_OID, 0)
     segment = bytearray(40)
@@ -213,25 +217,46 @@ def _encrypted_metadata(*, lv: uuid.UUID, family: uuid.UUID, group: uuid.UUID, n
     struct.pack_into("<QQ", volume, 0, _LV_OID, _SEGMENTS_OID)
     struct.pack_into("<IIII", volume, 56, len(lv_xml), len(lv_xml), xml_at, len(lv_xml))
     family_block = bytearray(80)
-    struct.pack_into("<IIII", family_block, 40, len(context), len(context), xml_at, len(context))
+    if not compress:
+        struct.pack_into("<IIII", family_block, 40, len(context), len(context), xml_at,
+                         len(context))
+        context_blocks = [_metadata_block(0x0019, _CONTEXT_OID, 3,
+                                          _with_xml(family_block, context, xml_at))]
+    else:
+        # zlib (DEFLATE + header), split over the 0x0019 block and a chain of 0x0024 blocks,
+        # each naming the next by object identifier (libfvde's documentation, 0x0019/0x0024).
+        packed = zlib.compress(context)
+        rest = packed[_FIRST_PIECE:]
+        pieces = [rest[: len(rest) // 2], rest[len(rest) // 2 :]]
+        struct.pack_into("<Q", family_block, 32, _CONTINUED_OIDS[0])
+        struct.pack_into("<IIII", family_block, 40, len(packed), len(context), xml_at,
+                         _FIRST_PIECE)
+        context_blocks = [_metadata_block(0x0019, _CONTEXT_OID, 3,
+                                          _with_xml(family_block, packed[:_FIRST_PIECE], xml_at))]
+        for number, (oid, piece) in enumerate(zip(_CONTINUED_OIDS, pieces, strict=True)):
+            following = _CONTINUED_OIDS[number + 1] if number + 1 < len(pieces) else 0
+            context_blocks.append(_metadata_block(
+                0x0024, oid, 4 + number, struct.pack("<QII", following, len(piece), 0) + piece))
     return [
         _metadata_block(0x0105, _LV_LIST_OID, 0, volumes),
         _metadata_block(0x0305, _SEGMENTS_OID, 1, segments),
         _metadata_block(0x001A, _LV_OID, 2, _with_xml(volume, lv_xml, xml_at)),
-        _metadata_block(0x0019, _CONTEXT_OID, 3, _with_xml(family_block, context, xml_at)),
+        *context_blocks,
     ]
 
 
 def make_filevault(target: Path, payload: bytes, password: str, *,
                    recovery_password: str | None = None, volume_group_name: str = "Test LVG",
-                   volume_name: str = "Test FileVault", iterations: int = 1000) -> None:
+                   volume_name: str = "Test FileVault", iterations: int = 1000,
+                   compress_context: bool = False) -> None:
     """Writes to `target` a Core Storage physical volume holding one FileVault 2 logical volume.
 
     The logical volume reads back as exactly `payload`, once unlocked with `password` (or
     `recovery_password`, a second crypto user). libfvde only calls a volume unlocked when the
     decrypted sector at byte 1024 starts with an HFS+ ("H+") or HFSX ("HX") signature, so the
     payload must be such a file system image (or carry that signature); its length must be a
-    whole number of 512-byte sectors.
+    whole number of 512-byte sectors. `compress_context` stores the encryption context
+    zlib-compressed over its 0x0019 block and two 0x0024 blocks, as larger contexts are.
     """
     if not payload or len(payload) % SECTOR:
         raise ValueError("the payload must be a non-empty whole number of 512-byte sectors")
@@ -254,7 +279,8 @@ def make_filevault(target: Path, payload: bytes, password: str, *,
     secrets = [password] + ([recovery_password] if recovery_password is not None else [])
     context = _encryption_context(secrets, volume_key, family, group, iterations)
     blocks = _encrypted_metadata(lv=lv, family=family, group=group, name=volume_name,
-                                 size=len(payload), data_blocks=data_blocks, context=context)
+                                 size=len(payload), data_blocks=data_blocks, context=context,
+                                 compress=compress_context)
     for start in _ENCRYPTED_AT:
         for number, block in enumerate(blocks):
             at = start * BLOCK + number * META

@@ -158,6 +158,7 @@ def test_filevault_volume_opens_with_the_password_and_lists_the_same_files(
     assert (encryption["kind"], encryption["state"], encryption["protector"]) == (
         "filevault", "unlocked", "password")
     assert encryption["facts"]["logical_volumes"][0]["name"] == "Test FileVault"
+    assert encryption["engine"] == "triage (cryptography AES)"  # not libfvde
     assert volume["layers"][0] == f"filevault (unlocked: password, ID {encryption['protector_id']})"
     assert _digests(out) == expected
     _assert_no_secret(out, PASSWORD, WRONG)
@@ -268,3 +269,29 @@ def test_apfs_volume_asking_for_absurd_pbkdf2_costs_is_not_tried(
     assert volume["reason"] == (
         "APFS volume 'apfs_test' (FileVault) left locked: its key bag asks for 4,000,000,000 "
         "PBKDF2 iterations, which no Mac uses (damaged or crafted); no secret was tried")
+
+
+def test_filevault_volume_asking_for_absurd_pbkdf2_costs_is_not_tried(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same for FileVault 2: libfvde cannot be interrupted either; nothing derives."""
+    import tests.layers.corestorage_image as maker
+
+    class _NoDerivation:  # making it would take as long: nothing will unwrap it anyway
+        def __init__(self, *args: Any) -> None:
+            pass
+
+        def derive(self, secret: bytes) -> bytes:
+            return bytes(16)
+
+    monkeypatch.setattr(maker, "PBKDF2HMAC", _NoDerivation)
+    crafted = tmp_path / "crafted.img"
+    maker.make_filevault(crafted, hfsplus_volume(tmp_path), PASSWORD, iterations=4_000_000_000)
+    monkeypatch.undo()
+    result = run_scan([str(crafted)], tmp_path / "out", ScanOptions(
+        keyring=KeyRing([Secret(PASSPHRASE, PASSWORD, "file")])))
+    [volume] = result.report["coverage"]["volumes"]
+    assert volume["status"] == "not_examined"
+    assert volume["reason"] == (
+        "filevault volume left locked: its encryption context asks for 4,000,000,000 PBKDF2 "
+        "iterations, which no Mac uses (damaged or crafted); no secret was tried")
+    assert volume["encryption"]["facts"]["logical_volumes"][0]["name"] == "Test FileVault"

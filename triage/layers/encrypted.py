@@ -256,6 +256,11 @@ class EncryptionLayer(Layer):
         """Known limits of the library on this volume (what the report must say it misses)."""
         return []
 
+    def refusal(self, stream: Stream) -> str | None:
+        """Why no secret is tried on this volume at all (a key derivation cost past any real
+        volume's, read before a library that cannot be interrupted gets a secret), or None."""
+        return None
+
     def open(self, stream: Stream, **context: Any) -> list[Opened]:
         keyring: KeyRing = context.get("keyring") or KeyRing()
         try:
@@ -266,6 +271,9 @@ class EncryptionLayer(Layer):
                          {"kind": self.name, "state": LOCKED, "facts": {"error": str(exc)}}
                          ) from None
         encryption: dict[str, Any] = {"kind": self.name, "state": LOCKED, "facts": facts}
+        refused = self.refusal(stream)
+        if refused is not None:
+            raise Locked(f"{self.name} volume left locked: {refused}", encryption)
         try:
             unlocked, tried = self._attempts(stream, keyring, encryption,
                                              str(context.get("address") or ""))
