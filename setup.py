@@ -6,6 +6,10 @@ whose numpy code gives the same bytes, only slower.
 
 from setuptools import Extension, setup
 
-EXTENSIONS: list[Extension] = []
+EXTENSIONS: list[Extension] = [
+    # XTS tweaks and CBC restarts for the sector decryptors (triage/layers/xts.py, bde_sectors.py).
+    Extension("triage.layers._sectors", ["triage/layers/_sectors.c"], optional=True,
+              extra_compile_args=["-O3"]),
+]
 
 setup(ext_modules=EXTENSIONS)

@@ -1,9 +1,10 @@
 """AES-XTS decryption of many sectors at once (dm-crypt's plain64 or plain IV), on `cryptography`.
 
 One Cipher object per 512-byte sector costs more than the AES itself; here the first tweaks of
-every sector are encrypted in one ECB call, the rest are derived in bulk with numpy (x^j in one
-shift per block, not j doublings), and the data goes through one more ECB call, in place. Same
-result as XTS per sector (tests/layers/test_xts.py checks it, with IEEE 1619 vectors).
+every sector are encrypted in one ECB call, the rest are derived in bulk by the C helper
+(_sectors.c) or, where it is not built, numpy (x^j in one shift per block, not j doublings), and
+the data goes through one more ECB call, in place. Same result as XTS per sector
+(tests/layers/test_xts.py checks both paths, with IEEE 1619 vectors).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 import numpy as np
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from triage.layers import fast
 from triage.layers.scratch import Scratch
 
 _BLOCK = 16
@@ -57,6 +59,7 @@ class XtsDecryptor:
         self.sector_size = sector_size
         self._blocks = sector_size // _BLOCK
         self._iv_step = iv_step  # how far the IV moves from one sector to the next
+        self._iv_bits = iv_bits
         self._iv_mask = np.uint64((1 << iv_bits) - 1)
         self._run = math.gcd(_STEP, self._blocks)  # a run length that divides the sector
         self._shifts = np.arange(1, self._run, dtype=np.uint64)
@@ -66,12 +69,31 @@ class XtsDecryptor:
 
     def _tweaks(self, first_iv: int, count: int) -> np.ndarray:
         """The per-block tweaks, shape (count, blocks, 2) as little-endian 64-bit halves."""
-        ivs = np.zeros((count, 2), dtype="<u8")
-        ivs[:, 0] = np.arange(count, dtype=np.uint64) * np.uint64(self._iv_step) + np.uint64(
-            first_iv & 0xFFFFFFFFFFFFFFFF)
-        ivs[:, 0] &= self._iv_mask
+        start = self._first_tweaks(first_iv, count)
+        if fast.sectors is not None:
+            table = self._scratch.bytes("tweaks", count * self.sector_size)
+            fast.sectors.xts_tweaks(start, self.sector_size, table)
+            return table.view("<u8").reshape(count, self._blocks, 2)
+        return self._tweaks_numpy(start, count)
+
+    def _first_tweaks(self, first_iv: int, count: int) -> np.ndarray:
+        """E_K2(IV) of each sector, as (count * 2) little-endian 64-bit halves."""
+        ivs = self._scratch.bytes("ivs", count * _BLOCK + _BLOCK)
+        if fast.sectors is not None:
+            fast.sectors.counters(ivs[: count * _BLOCK], first_iv & 0xFFFFFFFFFFFFFFFF,
+                              self._iv_step, self._iv_bits)
+        else:
+            words = ivs[: count * _BLOCK].view("<u8").reshape(count, 2)
+            words[:, 1] = 0
+            words[:, 0] = np.arange(count, dtype=np.uint64) * np.uint64(self._iv_step)
+            words[:, 0] += np.uint64(first_iv & 0xFFFFFFFFFFFFFFFF)
+            words[:, 0] &= self._iv_mask
         enc = Cipher(self._tweak_key, modes.ECB()).encryptor()  # noqa: S305 - XTS tweak step
-        start = np.frombuffer(enc.update(ivs.tobytes()) + enc.finalize(), dtype="<u8")
+        enc.update_into(memoryview(ivs[: count * _BLOCK]), memoryview(ivs))
+        return ivs[: count * _BLOCK].view("<u8")
+
+    def _tweaks_numpy(self, start: np.ndarray, count: int) -> np.ndarray:
+        """_tweaks without the C helper: runs of x^j shifts in numpy."""
         runs = self._blocks // self._run
         scratch = self._scratch
         tweaks = scratch.words("tweaks", (count, runs, self._run, 2))
