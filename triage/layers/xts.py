@@ -88,7 +88,8 @@ class XtsDecryptor:
             words[:, 0] = np.arange(count, dtype=np.uint64) * np.uint64(self._iv_step)
             words[:, 0] += np.uint64(first_iv & 0xFFFFFFFFFFFFFFFF)
             words[:, 0] &= self._iv_mask
-        enc = Cipher(self._tweak_key, modes.ECB()).encryptor()  # noqa: S305 - XTS tweak step
+        enc = self._scratch.kept("tweak", lambda: Cipher(
+            self._tweak_key, modes.ECB()).encryptor())  # noqa: S305 - XTS tweak step
         enc.update_into(memoryview(ivs[: count * _BLOCK]), memoryview(ivs))
         return ivs[: count * _BLOCK].view("<u8")
 
@@ -124,7 +125,8 @@ class XtsDecryptor:
         if count * self.sector_size != length:
             raise ValueError("XTS decrypts whole sectors only")
         cipher = np.frombuffer(data, dtype="<u8").reshape(count, self._blocks, 2)
-        dec = Cipher(self._data_key, modes.ECB()).decryptor()  # noqa: S305 - XTS data step
+        dec = self._scratch.kept("data", lambda: Cipher(
+            self._data_key, modes.ECB()).decryptor())  # noqa: S305 - XTS data step
         step = max(1, _PIECE // self.sector_size)
         for first in range(0, count, step):
             # Piece by piece: the tweaks and the data stay in the cache between the passes.
