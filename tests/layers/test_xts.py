@@ -53,6 +53,14 @@ def test_any_bytes_like_buffer(kind: Callable[[bytes], Any]) -> None:
     assert got == _reference(key, data, 9, 512, 1)
 
 
+def test_empty_and_multi_piece_reads() -> None:
+    key = os.urandom(64)
+    xts = XtsDecryptor(key)
+    assert xts.decrypt(b"", 5) == b""
+    data = os.urandom(512 * 1100)  # past one 256 KiB piece: the piece-by-piece path
+    assert xts.decrypt(data, 5) == _reference(key, data, 5, 512, 1)
+
+
 def test_decrypt_into_a_numpy_buffer_past_a_slice() -> None:
     # SegmentStream decrypts piece after piece into one buffer, from a memoryview slice.
     key, data = os.urandom(64), os.urandom(4096 * 6)
@@ -172,6 +180,9 @@ def test_the_c_helper_checks_its_arguments(sector_engine: str) -> None:
         sectors.cbc_restart(bytearray(512), bytes(500), bytes(16), 512)
     with pytest.raises(ValueError, match="too short"):
         sectors.cbc_restart(bytearray(16), bytes(512), bytes(16), 512)
+    with pytest.raises(ValueError, match="shorter"):
+        sectors.xor_bytes(bytes(32), bytes(16))
+    assert sectors.xor_bytes(b"\x0f" * 19, b"\xf0" * 20) == b"\xff" * 19  # odd lengths too
     counters = bytearray(48)
     sectors.counters(counters, 2**32 - 2, 1, 32)  # dm-crypt's plain: wraps at 2^32
     assert [int.from_bytes(counters[n : n + 16], "little") for n in (0, 16, 32)] == [

@@ -120,27 +120,41 @@ class XtsDecryptor:
     def decrypt_into(self, data: Any, first_iv: int, out: np.ndarray) -> None:
         """Plain text of whole sectors `data` into `out` (uint8, at least len(data) + 16
         bytes: the AES call wants a block of room), the first sector having IV `first_iv`."""
-        length = len(data)
-        count = length // self.sector_size
-        if count * self.sector_size != length:
-            raise ValueError("XTS decrypts whole sectors only")
-        cipher = np.frombuffer(data, dtype="<u8").reshape(count, self._blocks, 2)
-        dec = self._scratch.kept("data", lambda: Cipher(
-            self._data_key, modes.ECB()).decryptor())  # noqa: S305 - XTS data step
+        cipher = self._sectors(data)
         step = max(1, _PIECE // self.sector_size)
-        for first in range(0, count, step):
+        for first in range(0, len(cipher), step):
             # Piece by piece: the tweaks and the data stay in the cache between the passes.
-            sectors = min(step, count - first)
-            tweaks = self._tweaks(first_iv + first * self._iv_step, sectors)
-            begin, end = first * self.sector_size, (first + sectors) * self.sector_size
-            words = out[begin:end].view("<u8").reshape(tweaks.shape)
-            np.bitwise_xor(cipher[first : first + sectors], tweaks, out=words)
-            # In place: OpenSSL's ECB reads each block before it writes it.
-            dec.update_into(memoryview(out[begin:end]), memoryview(out[begin:]))
+            piece = cipher[first : first + step]
+            begin = first * self.sector_size
+            tweaks = self._before_xor(piece, first_iv + first * self._iv_step, out[begin:])
+            words = out[begin : begin + piece.nbytes].view("<u8").reshape(tweaks.shape)
             np.bitwise_xor(words, tweaks, out=words)
 
-    def decrypt(self, data: bytes, first_iv: int) -> bytes:
+    def decrypt(self, data: Any, first_iv: int) -> bytes:
         """Plain text of whole sectors `data`, the first one having IV `first_iv`."""
         out = self._scratch.bytes("out", len(data) + _BLOCK)
-        self.decrypt_into(data, first_iv, out)
-        return out[: len(data)].tobytes()
+        if fast.sectors is None or len(data) > _PIECE:
+            self.decrypt_into(data, first_iv, out)
+            return out[: len(data)].tobytes()
+        # One piece (a chunk of ChunkCache): the last XOR writes the bytes handed back.
+        tweaks = self._before_xor(self._sectors(data), first_iv, out)
+        return fast.sectors.xor_bytes(out[: len(data)], tweaks)
+
+    def _sectors(self, data: Any) -> np.ndarray:
+        """Whole sectors `data` as (sectors, blocks, 2) little-endian words (no copy)."""
+        count = len(data) // self.sector_size
+        if count * self.sector_size != len(data):
+            raise ValueError("XTS decrypts whole sectors only")
+        return np.frombuffer(data, dtype="<u8").reshape(count, self._blocks, 2)
+
+    def _before_xor(self, cipher: np.ndarray, first_iv: int, out: np.ndarray) -> np.ndarray:
+        """XTS of `cipher` into `out` but for the last XOR with the tweaks, which it returns
+        (the caller XORs where the plain text goes)."""
+        tweaks = self._tweaks(first_iv, len(cipher))
+        size = cipher.nbytes
+        np.bitwise_xor(cipher, tweaks, out=out[:size].view("<u8").reshape(tweaks.shape))
+        dec = self._scratch.kept("data", lambda: Cipher(
+            self._data_key, modes.ECB()).decryptor())  # noqa: S305 - XTS data step
+        # In place: OpenSSL's ECB reads each block before it writes it.
+        dec.update_into(memoryview(out[:size]), memoryview(out))
+        return tweaks
