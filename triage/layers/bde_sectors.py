@@ -1,9 +1,10 @@
 """BitLocker sector decryption, many sectors per call: AES-CBC (no diffuser) and AES-XTS.
 
 One `cryptography` Cipher per 512-byte sector costs more than its AES; here a whole read is
-decrypted with one ECB call (CBC: plus XORs with the shifted ciphertext and the per-sector IVs,
-themselves one ECB call; XTS: the shared xts.py, whose tweak is the sector number). Same bytes as
-decrypting sector by sector (tests/layers/test_bde_sectors.py checks it).
+decrypted with one call (CBC: one CBC pass, then each sector's first block put right with its IV,
+the IVs themselves one ECB call; XTS: the shared xts.py, whose tweak is the sector number). Same
+bytes as decrypting sector by sector (tests/layers/test_bde_sectors.py checks it, with the C
+helper and without).
 """
 
 from __future__ import annotations
@@ -76,6 +77,7 @@ class SectorDecryptor:
             words[:, 1] = 0
             words[:, 0] = np.arange(count, dtype=np.uint64) * np.uint64(self.sector_size)
             words[:, 0] += np.uint64(offset)
-        enc = Cipher(self._aes, modes.ECB()).encryptor()  # noqa: S305 - BitLocker's IV step
+        enc = self._scratch.kept("ivs", lambda: Cipher(
+            self._aes, modes.ECB()).encryptor())  # noqa: S305 - BitLocker's IV step
         enc.update_into(memoryview(positions), memoryview(ivs))  # in place (see xts.py)
         return positions

@@ -81,7 +81,7 @@ class XtsDecryptor:
         ivs = self._scratch.bytes("ivs", count * _BLOCK + _BLOCK)
         if fast.sectors is not None:
             fast.sectors.counters(ivs[: count * _BLOCK], first_iv & 0xFFFFFFFFFFFFFFFF,
-                              self._iv_step, self._iv_bits)
+                                  self._iv_step, self._iv_bits)
         else:
             words = ivs[: count * _BLOCK].view("<u8").reshape(count, 2)
             words[:, 1] = 0
