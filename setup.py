@@ -11,6 +11,9 @@ EXTENSIONS: list[Extension] = [
     # to numpy when this is missing).
     Extension("triage.blocks._probe", sources=["triage/blocks/_probe.c"], optional=True,
               extra_compile_args=["-O3"]),
+    # XTS tweaks and CBC restarts for the sector decryptors (triage/layers/xts.py, bde_sectors.py).
+    Extension("triage.layers._sectors", sources=["triage/layers/_sectors.c"], optional=True,
+              extra_compile_args=["-O3"]),
 ]
 
 setup(ext_modules=EXTENSIONS)

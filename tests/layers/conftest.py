@@ -18,6 +18,7 @@ from tests.layers.bitlocker_image import (
     make_bitlocker,
 )
 from tests.layers.encrypted_images import TOOLS, Made, make_luks, make_plain_ntfs
+from triage.layers import fast
 
 _RECIPES: dict[str, dict[str, object]] = {
     "luks2": {"version": 2, "pbkdf": "argon2id"},
@@ -94,3 +95,13 @@ def bitlocker_volume(tmp_path_factory: pytest.TempPathFactory
         return made[name]
 
     return get
+
+
+@pytest.fixture(params=["c", "numpy"])
+def sector_engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Runs a test once with the C helper (_sectors.c) and once with its numpy fallback."""
+    if request.param == "numpy":
+        monkeypatch.setattr(fast, "sectors", None)
+    elif fast.sectors is None:
+        pytest.skip("triage.layers._sectors is not built (python setup.py build_ext --inplace)")
+    return str(request.param)

@@ -9,6 +9,9 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from triage.layers.bde_sectors import SectorDecryptor
 
+# Every test here runs twice: with the C helper and with the numpy fallback (conftest.py).
+pytestmark = pytest.mark.usefixtures("sector_engine")
+
 
 def _per_sector(method: int, key: bytes, data: bytes, offset: int, sector: int) -> bytes:
     """The plain way: one Cipher per sector, BitLocker's IVs (libbde's notes)."""
@@ -35,6 +38,17 @@ def test_batched_equals_per_sector(method: int, key_bytes: int, sector: int) -> 
     ours = SectorDecryptor(method, key, sector).decrypt(data, offset)
     assert ours == _per_sector(method, key, data, offset, sector)
     assert len(ours) == len(data) and ours != data
+
+
+@pytest.mark.parametrize("method", [0x8002, 0x8004])
+@pytest.mark.parametrize("kind", [bytearray, memoryview])
+def test_bytes_like_reads_and_one_sector(method: int, kind: type) -> None:
+    key = os.urandom(16 if method == 0x8002 else 32)
+    decryptor = SectorDecryptor(method, key, 512)
+    for count in (1, 2, 600):  # one sector (no previous one), and more than 256 KiB
+        data = os.urandom(512 * count)
+        assert decryptor.decrypt(kind(data), 512 * 7) == _per_sector(method, key, data,
+                                                                     512 * 7, 512)
 
 
 def test_no_encryption_passes_sectors_through_and_odd_requests_are_refused() -> None:

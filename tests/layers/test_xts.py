@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Callable
+from typing import Any
 
+import numpy as np
 import pytest
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from triage.layers import fast
 from triage.layers.xts import XtsDecryptor
+
+# Every test here runs twice: with the C helper and with the numpy fallback (conftest.py).
+pytestmark = pytest.mark.usefixtures("sector_engine")
 
 
 def _reference(key: bytes, data: bytes, first: int, sector: int, step: int) -> bytes:
@@ -27,9 +35,39 @@ def test_same_as_cryptography_xts(key_bytes: int, sector: int, step: int, first:
     assert got == _reference(key, data, first, sector, step)
 
 
-def test_partial_sector_is_refused() -> None:
-    with pytest.raises(ValueError, match="whole sectors"):
-        XtsDecryptor(os.urandom(64)).decrypt(b"x" * 100, 0)
+@pytest.mark.parametrize("sector", [512, 4096])
+def test_partial_sector_is_refused(sector: int) -> None:
+    for length in (100, sector + 16, sector - 16):
+        with pytest.raises(ValueError, match="whole sectors"):
+            XtsDecryptor(os.urandom(64), sector).decrypt(b"x" * length, 0)
+
+
+def _uint8(data: bytes) -> np.ndarray:
+    return np.frombuffer(data, dtype=np.uint8)
+
+
+@pytest.mark.parametrize("kind", [bytes, bytearray, memoryview, _uint8])
+def test_any_bytes_like_buffer(kind: Callable[[bytes], Any]) -> None:
+    key, data = os.urandom(64), os.urandom(512 * 20)
+    got = XtsDecryptor(key).decrypt(kind(data), 9)
+    assert got == _reference(key, data, 9, 512, 1)
+
+
+def test_empty_and_multi_piece_reads() -> None:
+    key = os.urandom(64)
+    xts = XtsDecryptor(key)
+    assert xts.decrypt(b"", 5) == b""
+    data = os.urandom(512 * 1100)  # past one 256 KiB piece: the piece-by-piece path
+    assert xts.decrypt(data, 5) == _reference(key, data, 5, 512, 1)
+
+
+def test_decrypt_into_a_numpy_buffer_past_a_slice() -> None:
+    # SegmentStream decrypts piece after piece into one buffer, from a memoryview slice.
+    key, data = os.urandom(64), os.urandom(4096 * 6)
+    out = np.zeros(len(data) + 4096 + 16, dtype=np.uint8)
+    XtsDecryptor(key, 4096, 8).decrypt_into(memoryview(data)[4096:], 8, out[4096:])
+    assert out[4096 : len(data)].tobytes() == _reference(key, data[4096:], 8, 4096, 8)
+    assert not out[:4096].any()
 
 
 # IEEE 1619-2007 annex B: XTS-AES-128 vectors 1-3 (32-byte data units), key = Key1 || Key2.
@@ -86,6 +124,31 @@ def test_plain_iv_is_32_bits_and_wraps() -> None:
     assert got != XtsDecryptor(key).decrypt(data, first)
 
 
+def test_two_threads_at_once_give_right_answers() -> None:
+    # The C helper runs without the GIL: both threads are inside it at the same time.
+    key = os.urandom(64)
+    xts = XtsDecryptor(key, 4096, 8)
+    pieces = [os.urandom(4096 * 256) for _ in range(2)]
+    want = [_reference(key, p, 80, 4096, 8) for p in pieces]
+    start, got = threading.Barrier(2), [b"", b""]
+
+    def work(n: int) -> None:
+        start.wait()
+        for _ in range(20):
+            result = xts.decrypt(pieces[n], 80)
+            if result != want[n]:
+                got[n] = result
+                return
+        got[n] = want[n]
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert got == want
+
+
 def test_threads_decrypting_with_one_decryptor_do_not_share_buffers() -> None:
     from concurrent.futures import ThreadPoolExecutor
 
@@ -95,3 +158,32 @@ def test_threads_decrypting_with_one_decryptor_do_not_share_buffers() -> None:
     with ThreadPoolExecutor(4) as pool:
         got = list(pool.map(lambda p: xts.decrypt(p, 7), pieces * 3))
     assert got == [_reference(key, p, 7, 512, 1) for p in pieces] * 3
+
+
+def test_the_c_helper_checks_its_arguments(sector_engine: str) -> None:
+    if sector_engine != "c":
+        pytest.skip("C helper only")
+    sectors = fast.sectors
+    assert sectors is not None
+    table = bytearray(1024)
+    with pytest.raises(ValueError, match="whole sectors"):
+        sectors.xts_tweaks(bytes(32), 500, table)
+    with pytest.raises(ValueError, match="too short"):
+        sectors.xts_tweaks(bytes(16), 512, table)  # two sectors, one first tweak
+    with pytest.raises(TypeError):
+        sectors.xts_tweaks(bytes(32), 512, bytes(1024))  # read-only table
+    with pytest.raises(ValueError, match="multiple of 16"):
+        sectors.counters(bytearray(20), 0, 1, 64)
+    with pytest.raises(ValueError, match="bits"):
+        sectors.counters(bytearray(16), 0, 1, 65)
+    with pytest.raises(ValueError, match="whole sectors"):
+        sectors.cbc_restart(bytearray(512), bytes(500), bytes(16), 512)
+    with pytest.raises(ValueError, match="too short"):
+        sectors.cbc_restart(bytearray(16), bytes(512), bytes(16), 512)
+    with pytest.raises(ValueError, match="shorter"):
+        sectors.xor_bytes(bytes(32), bytes(16))
+    assert sectors.xor_bytes(b"\x0f" * 19, b"\xf0" * 20) == b"\xff" * 19  # odd lengths too
+    counters = bytearray(48)
+    sectors.counters(counters, 2**32 - 2, 1, 32)  # dm-crypt's plain: wraps at 2^32
+    assert [int.from_bytes(counters[n : n + 16], "little") for n in (0, 16, 32)] == [
+        2**32 - 2, 2**32 - 1, 0]

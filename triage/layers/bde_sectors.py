@@ -1,9 +1,10 @@
 """BitLocker sector decryption, many sectors per call: AES-CBC (no diffuser) and AES-XTS.
 
 One `cryptography` Cipher per 512-byte sector costs more than its AES; here a whole read is
-decrypted with one ECB call (CBC: plus XORs with the shifted ciphertext and the per-sector IVs,
-themselves one ECB call; XTS: the shared xts.py, whose tweak is the sector number). Same bytes as
-decrypting sector by sector (tests/layers/test_bde_sectors.py checks it).
+decrypted with one call (CBC: one CBC pass, then each sector's first block put right with its IV,
+the IVs themselves one ECB call; XTS: the shared xts.py, whose tweak is the sector number). Same
+bytes as decrypting sector by sector (tests/layers/test_bde_sectors.py checks it, with the C
+helper and without).
 """
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ from __future__ import annotations
 import numpy as np
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from triage.layers import fast
 from triage.layers.scratch import Scratch
 from triage.layers.xts import XtsDecryptor
 
 _BLOCK = 16
-_PIECE = 256 * 1024  # bytes per CBC pass (the buffers stay in the CPU cache)
 CBC_METHODS = {0x8002: 16, 0x8003: 32}  # method: key bytes
 XTS_METHODS = {0x8004: 32, 0x8005: 64}  # the FVEK holds both XTS keys
 NO_ENCRYPTION = 0x0000
@@ -45,29 +46,38 @@ class SectorDecryptor:
         return self._cbc(data, offset)
 
     def _cbc(self, data: bytes, offset: int) -> bytes:
-        per_piece = _PIECE // self.sector_size * self.sector_size
-        view = memoryview(data)
-        parts = [self._cbc_piece(view[at : at + per_piece], offset + at)
-                 for at in range(0, len(data), per_piece)]
-        return parts[0] if len(parts) == 1 else b"".join(parts)
-
-    def _cbc_piece(self, data: memoryview, offset: int) -> bytes:
         assert self._aes is not None
         count = len(data) // self.sector_size
-        blocks = self.sector_size // _BLOCK
-        # IV of each sector: its byte offset as a 16-byte little-endian number, AES-encrypted.
-        positions = np.zeros((count, 2), dtype="<u8")
-        positions[:, 0] = np.arange(count, dtype=np.uint64) * np.uint64(self.sector_size)
-        positions[:, 0] += np.uint64(offset)
-        enc = Cipher(self._aes, modes.ECB()).encryptor()  # noqa: S305 - BitLocker's IV step
-        ivs = np.frombuffer(enc.update(positions.tobytes()), dtype="<u8")
-        cipher = np.frombuffer(data, dtype="<u8").reshape(count, blocks, 2)
-        # Reused: a fresh 256 KiB buffer costs page faults; update_into wants a block of room.
+        ivs = self._ivs(offset, count)
+        # One CBC pass over every sector with a zero IV: OpenSSL decrypts CBC blocks in
+        # parallel, as fast as ECB, and XORs as it goes. Only each sector's first block is then
+        # wrong: XORed with the previous sector's last cipher block, not with the sector's IV.
         out = self._scratch.bytes("cbc", len(data) + _BLOCK)
-        dec = Cipher(self._aes, modes.ECB()).decryptor()  # noqa: S305 - CBC, block by block
+        dec = Cipher(self._aes, modes.CBC(bytes(_BLOCK))).decryptor()
         dec.update_into(data, out)
-        plain = out[: len(data)].view("<u8").reshape(count, blocks, 2)
-        # CBC: each block's plain text is its decryption XOR the block before (the IV first).
-        plain[:, 1:, :] ^= cipher[:, :-1, :]
-        plain[:, 0, :] ^= ivs.reshape(count, 2)
+        if fast.sectors is not None:
+            fast.sectors.cbc_restart(out, data, ivs, self.sector_size)
+        else:
+            blocks = self.sector_size // _BLOCK
+            plain = out[: len(data)].view("<u8").reshape(count, blocks, 2)
+            cipher = np.frombuffer(data, dtype="<u8").reshape(count, blocks, 2)
+            plain[:, 0, :] ^= ivs.view("<u8").reshape(count, 2)
+            plain[1:, 0, :] ^= cipher[:-1, -1, :]
         return out[: len(data)].tobytes()
+
+    def _ivs(self, offset: int, count: int) -> np.ndarray:
+        """Each sector's IV: its byte offset as a 16-byte little-endian number, AES-encrypted."""
+        assert self._aes is not None
+        ivs = self._scratch.bytes("ivs", count * _BLOCK + _BLOCK)
+        positions = ivs[: count * _BLOCK]
+        if fast.sectors is not None:
+            fast.sectors.counters(positions, offset, self.sector_size, 64)
+        else:
+            words = positions.view("<u8").reshape(count, 2)
+            words[:, 1] = 0
+            words[:, 0] = np.arange(count, dtype=np.uint64) * np.uint64(self.sector_size)
+            words[:, 0] += np.uint64(offset)
+        enc = self._scratch.kept("ivs", lambda: Cipher(
+            self._aes, modes.ECB()).encryptor())  # noqa: S305 - BitLocker's IV step
+        enc.update_into(memoryview(positions), memoryview(ivs))  # in place (see xts.py)
+        return positions

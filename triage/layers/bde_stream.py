@@ -80,14 +80,17 @@ class BdeStream:
         bps = self._bps
         first = offset - offset % bps
         end = -(-(offset + length) // bps) * bps
-        out = bytearray()
+        pieces = []
         at = first
         while at < end:
             cut = bisect.bisect_right(self._cuts, at)
             stop = min(end, self._cuts[cut]) if cut < len(self._cuts) else end
             piece = self._piece(at, stop - at)
-            out += piece
+            pieces.append(piece)
             if len(piece) < stop - at:
                 break  # the evidence ends here (truncated)
             at = stop
-        return bytes(out[offset - first : offset - first + length])
+        # Most reads are one piece, often whole sectors: handed back as decrypted, without the
+        # copies a bytearray costs (a whole-range slice of bytes is the object itself).
+        data = pieces[0] if len(pieces) == 1 else b"".join(pieces)
+        return data[offset - first : offset - first + length]

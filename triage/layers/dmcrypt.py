@@ -32,6 +32,8 @@ class SegmentStream:
         if length <= 0:
             return b""
         sector = self._segment.sector_size
+        if offset % sector == 0 and length % sector == 0 and length <= _PIECE:
+            return self._whole_sectors(offset, length)  # ChunkCache's chunks: no copy after
         start = offset - offset % sector
         want = -(-(offset + length - start) // sector) * sector
         # Decrypted in place into this thread's buffer; the one copy is the bytes handed back.
@@ -49,3 +51,10 @@ class SegmentStream:
                 break  # the image ends early (truncated): a short read, as the Stream promises
         skip = offset - start
         return out[skip : min(skip + length, done)].tobytes()
+
+    def _whole_sectors(self, offset: int, length: int) -> bytes:
+        """Sector-aligned reads of at most one piece, decrypted into the bytes handed back."""
+        cipher = self._stream.read(self._segment.offset + offset, length)
+        whole = len(cipher) - len(cipher) % self._segment.sector_size  # short: truncated
+        return self._xts.decrypt(cipher[:whole] if whole < len(cipher) else cipher,
+                                 self._segment.iv_tweak + offset // _IV_UNIT)

@@ -4,6 +4,8 @@ faults, on this kind of VM often more than the AES over it)."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -16,6 +18,16 @@ class Scratch(threading.local):
 
     def __init__(self) -> None:
         self._buffers: dict[str, np.ndarray] = {}
+        self._kept: dict[str, Any] = {}
+
+    def kept(self, name: str, make: Callable[[], Any]) -> Any:
+        """The object `make` made for `name` in this thread, made on the first call: e.g. an
+        ECB cipher context, which keeps no state between calls and costs more to make than
+        to decrypt a few sectors with."""
+        made = self._kept.get(name)
+        if made is None:
+            made = self._kept[name] = make()
+        return made
 
     def bytes(self, name: str, size: int) -> np.ndarray:
         """A uint8 array of `size` bytes (contents undefined) valid until the next call

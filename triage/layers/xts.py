@@ -1,9 +1,10 @@
 """AES-XTS decryption of many sectors at once (dm-crypt's plain64 or plain IV), on `cryptography`.
 
 One Cipher object per 512-byte sector costs more than the AES itself; here the first tweaks of
-every sector are encrypted in one ECB call, the rest are derived in bulk with numpy (x^j in one
-shift per block, not j doublings), and the data goes through one more ECB call, in place. Same
-result as XTS per sector (tests/layers/test_xts.py checks it, with IEEE 1619 vectors).
+every sector are encrypted in one ECB call, the rest are derived in bulk by the C helper
+(_sectors.c) or, where it is not built, numpy (x^j in one shift per block, not j doublings), and
+the data goes through one more ECB call, in place. Same result as XTS per sector
+(tests/layers/test_xts.py checks both paths, with IEEE 1619 vectors).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 import numpy as np
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from triage.layers import fast
 from triage.layers.scratch import Scratch
 
 _BLOCK = 16
@@ -57,6 +59,7 @@ class XtsDecryptor:
         self.sector_size = sector_size
         self._blocks = sector_size // _BLOCK
         self._iv_step = iv_step  # how far the IV moves from one sector to the next
+        self._iv_bits = iv_bits
         self._iv_mask = np.uint64((1 << iv_bits) - 1)
         self._run = math.gcd(_STEP, self._blocks)  # a run length that divides the sector
         self._shifts = np.arange(1, self._run, dtype=np.uint64)
@@ -66,12 +69,32 @@ class XtsDecryptor:
 
     def _tweaks(self, first_iv: int, count: int) -> np.ndarray:
         """The per-block tweaks, shape (count, blocks, 2) as little-endian 64-bit halves."""
-        ivs = np.zeros((count, 2), dtype="<u8")
-        ivs[:, 0] = np.arange(count, dtype=np.uint64) * np.uint64(self._iv_step) + np.uint64(
-            first_iv & 0xFFFFFFFFFFFFFFFF)
-        ivs[:, 0] &= self._iv_mask
-        enc = Cipher(self._tweak_key, modes.ECB()).encryptor()  # noqa: S305 - XTS tweak step
-        start = np.frombuffer(enc.update(ivs.tobytes()) + enc.finalize(), dtype="<u8")
+        start = self._first_tweaks(first_iv, count)
+        if fast.sectors is not None:
+            table = self._scratch.bytes("tweaks", count * self.sector_size)
+            fast.sectors.xts_tweaks(start, self.sector_size, table)
+            return table.view("<u8").reshape(count, self._blocks, 2)
+        return self._tweaks_numpy(start, count)
+
+    def _first_tweaks(self, first_iv: int, count: int) -> np.ndarray:
+        """E_K2(IV) of each sector, as (count * 2) little-endian 64-bit halves."""
+        ivs = self._scratch.bytes("ivs", count * _BLOCK + _BLOCK)
+        if fast.sectors is not None:
+            fast.sectors.counters(ivs[: count * _BLOCK], first_iv & 0xFFFFFFFFFFFFFFFF,
+                                  self._iv_step, self._iv_bits)
+        else:
+            words = ivs[: count * _BLOCK].view("<u8").reshape(count, 2)
+            words[:, 1] = 0
+            words[:, 0] = np.arange(count, dtype=np.uint64) * np.uint64(self._iv_step)
+            words[:, 0] += np.uint64(first_iv & 0xFFFFFFFFFFFFFFFF)
+            words[:, 0] &= self._iv_mask
+        enc = self._scratch.kept("tweak", lambda: Cipher(
+            self._tweak_key, modes.ECB()).encryptor())  # noqa: S305 - XTS tweak step
+        enc.update_into(memoryview(ivs[: count * _BLOCK]), memoryview(ivs))
+        return ivs[: count * _BLOCK].view("<u8")
+
+    def _tweaks_numpy(self, start: np.ndarray, count: int) -> np.ndarray:
+        """_tweaks without the C helper: runs of x^j shifts in numpy."""
         runs = self._blocks // self._run
         scratch = self._scratch
         tweaks = scratch.words("tweaks", (count, runs, self._run, 2))
@@ -97,26 +120,41 @@ class XtsDecryptor:
     def decrypt_into(self, data: Any, first_iv: int, out: np.ndarray) -> None:
         """Plain text of whole sectors `data` into `out` (uint8, at least len(data) + 16
         bytes: the AES call wants a block of room), the first sector having IV `first_iv`."""
-        length = len(data)
-        count = length // self.sector_size
-        if count * self.sector_size != length:
-            raise ValueError("XTS decrypts whole sectors only")
-        cipher = np.frombuffer(data, dtype="<u8").reshape(count, self._blocks, 2)
-        dec = Cipher(self._data_key, modes.ECB()).decryptor()  # noqa: S305 - XTS data step
+        cipher = self._sectors(data)
         step = max(1, _PIECE // self.sector_size)
-        for first in range(0, count, step):
+        for first in range(0, len(cipher), step):
             # Piece by piece: the tweaks and the data stay in the cache between the passes.
-            sectors = min(step, count - first)
-            tweaks = self._tweaks(first_iv + first * self._iv_step, sectors)
-            begin, end = first * self.sector_size, (first + sectors) * self.sector_size
-            words = out[begin:end].view("<u8").reshape(tweaks.shape)
-            np.bitwise_xor(cipher[first : first + sectors], tweaks, out=words)
-            # In place: OpenSSL's ECB reads each block before it writes it.
-            dec.update_into(memoryview(out[begin:end]), memoryview(out[begin:]))
+            piece = cipher[first : first + step]
+            begin = first * self.sector_size
+            tweaks = self._before_xor(piece, first_iv + first * self._iv_step, out[begin:])
+            words = out[begin : begin + piece.nbytes].view("<u8").reshape(tweaks.shape)
             np.bitwise_xor(words, tweaks, out=words)
 
-    def decrypt(self, data: bytes, first_iv: int) -> bytes:
+    def decrypt(self, data: Any, first_iv: int) -> bytes:
         """Plain text of whole sectors `data`, the first one having IV `first_iv`."""
         out = self._scratch.bytes("out", len(data) + _BLOCK)
-        self.decrypt_into(data, first_iv, out)
-        return out[: len(data)].tobytes()
+        if fast.sectors is None or len(data) > _PIECE:
+            self.decrypt_into(data, first_iv, out)
+            return out[: len(data)].tobytes()
+        # One piece (a chunk of ChunkCache): the last XOR writes the bytes handed back.
+        tweaks = self._before_xor(self._sectors(data), first_iv, out)
+        return fast.sectors.xor_bytes(out[: len(data)], tweaks)
+
+    def _sectors(self, data: Any) -> np.ndarray:
+        """Whole sectors `data` as (sectors, blocks, 2) little-endian words (no copy)."""
+        count = len(data) // self.sector_size
+        if count * self.sector_size != len(data):
+            raise ValueError("XTS decrypts whole sectors only")
+        return np.frombuffer(data, dtype="<u8").reshape(count, self._blocks, 2)
+
+    def _before_xor(self, cipher: np.ndarray, first_iv: int, out: np.ndarray) -> np.ndarray:
+        """XTS of `cipher` into `out` but for the last XOR with the tweaks, which it returns
+        (the caller XORs where the plain text goes)."""
+        tweaks = self._tweaks(first_iv, len(cipher))
+        size = cipher.nbytes
+        np.bitwise_xor(cipher, tweaks, out=out[:size].view("<u8").reshape(tweaks.shape))
+        dec = self._scratch.kept("data", lambda: Cipher(
+            self._data_key, modes.ECB()).decryptor())  # noqa: S305 - XTS data step
+        # In place: OpenSSL's ECB reads each block before it writes it.
+        dec.update_into(memoryview(out[:size]), memoryview(out))
+        return tweaks
