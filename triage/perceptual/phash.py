@@ -9,6 +9,7 @@ import scipy.fftpack
 from PIL import Image
 
 from triage.perceptual import bits
+from triage.perceptual.lanczos import thumbnail
 from triage.perceptual.thresholds import PHASH_MATCH_DISTANCE
 
 _SIDE = 32  # imagehash: hash_size 8 x highfreq_factor 4
@@ -35,7 +36,7 @@ class PHash(bits.BitHash):
     def compute(image: Image.Image) -> bytes:
         """The pHash of a picture as stored (variant 0 of compute_dihedral)."""
         grey = image if image.mode == "L" else image.convert("L")
-        pixels = np.asarray(grey.resize((_SIDE, _SIDE), Image.Resampling.LANCZOS))
+        pixels = thumbnail(grey, _SIDE)
         low = scipy.fftpack.dct(scipy.fftpack.dct(pixels, axis=0), axis=1)[:_KEEP, :_KEEP]
         return bits.pack(low > np.median(low))
 
@@ -48,8 +49,7 @@ class PHash(bits.BitHash):
         """
         # convert() of a luma frame (what decode() gives) is a copy with the same pixels.
         grey = image if image.mode == "L" else image.convert("L")
-        grey = grey.resize((_SIDE, _SIDE), Image.Resampling.LANCZOS)
-        pixels = np.asarray(grey)
+        pixels = thumbnail(grey, _SIDE)
         dct = scipy.fftpack.dct(scipy.fftpack.dct(pixels, axis=0), axis=1)
         low = dct[:_KEEP, :_KEEP]
         variants = (

@@ -34,6 +34,23 @@ def _hash_in_worker(data: bytes, name: str) -> Any:
     return hash_picture(data, name=name)
 
 
+def _ready() -> None:
+    """Nothing: a task whose only effect is that a picture process exists to run it."""
+
+
+def _start_processes(pool: ProcessPoolExecutor, count: int) -> None:
+    """Have `count` picture processes running before the first picture arrives.
+
+    Run beside the walk, which lists names on one core while the other is idle: started by
+    the first picture instead, the forkserver's imports (~1.5 s) held both worker threads.
+    """
+    try:
+        for future in [pool.submit(_ready) for _ in range(count)]:
+            future.result()
+    except Exception:  # noqa: BLE001, S110 - a pool that cannot start says so when used
+        pass
+
+
 def worker_context() -> BaseContext:
     """How the picture processes start: forked from a clean forkserver (never from this
     process, which runs reader threads) that has already imported the picture code and the
@@ -63,6 +80,8 @@ class PerceptualStage:
         self._workers = workers
         self._lock = threading.Lock()
         self._pool = self._new_pool()
+        threading.Thread(target=_start_processes, args=(self._pool, workers), daemon=True,
+                         name="picture-processes").start()
 
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(max_workers=self._workers, mp_context=worker_context())
