@@ -17,13 +17,13 @@ import argparse
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests.layers, triage
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes  # noqa: E402
 
+from bench.unlock_bench import MIB, READ, _best, _read_all  # noqa: E402
 from tests.layers.apfs_encrypted_image import encrypt_apfs  # noqa: E402
 from tests.layers.corestorage_image import (  # noqa: E402
     hfs_like_payload,
@@ -37,23 +37,7 @@ from triage.layers.base import Stream  # noqa: E402
 from triage.layers.secrets import PASSPHRASE, KeyRing, Secret  # noqa: E402
 from triage.pipeline import ScanOptions, run_scan  # noqa: E402
 
-MIB = 1024 * 1024
-READ = 4 * MIB  # the scan reads files in pieces about this large
 PASSWORD = "bench password"  # noqa: S105 - the benchmark's own volumes
-
-
-def _best(repeat: int, fn: Callable[[], object]) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
-def _read_all(stream: Stream, length: int) -> None:
-    for offset in range(0, length, READ):
-        stream.read(offset, min(READ, length - offset))
 
 
 def _raw_xts(key: bytes, data: bytes, out: bytearray | None = None) -> None:

@@ -16,6 +16,7 @@ import struct
 from triage.layers.base import Stream
 from triage.layers.bde_metadata import METADATA_SIZE, Metadata, MetadataError
 from triage.layers.bde_sectors import SectorDecryptor
+from triage.layers.streams import read_in_sectors
 
 _NTFS = b"NTFS    "
 
@@ -73,24 +74,11 @@ class BdeStream:
             return self._physical(at + self._meta.volume_header_offset, length)
         return self._physical(at, length)
 
+    def _run(self, at: int, end: int) -> tuple[int, bytes]:
+        """Sectors from `at` to the next cut (or `end`), and where they stop."""
+        cut = bisect.bisect_right(self._cuts, at)
+        stop = min(end, self._cuts[cut]) if cut < len(self._cuts) else end
+        return stop, self._piece(at, stop - at)
+
     def read(self, offset: int, length: int) -> bytes:
-        length = min(length, self.size - offset)
-        if length <= 0 or offset < 0:
-            return b""
-        bps = self._bps
-        first = offset - offset % bps
-        end = -(-(offset + length) // bps) * bps
-        pieces = []
-        at = first
-        while at < end:
-            cut = bisect.bisect_right(self._cuts, at)
-            stop = min(end, self._cuts[cut]) if cut < len(self._cuts) else end
-            piece = self._piece(at, stop - at)
-            pieces.append(piece)
-            if len(piece) < stop - at:
-                break  # the evidence ends here (truncated)
-            at = stop
-        # Most reads are one piece, often whole sectors: handed back as decrypted, without the
-        # copies a bytearray costs (a whole-range slice of bytes is the object itself).
-        data = pieces[0] if len(pieces) == 1 else b"".join(pieces)
-        return data[offset - first : offset - first + length]
+        return read_in_sectors(offset, length, self.size, self._bps, self._run)

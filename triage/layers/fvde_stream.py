@@ -12,6 +12,7 @@ import bisect
 
 from triage.layers.base import Stream
 from triage.layers.fvde_metadata import LogicalVolume
+from triage.layers.streams import read_in_sectors
 from triage.layers.xts import XtsDecryptor
 
 
@@ -45,19 +46,4 @@ class FvdeStream:
         return stop, bytes(stop - at)
 
     def read(self, offset: int, length: int) -> bytes:
-        length = min(length, self.size - offset)
-        if length <= 0 or offset < 0:
-            return b""
-        bps = self._bps
-        first = offset - offset % bps
-        end = -(-(offset + length) // bps) * bps
-        pieces = []
-        at = first
-        while at < end:
-            stop, data = self._run(at, end)
-            pieces.append(data)
-            if len(data) < stop - at:
-                break  # the evidence ends here (truncated)
-            at = stop
-        out = b"".join(pieces) if len(pieces) > 1 else pieces[0]
-        return out[offset - first : offset - first + length]
+        return read_in_sectors(offset, length, self.size, self._bps, self._run)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from triage.layers.base import Stream
@@ -122,3 +123,30 @@ class HandleStream:
             except OSError as exc:
                 raise OSError(f"read of {length} bytes at {offset} failed: {exc}") from exc
         return bytes(data)
+
+
+def read_in_sectors(offset: int, length: int, size: int, sector: int,
+                    run: Callable[[int, int], tuple[int, bytes]]) -> bytes:
+    """Bytes [offset, offset + length) of a `size`-byte volume decrypted in whole `sector`s.
+
+    `run(at, end)` gives the plain bytes of the sectors from `at` up to a stop of its choosing
+    (a segment or a cut, never past `end`) and that stop; fewer bytes than asked means the
+    evidence ends there (truncated), and the read stops short rather than make bytes up.
+    """
+    length = min(length, size - offset)
+    if length <= 0 or offset < 0:
+        return b""
+    first = offset - offset % sector
+    end = -(-(offset + length) // sector) * sector
+    pieces = []
+    at = first
+    while at < end:
+        stop, data = run(at, end)
+        pieces.append(data)
+        if len(data) < stop - at:
+            break
+        at = stop
+    # Most reads are one piece, often whole sectors: handed back as decrypted, without the
+    # copies a join costs (a whole-range slice of bytes is the object itself).
+    data = pieces[0] if len(pieces) == 1 else b"".join(pieces)
+    return data[offset - first : offset - first + length]
