@@ -140,5 +140,8 @@ def _frame(image: Image.Image, *, share: bool) -> Image.Image:
     """
     image.load()
     ImageOps.exif_transpose(image, in_place=True)
-    frame = image._new(image.im) if share else image.copy()  # _new: copy() without the copy
+    # _new is copy() without the copy; it is Pillow's private API, so a Pillow without it
+    # gets the copy rather than an error on every picture.
+    share = share and hasattr(image, "_new")
+    frame = image._new(image.im) if share else image.copy()
     return _to_luma(frame)
