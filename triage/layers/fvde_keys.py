@@ -17,8 +17,8 @@ from typing import Any
 
 from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap
 
-# macOS (10.7-10.12) picks counts of tens to hundreds of thousands; 50 M is ~1 min here.
-MAX_PBKDF2_ITERATIONS = 50_000_000
+from triage.layers.kdf_limits import mac_pbkdf2_problem
+
 _CONTEXT_KEY = "com.apple.corestorage.lvf.encryption.context"
 _PASSPHRASE_STRUCT, _VOLUME_KEY_STRUCT = 284, 256
 _SALT_TYPE, _WRAPPED_TYPE = 3, 0x10
@@ -86,13 +86,8 @@ def _text(value: Any) -> str | None:
 
 
 def cost_problem(context: Context) -> str | None:
-    """Why no secret should be tried (a PBKDF2 count past any Mac's: hours per attempt in
-    libfvde, which cannot be interrupted), or None."""
-    worst = max((u.iterations for u in context.users), default=0)
-    if worst > MAX_PBKDF2_ITERATIONS:
-        return (f"its encryption context asks for {worst:,} PBKDF2 iterations, which no Mac "
-                "uses (damaged or crafted); no secret was tried")
-    return None
+    """Why no secret should be tried (a PBKDF2 count past any Mac's), or None."""
+    return mac_pbkdf2_problem((u.iterations for u in context.users), "its encryption context")
 
 
 def volume_key(context: Context, secret: str) -> bytes | None:

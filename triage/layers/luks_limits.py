@@ -8,9 +8,8 @@ not tried and the volume stays locked with the reason.
 from __future__ import annotations
 
 from triage.layers.base import LayerError
+from triage.layers.kdf_limits import MAX_PBKDF2_ITERATIONS
 
-# cryptsetup's 2 s benchmark gives 1-5 million on today's CPUs; 50 million is ~30 s here.
-MAX_PBKDF2_ITERATIONS = 50_000_000
 # cryptsetup's Argon2 ceiling is 4 GiB; time x memory beyond 64 GiB-passes is minutes of work.
 MAX_ARGON2_MEMORY_KIB = 4 * 1024 * 1024
 MAX_ARGON2_WORK_KIB = 64 * 1024 * 1024

@@ -25,11 +25,12 @@ from triage.layers.encrypted import (
     try_secrets,
     unlock_mac,
 )
+from triage.layers.kdf_limits import mac_pbkdf2_problem
 from triage.layers.secrets import PASSPHRASE, RECOVERY_PASSWORD, KeyRing, Secret
 from triage.layers.streams import StreamFile
 from triage.ledger.records import GapKind
 from triage.model import Address, FileRecord, PartitionRef
-from triage.walk.apfs_keybag import cost_problem, pbkdf2_costs
+from triage.walk.apfs_keybag import pbkdf2_costs
 from triage.walk.fsreg import FsWalker, register
 from triage.walk.fswalk import MAX_DEPTH, WalkStats, WarnFn
 from triage.walk.reached import Reached, Sink
@@ -151,7 +152,7 @@ def _reached(container: Any, file: StreamFile, number: int, chain: str,
         encryption = {"kind": KIND, "state": LOCKED,
                       "facts": {"volume": name, "uuid": _identifier(apfs)}}
         facts["encryption"] = encryption
-        refused = cost_problem(pbkdf2_costs(stream.read, _uuid_bytes(apfs)))
+        refused = mac_pbkdf2_problem(pbkdf2_costs(stream.read, _uuid_bytes(apfs)), "its key bag")
         try:
             if refused is not None:
                 raise _Refused(refused)
