@@ -67,26 +67,37 @@ def _scan_cli(image: Path, out: Path, *lines: str) -> tuple[Any, dict[str, Any]]
     return result, json.loads((out / "report.json").read_text())
 
 
-def test_apfs_volume_opens_with_the_password_and_lists_the_same_files(
-        apfs: tuple[Path, Path], tmp_path: Path, check_unchanged: Callable) -> None:
-    plain, encrypted = apfs
-    expected = _plain_digests(plain, tmp_path / "plain")
+def _opened_from_an_unlock_file(pair: tuple[Path, Path], folder: Path,
+                                check_unchanged: Callable) -> dict[str, Any]:
+    """The coverage entry of the encrypted image of `pair` scanned by the CLI with an unlock
+    file (a wrong password, then the right one), after the checks every format shares: the
+    files of the plain image with the same SHA-256, no secret in any output, evidence
+    unchanged."""
+    plain, encrypted = pair
+    expected = _plain_digests(plain, folder / "plain")
     assert expected["/a_directory/another_file"] == ANOTHER_FILE
     before = hashlib.sha256(encrypted.read_bytes()).hexdigest()
-    out = tmp_path / "out"
+    out = folder / "out"
     result, report = _scan_cli(encrypted, out, WRONG, PASSWORD)
     assert result.exit_code == ExitCode.FINDINGS, result.output  # AMBER: no hash sets
     [volume] = report["coverage"]["volumes"]
-    assert volume["status"] == "examined" and volume["fs"] == "apfs"
+    assert volume["status"] == "examined"
+    assert _digests(out) == expected
+    _assert_no_secret(out, PASSWORD, WRONG)
+    assert PASSWORD not in result.output and WRONG not in result.output
+    check_unchanged(encrypted, before)
+    return volume
+
+
+def test_apfs_volume_opens_with_the_password_and_lists_the_same_files(
+        apfs: tuple[Path, Path], tmp_path: Path, check_unchanged: Callable) -> None:
+    volume = _opened_from_an_unlock_file(apfs, tmp_path, check_unchanged)
+    assert volume["fs"] == "apfs"
     assert volume["source"] == "mac.raw · apfs 1 (apfs_test, unlocked: password)"
     assert volume["encryption"]["kind"] == "apfs"
     assert volume["encryption"]["state"] == "unlocked"
     assert volume["encryption"]["protector"] == "password"
     assert volume["encryption"]["facts"]["volume"] == "apfs_test"
-    assert _digests(out) == expected
-    _assert_no_secret(out, PASSWORD, WRONG)
-    assert PASSWORD not in result.output and WRONG not in result.output
-    check_unchanged(encrypted, before)
 
 
 def test_apfs_recovery_key_typed_at_the_prompt(apfs: tuple[Path, Path], tmp_path: Path) -> None:
@@ -145,24 +156,14 @@ def test_apfs_container_cut_before_the_volume_key_bag(
 
 def test_filevault_volume_opens_with_the_password_and_lists_the_same_files(
         filevault: tuple[Path, Path], tmp_path: Path, check_unchanged: Callable) -> None:
-    plain, encrypted = filevault
-    expected = _plain_digests(plain, tmp_path / "plain")
-    assert expected["/a_directory/another_file"] == ANOTHER_FILE
-    before = hashlib.sha256(encrypted.read_bytes()).hexdigest()
-    out = tmp_path / "out"
-    result, report = _scan_cli(encrypted, out, WRONG, PASSWORD)
-    assert result.exit_code == ExitCode.FINDINGS, result.output
-    [volume] = report["coverage"]["volumes"]
-    assert volume["status"] == "examined" and volume["fs"] == "hfs"
+    volume = _opened_from_an_unlock_file(filevault, tmp_path, check_unchanged)
+    assert volume["fs"] == "hfs"
     encryption = volume["encryption"]
     assert (encryption["kind"], encryption["state"], encryption["protector"]) == (
         "filevault", "unlocked", "password")
     assert encryption["facts"]["logical_volumes"][0]["name"] == "Test FileVault"
     assert encryption["engine"] == "triage (cryptography AES)"  # not libfvde
     assert volume["layers"][0] == f"filevault (unlocked: password, ID {encryption['protector_id']})"
-    assert _digests(out) == expected
-    _assert_no_secret(out, PASSWORD, WRONG)
-    check_unchanged(encrypted, before)
 
 
 def test_filevault_recovery_key_at_the_prompt_after_a_wrong_one(
