@@ -43,6 +43,9 @@ from cryptography.hazmat.primitives.keywrap import aes_key_wrap
 SECTOR = 512
 # PBKDF2 rounds: macOS uses far more; few keep a test's unlock attempts (libfsapfs) quick.
 ITERATIONS = 2000
+# Counts above this are written but not derived: a crafted volume for the refusal tests, which
+# nothing unwraps (deriving billions of rounds would take as long as the attack itself).
+DERIVED_UP_TO = 10_000_000
 # Apple File System Reference, "Encryption": the UUID of the personal recovery key's entry.
 PERSONAL_RECOVERY_KEY_UUID = uuid.UUID("EBC6C064-0000-11AA-AA11-00306543ECAC")
 
@@ -137,11 +140,13 @@ def _key_blob(identifier: uuid.UUID, method: int, wrapped: bytes, *extra: bytes)
     return _tlv(0x30, _tlv(0x80, b"\x00") + _tlv(0x81, digest) + _tlv(0x82, salt) + inner)
 
 
-def _kek_blob(identifier: uuid.UUID, kek: bytes, secret: str, method: int) -> bytes:
+def _kek_blob(identifier: uuid.UUID, kek: bytes, secret: str, method: int,
+              iterations: int) -> bytes:
     """The KEK wrapped by PBKDF2-HMAC-SHA256(`secret`) (a user password or a recovery key)."""
     salt = os.urandom(16)
-    wrapping = hashlib.pbkdf2_hmac("sha256", secret.encode("utf-8"), salt, ITERATIONS, 32)
-    rounds = ITERATIONS.to_bytes((ITERATIONS.bit_length() + 7) // 8, "big")
+    wrapping = (hashlib.pbkdf2_hmac("sha256", secret.encode("utf-8"), salt, iterations, 32)
+                if iterations <= DERIVED_UP_TO else bytes(32))
+    rounds = iterations.to_bytes((iterations.bit_length() + 7) // 8, "big")
     return _key_blob(identifier, method, aes_key_wrap(wrapping, kek),
                      _tlv(0x84, rounds), _tlv(0x85, salt))
 
@@ -371,12 +376,13 @@ def _allocate(image: _Image, spaceman: int, count: int) -> list[int]:
 
 
 def encrypt_apfs(source: Path, target: Path, password: str, *, hint: str | None = None,
-                 recovery_key: str | None = None) -> None:
+                 recovery_key: str | None = None, iterations: int = ITERATIONS) -> None:
     """Write to `target` a copy of the APFS container `source` whose first volume is encrypted
     as macOS software encryption (FileVault without a T2 chip) does it: unlocked by `password`,
     and by `recovery_key` (a personal recovery key such as "ABCD-EFGH-IJKL-MNOP-QRST-UVWX") when
-    given; `hint` is stored as the password hint. Keys and salts are random: every call gives a
-    different image. The volume's name stays readable; its tree and file data are ciphertext."""
+    given; `hint` is stored as the password hint; `iterations` is each secret's PBKDF2 count.
+    Keys and salts are random: every call gives a different image. The volume's name stays
+    readable; its tree and file data are ciphertext."""
     image = _Image(bytearray(Path(source).read_bytes()))
     superblocks = _latest_superblocks(image)
     newest = superblocks[0]
@@ -424,11 +430,11 @@ def encrypt_apfs(source: Path, target: Path, password: str, *, hint: str | None 
 
     # The volume keybag: the KEK per secret, and the hint.
     entries = [(volume.identifier, _KB_TAG_VOLUME_UNLOCK_RECORDS,
-                _kek_blob(volume.identifier, kek, password, _KEK_METHOD_PASSWORD))]
+                _kek_blob(volume.identifier, kek, password, _KEK_METHOD_PASSWORD, iterations))]
     if recovery_key is not None:
         entries.append((PERSONAL_RECOVERY_KEY_UUID, _KB_TAG_VOLUME_UNLOCK_RECORDS,
                         _kek_blob(PERSONAL_RECOVERY_KEY_UUID, kek, recovery_key,
-                                  _KEK_METHOD_RECOVERY)))
+                                  _KEK_METHOD_RECOVERY, iterations)))
     if hint is not None:
         entries.append((volume.identifier, _KB_TAG_VOLUME_PASSPHRASE_HINT, hint.encode("utf-8")))
     plain = _keybag(_KEYBAG_VOLUME, xid, entries, image.block_size)
