@@ -14,6 +14,10 @@ EXTENSIONS: list[Extension] = [
     # XTS tweaks and CBC restarts for the sector decryptors (triage/layers/xts.py, bde_sectors.py).
     Extension("triage.layers._sectors", sources=["triage/layers/_sectors.c"], optional=True,
               extra_compile_args=["-O3"]),
+    # Whole-sector AES-XTS and BitLocker AES-CBC, and BitLocker's key stretch, on AES-NI and
+    # SHA-NI (triage/layers/xts.py, bde_sectors.py, bde_keys.py; checked for at run time).
+    Extension("triage.layers._cpu_crypto", sources=["triage/layers/_cpu_crypto.c"],
+              optional=True, extra_compile_args=["-O3"]),
     # pHash's Lanczos thumbnail, byte for byte as Pillow's (triage/perceptual/lanczos.py).
     # No FMA contraction: the weights must round as Pillow's plain double arithmetic does.
     Extension("triage.perceptual._lanczos", sources=["triage/perceptual/_lanczos.c"], optional=True,

@@ -97,11 +97,22 @@ def bitlocker_volume(tmp_path_factory: pytest.TempPathFactory
     return get
 
 
-@pytest.fixture(params=["c", "numpy"])
+@pytest.fixture(params=["avx512", "aesni", "c", "numpy"])
 def sector_engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Runs a test once with the C helper (_sectors.c) and once with its numpy fallback."""
-    if request.param == "numpy":
+    """Runs a test with each way sectors are decrypted: _cpu_crypto.c with AVX-512 (VAES) and
+    with plain AES-NI; without it, `cryptography` with the C helper _sectors.c or numpy."""
+    engine = str(request.param)
+    if engine in ("avx512", "aesni"):
+        if fast.cpu_aes is None:
+            pytest.skip("triage.layers._cpu_crypto is not built or this CPU lacks AES-NI")
+        if engine == "avx512" and not fast.cpu_aes.HAS_WIDE:
+            pytest.skip("this CPU lacks VAES on AVX-512")
+        wide = fast.cpu_aes.use_wide(engine == "avx512")
+        request.addfinalizer(lambda: fast.cpu_aes.use_wide(wide))  # type: ignore[union-attr]
+        return engine
+    monkeypatch.setattr(fast, "cpu_aes", None)
+    if engine == "numpy":
         monkeypatch.setattr(fast, "sectors", None)
     elif fast.sectors is None:
         pytest.skip("triage.layers._sectors is not built (python setup.py build_ext --inplace)")
-    return str(request.param)
+    return engine

@@ -11,6 +11,7 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESCCM
 
+from triage.layers import fast
 from triage.layers.bde_metadata import MetadataError, Protector, Wrapped
 from triage.layers.encrypted import CLEAR_KEY
 from triage.layers.secrets import PASSPHRASE, RECOVERY_PASSWORD, STARTUP_KEY, Secret
@@ -36,6 +37,8 @@ class Keys:
 
 def stretch(initial: bytes, salt: bytes) -> bytes:
     """BitLocker's key stretch: SHA-256 over (last, initial, salt, count), 2**20 times."""
+    if fast.cpu_sha is not None and len(salt) == 16:  # the same in a fifth of the time
+        return fast.cpu_sha.stretch(initial, salt, _STRETCH_ROUNDS)
     middle, last = initial + salt, bytes(32)
     sha256, pack = hashlib.sha256, _COUNT.pack  # bound once: this loop is the unlock's cost
     for count in range(_STRETCH_ROUNDS):

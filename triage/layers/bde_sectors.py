@@ -1,6 +1,7 @@
 """BitLocker sector decryption, many sectors per call: AES-CBC (no diffuser) and AES-XTS.
 
-One `cryptography` Cipher per 512-byte sector costs more than its AES; here a whole read is
+Where the CPU has AES-NI, _cpu_crypto.c decrypts a whole read in one pass. Otherwise: one
+`cryptography` Cipher per 512-byte sector costs more than its AES; here a whole read is
 decrypted with one call (CBC: one CBC pass, then each sector's first block put right with its IV,
 the IVs themselves one ECB call; XTS: the shared xts.py, whose tweak is the sector number). Same
 bytes as decrypting sector by sector (tests/layers/test_bde_sectors.py checks it, with the C
@@ -31,6 +32,7 @@ class SectorDecryptor:
             raise ValueError(f"encryption method 0x{method:04x} is not decrypted here")
         self.method = method
         self.sector_size = sector_size
+        self._key = key
         self._aes = algorithms.AES(key) if method in CBC_METHODS else None
         self._xts = XtsDecryptor(key, sector_size) if method in XTS_METHODS else None
         self._scratch = Scratch()
@@ -47,6 +49,8 @@ class SectorDecryptor:
 
     def _cbc(self, data: bytes, offset: int) -> bytes:
         assert self._aes is not None
+        if fast.cpu_aes is not None:  # every sector in one pass, IVs included
+            return fast.cpu_aes.cbc_decrypt(self._key, data, offset, self.sector_size)
         count = len(data) // self.sector_size
         ivs = self._ivs(offset, count)
         # One CBC pass over every sector with a zero IV: OpenSSL decrypts CBC blocks in
