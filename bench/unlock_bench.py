@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes  # 
 from bench import unlock_bde  # noqa: E402
 from tests.layers.encrypted_images import PASSPHRASE  # noqa: E402
 from tests.layers.streams import FileStream  # noqa: E402
-from triage.layers import fast, registry  # noqa: E402
+from triage.layers import registry  # noqa: E402
 from triage.layers.base import Stream  # noqa: E402
 from triage.layers.secrets import PASSPHRASE as KIND_PASSPHRASE  # noqa: E402
 from triage.layers.secrets import KeyRing, Secret  # noqa: E402
@@ -213,7 +213,7 @@ def decryption_rows(names: dict[str, Path], length: int, repeat: int) -> list[li
         ours = _best(repeat, lambda s=stream: _read_all(s, length))
         base = _best(repeat, lambda k=key, c=cipher: _xts_per_sector(k, c, 0))
         floor = _best(repeat, lambda k=key, c=cipher: _ecb(k, c))
-        engine = "C tweaks" if fast.sectors is not None else "numpy XTS"
+        engine = unlock_bde.engine_name()
         rows.append([f"{name} (ours, {engine})",
                      _rate(length, ours), _rate(length, base), f"{base / ours:.2f}",
                      _rate(length, floor), f"{floor / ours:.2f}"])

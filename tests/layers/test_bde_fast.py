@@ -15,10 +15,10 @@ from tests.layers.bitlocker_image import RECOVERY_PASSWORD as BDE_RECOVERY
 from tests.layers.encrypted_images import expected_root_sha256
 from tests.layers.images import layered, listing
 from tests.layers.streams import FileStream, files_sha256
+from triage.layers import fast
 from triage.layers.base import Stream
 from triage.layers.bde import (
     ENGINE_LIBBDE,
-    ENGINE_OURS,
     BitLocker,
     _metadata_facts,
     _volume_facts,
@@ -46,7 +46,7 @@ def _both(path: Path, secret: Secret | None) -> tuple[Unlocked, Unlocked]:
 def _same_as_libbde(volume: BitLockerImage, secret: Secret | None) -> Unlocked:
     before = hashlib.sha256(volume.path.read_bytes()).hexdigest()
     ours, libbde = _both(volume.path, secret)
-    assert ours.details["engine"] == ENGINE_OURS
+    assert ours.details["engine"] == fast.aes_engine()
     assert libbde.details["engine"] == ENGINE_LIBBDE
     assert ours.stream.size == libbde.stream.size
     whole = _whole(libbde.stream)
@@ -113,7 +113,7 @@ def test_truncated_volume_reads_what_is_there_like_libbde(bitlocker_volume: Call
     cut = tmp_path / "cut.img"
     cut.write_bytes(volume.path.read_bytes()[: volume.size - 300 * 1024 - 512 * 3])
     ours, libbde = _both(cut, None)
-    assert ours.details["engine"] == ENGINE_OURS
+    assert ours.details["engine"] == fast.aes_engine()
     ours_bytes, libbde_bytes = _whole(ours.stream), _whole(libbde.stream)
     # libbde stops at the first 4 KiB piece it cannot read; ours at the first missing sector.
     assert len(libbde_bytes) <= len(ours_bytes) < ours.stream.size
@@ -144,7 +144,7 @@ def test_damaged_first_metadata_copy_opens_with_the_next_and_says_so(
     assert facts["key_protectors"] == [{"kind": "clear key",
                                         "id": str(IDS["clear key"]).upper()}]
     [opened] = layer.open(FileStream(damaged))
-    assert opened.facts["encryption"]["engine"] == ENGINE_OURS
+    assert opened.facts["encryption"]["engine"] == fast.aes_engine()
     assert opened.facts["encryption"]["problems"] == [problem]
     assert files_sha256(opened.stream) == expected_root_sha256()
     # Walked: the problem is a line of the report, and the volume is examined.

@@ -11,9 +11,10 @@ import pytest
 import triage.layers.fvde as fvde
 from tests.layers.corestorage_image import BLOCK, hfs_like_payload, make_filevault
 from tests.layers.streams import FileStream
+from triage.layers import fast
 from triage.layers.base import LayerError, Stream
 from triage.layers.encrypted import Locked, Unlocked
-from triage.layers.fvde import ENGINE_LIBFVDE, ENGINE_OURS, FileVault
+from triage.layers.fvde import ENGINE_LIBFVDE, FileVault
 from triage.layers.fvde_metadata import CoreStorageError
 from triage.layers.fvde_plist import PlistError, parse
 from triage.layers.secrets import PASSPHRASE, KeyRing, Secret
@@ -64,7 +65,7 @@ def test_ours_reads_every_byte_as_libfvde_does(image: Path, secret: str, protect
     ours = FileVault().attempt(stream, Secret(PASSPHRASE, secret))
     libfvde = fvde._libfvde_attempt(stream, Secret(PASSPHRASE, secret))
     assert isinstance(ours, Unlocked) and isinstance(libfvde, Unlocked)
-    assert ours.details == {"engine": ENGINE_OURS}
+    assert ours.details == {"engine": fast.aes_engine()}
     assert libfvde.details == {"engine": ENGINE_LIBFVDE}
     assert ours.stream.size == libfvde.stream.size == len(PAYLOAD)
     whole = _whole(libfvde.stream)
@@ -87,7 +88,7 @@ def test_a_compressed_encryption_context_reads_as_libfvde_reads_it(
     _no_libfvde(monkeypatch)
     for secret in (PASSWORD, RECOVERY):
         ours = FileVault().attempt(stream, Secret(PASSPHRASE, secret))
-        assert isinstance(ours, Unlocked) and ours.details == {"engine": ENGINE_OURS}
+        assert isinstance(ours, Unlocked) and ours.details == {"engine": fast.aes_engine()}
         assert _sha(_whole(ours.stream)) == _sha(PAYLOAD[: 256 * 1024])
     assert FileVault().attempt(stream, Secret(PASSPHRASE, "wrong horse")) is None
 
@@ -102,7 +103,7 @@ def test_a_volume_whose_data_is_not_encrypted_reads_plain_as_in_libfvde(
     ours = FileVault().attempt(stream, None)
     libfvde = fvde._libfvde_attempt(stream, None)
     assert isinstance(ours, Unlocked) and isinstance(libfvde, Unlocked)
-    assert (ours.protector, ours.details) == ("not encrypted", {"engine": ENGINE_OURS})
+    assert (ours.protector, ours.details) == ("not encrypted", {"engine": fast.aes_engine()})
     assert (libfvde.protector, libfvde.protector_id) == ("not encrypted", ours.protector_id)
     assert _sha(_whole(ours.stream)) == _sha(_whole(libfvde.stream)) == _sha(PAYLOAD)
 
@@ -170,7 +171,7 @@ def test_truncated_data_reads_short_and_as_libfvde_salvages(image: Path, tmp_pat
     ours = FileVault().attempt(stream, Secret(PASSPHRASE, PASSWORD))
     libfvde = fvde._libfvde_attempt(stream, Secret(PASSPHRASE, PASSWORD))
     assert isinstance(ours, Unlocked) and isinstance(libfvde, Unlocked)
-    assert ours.details["engine"] == ENGINE_OURS
+    assert ours.details["engine"] == fast.aes_engine()
     readable = (keep - DATA_AT) // 512 * 512  # whole sectors only: nothing made up
     got = ours.stream.read(0, len(PAYLOAD))
     assert got == PAYLOAD[:readable]
@@ -215,7 +216,7 @@ def test_damaged_first_encrypted_metadata_copy_opens_with_the_second_and_says_so
     facts = FileVault().facts(stream)
     assert facts["logical_volumes"][0]["name"] == "Macintosh HD"
     unlocked = FileVault().attempt(stream, Secret(PASSPHRASE, PASSWORD))
-    assert isinstance(unlocked, Unlocked) and unlocked.details["engine"] == ENGINE_OURS
+    assert isinstance(unlocked, Unlocked) and unlocked.details["engine"] == fast.aes_engine()
     assert unlocked.details["problems"] == [
         "a copy of the encrypted metadata is unreadable (encrypted metadata block 0 fails its "
         "checksum)"]

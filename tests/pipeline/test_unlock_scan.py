@@ -24,7 +24,8 @@ from triage.cli import cli
 from triage.errors import ExitCode, UsageError
 from triage.hashdb.importing import import_files
 from triage.hashdb.setinfo import SetInfo
-from triage.layers.bde import ENGINE_OURS, USED_SPACE_ONLY_LIMIT
+from triage.layers import fast
+from triage.layers.bde import USED_SPACE_ONLY_LIMIT
 from triage.layers.secrets import PASSPHRASE as KIND_PASSPHRASE
 from triage.layers.secrets import KeyRing, Secret
 from triage.ledger import ProgressSink
@@ -152,7 +153,7 @@ def test_cli_bitlocker_recovery_password_from_a_file(
     assert entry["encryption"]["protector"] == "recovery password"
     assert entry["encryption"]["protector_id"] == protector_id
     assert entry["encryption"]["limits"] == [USED_SPACE_ONLY_LIMIT]
-    assert entry["encryption"]["engine"] == ENGINE_OURS  # decrypted by our fast path
+    assert entry["encryption"]["engine"] == fast.aes_engine()  # decrypted by our fast path
     listed = {r["path"]: r for r in read_listing(out / "files.jsonl.gz")}
     for path, digest in expected_root_sha256().items():
         assert listed[path]["sha256"] == digest
@@ -202,7 +203,7 @@ def test_known_picture_is_found_on_an_xts_bitlocker_volume_by_the_fast_path(
     result = run_scan([str(volume.path)], tmp_path / "out", options)
     [entry] = result.report["coverage"]["volumes"]
     assert entry["status"] == "examined" and entry["fs"] == "ntfs"
-    assert entry["encryption"]["engine"] == ENGINE_OURS
+    assert entry["encryption"]["engine"] == fast.aes_engine()
     assert entry["encryption"]["facts"]["method"] == "aes-128-xts"
     hits = [f["path"] for f in result.report["findings"] if f["kind"] == "exact"]
     assert hits == ["/gradient.jpg"]

@@ -9,6 +9,7 @@ from typing import Any
 
 import pybde
 
+from triage.layers import fast
 from triage.layers.base import LayerError, Stream
 from triage.layers.bde_keys import unlock
 from triage.layers.bde_metadata import Metadata, MetadataError, read_metadata
@@ -47,10 +48,10 @@ _METHODS = {getattr(pybde.encryption_methods, name): name.lower().replace("_", "
 # was never written since, and it reads as noise. Which mode was used is not in the metadata.
 USED_SPACE_ONLY_LIMIT = ("free space never written since a 'used disk space only' encryption "
                          "reads as noise; unallocated space is not examined")
-# Which code decrypts an unlocked volume (coverage's `encryption.engine`): ours, on
-# `cryptography`'s AES, for the Windows 7+ layouts with AES-CBC or AES-XTS; libbde (its own,
-# slower AES) for the rest: Vista, the Elephant diffuser, metadata ours cannot read.
-ENGINE_OURS = "triage (cryptography AES)"
+# Which code decrypts an unlocked volume (coverage's `encryption.engine`): ours
+# (fast.aes_engine(): AES-NI or `cryptography`'s AES) for the Windows 7+ layouts with AES-CBC or
+# AES-XTS; libbde (its own, slower AES) for the rest: Vista, the Elephant diffuser, metadata
+# ours cannot read.
 ENGINE_LIBBDE = "libbde"
 
 
@@ -111,7 +112,7 @@ class BitLocker(EncryptionLayer):
             if unlocked is not None:
                 unlocked.details.update(engine=ENGINE_LIBBDE, engine_reason=str(exc))
             return unlocked
-        details: dict[str, Any] = {"engine": ENGINE_OURS}
+        details: dict[str, Any] = {"engine": fast.aes_engine()}
         if meta.problems:
             details["problems"] = list(meta.problems)
         return Unlocked(plain, keys.protector, keys.protector_id, details)

@@ -7,6 +7,7 @@ from typing import Any
 
 import pyfvde
 
+from triage.layers import fast
 from triage.layers.base import LayerError, Stream
 from triage.layers.encrypted import (
     EncryptionLayer,
@@ -32,10 +33,9 @@ from triage.layers.xts import XtsDecryptor
 _VERSION_AT, _SIGNATURE_AT = 8, 88
 ONLY_FIRST_LIMIT = "only the first logical volume of this Core Storage group is examined"
 NOT_ENCRYPTED = "not encrypted"
-# Which code decrypts an unlocked volume (coverage's `encryption.engine`): ours, on
-# `cryptography`'s AES, for one logical volume on one physical volume with its encryption
+# Which code decrypts an unlocked volume (coverage's `encryption.engine`): ours
+# (fast.aes_engine()) for one logical volume on one physical volume with its encryption
 # context in the metadata; libfvde (its own, slower AES) for the rest.
-ENGINE_OURS = "triage (cryptography AES)"
 ENGINE_LIBFVDE = "libfvde"
 # libfvde calls a volume unlocked only when the sector at byte 1024 is an HFS+/HFSX header;
 # ours asks the same, so a key that unwraps but decrypts to anything else is never shown.
@@ -152,7 +152,7 @@ def _our_attempt(stream: Stream, storage: CoreStorage, context: Context | None,
     if not (volume.segments and volume.segments[0].logical == 0 and volume.size
             and volume.family and volume.uuid):
         raise CoreStorageError("the logical volume's description is incomplete")
-    details: dict[str, Any] = {"engine": ENGINE_OURS}
+    details: dict[str, Any] = {"engine": fast.aes_engine()}
     if storage.problems:
         details["problems"] = list(storage.problems)
     plain = FvdeStream(stream, volume, storage.block_size, storage.bytes_per_sector, None)
