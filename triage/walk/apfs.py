@@ -25,12 +25,14 @@ from triage.layers.encrypted import (
     try_secrets,
     unlock_mac,
 )
-from triage.layers.kdf_limits import mac_pbkdf2_problem
+from triage.layers.fast import aes_engine
+from triage.layers.kdf_limits import MAX_PBKDF2_ITERATIONS, mac_pbkdf2_problem
 from triage.layers.secrets import PASSPHRASE, RECOVERY_PASSWORD, KeyRing, Secret
 from triage.layers.streams import StreamFile
 from triage.ledger.records import GapKind
 from triage.model import Address, FileRecord, PartitionRef
-from triage.walk.apfs_keybag import pbkdf2_costs
+from triage.walk.apfs_direct import DirectReader, Run
+from triage.walk.apfs_keybag import pbkdf2_costs, volume_key
 from triage.walk.fsreg import FsWalker, register
 from triage.walk.fswalk import MAX_DEPTH, WalkStats, WarnFn
 from triage.walk.reached import Reached, Sink
@@ -43,14 +45,20 @@ _NS = 1_000_000_000
 
 
 class ApfsContent:
-    """One APFS file's bytes, read through libfsapfs under the container's lock."""
+    """One APFS file's bytes, read through libfsapfs under the container's lock or, on an
+    unlocked volume whose key we hold, decrypted straight from the container (apfs_direct)."""
 
     token = None
 
-    def __init__(self, entry: Any, size: int, lock: threading.RLock) -> None:
+    def __init__(self, entry: Any, size: int, lock: threading.RLock,
+                 direct: DirectReader | None = None) -> None:
         self._entry = entry
         self._lock = lock
         self.size = size
+        self._direct = direct
+        self._runs: list[Run] | None = None  # set on the first read when direct is given
+        self._starts: list[int] = []
+        self._checked = direct is None
 
     def first_block(self) -> int | None:
         return None  # reads are not ordered by disk position inside an APFS container
@@ -59,6 +67,13 @@ class ApfsContent:
         length = min(length, self.size - offset)
         if offset < 0 or length <= 0:
             return b""
+        if not self._checked:  # the first read finds (and checks) the extents, once
+            self._checked = True
+            assert self._direct is not None
+            self._runs = self._direct.runs(self._entry, self.size, self._lock)
+            self._starts = [run[0] for run in self._runs or ()]
+        if self._runs is not None and self._direct is not None:
+            return self._direct.read(self._runs, self._starts, offset, length)
         with self._lock:
             return bytes(self._entry.read_buffer_at_offset(length, offset))
 
@@ -67,11 +82,13 @@ class ApfsReached(Reached):
     """One APFS volume: walked with libfsapfs instead of The Sleuth Kit."""
 
     def __init__(self, source: str, layers: tuple[str, ...], volume: Volume, apfs: Any,
-                 lock: threading.RLock, facts: dict[str, Any], keep: Any = None) -> None:
+                 lock: threading.RLock, facts: dict[str, Any], keep: Any = None,
+                 direct: DirectReader | None = None) -> None:
         super().__init__(source, layers, None, volume, "none", facts)
         self._apfs = apfs
         self._lock = lock
         self._keep = keep  # the container and its file object outlive every volume walk
+        self._direct = direct  # an unlocked volume's file data, decrypted by our own XTS
 
     @property
     def examined(self) -> bool:
@@ -82,15 +99,16 @@ class ApfsReached(Reached):
         return self._lock
 
     def walk(self, warn: WarnFn, stats: WalkStats) -> Iterator[tuple[FileRecord, Any]]:
-        return walk_apfs(self._apfs, self._lock, self.source, self.partition(), warn, stats)
+        return walk_apfs(self._apfs, self._lock, self.source, self.partition(), warn, stats,
+                         self._direct)
 
     def opener(self) -> Callable[[Any, Any], Any]:
-        apfs, lock = self._apfs, self._lock
+        apfs, lock, direct = self._apfs, self._lock, self._direct
 
         def reopen(record: FileRecord, token: Any) -> ApfsContent:
             with lock:
                 entry = apfs.get_file_entry_by_identifier(record.address.meta_addr)
-            return ApfsContent(entry, record.size, lock)
+            return ApfsContent(entry, record.size, lock, direct)
 
         return reopen
 
@@ -153,11 +171,12 @@ def _reached(container: Any, file: StreamFile, number: int, chain: str,
                       "facts": {"volume": name, "uuid": _identifier(apfs)}}
         facts["encryption"] = encryption
         refused = mac_pbkdf2_problem(pbkdf2_costs(stream.read, _uuid_bytes(apfs)), "its key bag")
+        opened_by: list[Secret] = []
         try:
             if refused is not None:
                 raise _Refused(refused)
             protector, tried = try_secrets(
-                lambda secret: _attempt(apfs, secret),
+                lambda secret: _attempt(apfs, secret, opened_by),
                 lambda secret: secret.kind in _SECRET_KINDS, keyring,
                 {**encryption, "address": f"{chain} · {link}"})
             why = not_opened_by(tried)
@@ -172,14 +191,24 @@ def _reached(container: Any, file: StreamFile, number: int, chain: str,
             return ApfsReached(f"{chain} · {link}", (*layers, link), here, None, lock, facts)
         encryption.update(state=UNLOCKED, protector=protector)
         link = f"apfs {number} (" + (f"{name}, " if name else "") + f"unlocked: {protector})"
+        # The same secret gives us the volume key: file data is then decrypted by our XTS.
+        key = volume_key(stream.read, _uuid_bytes(apfs), opened_by[-1].value,
+                         MAX_PBKDF2_ITERATIONS) if opened_by else None
+        encryption["engine"] = (f"libfsapfs; file data: {aes_engine()}" if key is not None
+                                else "libfsapfs")
+        return ApfsReached(f"{chain} · {link}", (*layers, link), here, apfs, lock, facts,
+                           (container, file), DirectReader(stream, key) if key else None)
     return ApfsReached(f"{chain} · {link}", (*layers, link), here, apfs, lock, facts,
                        (container, file))
 
 
-def _attempt(apfs: Any, secret: Secret | None) -> str | None:
-    """The protector that unlocked `apfs` with `secret`, or None (an encrypted APFS volume
-    keeps no clear key); OSError when its key bag cannot be read."""
-    return None if secret is None else unlock_mac(apfs, secret)
+def _attempt(apfs: Any, secret: Secret | None, opened_by: list[Secret]) -> str | None:
+    """The protector that unlocked `apfs` with `secret` (kept in `opened_by`), or None (an
+    encrypted APFS volume keeps no clear key); OSError when its key bag cannot be read."""
+    protector = None if secret is None else unlock_mac(apfs, secret)
+    if protector is not None and secret is not None:
+        opened_by.append(secret)
+    return protector
 
 
 class _Refused(Exception):
@@ -212,7 +241,8 @@ def _ns(value: int | None) -> float | None:
 
 
 def walk_apfs(apfs: Any, lock: threading.RLock, source: str, part: PartitionRef, warn: WarnFn,
-              stats: WalkStats) -> Iterator[tuple[FileRecord, Any]]:
+              stats: WalkStats, direct: DirectReader | None = None
+              ) -> Iterator[tuple[FileRecord, Any]]:
     """A record (and content) for every regular file of an APFS volume, loop-safe."""
     with lock:
         root = apfs.get_root_directory()
@@ -259,7 +289,7 @@ def walk_apfs(apfs: Any, lock: threading.RLock, source: str, part: PartitionRef,
                 continue
             record = FileRecord(Address(source, part, path, ident), name, size, False,
                                 *(_ns(t) for t in times))
-            yield record, ApfsContent(entry, size, lock)
+            yield record, ApfsContent(entry, size, lock, direct)
 
 
 register(ApfsWalker())

@@ -1,4 +1,5 @@
-"""The PBKDF2 cost an encrypted APFS volume's unlock records ask for, read before libfsapfs runs.
+"""What an encrypted APFS volume's key bags say: the PBKDF2 cost of its unlock records, read
+before libfsapfs runs, and its volume key, derived after libfsapfs has unlocked it.
 
 libfsapfs derives the key from a password with the iteration count stored in the volume's key
 bag, and cannot be interrupted: a damaged or crafted count (billions) would hold the scan for
@@ -6,14 +7,21 @@ hours on one attempt. The container key bag (AES-XTS, key: the container's UUID 
 to the volume's (key: the volume's UUID twice), whose records carry the counts in DER-like blobs
 (Apple File System Reference, "Encryption"; libfsapfs's notes). Anything this reader does not
 understand is left to libfsapfs: it only refuses a count it has positively read.
+
+libfsapfs's own AES decrypts about 100 MiB/s; with the volume encryption key (VEK) our XTS reads
+file data at the disk's speed (apfs_direct.py). The VEK is unwrapped (RFC 3394) by the key-
+encrypting key (KEK), itself unwrapped by PBKDF2-HMAC-SHA256 of the secret that unlocked the
+volume. Only 256-bit wrapping is read here; anything else leaves the reads to libfsapfs.
 """
 
 from __future__ import annotations
 
+import hashlib
 import struct
 from collections.abc import Callable, Iterator
 
 import numpy as np
+from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap
 
 from triage.layers.xts import XtsDecryptor
 
@@ -22,6 +30,7 @@ _NXSB = b"NXSB"
 _OBJECT_TYPE_NX_SUPERBLOCK = 0x1
 _BLOCK_SIZE_AT, _UUID_AT, _DESC_BLOCKS_AT, _DESC_BASE_AT, _KEYLOCKER_AT = 36, 72, 104, 112, 1296
 _KEYBAG_CONTAINER, _KEYBAG_VOLUME = 0x6B657973, 0x72656373  # "keys", "recs"
+_TAG_VOLUME_KEY = 2  # container bag: the volume's wrapped VEK
 _TAG_UNLOCK_RECORDS = 3  # container bag: where the volume bag is; volume bag: a wrapped KEK
 _MAX_BAG_BLOCKS = 16  # key bags are one block on every container seen
 
@@ -55,7 +64,8 @@ def _newest_superblock(read: ReadFn) -> bytes | None:
     if size < 4096 or size > 65536 or size & (size - 1):
         return None
     block0 = read(0, size)
-    count, base = struct.unpack_from("<IQ", block0, _DESC_BLOCKS_AT)
+    count = struct.unpack_from("<I", block0, _DESC_BLOCKS_AT)[0]
+    base = struct.unpack_from("<Q", block0, _DESC_BASE_AT)[0]
     candidates = [block0]
     if not count & 0x80000000 and count <= 4096:  # a contiguous descriptor area
         candidates += [read((base + n) * size, size) for n in range(count)]
@@ -111,37 +121,79 @@ def _elements(blob: bytes) -> Iterator[tuple[int, bytes]]:
         at += length
 
 
-def _iterations(blob: bytes) -> int | None:
-    """The PBKDF2 count (element 0x84 inside 0xa3 inside the 0x30 sequence), if present."""
+def _key_fields(blob: bytes) -> dict[int, bytes]:
+    """The elements of a key blob's 0xa3 part (0x82 flags, 0x83 wrapped key, 0x84 PBKDF2
+    count, 0x85 PBKDF2 salt), inside its 0x30 sequence; empty when it has none."""
     for tag, body in _elements(blob):
         if tag != 0x30:
             continue
         for inner_tag, inner in _elements(body):
-            if inner_tag != 0xA3:
-                continue
-            for leaf_tag, value in _elements(inner):
-                if leaf_tag == 0x84 and 0 < len(value) <= 8:
-                    return int.from_bytes(value, "big")
-    return None
+            if inner_tag == 0xA3:
+                return dict(_elements(inner))
+    return {}
+
+
+def _iterations(blob: bytes) -> int | None:
+    """The PBKDF2 count of an unlock record's key blob, if present."""
+    value = _key_fields(blob).get(0x84, b"")
+    return int.from_bytes(value, "big") if 0 < len(value) <= 8 else None
+
+
+def _volume_bags(read: ReadFn, volume_uuid: bytes
+                 ) -> tuple[list[tuple[bytes, int, bytes]], list[tuple[bytes, int, bytes]]]:
+    """The entries of the container key bag that concern the volume, and of the volume's own
+    key bag; empty lists when the bags do not read as expected."""
+    superblock = _newest_superblock(read)
+    if superblock is None:
+        return [], []
+    size = struct.unpack_from("<I", superblock, _BLOCK_SIZE_AT)[0]
+    container_uuid = superblock[_UUID_AT : _UUID_AT + 16]
+    locker = struct.unpack_from("<QQ", superblock, _KEYLOCKER_AT)
+    container = [entry for entry in _bag(read, size, locker, container_uuid, _KEYBAG_CONTAINER)
+                 if entry[0] == volume_uuid]
+    volume = []
+    for _, tag, data in container:
+        if tag == _TAG_UNLOCK_RECORDS and len(data) >= 16:
+            where = struct.unpack_from("<QQ", data)
+            volume += list(_bag(read, size, where, volume_uuid, _KEYBAG_VOLUME))
+    return container, volume
 
 
 def pbkdf2_costs(read: ReadFn, volume_uuid: bytes) -> list[int]:
     """The PBKDF2 counts of the volume's unlock records (users and recovery key), as far as
     they can be read; an empty list when the key bags do not read as expected."""
-    superblock = _newest_superblock(read)
-    if superblock is None:
-        return []
-    size = struct.unpack_from("<I", superblock, _BLOCK_SIZE_AT)[0]
-    container_uuid = superblock[_UUID_AT : _UUID_AT + 16]
-    locker = struct.unpack_from("<QQ", superblock, _KEYLOCKER_AT)
-    costs = []
-    for uuid, tag, data in _bag(read, size, locker, container_uuid, _KEYBAG_CONTAINER):
-        if uuid != volume_uuid or tag != _TAG_UNLOCK_RECORDS or len(data) < 16:
+    _, records = _volume_bags(read, volume_uuid)
+    counts = [_iterations(blob) for _, tag, blob in records if tag == _TAG_UNLOCK_RECORDS]
+    return [count for count in counts if count is not None]
+
+
+def _unwrap(key: bytes, fields: dict[int, bytes]) -> bytes | None:
+    """The 32-byte key a blob's 0x83 element wraps with `key` (256-bit wrapping only)."""
+    wrapped, flags = fields.get(0x83, b""), fields.get(0x82, b"")
+    if len(wrapped) != 40 or (flags and flags[0] & 0x02):  # 0x02: 128-bit wrapping
+        return None
+    try:
+        return aes_key_unwrap(key, wrapped)
+    except (InvalidUnwrap, ValueError):
+        return None
+
+
+def volume_key(read: ReadFn, volume_uuid: bytes, secret: str, max_iterations: int) -> bytes | None:
+    """The volume's encryption key (AES-XTS key 1 then key 2) from the secret that unlocked it,
+    or None where the bags or their wrapping are not what this reader knows."""
+    container, records = _volume_bags(read, volume_uuid)
+    vek = [_key_fields(blob) for _, tag, blob in container if tag == _TAG_VOLUME_KEY]
+    for _, tag, blob in records:
+        fields = _key_fields(blob)
+        count, salt = _iterations(blob), fields.get(0x85, b"")
+        if tag != _TAG_UNLOCK_RECORDS or count is None or not salt or count > max_iterations:
             continue
-        where = struct.unpack_from("<QQ", data)
-        for _, record_tag, blob in _bag(read, size, where, volume_uuid, _KEYBAG_VOLUME):
-            if record_tag == _TAG_UNLOCK_RECORDS:
-                count = _iterations(blob)
-                if count is not None:
-                    costs.append(count)
-    return costs
+        derived = hashlib.pbkdf2_hmac("sha256", secret.encode("utf-8"), salt, count, 32)
+        kek = _unwrap(derived, fields)
+        if kek is None:
+            continue  # another user's record, or the recovery key's
+        for wrapped in vek:
+            key = _unwrap(kek, wrapped)
+            if key is not None:
+                return key
+    return None
