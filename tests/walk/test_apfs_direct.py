@@ -104,9 +104,29 @@ def test_a_moved_extent_is_read_through_libfsapfs(volumes: dict[str, Any]) -> No
     assert content.read(0, len(CONTENT)) == CONTENT
 
 
-def test_small_files_are_left_to_libfsapfs(volumes: dict[str, Any]) -> None:
+def test_small_files_and_other_layouts_are_left_to_libfsapfs(volumes: dict[str, Any]) -> None:
     direct, (_container, entry), lock = _direct(volumes, "fresh")
     assert direct.runs(entry, MIN_SIZE - 1, lock) is None
+    size = len(CONTENT)
+    assert direct.runs(entry, size, lock) is not None
+    assert direct.runs(entry, size + 5000, lock) is None  # extents cover less than the file
+    assert direct.runs(entry, size - 70_000, lock) is None  # far more than its last block
+
+    class Shifted:
+        """The same file as if its one extent were listed as two with a block missing."""
+
+        number_of_extents = 2
+
+        def get_extent(self, index: int) -> tuple[int, int, int]:
+            physical, length, flags = entry.get_extent(0)
+            half = length // 2 - length // 2 % 4096
+            return ((physical, half, flags) if index == 0 else
+                    (physical + half + 4096, length - half, flags))
+
+        def read_buffer_at_offset(self, length: int, offset: int) -> bytes:
+            return entry.read_buffer_at_offset(length, offset)
+
+    assert direct.runs(Shifted(), size, lock) is None
 
 
 def _scan(image: Path, out: Path) -> tuple[Any, dict[str, str]]:

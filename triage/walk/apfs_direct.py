@@ -5,9 +5,10 @@ libfsapfs decrypts with its own portable AES, about a hundredth of this CPU's AE
 are read from the container and decrypted here, with the tweak macOS gives a fresh extent: its
 physical sector number. An extent's real tweak is its crypto_id, which libfsapfs does not show
 and which keeps its old value where data was moved after writing; so the first sector of every
-extent is checked against what libfsapfs reads there. Any difference, a sparse extent, or a file
-its extents do not cover (a compressed file, for one) and the whole file is read through
-libfsapfs as before: the bytes are the same either way, only the speed differs.
+extent, and the file's last, are checked against what libfsapfs reads there. Any difference, a
+sparse extent, or extents that do not end in the file's last block (a compressed file, holes,
+preallocation) and the whole file is read through libfsapfs as before: the bytes are the same
+either way, only the speed differs.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from triage.layers.xts import XtsDecryptor
 SECTOR = 512
 # Below this a file is read through libfsapfs: its checks would cost as much as the reads.
 MIN_SIZE = 64 * 1024
+# APFS blocks are 4-64 KiB: a file's extents end in its last block, or the layout is not the
+# plain one assumed here (extents listed end to end from offset 0).
+_MAX_BLOCK = 64 * 1024
 
 Run = tuple[int, int, int]  # (offset in the file, offset in the container, length), in bytes
 
@@ -49,20 +53,27 @@ class DirectReader:
                 return None  # sparse or unexpected: libfsapfs knows what to do
             runs.append((logical, physical, length))
             logical += length
-        if logical < size:
-            return None
-        for logical, physical, _ in runs:
-            if logical >= size:
-                break
-            want = min(SECTOR, size - logical)
+        if not size <= logical < size + _MAX_BLOCK:
+            return None  # holes left out of the list, preallocation: libfsapfs knows
+        # Each extent's first sector, and the file's last one (a shifted layout shows there).
+        last = size - 1 - (size - 1) % SECTOR
+        checks = [logical for logical, _, _ in runs if logical < size] + [last]
+        starts = [run[0] for run in runs]
+        checked = 0
+        for at in checks:
+            want = min(SECTOR, size - at)
+            ours = self.read(runs, starts, at, want)
+            if len(ours) < want:
+                continue  # the evidence ends before here: nothing read, nothing to check
             try:
                 with lock:
-                    theirs = bytes(entry.read_buffer_at_offset(want, logical))
+                    theirs = bytes(entry.read_buffer_at_offset(want, at))
             except OSError:
                 return None
-            if self._plain(physical, SECTOR)[:want] != theirs or len(theirs) != want:
+            if ours != theirs:
                 return None  # a moved extent (another tweak), or not the file's data
-        return runs
+            checked += 1
+        return runs if checked else None
 
     def read(self, runs: list[Run], starts: list[int], offset: int, length: int) -> bytes:
         """`length` bytes of the file at `offset` (`starts`: each run's file offset); short
