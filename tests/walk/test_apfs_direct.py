@@ -72,6 +72,31 @@ def test_the_volume_key_comes_from_the_password_or_the_recovery_key(volumes: dic
     assert _key(image, PASSWORD, limit=1000) is None  # the volume asks for 2,000 rounds
 
 
+def test_a_kek_wrapped_with_a_128_bit_key_is_unwrapped_too(tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
+    """A volume migrated from Core Storage wraps its KEK with the first 16 bytes of the
+    password's PBKDF2 output (Joe Sylve's APFS notes); the VEK is the same 32 bytes."""
+    from tests.layers import apfs_encrypted_image as writer
+
+    real, calls = writer.aes_key_wrap, []
+
+    def wrap(key: bytes, plain: bytes) -> bytes:  # the first wrap is the password's KEK
+        calls.append(key)
+        return real(key[:16] if len(calls) == 1 else key, plain)
+
+    monkeypatch.setattr(writer, "aes_key_wrap", wrap)
+    image = tmp_path / "legacy.raw"
+    encrypt_apfs(published("apfs.raw", tmp_path), image, PASSWORD)
+    monkeypatch.undo()
+    container = pyfsapfs.container()
+    container.open(str(image))
+    volume_uuid = uuid.UUID(container.get_volume(0).identifier).bytes
+    key = volume_key(FileStream(image).read, volume_uuid, PASSWORD, MAX_PBKDF2_ITERATIONS)
+    assert key is not None and len(key) == 32
+    assert volume_key(FileStream(image).read, volume_uuid, "wrong", MAX_PBKDF2_ITERATIONS) is None
+
+
 def _direct(volumes: dict[str, Any], name: str) -> tuple[DirectReader, Any, threading.RLock]:
     """Our reader of volume `name`, and its grown file's libfsapfs entry (with its container,
     which must outlive it)."""

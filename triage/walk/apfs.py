@@ -55,10 +55,9 @@ class ApfsContent:
         self._entry = entry
         self._lock = lock
         self.size = size
-        self._direct = direct
-        self._runs: list[Run] | None = None  # set on the first read when direct is given
+        self._direct = direct  # None: libfsapfs reads this file
+        self._runs: list[Run] | None = None  # where its bytes lie, found on the first read
         self._starts: list[int] = []
-        self._checked = direct is None
 
     def first_block(self) -> int | None:
         return None  # reads are not ordered by disk position inside an APFS container
@@ -67,12 +66,13 @@ class ApfsContent:
         length = min(length, self.size - offset)
         if offset < 0 or length <= 0:
             return b""
-        if not self._checked:  # the first read finds (and checks) the extents, once
-            self._checked = True
-            assert self._direct is not None
+        if self._direct is not None and self._runs is None:  # the first read: find, check
             self._runs = self._direct.runs(self._entry, self.size, self._lock)
-            self._starts = [run[0] for run in self._runs or ()]
-        if self._runs is not None and self._direct is not None:
+            if self._runs is None:
+                self._direct = None
+            else:
+                self._starts = [run[0] for run in self._runs]
+        if self._direct is not None and self._runs is not None:
             return self._direct.read(self._runs, self._starts, offset, length)
         with self._lock:
             return bytes(self._entry.read_buffer_at_offset(length, offset))

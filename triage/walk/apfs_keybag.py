@@ -11,7 +11,8 @@ understand is left to libfsapfs: it only refuses a count it has positively read.
 libfsapfs's own AES decrypts about 100 MiB/s; with the volume encryption key (VEK) our XTS reads
 file data at the disk's speed (apfs_direct.py). The VEK is unwrapped (RFC 3394) by the key-
 encrypting key (KEK), itself unwrapped by PBKDF2-HMAC-SHA256 of the secret that unlocked the
-volume. Only 256-bit wrapping is read here; anything else leaves the reads to libfsapfs.
+volume (Joe Sylve's "APFS Advent Challenge" notes, day 16). Anything else leaves the reads to
+libfsapfs.
 """
 
 from __future__ import annotations
@@ -167,11 +168,8 @@ def pbkdf2_costs(read: ReadFn, volume_uuid: bytes) -> list[int]:
     return [count for count in counts if count is not None]
 
 
-def _unwrap(key: bytes, fields: dict[int, bytes]) -> bytes | None:
-    """The 32-byte key a blob's 0x83 element wraps with `key` (256-bit wrapping only)."""
-    wrapped, flags = fields.get(0x83, b""), fields.get(0x82, b"")
-    if len(wrapped) != 40 or (flags and flags[0] & 0x02):  # 0x02: 128-bit wrapping
-        return None
+def _unwrap(key: bytes, wrapped: bytes) -> bytes | None:
+    """The key `wrapped` holds under `key` (RFC 3394), or None when `key` is not its key."""
     try:
         return aes_key_unwrap(key, wrapped)
     except (InvalidUnwrap, ValueError):
@@ -179,21 +177,27 @@ def _unwrap(key: bytes, fields: dict[int, bytes]) -> bytes | None:
 
 
 def volume_key(read: ReadFn, volume_uuid: bytes, secret: str, max_iterations: int) -> bytes | None:
-    """The volume's encryption key (AES-XTS key 1 then key 2) from the secret that unlocked it,
-    or None where the bags or their wrapping are not what this reader knows."""
+    """The volume's 256-bit encryption key (AES-XTS key 1 then key 2) from the secret that
+    unlocked it, or None where the bags, or keys, are not what this reader knows.
+
+    A volume migrated from Core Storage may wrap its KEK with a 128-bit key, the first half of
+    the same PBKDF2 output: it is tried too (a wrong key fails RFC 3394's check). Its 128-bit
+    VEK is left to libfsapfs."""
     container, records = _volume_bags(read, volume_uuid)
-    vek = [_key_fields(blob) for _, tag, blob in container if tag == _TAG_VOLUME_KEY]
+    veks = [_key_fields(blob).get(0x83, b"") for _, tag, blob in container
+            if tag == _TAG_VOLUME_KEY]
     for _, tag, blob in records:
         fields = _key_fields(blob)
         count, salt = _iterations(blob), fields.get(0x85, b"")
         if tag != _TAG_UNLOCK_RECORDS or count is None or not salt or count > max_iterations:
             continue
         derived = hashlib.pbkdf2_hmac("sha256", secret.encode("utf-8"), salt, count, 32)
-        kek = _unwrap(derived, fields)
+        wrapped = fields.get(0x83, b"")
+        kek = _unwrap(derived, wrapped) or _unwrap(derived[:16], wrapped)
         if kek is None:
             continue  # another user's record, or the recovery key's
-        for wrapped in vek:
-            key = _unwrap(kek, wrapped)
-            if key is not None:
-                return key
+        for vek in veks:
+            plain = _unwrap(kek, vek)
+            if plain is not None and len(plain) == 32:
+                return plain
     return None
