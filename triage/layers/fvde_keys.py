@@ -15,9 +15,8 @@ import struct
 from dataclasses import dataclass
 from typing import Any
 
-from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap
-
 from triage.layers.kdf_limits import mac_pbkdf2_problem
+from triage.layers.mac_keys import unwrap, unwrap_kek
 
 _CONTEXT_KEY = "com.apple.corestorage.lvf.encryption.context"
 _PASSPHRASE_STRUCT, _VOLUME_KEY_STRUCT = 284, 256
@@ -97,19 +96,15 @@ def volume_key(context: Context, secret: str) -> bytes | None:
     for user in context.users:
         if not user.iterations:
             continue
-        key = hashlib.pbkdf2_hmac("sha256", secret.encode("utf-8"), user.salt, user.iterations,
-                                  16)
-        try:
-            kek = aes_key_unwrap(key, user.wrapped_kek)
-        except InvalidUnwrap:
+        kek = unwrap_kek(secret, user.salt, user.iterations, user.wrapped_kek)
+        if kek is None:
             continue
         # The user's own wrapped volume key first (same KEK identifier), then the others.
         ordered = sorted(context.volume_keys, key=lambda k: k.kek_id != user.kek_id)
         for wrapped in ordered:
-            try:
-                return aes_key_unwrap(kek, wrapped.wrapped)
-            except InvalidUnwrap:
-                continue
+            key = unwrap(kek, wrapped.wrapped)
+            if key is not None:
+                return key
     return None
 
 
