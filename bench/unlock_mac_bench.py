@@ -45,10 +45,9 @@ from triage.layers.kdf_limits import MAX_PBKDF2_ITERATIONS  # noqa: E402
 from triage.layers.secrets import PASSPHRASE, KeyRing, Secret  # noqa: E402
 from triage.layers.xts import XtsDecryptor  # noqa: E402
 from triage.pipeline import ScanOptions, run_scan  # noqa: E402
-from triage.walk import apfs as apfs_walk  # noqa: E402
 from triage.walk.apfs import ApfsContent  # noqa: E402
 from triage.walk.apfs_direct import DirectReader  # noqa: E402
-from triage.walk.apfs_keybag import volume_key  # noqa: E402
+from triage.walk.apfs_keybag import KeyBags, key_bags  # noqa: E402
 
 PASSWORD = "bench password"  # noqa: S105 - the benchmark's own volumes
 
@@ -139,14 +138,14 @@ def apfs_rows(folder: Path, size_mb: int, repeat: int) -> list[list[str]]:
         keep.append(container)
         readers[name] = (volume.get_file_entry_by_identifier(oid), volume)
     entry, volume = readers["encrypted"]
-    key = volume_key(FileStream(encrypted).read, uuid.UUID(volume.identifier).bytes, PASSWORD,
-                     MAX_PBKDF2_ITERATIONS)
+    key = key_bags(FileStream(encrypted).read, uuid.UUID(volume.identifier).bytes).volume_key(
+        PASSWORD, MAX_PBKDF2_ITERATIONS)
     assert key is not None  # noqa: S101 - made here
     lock = threading.RLock()
     sides = {"ours": ApfsContent(entry, length, lock, DirectReader(FileStream(encrypted), key)),
              "libfsapfs": ApfsContent(entry, length, lock),
              "libfsapfs, plain container": ApfsContent(readers["plain"][0], length, lock)}
-    [(physical, _, _)] = [entry.get_extent(0)]
+    physical, _, _ = entry.get_extent(0)
     cipher = FileStream(encrypted).read(physical, length)
     out = bytearray(READ + 16)
     times = {side: _best(repeat, lambda c=content: _read_all(c, length))  # type: ignore[misc]
@@ -179,14 +178,14 @@ def scan_rows(folder: Path, size_mb: int, repeat: int) -> list[list[str]]:
         files = {}
         for round_no in range(repeat):  # interleaved: both sides see the same load
             for side, image, secret in (("ours", encrypted, PASSWORD), ("plain", plain, None)):
-                original = apfs_walk.volume_key
+                original = KeyBags.volume_key
                 if libfsapfs:  # no volume key: every read goes through libfsapfs
-                    apfs_walk.volume_key = lambda *args: None  # type: ignore[assignment]
+                    KeyBags.volume_key = lambda *args: None  # type: ignore[assignment]
                 try:
                     seconds, files[side] = _scan(
                         image, folder / f"out-{side}-{name[:4]}-{libfsapfs}-{round_no}", secret)
                 finally:
-                    apfs_walk.volume_key = original  # type: ignore[assignment]
+                    KeyBags.volume_key = original  # type: ignore[method-assign]
                 times[side].append(seconds)
         assert files["ours"] == files["plain"], files  # noqa: S101 - the same file system
         ours, base = min(times["ours"]), min(times["plain"])

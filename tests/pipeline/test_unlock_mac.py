@@ -232,7 +232,7 @@ def test_apfs_key_bag_costs_are_read_before_any_attempt(apfs: tuple[Path, Path])
 
     from tests.layers.apfs_encrypted_image import ITERATIONS
     from triage.evidence.raw import RawImage
-    from triage.walk.apfs_keybag import pbkdf2_costs
+    from triage.walk.apfs_keybag import key_bags
 
     plain, encrypted = apfs
     container = pyfsapfs.container()
@@ -240,15 +240,17 @@ def test_apfs_key_bag_costs_are_read_before_any_attempt(apfs: tuple[Path, Path])
     volume_uuid = uuid.UUID(str(container.get_volume(0).identifier)).bytes
     container.close()
     with RawImage(encrypted) as stream:
-        assert pbkdf2_costs(stream.read, volume_uuid) == [ITERATIONS, ITERATIONS]  # + recovery
-        assert pbkdf2_costs(stream.read, bytes(16)) == []  # no such volume
+        # the password's count and the recovery key's
+        assert key_bags(stream.read, volume_uuid).pbkdf2_costs() == [ITERATIONS, ITERATIONS]
+        assert key_bags(stream.read, bytes(16)).pbkdf2_costs() == []  # no such volume
     with RawImage(plain) as stream:
-        assert pbkdf2_costs(stream.read, volume_uuid) == []  # no key bag at all
+        assert key_bags(stream.read, volume_uuid).pbkdf2_costs() == []  # no key bag at all
     damaged = encrypted.read_bytes()
     damaged = damaged[: 111 * 4096] + bytes(4096) + damaged[112 * 4096 :]  # the volume's bag
     encrypted.write_bytes(damaged)
     with RawImage(encrypted) as stream:
-        assert pbkdf2_costs(stream.read, volume_uuid) == []  # unreadable: libfsapfs decides
+        # unreadable: libfsapfs decides
+        assert key_bags(stream.read, volume_uuid).pbkdf2_costs() == []
 
 
 def test_apfs_volume_asking_for_absurd_pbkdf2_costs_is_not_tried(tmp_path: Path) -> None:

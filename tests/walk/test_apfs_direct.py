@@ -26,7 +26,7 @@ from triage.pipeline import ScanOptions, run_scan
 from triage.report.listing import read_listing
 from triage.walk.apfs import ApfsContent
 from triage.walk.apfs_direct import MIN_SIZE, DirectReader
-from triage.walk.apfs_keybag import volume_key
+from triage.walk.apfs_keybag import key_bags
 
 PASSWORD = "correct horse battery staple"  # noqa: S105 - the test volumes'
 RECOVERY_KEY = "K3PQ-7XW2-MZ4D-9HTB-RV6C-LN8F"
@@ -59,7 +59,8 @@ def _opened(image: Path, secret: str = PASSWORD) -> tuple[Any, Any]:
 
 def _key(image: Path, secret: str, limit: int = MAX_PBKDF2_ITERATIONS) -> bytes | None:
     _, volume = _opened(image)
-    return volume_key(FileStream(image).read, uuid.UUID(volume.identifier).bytes, secret, limit)
+    return key_bags(FileStream(image).read, uuid.UUID(volume.identifier).bytes).volume_key(
+        secret, limit)
 
 
 def test_the_volume_key_comes_from_the_password_or_the_recovery_key(volumes: dict[str, Any]
@@ -92,9 +93,10 @@ def test_a_kek_wrapped_with_a_128_bit_key_is_unwrapped_too(tmp_path: Path,
     container = pyfsapfs.container()
     container.open(str(image))
     volume_uuid = uuid.UUID(container.get_volume(0).identifier).bytes
-    key = volume_key(FileStream(image).read, volume_uuid, PASSWORD, MAX_PBKDF2_ITERATIONS)
+    bags = key_bags(FileStream(image).read, volume_uuid)
+    key = bags.volume_key(PASSWORD, MAX_PBKDF2_ITERATIONS)
     assert key is not None and len(key) == 32
-    assert volume_key(FileStream(image).read, volume_uuid, "wrong", MAX_PBKDF2_ITERATIONS) is None
+    assert bags.volume_key("wrong", MAX_PBKDF2_ITERATIONS) is None
 
 
 def _direct(volumes: dict[str, Any], name: str) -> tuple[DirectReader, Any, threading.RLock]:
@@ -198,7 +200,6 @@ def test_the_key_bags_are_found_through_the_newest_superblock(volumes: dict[str,
     import struct
 
     from tests.layers.apfs_encrypted_image import ITERATIONS, fletcher64
-    from triage.walk.apfs_keybag import pbkdf2_costs
 
     data = bytearray(volumes["fresh"].read_bytes())
     block0 = memoryview(data)[:4096]
@@ -209,7 +210,6 @@ def test_the_key_bags_are_found_through_the_newest_superblock(volumes: dict[str,
     stale = tmp_path / "stale.raw"
     stale.write_bytes(bytes(data))
     volume_uuid = uuid.UUID(_opened(volumes["fresh"])[1].identifier).bytes
-    read = FileStream(stale).read
-    assert pbkdf2_costs(read, volume_uuid) == [ITERATIONS, ITERATIONS]
-    assert volume_key(read, volume_uuid, PASSWORD, MAX_PBKDF2_ITERATIONS) == _key(
-        volumes["fresh"], PASSWORD)
+    bags = key_bags(FileStream(stale).read, volume_uuid)
+    assert bags.pbkdf2_costs() == [ITERATIONS, ITERATIONS]
+    assert bags.volume_key(PASSWORD, MAX_PBKDF2_ITERATIONS) == _key(volumes["fresh"], PASSWORD)

@@ -32,7 +32,7 @@ from triage.layers.streams import StreamFile
 from triage.ledger.records import GapKind
 from triage.model import Address, FileRecord, PartitionRef
 from triage.walk.apfs_direct import DirectReader, Run
-from triage.walk.apfs_keybag import pbkdf2_costs, volume_key
+from triage.walk.apfs_keybag import key_bags
 from triage.walk.fsreg import FsWalker, register
 from triage.walk.fswalk import MAX_DEPTH, WalkStats, WarnFn
 from triage.walk.reached import Reached, Sink
@@ -170,7 +170,8 @@ def _reached(container: Any, file: StreamFile, number: int, chain: str,
         encryption = {"kind": KIND, "state": LOCKED,
                       "facts": {"volume": name, "uuid": _identifier(apfs)}}
         facts["encryption"] = encryption
-        refused = mac_pbkdf2_problem(pbkdf2_costs(stream.read, _uuid_bytes(apfs)), "its key bag")
+        bags = key_bags(stream.read, _uuid_bytes(apfs))  # read once: costs now, key later
+        refused = mac_pbkdf2_problem(bags.pbkdf2_costs(), "its key bag")
         opened_by: list[Secret] = []
         try:
             if refused is not None:
@@ -192,8 +193,7 @@ def _reached(container: Any, file: StreamFile, number: int, chain: str,
         encryption.update(state=UNLOCKED, protector=protector)
         link = f"apfs {number} (" + (f"{name}, " if name else "") + f"unlocked: {protector})"
         # The same secret gives us the volume key: file data is then decrypted by our XTS.
-        key = volume_key(stream.read, _uuid_bytes(apfs), opened_by[-1].value,
-                         MAX_PBKDF2_ITERATIONS) if opened_by else None
+        key = bags.volume_key(opened_by[-1].value, MAX_PBKDF2_ITERATIONS) if opened_by else None
         encryption["engine"] = (f"libfsapfs; file data: {aes_engine()}" if key is not None
                                 else "libfsapfs")
         return ApfsReached(f"{chain} · {link}", (*layers, link), here, apfs, lock, facts,

@@ -17,13 +17,13 @@ libfsapfs.
 
 from __future__ import annotations
 
-import hashlib
 import struct
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import numpy as np
-from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap
 
+from triage.layers.mac_keys import unwrap, unwrap_kek
 from triage.layers.xts import XtsDecryptor
 
 _SECTOR = 512
@@ -36,6 +36,7 @@ _TAG_UNLOCK_RECORDS = 3  # container bag: where the volume bag is; volume bag: a
 _MAX_BAG_BLOCKS = 16  # key bags are one block on every container seen
 
 ReadFn = Callable[[int, int], bytes]
+Entry = tuple[bytes, int, bytes]  # (UUID, tag, data) of a key bag entry
 
 
 def fletcher64(block: bytes) -> int:
@@ -81,7 +82,7 @@ def _newest_superblock(read: ReadFn) -> bytes | None:
 
 
 def _bag(read: ReadFn, size: int, where: tuple[int, int], key: bytes, kind: int
-         ) -> Iterator[tuple[bytes, int, bytes]]:
+         ) -> Iterator[Entry]:
     """(UUID, tag, data) of each entry of the key bag at `where` (block, count), decrypted
     with `key` (a UUID, used as both XTS keys); nothing when it does not read as one."""
     block, count = where
@@ -90,9 +91,7 @@ def _bag(read: ReadFn, size: int, where: tuple[int, int], key: bytes, kind: int
     data = read(block * size, count * size)
     if len(data) != count * size:
         return  # cut off: libfsapfs says so itself
-    out = np.empty(len(data) + 16, dtype=np.uint8)
-    XtsDecryptor(key + key, _SECTOR).decrypt_into(data, block * (size // _SECTOR), out)
-    plain = out[: len(data)].tobytes()
+    plain = XtsDecryptor(key + key, _SECTOR).decrypt(data, block * (size // _SECTOR))
     if struct.unpack_from("<I", plain, 24)[0] != kind:
         return
     entries, used = struct.unpack_from("<HI", plain, 34)  # kb_locker_t after version
@@ -140,64 +139,55 @@ def _iterations(blob: bytes) -> int | None:
     return int.from_bytes(value, "big") if 0 < len(value) <= 8 else None
 
 
-def _volume_bags(read: ReadFn, volume_uuid: bytes
-                 ) -> tuple[list[tuple[bytes, int, bytes]], list[tuple[bytes, int, bytes]]]:
-    """The entries of the container key bag that concern the volume, and of the volume's own
-    key bag; empty lists when the bags do not read as expected."""
-    superblock = _newest_superblock(read)
-    if superblock is None:
-        return [], []
-    size = struct.unpack_from("<I", superblock, _BLOCK_SIZE_AT)[0]
-    container_uuid = superblock[_UUID_AT : _UUID_AT + 16]
-    locker = struct.unpack_from("<QQ", superblock, _KEYLOCKER_AT)
-    container = [entry for entry in _bag(read, size, locker, container_uuid, _KEYBAG_CONTAINER)
-                 if entry[0] == volume_uuid]
-    volume = []
-    for _, tag, data in container:
-        if tag == _TAG_UNLOCK_RECORDS and len(data) >= 16:
-            where = struct.unpack_from("<QQ", data)
-            volume += list(_bag(read, size, where, volume_uuid, _KEYBAG_VOLUME))
-    return container, volume
+@dataclass(frozen=True)
+class KeyBags:
+    """The key bag entries of one volume, read once: the container bag's that concern it, and
+    its own bag's (empty when the bags do not read as expected)."""
 
+    container: tuple[Entry, ...] = ()
+    volume: tuple[Entry, ...] = ()
 
-def pbkdf2_costs(read: ReadFn, volume_uuid: bytes) -> list[int]:
-    """The PBKDF2 counts of the volume's unlock records (users and recovery key), as far as
-    they can be read; an empty list when the key bags do not read as expected."""
-    _, records = _volume_bags(read, volume_uuid)
-    counts = [_iterations(blob) for _, tag, blob in records if tag == _TAG_UNLOCK_RECORDS]
-    return [count for count in counts if count is not None]
+    def pbkdf2_costs(self) -> list[int]:
+        """The PBKDF2 counts of the volume's unlock records (users and recovery key), as far
+        as they can be read."""
+        counts = [_iterations(blob) for _, tag, blob in self.volume
+                  if tag == _TAG_UNLOCK_RECORDS]
+        return [count for count in counts if count is not None]
 
-
-def _unwrap(key: bytes, wrapped: bytes) -> bytes | None:
-    """The key `wrapped` holds under `key` (RFC 3394), or None when `key` is not its key."""
-    try:
-        return aes_key_unwrap(key, wrapped)
-    except (InvalidUnwrap, ValueError):
+    def volume_key(self, secret: str, max_iterations: int) -> bytes | None:
+        """The volume's 256-bit encryption key (AES-XTS key 1 then key 2) from the secret that
+        unlocked it, or None where the bags, or keys, are not what this reader knows (a
+        128-bit key, from a volume migrated from Core Storage, is left to libfsapfs)."""
+        veks = [_key_fields(blob).get(0x83, b"") for _, tag, blob in self.container
+                if tag == _TAG_VOLUME_KEY]
+        for _, tag, blob in self.volume:
+            fields = _key_fields(blob)
+            count, salt = _iterations(blob), fields.get(0x85, b"")
+            if tag != _TAG_UNLOCK_RECORDS or count is None or not salt or count > max_iterations:
+                continue
+            kek = unwrap_kek(secret, salt, count, fields.get(0x83, b""))
+            if kek is None:
+                continue  # another user's record, or the recovery key's
+            for vek in veks:
+                plain = unwrap(kek, vek)
+                if plain is not None and len(plain) == 32:
+                    return plain
         return None
 
 
-def volume_key(read: ReadFn, volume_uuid: bytes, secret: str, max_iterations: int) -> bytes | None:
-    """The volume's 256-bit encryption key (AES-XTS key 1 then key 2) from the secret that
-    unlocked it, or None where the bags, or keys, are not what this reader knows.
-
-    A volume migrated from Core Storage may wrap its KEK with a 128-bit key, the first half of
-    the same PBKDF2 output: it is tried too (a wrong key fails RFC 3394's check). Its 128-bit
-    VEK is left to libfsapfs."""
-    container, records = _volume_bags(read, volume_uuid)
-    veks = [_key_fields(blob).get(0x83, b"") for _, tag, blob in container
-            if tag == _TAG_VOLUME_KEY]
-    for _, tag, blob in records:
-        fields = _key_fields(blob)
-        count, salt = _iterations(blob), fields.get(0x85, b"")
-        if tag != _TAG_UNLOCK_RECORDS or count is None or not salt or count > max_iterations:
-            continue
-        derived = hashlib.pbkdf2_hmac("sha256", secret.encode("utf-8"), salt, count, 32)
-        wrapped = fields.get(0x83, b"")
-        kek = _unwrap(derived, wrapped) or _unwrap(derived[:16], wrapped)
-        if kek is None:
-            continue  # another user's record, or the recovery key's
-        for vek in veks:
-            plain = _unwrap(kek, vek)
-            if plain is not None and len(plain) == 32:
-                return plain
-    return None
+def key_bags(read: ReadFn, volume_uuid: bytes) -> KeyBags:
+    """The key bag entries of the volume with `volume_uuid` in the container `read` reads."""
+    superblock = _newest_superblock(read)
+    if superblock is None:
+        return KeyBags()
+    size = struct.unpack_from("<I", superblock, _BLOCK_SIZE_AT)[0]
+    container_uuid = superblock[_UUID_AT : _UUID_AT + 16]
+    locker = struct.unpack_from("<QQ", superblock, _KEYLOCKER_AT)
+    container = tuple(entry for entry in _bag(read, size, locker, container_uuid,
+                                              _KEYBAG_CONTAINER) if entry[0] == volume_uuid)
+    volume: list[Entry] = []
+    for _, tag, data in container:
+        if tag == _TAG_UNLOCK_RECORDS and len(data) >= 16:
+            where = struct.unpack_from("<QQ", data)
+            volume += _bag(read, size, where, volume_uuid, _KEYBAG_VOLUME)
+    return KeyBags(container, tuple(volume))
