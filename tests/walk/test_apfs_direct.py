@@ -112,32 +112,31 @@ def _direct(volumes: dict[str, Any], name: str) -> tuple[DirectReader, Any, thre
 
 def test_direct_reads_give_the_bytes_libfsapfs_gives(volumes: dict[str, Any]) -> None:
     direct, (_container, entry), lock = _direct(volumes, "fresh")
-    runs = direct.runs(entry, len(CONTENT), lock)
-    assert runs is not None and runs[0][0] == 0
-    starts = [run[0] for run in runs]
+    layout = direct.layout(entry, len(CONTENT), lock)
+    assert layout is not None and layout.runs[0][0] == 0
     size = len(CONTENT)
     for offset, length in [(0, 1), (0, size), (511, 1000), (4095, 8193), (size - 10, 100),
                            (1 << 20, 1 << 20), (size, 5)]:
         want = CONTENT[offset : offset + length]
-        assert direct.read(runs, starts, offset, min(length, size - offset)) == want
+        assert direct.read(layout, offset, min(length, size - offset)) == want
         if want:
             assert bytes(entry.read_buffer_at_offset(len(want), offset)) == want
 
 
 def test_a_moved_extent_is_read_through_libfsapfs(volumes: dict[str, Any]) -> None:
     direct, (_container, entry), lock = _direct(volumes, "moved")
-    assert direct.runs(entry, len(CONTENT), lock) is None  # its first sector did not check out
+    assert direct.layout(entry, len(CONTENT), lock) is None  # its first sector did not check out
     content = ApfsContent(entry, len(CONTENT), lock, direct)
     assert content.read(0, len(CONTENT)) == CONTENT
 
 
 def test_small_files_and_other_layouts_are_left_to_libfsapfs(volumes: dict[str, Any]) -> None:
     direct, (_container, entry), lock = _direct(volumes, "fresh")
-    assert direct.runs(entry, MIN_SIZE - 1, lock) is None
+    assert direct.layout(entry, MIN_SIZE - 1, lock) is None
     size = len(CONTENT)
-    assert direct.runs(entry, size, lock) is not None
-    assert direct.runs(entry, size + 5000, lock) is None  # extents cover less than the file
-    assert direct.runs(entry, size - 70_000, lock) is None  # far more than its last block
+    assert direct.layout(entry, size, lock) is not None
+    assert direct.layout(entry, size + 5000, lock) is None  # extents cover less than the file
+    assert direct.layout(entry, size - 70_000, lock) is None  # far more than its last block
 
     class Shifted:
         """The same file as if its one extent were listed as two with a block missing."""
@@ -153,7 +152,7 @@ def test_small_files_and_other_layouts_are_left_to_libfsapfs(volumes: dict[str, 
         def read_buffer_at_offset(self, length: int, offset: int) -> bytes:
             return entry.read_buffer_at_offset(length, offset)
 
-    assert direct.runs(Shifted(), size, lock) is None
+    assert direct.layout(Shifted(), size, lock) is None
 
 
 def _scan(image: Path, out: Path) -> tuple[Any, dict[str, str]]:

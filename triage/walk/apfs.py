@@ -31,7 +31,7 @@ from triage.layers.secrets import PASSPHRASE, RECOVERY_PASSWORD, KeyRing, Secret
 from triage.layers.streams import StreamFile
 from triage.ledger.records import GapKind
 from triage.model import Address, FileRecord, PartitionRef
-from triage.walk.apfs_direct import DirectReader, Run
+from triage.walk.apfs_direct import DirectReader, Layout
 from triage.walk.apfs_keybag import key_bags
 from triage.walk.fsreg import FsWalker, register
 from triage.walk.fswalk import MAX_DEPTH, WalkStats, WarnFn
@@ -56,8 +56,7 @@ class ApfsContent:
         self._lock = lock
         self.size = size
         self._direct = direct  # None: libfsapfs reads this file
-        self._runs: list[Run] | None = None  # where its bytes lie, found on the first read
-        self._starts: list[int] = []
+        self._layout: Layout | None = None  # where its bytes lie, found on the first read
 
     def first_block(self) -> int | None:
         return None  # reads are not ordered by disk position inside an APFS container
@@ -66,14 +65,12 @@ class ApfsContent:
         length = min(length, self.size - offset)
         if offset < 0 or length <= 0:
             return b""
-        if self._direct is not None and self._runs is None:  # the first read: find, check
-            self._runs = self._direct.runs(self._entry, self.size, self._lock)
-            if self._runs is None:
+        if self._direct is not None and self._layout is None:  # the first read: find, check
+            self._layout = self._direct.layout(self._entry, self.size, self._lock)
+            if self._layout is None:
                 self._direct = None
-            else:
-                self._starts = [run[0] for run in self._runs]
-        if self._direct is not None and self._runs is not None:
-            return self._direct.read(self._runs, self._starts, offset, length)
+        if self._direct is not None and self._layout is not None:
+            return self._direct.read(self._layout, offset, length)
         with self._lock:
             return bytes(self._entry.read_buffer_at_offset(length, offset))
 

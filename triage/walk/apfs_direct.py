@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import bisect
 import threading
-from typing import Any
+from typing import Any, NamedTuple
 
 from triage.layers.base import Stream
 from triage.layers.xts import XtsDecryptor
@@ -30,6 +30,13 @@ _MAX_BLOCK = 64 * 1024
 Run = tuple[int, int, int]  # (offset in the file, offset in the container, length), in bytes
 
 
+class Layout(NamedTuple):
+    """Where a file's bytes lie: its runs, and each run's offset in the file (for bisect)."""
+
+    runs: list[Run]
+    starts: list[int]
+
+
 class DirectReader:
     """Decrypts an unlocked volume's file extents from the container stream."""
 
@@ -37,7 +44,7 @@ class DirectReader:
         self._container = container  # offsets as libfsapfs gives them: from the container start
         self._xts = XtsDecryptor(key, SECTOR)
 
-    def runs(self, entry: Any, size: int, lock: threading.RLock) -> list[Run] | None:
+    def layout(self, entry: Any, size: int, lock: threading.RLock) -> Layout | None:
         """Where the file's bytes lie, every extent checked against libfsapfs's reading; None
         when the file must be read through libfsapfs."""
         if size < MIN_SIZE:
@@ -55,14 +62,14 @@ class DirectReader:
             logical += length
         if not size <= logical < size + _MAX_BLOCK:
             return None  # holes left out of the list, preallocation: libfsapfs knows
+        layout = Layout(runs, [run[0] for run in runs])
         # Each extent's first sector, and the file's last one (a shifted layout shows there).
         last = size - 1 - (size - 1) % SECTOR
-        checks = [logical for logical, _, _ in runs if logical < size] + [last]
-        starts = [run[0] for run in runs]
+        checks = [start for start in layout.starts if start < size] + [last]
         checked = 0
         for at in checks:
             want = min(SECTOR, size - at)
-            ours = self.read(runs, starts, at, want)
+            ours = self.read(layout, at, want)
             if len(ours) < want:
                 continue  # the evidence ends before here: nothing read, nothing to check
             try:
@@ -73,13 +80,13 @@ class DirectReader:
             if ours != theirs:
                 return None  # a moved extent (another tweak), or not the file's data
             checked += 1
-        return runs if checked else None
+        return layout if checked else None
 
-    def read(self, runs: list[Run], starts: list[int], offset: int, length: int) -> bytes:
-        """`length` bytes of the file at `offset` (`starts`: each run's file offset); short
-        where the container ends early."""
+    def read(self, layout: Layout, offset: int, length: int) -> bytes:
+        """`length` bytes of the file at `offset`; short where the container ends early."""
+        runs = layout.runs
         pieces: list[bytes] = []
-        index = bisect.bisect_right(starts, offset) - 1
+        index = bisect.bisect_right(layout.starts, offset) - 1
         while length > 0 and 0 <= index < len(runs):
             logical, physical, run = runs[index]
             inside = offset - logical
