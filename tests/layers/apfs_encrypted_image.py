@@ -34,6 +34,7 @@ import hmac
 import os
 import struct
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -289,6 +290,24 @@ class _Volume:
     extents: list[tuple[int, int, int]] = field(default_factory=list)  # (block, count, crypto)
 
 
+def tree_nodes(image: _Image, superblock: int
+               ) -> Iterator[tuple[tuple[int, int], int, _Node, memoryview]]:
+    """(object-map record, block, node, block's bytes) of every node of the file-system tree of
+    the volume whose superblock is at block `superblock`, root first."""
+    block = image.block(superblock)
+    xid = image.header(superblock)[1]
+    omap = _omap_records(image, struct.unpack_from("<Q", block, _APFS_OMAP_OID)[0], xid)
+    pending = [struct.unpack_from("<Q", block, _APFS_ROOT_TREE_OID)[0]]
+    while pending:
+        record = omap[pending.pop()]
+        number = _omap_address(image, record)
+        node, data = image.node(number), image.block(number)
+        if node.level:
+            pending += [struct.unpack_from("<Q", data, value)[0]
+                        for _, _, value, _ in node.records]
+        yield record, number, node, data
+
+
 def _walk_volume(image: _Image, superblock: int) -> _Volume:
     """The file-system tree nodes and data extents of the volume whose superblock is given; sets
     each extent's crypto_id to its first block when it is 0."""
@@ -298,22 +317,11 @@ def _walk_volume(image: _Image, superblock: int) -> _Volume:
     flags = struct.unpack_from("<Q", block, _APFS_FS_FLAGS)[0]
     if not flags & _APFS_FS_UNENCRYPTED:
         raise ValueError("the volume is encrypted already")
-    xid = image.header(superblock)[1]
-    omap = _omap_records(image, struct.unpack_from("<Q", block, _APFS_OMAP_OID)[0], xid)
     volume = _Volume(superblock, uuid.UUID(bytes=bytes(block[_APFS_VOL_UUID:_APFS_VOL_UUID + 16])))
-    pending = [struct.unpack_from("<Q", block, _APFS_ROOT_TREE_OID)[0]]
-    while pending:
-        oid = pending.pop()
-        record = omap[oid]
-        number = _omap_address(image, record)
+    for record, number, node, data in tree_nodes(image, superblock):
         volume.tree_nodes.append(number)
         volume.omap_values.append(record)
-        node = image.node(number)
-        data = image.block(number)
-        for key, _, value, _ in node.records:
-            if node.level:
-                pending.append(struct.unpack_from("<Q", data, value)[0])
-                continue
+        for key, _, value, _ in () if node.level else node.records:
             if struct.unpack_from("<Q", data, key)[0] >> 60 != _APFS_TYPE_FILE_EXTENT:
                 continue
             length_and_flags, physical, crypto = struct.unpack_from("<QQQ", data, value)

@@ -14,8 +14,6 @@ import struct
 from pathlib import Path
 
 from tests.layers.apfs_encrypted_image import (
-    _APFS_OMAP_OID,
-    _APFS_ROOT_TREE_OID,
     _APFS_TYPE_FILE_EXTENT,
     _NX_FS_OID,
     _NX_OMAP_OID,
@@ -23,6 +21,7 @@ from tests.layers.apfs_encrypted_image import (
     _latest_superblocks,
     _omap_address,
     _omap_records,
+    tree_nodes,
 )
 
 _APFS_TYPE_INODE = 3
@@ -35,18 +34,9 @@ _LENGTH_MASK = (1 << 56) - 1
 
 def _leaf_records(image: _Image, volume_block: int) -> list[tuple[int, int, int, int]]:
     """(node block, object id, record type, value offset) of every file-system tree leaf record."""
-    block = image.block(volume_block)
-    xid = image.header(volume_block)[1]
-    omap = _omap_records(image, struct.unpack_from("<Q", block, _APFS_OMAP_OID)[0], xid)
-    pending = [struct.unpack_from("<Q", block, _APFS_ROOT_TREE_OID)[0]]
     out = []
-    while pending:
-        number = _omap_address(image, omap[pending.pop()])
-        node, data = image.node(number), image.block(number)
-        for key, _, value, _ in node.records:
-            if node.level:
-                pending.append(struct.unpack_from("<Q", data, value)[0])
-                continue
+    for _, number, node, data in tree_nodes(image, volume_block):
+        for key, _, value, _ in () if node.level else node.records:
             word = struct.unpack_from("<Q", data, key)[0]
             out.append((number, word & _OBJECT_ID_MASK, word >> 60, value))
     return out
