@@ -8,6 +8,7 @@ import magic
 
 from triage.model import FileRecord
 from triage.stages.extensions import extension_mismatch
+from triage.stages.magicdb import MimeTyper
 
 # libmagic decides from the start of a file; 16 KiB covers every signature it needs for the
 # types triage cares about (Office documents need a little more than the usual 2 KiB).
@@ -36,12 +37,12 @@ _CONTAINER_PREFIXES = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
 _local = threading.local()
 
 
-def _magic() -> magic.Magic:
+def _typer() -> MimeTyper:
     # A libmagic handle must not be shared between threads.
-    handle = getattr(_local, "magic", None)
-    if handle is None:
-        handle = _local.magic = magic.Magic(mime=True)
-    return handle
+    typer = getattr(_local, "typer", None)
+    if typer is None:
+        typer = _local.typer = MimeTyper()
+    return typer
 
 
 def identify(record: FileRecord, head: bytes) -> None:
@@ -63,6 +64,6 @@ def content_type(head: bytes) -> str | None:
             _CONTAINER_PREFIXES):
         head = head[:TEXT_BYTES]
     try:
-        return _magic().from_buffer(head)
+        return _typer().mime(head)
     except magic.MagicException:
         return None
