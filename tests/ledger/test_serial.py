@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import enum
 import json
 from pathlib import Path
 
@@ -46,3 +47,15 @@ def test_a_finding_with_its_record_and_address_round_trips() -> None:
 
 def test_transient_fields_may_name_types_known_only_to_the_type_checker() -> None:
     assert _round_trip(typed_only.Holder, typed_only.Holder(3)) == typed_only.Holder(3)
+
+
+def test_enum_members_that_are_also_ints_or_strs_are_saved_as_their_values() -> None:
+    class Level(enum.IntEnum):
+        HIGH = 3
+
+    class Colour(enum.StrEnum):
+        RED = "red"
+
+    assert to_json([Level.HIGH, Colour.RED, 3, "red", 1.5, True, None]) == [
+        3, "red", 3, "red", 1.5, True, None]
+    assert type(to_json(Level.HIGH)) is int and type(to_json(Colour.RED)) is str
