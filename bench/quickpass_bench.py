@@ -336,9 +336,11 @@ def quick_rows(rows: list[Row], best: dict[str, float], reports: dict[str, dict[
 FILE_SCAN_SIDES = """What each side of the file-scan rows does (the open-tools goal compares them):
 - `triage scan --no-quick-pass` with the full sets (exact digests + perceptual set, as
   `hashset add-images` makes them): walks NTFS, ext4 and FAT32 (allocated and deleted), types
-  every file (libmagic), computes MD5, SHA-1 and SHA-256 of every file, looks them up, decodes
-  every picture and computes pHash + PDQ (8 orientations, regions) and matches them, looks
-  inside zips, PDFs and videos, lists every file and writes a signed report.
+  every file (libmagic), computes the SHA-256 of every file (MD5 and SHA-1 only of flagged
+  files: the set's SHA-256 entries cover its others) and looks it up, decodes every picture
+  and computes pHash + PDQ (8 orientations, regions) and matches them, looks inside zips,
+  PDFs and videos, lists every file and writes a signed report. A baseline checkout before
+  the digests change computes all three of every file.
 - the exact-only scan: the same command with only the MD5 list `md5deep -m` gets (no
   perceptual set): what `household.py`'s "exact matching" row measures (page cache warm
   there, dropped here).

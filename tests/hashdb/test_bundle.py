@@ -261,3 +261,33 @@ def test_zero_entries_written_directly_still_open(tmp_path: Path) -> None:
     )
     bundle = Bundle.open(target)
     assert len(bundle) == 0 and bundle.algorithms == frozenset()
+
+
+def test_only_digests_that_always_came_with_their_files_sha256_are_covered_by_it() -> None:
+    whole = {"md5": b"\1" * 16, "sha1": b"\2" * 20, "sha256": b"\3" * 32}
+    collector = EntryCollector(SetInfo("x"))
+    collector.add_file(whole, reference="a.jpg")
+    assert collector.sha256_covers() == ["md5", "sha1"]
+    collector.add("md5", b"\4" * 16, reference="b.jpg")  # an MD5 with no SHA-256 beside it
+    assert collector.sha256_covers() == ["sha1"]
+    collector.add_file({"sha1": b"\5" * 20}, reference="c.jpg")  # a file without its SHA-256
+    assert collector.sha256_covers() == []
+    only_md5 = EntryCollector(SetInfo("y"))
+    only_md5.add_file({"md5": b"\1" * 16})
+    assert only_md5.sha256_covers() == []  # nothing covers what no SHA-256 came with
+    compiled = EntryCollector(SetInfo("z"))
+    compiled.add_file(whole)
+    compiled.compile()
+    assert compiled.sha256_covers() == ["md5", "sha1"]  # still known after compiling
+
+
+def test_a_bundle_without_sha256_entries_needs_every_algorithm_whatever_it_claims(
+        tmp_path: Path) -> None:
+    collector = EntryCollector(SetInfo("x"))
+    collector.add("md5", bytes.fromhex(digests("md5", 1)[0]))
+    target = build.write_bundle(
+        tmp_path / "x.hashset", SetInfo("x"), collector.compile(), categories=[],
+        references=[], stats=ImportStats(), inputs=[], sha256_covers=["md5"])
+    bundle = Bundle.open(target)
+    assert bundle.manifest["sha256_covers"] == ["md5"]
+    assert bundle.needed_algorithms == {"md5"}  # no SHA-256 to find its entries through

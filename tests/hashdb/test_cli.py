@@ -123,6 +123,27 @@ def test_add_images_hashes_every_file_with_its_name(tmp_path: Path) -> None:
     }
 
 
+def test_sets_made_from_the_files_need_only_their_sha256_at_scan_time(tmp_path: Path) -> None:
+    files = tmp_path / "files"
+    files.mkdir()
+    (files / "a.bin").write_bytes(b"benign known file a")
+    (files / "b.bin").write_bytes(b"benign known file b")
+    assert run("add-files", files, "--name", "refs", "--into", tmp_path / "sets").exit_code == 0
+    bundle = Bundle.open(tmp_path / "sets" / "refs.hashset")
+    # every MD5 and SHA-1 entry came with its file's SHA-256: a scan computes SHA-256 alone
+    assert bundle.manifest["sha256_covers"] == ["md5", "sha1"]
+    assert bundle.algorithms == {"md5", "sha1", "sha256"}
+    assert bundle.needed_algorithms == {"sha256"}
+    assert HashSetLibrary.load(tmp_path / "sets").algorithms == {"sha256"}
+    # an MD5 list beside it is found through MD5 only, so MD5 is needed again
+    src = write(tmp_path / "a.md5", "\n".join(MD5) + "\n")
+    assert run("import", src, "--name", "md5s", "--format", "md5sum",
+               "--into", tmp_path / "sets").exit_code == 0
+    listed = Bundle.open(tmp_path / "sets" / "md5s.hashset")
+    assert "sha256_covers" not in listed.manifest and listed.needed_algorithms == {"md5"}
+    assert HashSetLibrary.load(tmp_path / "sets").algorithms == {"md5", "sha256"}
+
+
 def test_add_images_of_an_empty_folder_fails(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     result = run("add-images", tmp_path / "empty", "--name", "e", "--into", tmp_path / "sets")

@@ -6,7 +6,7 @@ import datetime as dt
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -91,8 +91,13 @@ def write_bundle(
     replace: bool = False,
     now: dt.datetime | None = None,
     previous: dict[str, Any] | None = None,
+    sha256_covers: Sequence[str] = (),
 ) -> Path:
-    """Write a bundle folder at `target`, all or nothing, and return its path."""
+    """Write a bundle folder at `target`, all or nothing, and return its path.
+
+    `sha256_covers` (EntryCollector.sha256_covers) names the algorithms a scan need not
+    compute because every entry of theirs is found through its file's SHA-256.
+    """
     check_name(info.name)
     with atomic_directory(target, replace=replace) as work:
         columns: dict[str, dict[str, str]] = {}
@@ -139,6 +144,8 @@ def write_bundle(
         }
         if previous is not None:
             manifest["previous"] = previous
+        if sha256_covers:
+            manifest["sha256_covers"] = sorted(sha256_covers)
         raw = mf.encode(manifest)
         (work / mf.MANIFEST).write_bytes(raw)
         if signer is not None:

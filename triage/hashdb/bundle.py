@@ -132,6 +132,15 @@ class Bundle:
     def algorithms(self) -> frozenset[str]:
         return self._algorithms
 
+    @property
+    def needed_algorithms(self) -> frozenset[str]:
+        """The digests a scanned file needs for every entry to be found: without those the
+        manifest says its SHA-256 entries cover (sets made from the files themselves)."""
+        covers = self.manifest.get("sha256_covers")
+        if "sha256" not in self._algorithms or not isinstance(covers, list):
+            return self._algorithms
+        return self._algorithms - {c for c in covers if isinstance(c, str)}
+
     def __len__(self) -> int:
         return sum(self.counts.values())
 

@@ -240,7 +240,8 @@ def _exact_bundle(folder: Path, name: str, version: str, category: str | None,
     target = write_bundle(bundle_path(into, name), info, sink.compile(),
                           categories=sink.categories, references=sink.references,
                           stats=sink.stats, inputs=[{"file": folder.name, "format": fmt}],
-                          signer=signer, replace=replace)
+                          signer=signer, replace=replace,
+                          sha256_covers=sink.sha256_covers())
     return target, sink.stats
 
 

@@ -63,6 +63,27 @@ class EntryCollector:
         }
         self._pending: dict[str, tuple[list[bytes], dict[str, list[int]]]] = {}
         self.default_category = self.category_id(info.category)
+        # Algorithms that received a digest without the SHA-256 of the same file beside it
+        # (every importer's add and add_many); see sha256_covers.
+        self._alone: set[str] = set()
+        self._present: set[str] = set()  # algorithms with at least one digest
+
+    def add_file(self, digests: Mapping[str, bytes], *, category: str | None = None,
+                 reference: str | None = None) -> None:
+        """Every digest of one file (add-images, add-files): with its SHA-256 among them, the
+        others are covered by it (sha256_covers)."""
+        for algorithm, digest in digests.items():
+            self._add(algorithm, digest, category=category, reference=reference)
+        if "sha256" not in digests:
+            self._alone.update(digests)
+
+    def sha256_covers(self) -> list[str]:
+        """The other algorithms every one of whose digests came with its file's SHA-256: a scan
+        that computes SHA-256 finds each of their entries through it, so it need not compute
+        them (MD5 and SHA-1 took 6 of the household disk scan's 64 CPU-seconds)."""
+        if "sha256" not in self._present:
+            return []
+        return sorted(self._present - self._alone - {"sha256"})
 
     def category_id(self, category: str | None) -> int:
         if category is None or category == "":
@@ -94,6 +115,12 @@ class EntryCollector:
         extra: Mapping[str, int] | None = None,
     ) -> None:
         """One entry; `category` None means the set's default category."""
+        self._alone.add(algorithm)
+        self._add(algorithm, digest, category=category, reference=reference, extra=extra)
+
+    def _add(self, algorithm: str, digest: bytes, *, category: str | None = None,
+             reference: str | None = None, extra: Mapping[str, int] | None = None) -> None:
+        self._present.add(algorithm)
         digests, cols = self._pending.setdefault(algorithm, ([], {}))
         row = len(digests)
         digests.append(digest)
@@ -125,6 +152,8 @@ class EntryCollector:
         with ready-made column arrays whose ids already belong to this collector."""
         if len(digests) == 0:
             return
+        self._alone.add(algorithm)
+        self._present.add(algorithm)
         if columns is None:
             cat = self.category_id(category) if category else self.default_category
             columns = {CATEGORY.name: np.full(len(digests), cat, dtype=CATEGORY.dtype)}

@@ -36,7 +36,6 @@ def add_folder(folder: Path, sink: EntryCollector, category: str | None = None) 
             except OSError as exc:
                 sink.stats.reject(str(path), None, f"cannot be read ({exc.strerror})")
                 continue
-            for algorithm, digest in found.items():
-                sink.add(algorithm, digest, category=category, reference=relative)
+            sink.add_file(found, category=category, reference=relative)
             added += 1
     return added

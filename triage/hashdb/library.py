@@ -53,6 +53,8 @@ class _PlainList:
     def algorithms(self) -> frozenset[str]:
         return frozenset(a for a, e in self.collected.compiled.items() if len(e))
 
+    needed_algorithms = algorithms  # a text list says nothing of which digests cover which
+
     def find(self, algorithm: str, digests: np.ndarray) -> np.ndarray:
         entries = self.collected.compiled.get(algorithm)
         if entries is None:
@@ -136,9 +138,10 @@ class HashSetLibrary:
 
     @property
     def algorithms(self) -> frozenset[str]:
+        """The digests a scanned file needs so that every entry of every set can be found."""
         found: set[str] = set()
         for loaded in self._sets:
-            found |= loaded.source.algorithms
+            found |= loaded.source.needed_algorithms
         return frozenset(found)
 
     @property

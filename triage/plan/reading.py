@@ -18,6 +18,7 @@ from triage.plan.planner import Plan
 from triage.plan.priority import CLASSES
 from triage.report.html import make_thumbnail
 from triage.report.listing import ListingWriter
+from triage.stages.digests import fill_digests
 from triage.stages.matching import Matchers
 from triage.stages.process import (
     HALTED,
@@ -166,6 +167,8 @@ def _finish(result: Processed, state: Ledger, matchers: Matchers,
         findings = findings + matchers.match_rules(record, content)
         if matchers.artefacts is not None and content is not None:
             _collect_artefact(record, content, matchers.artefacts, state)
+    if findings and content is not None:
+        fill_digests(record, content)  # a flagged file carries every digest in the report
     if isinstance(content, HeadCached):
         content.close()  # folder sources hold a descriptor per file until here
     reached = state.in_flight.pop(id(record), None)

@@ -10,7 +10,7 @@ from triage.containers import Problem, expand, is_container
 from triage.containers.sniff import SNIFF_BYTES
 from triage.ledger import STOPPED_ON_RED, GapKind
 from triage.model import Content, FileRecord, Finding
-from triage.stages.digests import CHUNK, ReadError, hash_content
+from triage.stages.digests import CHUNK, ReadError, fill_digests, hash_content
 from triage.stages.filetype import HEAD_BYTES, identify
 from triage.stages.matching import Matched, Matchers
 
@@ -133,6 +133,9 @@ def process_file(record: FileRecord, content: Content | None, matchers: Matchers
     # until its batch is listed; of a larger one, the head.
     cached = HeadCached(content, first if len(first) == record.size else head)
     matched = matchers.match_content(record, cached)
+    if matched.findings:
+        # Here, while its bytes are at hand: an archive member has none by the time it is listed.
+        fill_digests(record, cached)
     if pictures is None:
         matched.settle()
     elif matched.picture is not None:
