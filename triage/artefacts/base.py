@@ -45,6 +45,11 @@ class Extractor(ABC):
         self._regex = re.compile("|".join(f"(?:{fnmatch.translate(p.lower())})"
                                           for p in self.patterns))
 
+    @property
+    def regex(self) -> re.Pattern[str]:
+        """The patterns as one case-insensitive regex over a lower-cased path."""
+        return self._regex
+
     def wants(self, path: str) -> bool:
         return self._regex.match(path.lower()) is not None
 

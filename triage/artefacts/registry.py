@@ -26,7 +26,7 @@ def _index() -> tuple[re.Pattern[str], tuple[Extractor, ...], tuple[str, ...], f
     extractors = tuple(EXTRACTORS.values())
     # An alternation tries its branches in order, so the first extractor that matches wins,
     # as in registration order one by one.
-    combined = re.compile("|".join(f"(?P<e{i}>{e._regex.pattern})"
+    combined = re.compile("|".join(f"(?P<e{i}>{e.regex.pattern})"
                                    for i, e in enumerate(extractors)) or "(?!)")
     templates = [t.lower() for e in extractors for t in e.companions]
     suffixes = tuple(t.removeprefix("{name}") for t in templates if t.startswith("{name}"))
