@@ -67,7 +67,9 @@ def timed(cmd: list[str], cores: str | None = None, repo: Path = REPO
         cmd = ["taskset", "-c", cores, *cmd]
     env = {**os.environ, "PYTHONPATH": str(repo)}
     started = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, env=env, check=False)
+    # In the checkout's own folder: `python -m` puts the working folder first on sys.path, so
+    # run from here a baseline checkout would import this one's code.
+    done = subprocess.run(cmd, capture_output=True, env=env, check=False, cwd=repo)
     return time.perf_counter() - started, done
 
 
