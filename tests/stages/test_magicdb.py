@@ -17,8 +17,8 @@ from triage.stages import magicdb
 from triage.stages.filetype import HEAD_BYTES, TEXT_BYTES
 from triage.stages.magicdb import MARK, MimeTyper, pruned
 
-# file 5.40-5.45 write the compiled format the pruning reads; Debian 12 has 5.44.
-KNOWN_FORMAT = 540 <= magic.version() <= 545
+# file 5.43-5.45 write the compiled format the pruning reads (VERSIONNO 18); Debian 12 has 5.44.
+KNOWN_FORMAT = 543 <= magic.version() <= 545
 # A Perl module with a C include: libmagic's Perl rule (no MIME type) matches before its C
 # rule (text/x-c), so the answer is the text check's "text/plain"; the pruned copy, which has
 # no Perl rule, reaches the C rule and must not be believed.

@@ -1,5 +1,5 @@
-"""libmagic's MIME answers, exactly, in half the time: a copy of its database without the rules
-that can never name a MIME type, and the full database only when the copy's answer needs it.
+"""libmagic's MIME answers, exactly and faster: a copy of its database without the rules that
+can never name a MIME type, and the full database only when the copy's answer needs it.
 
 How libmagic 5.x types a buffer (softmagic.c, `match`): it tries its top-level rules in order of
 strength, each with its continuation lines, and the first rule that *matches* ends the search.
@@ -7,7 +7,7 @@ Asked for a MIME type, it answers with the first MIME annotation met on the way;
 matches without one (most of them: 2,391 of 3,548 in Debian 12's file 5.44) ends the search
 with no answer from the rules, and the later text and encoding checks answer instead
 ("application/octet-stream", "text/plain"). On data no rule knows (random bytes, most of a
-disk) every rule is tried: 220 µs a buffer here, three quarters of them rules with no MIME.
+disk) every rule is tried: 220 µs a buffer here, two thirds of them rules with no MIME type.
 
 The copy keeps every rule that has a MIME annotation, an `indirect` (which types again inside
 the buffer) or a `use` of a named rule that can reach one, in the same order, and marks each of
@@ -16,7 +16,8 @@ its MIME annotations with MARK. Then, for any buffer:
   full database the first matching rule (kept or not) gave none either: the same later checks
   answer, and answer the same;
 - a marked answer could have been pre-empted by a dropped rule that matches earlier, so the
-  full database is asked (for JPEGs these never get here; for executables and typed files).
+  full database is asked: typed files (executables, scripts) pay both, unknown data and plain
+  text only the copy (100 µs instead of 220 on random data, 590 instead of 825 on text).
 Both are checked on real files by tests/stages/test_magicdb.py. Anything unexpected about the
 database (another format version, byte order, more than one file to load) leaves libmagic as
 it is.
@@ -33,7 +34,7 @@ import magic
 
 MARK = "!"  # no MIME type starts with it
 _MAGICNO = 0xF11E041C
-_VERSION = 18  # the compiled format of file 5.40 to 5.45 (file.h VERSIONNO)
+_VERSION = 18  # the compiled format of file 5.43 to 5.45 (file.h VERSIONNO)
 _ENTRY = 376  # sizeof(struct magic) in that format
 _HEADER = struct.Struct("<4I")  # magic number, version, entries in set 0, entries in set 1
 # Offsets inside struct magic (file.h): cont_level, type, value (strings: the name a `use`
