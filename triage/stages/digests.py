@@ -94,21 +94,17 @@ def fill_digests(record: FileRecord, content: Content) -> None:
     """Compute the digests a hashed file was not given (its sets did not need them), so that a
     file with a finding carries MD5, SHA-1 and SHA-256 in the report whatever the sets were.
 
-    Only for a file whose content was hashed whole (`bytes_hashed` equals its size); a read that
-    fails now leaves the missing digests unset, as they were.
+    Only for a file whose content was hashed whole (`bytes_hashed` equals its size). The bytes
+    are streamed again through hash_content, with its read deadline; a read that fails now
+    leaves the missing digests unset, as they were.
     """
     missing = [name for name in ALGORITHMS if getattr(record, name) is None]
     if not missing or record.sha256 is None or record.bytes_hashed != content.size:
         return
-    hashers = [(name, hashlib.new(name)) for name in missing]
+    again = FileRecord(record.address, record.name, record.size)
     try:
-        for offset in range(0, content.size, CHUNK):
-            chunk = content.read(offset, min(CHUNK, content.size - offset))
-            if not chunk:
-                return
-            for _, hasher in hashers:
-                hasher.update(chunk)
-    except OSError:
+        hash_content(again, content, missing)
+    except ReadError:
         return
-    for name, hasher in hashers:
-        setattr(record, name, hasher.hexdigest())
+    for name in missing:
+        setattr(record, name, getattr(again, name))
