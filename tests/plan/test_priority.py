@@ -122,3 +122,23 @@ def test_plan_orders_by_class_band_then_disk_position_and_keeps_every_field(tmp_
     assert plan.totals(np.array(order[:2])) == {(0, 0): [2, 20]}
     plan.remove()
     assert not (tmp_path / ".plan").exists()
+
+
+def test_plan_entries_read_back_before_and_after_more_are_added(tmp_path):
+    """An entry is read by its offset and length: one added since the last flush (still in
+    the write buffer) reads back too, and the last entry ends where the spill ends."""
+    plan = Plan(tmp_path / ".plan")
+    coverage = VolumeCoverage("disk.img", PART.index, PART.offset, None, "test", PART.fs)
+    vol = plan.add_volume(PlannedVolume("disk.img", PART, lambda r, t: None, None, 0, coverage))  # type: ignore[arg-type, return-value]
+    prioritiser = Prioritiser(NOW)
+    for n in range(3):
+        record = _record(f"/Users/alice/f{n}.txt", 10 + n)
+        plan.add(vol, record, None, True, prioritiser.rank(record), None)
+    assert plan.entry(1).record.name == "f1.txt"  # nothing flushed yet
+    plan.order()
+    record = _record("/Users/alice/last.txt", 99)
+    plan.add(vol, record, [1, 2], True, prioritiser.rank(record), None)
+    last = plan.entry(3)
+    assert (last.record.name, last.record.size, last.token) == ("last.txt", 99, [1, 2])
+    assert [plan.entry(i).record.size for i in range(3)] == [10, 11, 12]
+    plan.remove()
