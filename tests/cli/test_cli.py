@@ -299,3 +299,25 @@ def test_bad_boot_facts_file_is_a_one_line_usage_error(demo_disk, tmp_path, cont
     assert done.returncode == ExitCode.USAGE
     assert done.stderr.strip().count("\n") == 0 and message in done.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_store_is_listed_but_imported_only_when_used():
+    """`triage store` is in the help, yet a scan's start never pays for SQLAlchemy."""
+    check = ("import sys, triage.cli; "
+             "print(sorted(m for m in ('sqlalchemy', 'alembic') if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True,
+                            timeout=120, check=True)
+    assert loaded.stdout.strip() == "[]"
+    assert "store" in run("--help").stdout
+    done = run("store", "--help")
+    assert done.returncode == 0 and "reports store" in done.stdout
+
+
+def test_store_without_its_extra_says_how_to_install_it():
+    """On the stick the store's packages are absent: the command names the install line."""
+    script = ("import sys; sys.modules['triage.store.cli'] = None; "  # import raises ImportError
+              "sys.argv = ['triage', 'store', 'list']; from triage.cli import main; main()")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == ExitCode.USAGE
+    assert "pip install 'triage[store]'" in done.stderr and "Traceback" not in done.stderr
