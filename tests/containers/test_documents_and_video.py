@@ -7,9 +7,12 @@ import io
 import av
 import numpy as np
 import pikepdf
+import pytest
 from PIL import Image
 
-from triage.containers import ContainerLimits, is_container
+from triage.containers import ContainerLimits, is_container, pdfimages
+from triage.containers.buffers import BytesContent
+from triage.containers.sniff import SNIFF_BYTES
 from triage.perceptual.bits import distance, parse_hex
 from triage.perceptual.hasher import hash_picture
 from triage.perceptual.thresholds import PDQ_MATCH_DISTANCE
@@ -32,6 +35,37 @@ def test_pdf_images_jpeg_as_stored_and_flate_as_png() -> None:
     decoded = Image.open(io.BytesIO(members[1][1]))
     assert np.array_equal(np.asarray(decoded.convert("RGB")), np.asarray(flate))
     assert members[0][2].mtime == b.MTIME  # a document's pictures carry the document's time
+
+
+@pytest.mark.parametrize("mapped_max", [0, pdfimages.MAPPED_PDF_MAX])
+def test_pdf_read_from_mapped_memory_or_through_the_content_alike(monkeypatch, mapped_max: int
+                                                                  ) -> None:
+    """Small PDFs are mapped by qpdf, larger ones read through the content: the same members,
+    and a damaged one gives the same reason either way."""
+    monkeypatch.setattr(pdfimages, "MAPPED_PDF_MAX", mapped_max)
+    known = b.jpeg(11)
+    members, problems = run(*b.record("statement.pdf", b.pdf_bytes(known, b.picture(12))))
+    assert problems == [] and [m for m, _, _ in members] == ["page1/Im0.jpg", "page2/Im1.png"]
+    assert sha(members[0][1]) == sha(known)
+    members, problems = run(*b.record("broken.pdf", b"%PDF-1.4\n" + b"garbage " * 200))
+    assert members == [] and [p.reason for p in problems] == ["corrupt"]
+    assert "unable to find trailer dictionary" in problems[0].message
+
+
+class _FailingContent(BytesContent):
+    """Evidence whose first bytes read (the type sniff) but not the rest (a bad sector)."""
+
+    def read(self, offset: int, length: int) -> bytes:
+        if offset + length > SNIFF_BYTES:
+            raise OSError("Input/output error")
+        return super().read(offset, length)
+
+
+def test_unreadable_pdf_is_reported_not_raised() -> None:
+    rec, content = b.record("statement.pdf", b.pdf_bytes(b.jpeg(11), b.picture(12)))
+    members, problems = run(rec, _FailingContent(content.read(0, content.size)))
+    assert members == [] and [p.reason for p in problems] == ["corrupt"]
+    assert "Input/output error" in problems[0].message
 
 
 def test_encrypted_pdf_is_not_examined() -> None:
