@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.report.factory import listing, record, report, write_scan_output
-from triage.report.dfxml import DFXML_NS, write_dfxml
+from triage.report.dfxml import DFXML_NS, write_dfxml, xml_text
 from triage.report.sign import write_exports
 
 etree = pytest.importorskip("lxml.etree", reason="lxml is needed to parse the DFXML export")
@@ -107,3 +111,16 @@ def test_validates_against_the_dfxml_schema(tmp_path: Path) -> None:
     write_exports(out)
     document = _parse(out / "report.dfxml")
     assert schema.validate(document), schema.error_log
+
+
+_XML_CHARS = "&<>\"'\t\n\r\x00\x01\x1f\x7f é\u202e\ud7ff\ud800\udcff\ue000\ufffe\uffff\U0001f600a"
+
+
+@given(st.one_of(st.text(alphabet=st.sampled_from(list(_XML_CHARS))), st.text(),
+                 st.integers(), st.booleans()))
+def test_xml_text_shortcut_gives_what_escaping_every_value_gave(value: object) -> None:
+    """Plain values skip the substitution; every value reads as the full escaping wrote it."""
+    text = str(value)
+    slow = escape(re.sub("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]",
+                         lambda m: f"\\u{ord(m.group()):04x}", text))
+    assert xml_text(value) == slow
