@@ -70,10 +70,14 @@ def test_single_lookups_through_the_fence(tmp_path: Path) -> None:
     bundle = Bundle.open(target)
     assert bundle.manifest["fence_stride"] == 1024
     for hexdigest in members:
-        assert bundle.find("md5", as_array([hexdigest]))[0] >= 0, hexdigest
+        row = bundle.find("md5", as_array([hexdigest]))[0]
+        assert row >= 0, hexdigest
+        assert bundle.find_one("md5", bytes.fromhex(hexdigest)) == row  # the scan's path
     absent = [f"00000000deadbeef{i:016x}" for i in (1, 999, 5000)] + ["f" * 32, "0" * 32]
     for hexdigest in absent + digests("md5", 200, "absent"):
         assert bundle.find("md5", as_array([hexdigest]))[0] == -1, hexdigest
+        assert bundle.find_one("md5", bytes.fromhex(hexdigest)) == -1, hexdigest
+    assert bundle.find_one("sha256", bytes(32)) == -1  # an algorithm the bundle lacks
 
 
 def test_duplicate_keeps_the_most_severe_category() -> None:

@@ -17,7 +17,7 @@ from triage.hashdb import signing
 from triage.hashdb.algorithms import WIDTHS
 from triage.hashdb.collect import SortedDigests
 from triage.hashdb.columns import CATEGORY, COLUMNS, REFERENCE
-from triage.hashdb.lookup import FENCE_STRIDE, find_rows
+from triage.hashdb.lookup import FENCE_STRIDE, find_one, find_rows
 from triage.hashdb.manifest import BundleError
 from triage.hashdb.policy import severity_for
 from triage.hashdb.setinfo import SetKind
@@ -166,6 +166,13 @@ class Bundle:
         if keys is None:
             return np.full(len(digests), -1, dtype=np.int64)
         return find_rows(keys, self._tails[algorithm], digests, self._fences.get(algorithm))
+
+    def find_one(self, algorithm: str, digest: bytes) -> int:
+        """Row of one digest in this bundle, -1 if absent."""
+        keys = self._keys.get(algorithm)
+        if keys is None:
+            return -1
+        return find_one(keys, self._tails[algorithm], digest, self._fences.get(algorithm))
 
     def entry(self, algorithm: str, row: int) -> Entry:
         """Category, reference and extra columns of one row."""

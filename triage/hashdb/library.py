@@ -16,7 +16,7 @@ from triage.hashdb.algorithms import WIDTHS, parse_hex
 from triage.hashdb.bundle import Bundle
 from triage.hashdb.formats import registry
 from triage.hashdb.importing import Collected, collect
-from triage.hashdb.lookup import find_rows
+from triage.hashdb.lookup import find_one, find_rows
 from triage.hashdb.manifest import MANIFEST
 from triage.hashdb.policy import KNOWN_GOOD_SEVERITY, severity_for
 from triage.hashdb.setinfo import SetInfo, SetKind
@@ -60,6 +60,12 @@ class _PlainList:
         if entries is None:
             return np.full(len(digests), -1, dtype=np.int64)
         return find_rows(entries.keys, entries.tails, digests)
+
+    def find_one(self, algorithm: str, digest: bytes) -> int:
+        entries = self.collected.compiled.get(algorithm)
+        if entries is None:
+            return -1
+        return find_one(entries.keys, entries.tails, digest, None)
 
 
 @dataclass
@@ -167,17 +173,17 @@ class HashSetLibrary:
         self, md5: str | None = None, sha1: str | None = None, sha256: str | None = None
     ) -> list[HashMatch]:
         """Every set that holds one of the file's digests (one match per set)."""
-        queries: dict[str, np.ndarray] = {}
+        queries: dict[str, bytes] = {}
         for algorithm, text in (("sha256", sha256), ("sha1", sha1), ("md5", md5)):
             parsed = parse_hex(text, algorithm) if text else None
             if parsed is not None:
-                queries[algorithm] = np.frombuffer(parsed[1], dtype=np.uint8).reshape(1, -1)
+                queries[algorithm] = parsed[1]
         matches = []
         for loaded in self._sets:
             for algorithm in _CITATION_ORDER:
                 if algorithm not in queries or algorithm not in loaded.source.algorithms:
                     continue
-                row = int(loaded.source.find(algorithm, queries[algorithm])[0])
+                row = loaded.source.find_one(algorithm, queries[algorithm])
                 if row >= 0:
                     matches.append(_match(loaded, algorithm, row))
                     break

@@ -25,7 +25,7 @@ def find_rows(
     if not len(keys) or not len(digests):
         return result
     if len(digests) == 1:
-        result[0] = _find_one(keys, tails, bytes(digests[0]), fence)
+        result[0] = find_one(keys, tails, bytes(digests[0]), fence)
         return result
     query_keys, query_tails = split_digests(digests)
     # Sorted queries walk the mapped array in order: far fewer page and cache misses.
@@ -49,8 +49,10 @@ def find_rows(
     return result
 
 
-def _find_one(keys: np.ndarray, tails: np.ndarray, digest: bytes, fence: np.ndarray | None) -> int:
-    """The scan's common case, one file at a time, without the batch machinery's overhead."""
+def find_one(keys: np.ndarray, tails: np.ndarray, digest: bytes, fence: np.ndarray | None
+             ) -> int:
+    """Row of one digest, -1 if absent: the scan's case, one file at a time, without the
+    batch machinery's arrays."""
     key = np.uint64(int.from_bytes(digest[:8], "big"))
     tail = digest[8:]
     if fence is not None and len(fence):
