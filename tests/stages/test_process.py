@@ -1,13 +1,16 @@
-"""A worker's first read of a file: one read for a small file, a head when that read fails."""
+"""A worker's reads of a file: opened by the worker, one read for a small file, a head when
+that read fails."""
 
 from __future__ import annotations
 
 import hashlib
+import threading
 
+from triage.ledger import GapKind
 from triage.model import Address, FileRecord
 from triage.stages.filetype import HEAD_BYTES
 from triage.stages.matching import Matchers
-from triage.stages.process import FIRST_READ, process_file
+from triage.stages.process import FIRST_READ, Reopen, process_batch, process_file
 
 TEXT = b"Dear council: about the bins on Elm Street.\n" * 6000  # 264,000 bytes
 
@@ -55,4 +58,37 @@ def test_a_bad_sector_in_the_first_read_leaves_the_file_typed_and_the_gap_after_
     assert record.mime == "text/plain"  # typed from the head, read again on its own
     (problem,) = problems
     assert (problem.offset, problem.size) == (HEAD_BYTES, len(TEXT) - HEAD_BYTES)
+    assert record.facts["skipped"] == "read error" and record.sha256 is None
+
+
+def test_the_worker_opens_each_planned_file_under_the_image_lock():
+    lock = threading.RLock()
+    opened: list[tuple[str, object, bool]] = []
+
+    def opener(record: FileRecord, token: object) -> Counted:
+        # RLock has no public "held" test; a non-blocking acquire from another thread fails
+        # while this thread holds it.
+        free = []
+        probe = threading.Thread(target=lambda: free.append(lock.acquire(blocking=False)))
+        probe.start()
+        probe.join()
+        opened.append((record.name, token, free == [False]))
+        return Counted(TEXT)
+
+    done = process_batch([(_record(TEXT), Reopen(opener, lock, [128, 3]))], Matchers()).settle()
+    assert opened == [("letter.txt", [128, 3], True)]
+    record, _, findings, problems = done[0]
+    assert record.sha256 == hashlib.sha256(TEXT).hexdigest() and not findings and not problems
+
+
+def test_a_file_that_cannot_be_opened_again_is_a_gap_of_its_size():
+    def opener(record: FileRecord, token: object) -> Counted:
+        raise OSError(5, "Input/output error")
+
+    record = _record(TEXT)
+    done = process_batch([(record, Reopen(opener, None, None))], Matchers()).settle()
+    assert done == [(record, None, [], done[0][3])]
+    [problem] = done[0][3]
+    assert problem.message.startswith("could not be opened again to read it: ")
+    assert (problem.gap, problem.size, problem.offset) == (GapKind.UNREADABLE, len(TEXT), 0)
     assert record.facts["skipped"] == "read error" and record.sha256 is None

@@ -6,7 +6,6 @@ import time
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import nullcontext
 from typing import Any
 
 from triage.artefacts import ArtefactCollector
@@ -27,6 +26,7 @@ from triage.stages.process import (
     HeadCached,
     Item,
     Processed,
+    Reopen,
     batches,
     process_batch,
 )
@@ -103,7 +103,8 @@ def _plan_coverage(plan: Plan, state: Ledger) -> None:
 
 def _planned_items(plan: Plan, order: Any, state: Ledger
                    ) -> Iterator[Item]:
-    """Planned files with their content reopened, until the budget ends or a stop is asked."""
+    """Planned files with how to reopen their content, until the budget ends or a stop is
+    asked (the worker that reads a file opens it)."""
     current_class = -1
     for position in range(state.next_entry, len(order)):
         index = order[position]
@@ -114,16 +115,7 @@ def _planned_items(plan: Plan, order: Any, state: Ledger
             current_class = entry.rank
             state.progress.class_started(CLASSES[current_class].name)
         volume = plan.volumes[entry.volume]
-        content: Content | None = None
-        if entry.readable:
-            try:
-                with volume.lock or nullcontext():
-                    content = volume.opener(entry.record, entry.token)
-            except OSError as exc:
-                entry.record.facts["skipped"] = "read error"
-                state.problem(str(entry.record.address), "read",
-                              f"could not be opened again to read it: {exc}",
-                              gap=GapKind.UNREADABLE, size=entry.record.size, offset=0)
+        content = Reopen(volume.opener, volume.lock, entry.token) if entry.readable else None
         state.in_flight[id(entry.record)] = (entry.volume, entry.rank,
                                              entry.record.size if entry.readable else 0)
         state.next_entry = position + 1
