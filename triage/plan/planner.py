@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import mmap
 import os
 from array import array
 from collections.abc import Callable, Iterator
@@ -71,6 +72,7 @@ class Plan:
         folder.mkdir(parents=True, exist_ok=True)
         self.folder = folder
         self._spill = open(folder / self.FILE, "w+b")  # noqa: SIM115 - lives as long as the plan
+        self._map: mmap.mmap | None = None
         self._at = 0
         self.volumes: list[PlannedVolume] = []
         # Sort keys and offsets, one value per entry, in walk order.
@@ -119,22 +121,32 @@ class Plan:
         return np.lexsort((np.arange(len(self)), keys[1], keys[0], keys[2], keys[3]))
 
     def entry(self, index: int) -> Entry:
-        # One pread of the line's known length: a buffered seek and readline cost ~30 us a
-        # file on the reading thread (cProfile of the household scan), most of it the seek.
+        # The line is sliced out of a map of the spill. A buffered seek and readline cost ~30 us
+        # a file on the thread that also lists every result (cProfile of the household scan),
+        # and a pread, like any system call, hands the GIL to a worker and waits to get it
+        # back. A line added since the map was made maps the spill again.
         start = self._offset[index]
         end = self._offset[index + 1] if index + 1 < len(self._offset) else self._at
-        line = os.pread(self._spill.fileno(), end - start, start)
-        if len(line) < end - start:  # added since the last flush: write it out first
-            with full_disk_is_output_error(self.folder / self.FILE):
-                self._spill.flush()
-            line = os.pread(self._spill.fileno(), end - start, start)
-        vol, address, values, token, readable, rank = json.loads(line)
+        if self._map is None or end > len(self._map):
+            self._remap()
+        assert self._map is not None  # noqa: S101 - an entry exists, so the spill is not empty
+        vol, address, values, token, readable, rank = json.loads(self._map[start:end])
         volume = self.volumes[vol]
         record = FileRecord(
             Address(volume.source, volume.partition, **dict(zip(_ADDRESS_IN_VOLUME, address,
                                                                strict=True))),
             **dict(zip(_RECORD_FIELDS, values, strict=True)))
         return Entry(vol, record, token, readable, rank)
+
+    def _remap(self) -> None:
+        """Map the spill as written so far (flushed first); left unmapped while it is empty."""
+        with full_disk_is_output_error(self.folder / self.FILE):
+            self._spill.flush()
+        if self._map is not None:
+            self._map.close()
+            self._map = None
+        if self._at:
+            self._map = mmap.mmap(self._spill.fileno(), 0, access=mmap.ACCESS_READ)
 
     def entries(self, indices: np.ndarray) -> Iterator[Entry]:
         for index in indices:
@@ -180,10 +192,14 @@ class Plan:
                 values.frombytes(saved[name].astype(dtype).tobytes())
                 setattr(plan, f"_{name}", values)
         plan._spill = open(folder / cls.FILE, "r+b")  # noqa: SIM115 - lives as long as the plan
+        plan._map = None
         plan._at = plan._spill.seek(0, os.SEEK_END)
         return plan
 
     def close(self) -> None:
+        if self._map is not None:
+            self._map.close()
+            self._map = None
         self._spill.close()
 
     def remove(self) -> None:
