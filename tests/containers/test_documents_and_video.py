@@ -37,14 +37,24 @@ def test_pdf_images_jpeg_as_stored_and_flate_as_png() -> None:
     assert members[0][2].mtime == b.MTIME  # a document's pictures carry the document's time
 
 
-@pytest.mark.parametrize("mapped_max", [0, pdfimages.MAPPED_PDF_MAX])
-def test_pdf_read_from_mapped_memory_or_through_the_content_alike(monkeypatch, mapped_max: int
+def _no_memfd(name: str, flags: int) -> int:
+    raise OSError(12, "Cannot allocate memory")
+
+
+@pytest.mark.parametrize("way", ["mapped", "too large to map", "no memory to map"])
+def test_pdf_read_from_mapped_memory_or_through_the_content_alike(monkeypatch, way: str
                                                                   ) -> None:
-    """Small PDFs are mapped by qpdf, larger ones read through the content: the same members,
-    and a damaged one gives the same reason either way."""
-    monkeypatch.setattr(pdfimages, "MAPPED_PDF_MAX", mapped_max)
+    """Small PDFs are mapped by qpdf, others read through the content: the same members, and a
+    damaged one gives the same reason, whichever way."""
+    if way == "too large to map":
+        monkeypatch.setattr(pdfimages, "MAPPED_PDF_MAX", 0)
+    elif way == "no memory to map":
+        monkeypatch.setattr(pdfimages.os, "memfd_create", _no_memfd)
     known = b.jpeg(11)
-    members, problems = run(*b.record("statement.pdf", b.pdf_bytes(known, b.picture(12))))
+    data = b.pdf_bytes(known, b.picture(12))
+    with pdfimages._source(BytesContent(data)) as (_, mode):
+        assert (mode == pikepdf.AccessMode.mmap) == (way == "mapped")
+    members, problems = run(*b.record("statement.pdf", data))
     assert problems == [] and [m for m, _, _ in members] == ["page1/Im0.jpg", "page2/Im1.png"]
     assert sha(members[0][1]) == sha(known)
     members, problems = run(*b.record("broken.pdf", b"%PDF-1.4\n" + b"garbage " * 200))

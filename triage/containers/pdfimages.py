@@ -47,23 +47,36 @@ def read_pdf(content: Content, ctx: Context) -> Iterator[Found | Problem]:
 
 @contextmanager
 def _source(content: Content) -> Iterator[tuple[BinaryIO, pikepdf.AccessMode]]:
-    """What qpdf reads: the PDF in a memfd it maps, or (large, or no memfd) the content."""
-    memfd = getattr(os, "memfd_create", None)
-    data = None
-    if memfd is not None and 0 < content.size <= MAPPED_PDF_MAX:
+    """What qpdf reads: the PDF in a memfd it maps, or (large, unreadable here, or no memfd)
+    the content itself, where qpdf meets and reports any failing read."""
+    mapped = None
+    if 0 < content.size <= MAPPED_PDF_MAX:
         try:
-            data = content.read(0, content.size)  # a small file's bytes are at hand already
+            # A small file's bytes are at hand already (HeadCached keeps it whole).
+            mapped = _in_memory(content.read(0, content.size))
         except OSError:
-            data = None  # read through the content instead: qpdf reports the failing read
-    if data is None:
+            mapped = None
+    if mapped is None:
         yield ContentFile(content), pikepdf.AccessMode.stream
         return
-    fd = memfd("triage-pdf", os.MFD_CLOEXEC)
-    with open(fd, "rb") as mapped:
+    with mapped:
+        yield mapped, pikepdf.AccessMode.mmap
+
+
+def _in_memory(data: bytes) -> BinaryIO | None:
+    """`data` in an anonymous memory file, or None where none can be made."""
+    memfd = getattr(os, "memfd_create", None)
+    if memfd is None:
+        return None
+    handle = open(memfd("triage-pdf", os.MFD_CLOEXEC), "rb")  # noqa: SIM115 - returned open
+    try:
         view = memoryview(data)
         while view:  # a write may be short
-            view = view[os.write(fd, view):]
-        yield mapped, pikepdf.AccessMode.mmap
+            view = view[os.write(handle.fileno(), view):]
+    except OSError:  # no memory for it: the content is read the slow way
+        handle.close()
+        return None
+    return handle
 
 
 def _read_open(stream: BinaryIO, mode: pikepdf.AccessMode, ctx: Context
