@@ -105,6 +105,43 @@ def test_a_dying_decoder_process_does_not_end_the_scan(perceptual_sets, tmp_path
     assert "perceptual" not in listed[calls[0]].get("facts", {})
 
 
+def test_a_hanging_decoder_is_stopped_and_the_scan_goes_on(perceptual_sets, tmp_path,
+                                                          monkeypatch):
+    import time
+
+    import triage.stages.perceptual as stage
+
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    (evidence / "a.jpg").write_bytes(_jpeg(_scene(2), 80))
+    (evidence / "b.jpg").write_bytes(_jpeg(_scene(1), 80))
+    calls = []
+    original = stage.PerceptualStage._send
+
+    def hang_before_first(self, job):  # noqa: ANN001, ANN202
+        # The first picture's decoder hangs every time it is sent: its one process is busy
+        # for a minute, far past the deadline, so no answer comes back in time.
+        if not calls or job.record.name == calls[0]:
+            calls.append(job.record.name)
+            self._pool.submit(time.sleep, 60)
+        return original(self, job)
+
+    monkeypatch.setattr(stage, "PICTURE_DEADLINE_S", 2.0)
+    monkeypatch.setattr(stage.PerceptualStage, "_send", hang_before_first)
+    started = time.monotonic()
+    result = run_scan([str(evidence)], tmp_path / "out", ScanOptions(hashsets=perceptual_sets,
+                                                                     workers=1))
+    assert time.monotonic() - started < 40  # two deadlines, not the hung minute
+    assert result.report["coverage"]["files_seen"] == 2
+    hung = [w for w in result.report["warnings"] if "no answer within 2 s" in w["message"]]
+    assert [f"/{calls[0]} ·" in w["address"] for w in hung] == [True]
+    assert len(calls) == 2  # the culprit was sent again once, then given up
+    listed = {r["name"]: r for r in read_listing(tmp_path / "out" / "files.jsonl.gz")}
+    other = ({"a.jpg", "b.jpg"} - set(calls)).pop()
+    assert "perceptual" in listed[other]["facts"]  # the picture after it was still hashed
+    assert "perceptual" not in listed[calls[0]].get("facts", {})
+
+
 def test_lab_add_images_then_scan_finds_exact_and_perceptual(tmp_path):
     import subprocess
     import sys

@@ -5,7 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import sys
 import threading
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from multiprocessing.context import BaseContext
@@ -28,6 +28,10 @@ PERCEPTUAL_DIR = "perceptual"
 MAX_PICTURE_BYTES = 64 * 1024 * 1024
 # Perceptual matches are leads: severity HIGH, and the verdict never makes them RED.
 MATCH_SEVERITY = Severity.HIGH
+# How long a picture's hashes may take to come back once its file is waiting for them: far
+# more than decoding the largest picture allowed (MAX_PICTURE_BYTES, MAX_PICTURE_PIXELS) behind
+# a full queue takes, so only a decoder that hangs on a hostile file reaches it.
+PICTURE_DEADLINE_S = 120.0
 
 
 def _hash_in_worker(data: bytes, name: str) -> Any:
@@ -151,21 +155,50 @@ class PerceptualStage:
         failed, why."""
         if job.future is None:
             return [], job.reason
+        # A picture that kills its decoder (e.g. memory exhausted) takes every picture in flight
+        # with it, and one whose decoder hangs holds up the pictures queued behind it (its
+        # pool's processes are then stopped): either way each is sent once more to a fresh
+        # pool, and the one that fails again is reported as not perceptually hashed. The scan
+        # goes on.
         try:
-            result = job.future.result()
-        except BrokenProcessPool:
-            # A picture killed its decoder (e.g. memory exhausted), and with it every picture
-            # in flight: each is sent once more to a fresh pool, and the one that dies again is
-            # reported as not perceptually hashed. The scan goes on.
-            self._send(job)
-            try:
-                result = job.future.result()
-            except BrokenProcessPool:
-                self._restart(job.pool)
-                return [], "not perceptually hashed: the decoder process died on this picture"
+            for attempt in (1, 2):
+                try:
+                    result = self._result(job)
+                    break
+                except BrokenProcessPool:
+                    failure = "the decoder process died on this picture"
+                    if attempt == 2:
+                        self._restart(job.pool)
+                except CancelledError:  # still queued when a hung picture's pool was stopped
+                    failure = "its picture processes were stopped twice while it waited"
+                except TimeoutError:
+                    failure = (f"its decoder gave no answer within {PICTURE_DEADLINE_S:.0f} s "
+                               "and was stopped")
+                if attempt == 1:
+                    self._send(job)
+            else:
+                return [], f"not perceptually hashed: {failure}"
         finally:
             job.data = b""
         return self._matches(job.record, result)
+
+    def _result(self, job: PictureJob) -> Any:
+        """The job's hashes; past PICTURE_DEADLINE_S its pool's processes are stopped and the
+        pool replaced, and TimeoutError is raised."""
+        assert job.future is not None  # noqa: S101 - settle() checked
+        try:
+            return job.future.result(timeout=PICTURE_DEADLINE_S)
+        except TimeoutError:
+            self._stop(job.pool)
+            raise
+
+    def _stop(self, pool: ProcessPoolExecutor | None) -> None:
+        """Kill `pool`'s processes (a hung decoder never returns) and start a fresh pool."""
+        # The executor has no public way to stop a running task before Python 3.14.
+        processes = getattr(pool, "_processes", None) or {}
+        for process in list(processes.values()):
+            process.kill()
+        self._restart(pool)
 
     def _send(self, job: PictureJob) -> None:
         for _ in range(2):  # a pool found broken is replaced, and the picture sent again
