@@ -69,44 +69,11 @@ def test_a_transformed_copy_is_a_perceptual_lead(perceptual_sets, tmp_path):
     assert "perceptual" in kinds
 
 
-def test_a_dying_decoder_process_does_not_end_the_scan(perceptual_sets, tmp_path, monkeypatch):
-    import os
-
-    import triage.stages.perceptual as stage
-
-    evidence = tmp_path / "evidence"
-    evidence.mkdir()
-    (evidence / "a.jpg").write_bytes(_jpeg(_scene(2), 80))
-    (evidence / "b.jpg").write_bytes(_jpeg(_scene(1), 80))
-    calls = []
-    original = stage.PerceptualStage._send
-
-    def kill_with_first(self, job):  # noqa: ANN001, ANN202
-        # The first picture kills its process every time it is sent, as if its decoder crashed;
-        # the other picture, sent in the same pool, dies with it the first time.
-        if not calls or job.record.name == calls[0]:
-            calls.append(job.record.name)
-            if getattr(self._pool, "_broken", False):
-                self._restart(self._pool)
-            self._pool.submit(os._exit, 9)
-        return original(self, job)
-
-    monkeypatch.setattr(stage.PerceptualStage, "_send", kill_with_first)
-    result = run_scan([str(evidence)], tmp_path / "out", ScanOptions(hashsets=perceptual_sets,
-                                                                     workers=1))
-    assert result.report["coverage"]["files_seen"] == 2
-    died = [w for w in result.report["warnings"] if "decoder process died" in w["message"]]
-    assert [f"/{calls[0]} ·" in w["address"] for w in died] == [True]
-    assert len(calls) == 2  # the culprit was sent again once, then given up
-    # the pool was rebuilt: the other picture was still hashed
-    listed = {r["name"]: r for r in read_listing(tmp_path / "out" / "files.jsonl.gz")}
-    other = ({"a.jpg", "b.jpg"} - set(calls)).pop()
-    assert "perceptual" in listed[other]["facts"]
-    assert "perceptual" not in listed[calls[0]].get("facts", {})
-
-
-def test_a_hanging_decoder_is_stopped_and_the_scan_goes_on(perceptual_sets, tmp_path,
-                                                          monkeypatch):
+def _scan_with_a_failing_first_picture(perceptual_sets, tmp_path, monkeypatch, fail, warning
+                                       ) -> float:  # noqa: ANN001
+    """Scan two pictures with one picture process; `fail(stage, pool)` runs before the first
+    picture is sent, each time it is sent. The culprit must be sent twice, reported once with
+    `warning`, and the other picture still hashed. Returns the scan's seconds."""
     import time
 
     import triage.stages.perceptual as stage
@@ -118,28 +85,58 @@ def test_a_hanging_decoder_is_stopped_and_the_scan_goes_on(perceptual_sets, tmp_
     calls = []
     original = stage.PerceptualStage._send
 
-    def hang_before_first(self, job):  # noqa: ANN001, ANN202
-        # The first picture's decoder hangs every time it is sent: its one process is busy
-        # for a minute, far past the deadline, so no answer comes back in time.
+    def fail_with_first(self, job):  # noqa: ANN001, ANN202
         if not calls or job.record.name == calls[0]:
             calls.append(job.record.name)
-            self._pool.submit(time.sleep, 60)
+            fail(self)
         return original(self, job)
 
-    monkeypatch.setattr(stage, "PICTURE_DEADLINE_S", 2.0)
-    monkeypatch.setattr(stage.PerceptualStage, "_send", hang_before_first)
+    monkeypatch.setattr(stage.PerceptualStage, "_send", fail_with_first)
     started = time.monotonic()
     result = run_scan([str(evidence)], tmp_path / "out", ScanOptions(hashsets=perceptual_sets,
                                                                      workers=1))
-    assert time.monotonic() - started < 40  # two deadlines, not the hung minute
+    seconds = time.monotonic() - started
     assert result.report["coverage"]["files_seen"] == 2
-    hung = [w for w in result.report["warnings"] if "no answer within 2 s" in w["message"]]
-    assert [f"/{calls[0]} ·" in w["address"] for w in hung] == [True]
+    failed = [w for w in result.report["warnings"] if warning in w["message"]]
+    assert [f"/{calls[0]} ·" in w["address"] for w in failed] == [True]
     assert len(calls) == 2  # the culprit was sent again once, then given up
+    # the pool was rebuilt: the other picture was still hashed
     listed = {r["name"]: r for r in read_listing(tmp_path / "out" / "files.jsonl.gz")}
     other = ({"a.jpg", "b.jpg"} - set(calls)).pop()
-    assert "perceptual" in listed[other]["facts"]  # the picture after it was still hashed
+    assert "perceptual" in listed[other]["facts"]
     assert "perceptual" not in listed[calls[0]].get("facts", {})
+    return seconds
+
+
+def test_a_dying_decoder_process_does_not_end_the_scan(perceptual_sets, tmp_path, monkeypatch):
+    import os
+
+    def crash(stage):  # noqa: ANN001, ANN202
+        # The first picture kills its process every time it is sent, as if its decoder crashed;
+        # the other picture, sent in the same pool, dies with it the first time.
+        if getattr(stage._pool, "_broken", False):
+            stage._restart(stage._pool)
+        stage._pool.submit(os._exit, 9)
+
+    _scan_with_a_failing_first_picture(perceptual_sets, tmp_path, monkeypatch, crash,
+                                       "decoder process died")
+
+
+def test_a_hanging_decoder_is_stopped_and_the_scan_goes_on(perceptual_sets, tmp_path,
+                                                          monkeypatch):
+    import time
+
+    import triage.stages.perceptual as stage
+
+    def hang(stage):  # noqa: ANN001, ANN202
+        # The first picture's decoder hangs every time it is sent: its one process is busy
+        # for a minute, far past the deadline, so no answer comes back in time.
+        stage._pool.submit(time.sleep, 60)
+
+    monkeypatch.setattr(stage, "PICTURE_DEADLINE_S", 2.0)
+    seconds = _scan_with_a_failing_first_picture(perceptual_sets, tmp_path, monkeypatch, hang,
+                                                 "gave no answer within 2 s")
+    assert seconds < 40  # two deadlines, not the hung minute
 
 
 def test_lab_add_images_then_scan_finds_exact_and_perceptual(tmp_path):
