@@ -84,10 +84,16 @@ def _reopened(record: FileRecord, content: Content | Reopen | None
     try:
         return content.open(record), []
     except OSError as exc:
-        record.facts["skipped"] = "read error"
-        return None, [Problem(str(record.address), "read",
-                              f"could not be opened again to read it: {exc}",
-                              GapKind.UNREADABLE, size=record.size, offset=0)]
+        return None, [_unread(record, f"could not be opened again to read it: {exc}",
+                              record.size)]
+
+
+def _unread(record: FileRecord, message: str, size: int, offset: int = 0) -> Problem:
+    """Mark `record` as left unread and give the read problem, a gap of `size` bytes from
+    `offset` in the file."""
+    record.facts["skipped"] = "read error"
+    return Problem(str(record.address), "read", message, GapKind.UNREADABLE, size=size,
+                   offset=offset)
 
 
 class Pictures:
@@ -149,9 +155,7 @@ def process_file(record: FileRecord, content: Content | None, matchers: Matchers
     try:
         first = _first_read(content, record.size)
     except OSError as exc:
-        problems.append(Problem(str(record.address), "read", f"not readable: {exc}",
-                                GapKind.UNREADABLE, size=record.size, offset=0))
-        record.facts["skipped"] = "read error"
+        problems.append(_unread(record, f"not readable: {exc}", record.size))
         return record, None, [], problems
     head = first[:HEAD_BYTES]
     identify(record, head)
@@ -160,9 +164,7 @@ def process_file(record: FileRecord, content: Content | None, matchers: Matchers
     try:
         hash_content(record, content, matchers.algorithms, first, keep=keep)
     except ReadError as exc:
-        problems.append(Problem(str(record.address), "read", str(exc), GapKind.UNREADABLE,
-                                size=exc.unread, offset=exc.offset))
-        record.facts["skipped"] = "read error"
+        problems.append(_unread(record, str(exc), exc.unread, exc.offset))
         return record, HeadCached(content, head), [], problems
     if keep:
         first = b"".join(keep)
