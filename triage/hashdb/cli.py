@@ -1,8 +1,8 @@
-"""`triage hashset ...`: the lab's commands over the hash-set library (parse, call, print)."""
+"""`triage hashset ...`: the lab's commands over the hash-set library (parse, call, print); the
+commands that make sets are here, those over sets already made in hashdb/cli_sets.py."""
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import click
@@ -12,36 +12,22 @@ from triage.blocks.build import known_good_keys
 from triage.blocks.policy import MAX_BLOCKS_PER_FILE
 from triage.blocks.store import BLOCKS_DIR, write_folder_filter
 from triage.errors import InvalidInputError
-from triage.hashdb import delta as deltas
 from triage.hashdb import signing
 from triage.hashdb.build import atomic_directory, bundle_path, check_name, write_bundle
-from triage.hashdb.bundle import Bundle
+from triage.hashdb.cli_sets import COMMANDS
+from triage.hashdb.cli_shared import EXISTING, FOLDER, load_signer, parse_date, signing_options
 from triage.hashdb.collect import EntryCollector
 from triage.hashdb.formats import registry
 from triage.hashdb.formats.registry import ImportOptions
 from triage.hashdb.images import add_folder
 from triage.hashdb.importing import import_files
-from triage.hashdb.listing import list_folder, trust_state
 from triage.hashdb.manifest import MANIFEST
 from triage.hashdb.setinfo import ImportStats, SetInfo, SetKind
-from triage.hashdb.verify import verify
 from triage.perceptual.build import BuildResult, build_from_folder, import_pdq_lists
 from triage.stages.perceptual import PERCEPTUAL_DIR
 
 SHOWN_PROBLEMS = 20  # malformed rows printed after an import; the rest are counted
 FORMAT_CHOICES = ["auto", *sorted(registry.IMPORTERS)]
-EXISTING = click.Path(exists=True, path_type=Path)
-FOLDER = click.Path(file_okay=False, path_type=Path)
-
-
-def _date(value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        message = f"--expires {value!r} is not a date; write it as YYYY-MM-DD."
-        raise InvalidInputError(message) from None
 
 
 def _mapping(pairs: tuple[str, ...], option: str) -> dict[str, str]:
@@ -55,23 +41,6 @@ def _mapping(pairs: tuple[str, ...], option: str) -> dict[str, str]:
             raise InvalidInputError(f"{option} {item!r} is not KEY=VALUE; write e.g. 1=A.")
         out[key.strip()] = value.strip()
     return out
-
-
-def _signer(path: Path | None, ask: bool) -> keys.SigningKey | None:
-    if path is None:
-        return None
-    secret = click.prompt(f"Passphrase for {path}", hide_input=True).encode() if ask else None
-    return keys.load_private(path, secret)
-
-
-def signing_options(command):
-    """--sign KEY and --passphrase (ask for the key's passphrase), shared by writing commands."""
-    command = click.option(
-        "--passphrase", "ask_passphrase", is_flag=True, help="Ask for the signing key's passphrase."
-    )(command)
-    return click.option("--sign", "sign_key", type=EXISTING, help="Lab private key to sign with.")(
-        command
-    )
 
 
 def block_options(command):
@@ -155,7 +124,7 @@ def import_command(
         kind=SetKind.KNOWN_GOOD if known_good else SetKind.NOTABLE,
         source=source,
         category=category,
-        expires=_date(expires),
+        expires=parse_date(expires),
         severities=_severities(severity),
         category_map=_mapping(category_map, "--category-map") or None,
     )
@@ -166,7 +135,7 @@ def import_command(
         into,
         fmt=fmt,
         options=options,
-        signer=_signer(sign_key, ask_passphrase),
+        signer=load_signer(sign_key, ask_passphrase),
         replace=replace,
     )
     _report(stats, target)
@@ -210,7 +179,7 @@ def add_images(
     The exact bundle goes to INTO/NAME, the block filter to INTO/blocks/NAME, the perceptual
     set to INTO/perceptual/NAME.
     """
-    signer = _signer(sign_key, ask_passphrase)
+    signer = load_signer(sign_key, ask_passphrase)
     target, stats = _exact_bundle(folder, name, version, category, signer, into, replace,
                                   "images", "reference pictures")
     _report(stats, target)
@@ -275,7 +244,7 @@ def add_files(folder: Path, name: str, category: str | None, version: str,
 
     The exact bundle goes to INTO/NAME, the block filter to INTO/blocks/NAME.
     """
-    signer = _signer(sign_key, ask_passphrase)
+    signer = load_signer(sign_key, ask_passphrase)
     target, stats = _exact_bundle(folder, name, version, category, signer, into, replace,
                                   "files", "known files")
     _report(stats, target)
@@ -299,7 +268,7 @@ def import_pdq(files: tuple[Path, ...], name: str, category: str, version: str,
     with atomic_directory(target, replace=replace) as work:
         result = import_pdq_lists(list(files), work, name=name, version=version,
                                   category=category)
-        _sign_perceptual(work, _signer(sign_key, ask_passphrase))
+        _sign_perceptual(work, load_signer(sign_key, ask_passphrase))
     _report_perceptual(result, target)
 
 
@@ -317,135 +286,5 @@ def _report_perceptual(result: BuildResult, target: Path) -> None:
         click.echo(f"  too featureless ever to match: {line}")
 
 
-def _print_table(rows: list[tuple[str, ...]]) -> None:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths,
-                                                                       strict=True)).rstrip())
-
-
-@hashset.command("list")
-@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option(
-    "--trusted",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Folder of trusted lab public keys; without it signers are not checked.",
-)
-def list_command(directory: Path, trusted: Path | None) -> None:
-    """List the hash sets in DIRECTORY with their trust state (exit 4 if one is not usable).
-
-    Bundles, plain lists, perceptual sets and block filters: every set a scan given DIRECTORY
-    as --hashsets would load, each checked as `triage hashset verify` checks it, in the same words.
-    """
-    listing = list_folder(directory, trusted)
-    if len(listing.rows) == 1:
-        click.echo(f"{directory}: no hash sets")
-        return
-    _print_table(listing.rows)
-    for problem in listing.problems:
-        click.echo(problem, err=True)
-    if listing.unusable:
-        raise InvalidInputError(f"{listing.unusable} hash set(s) in {directory} are not usable "
-                                "and would be left out of a scan; re-import or re-copy them.")
-
-
-@hashset.command("info")
-@click.argument("bundle", type=click.Path(exists=True, file_okay=False, path_type=Path))
-def info_command(bundle: Path) -> None:
-    """Show a bundle's manifest: identity, counts, categories, inputs."""
-    opened = Bundle.open(bundle)
-    m = opened.manifest
-    click.echo(f"name:       {opened.name}\nversion:    {opened.version}\nkind:       {m['kind']}")
-    click.echo(f"source:     {m.get('source') or '-'}\ncreated:    {m['created']}")
-    click.echo(f"expires:    {m.get('expires') or '-'}\ndigest:     {opened.digest}")
-    for algorithm, count in opened.counts.items():
-        click.echo(f"count:      {algorithm} {count}")
-    if opened.categories:
-        click.echo(f"categories: {', '.join(opened.categories)}")
-    if m.get("category_map"):
-        mapping = ", ".join(f"{k}={v}" for k, v in m["category_map"].items())
-        click.echo(f"category map: {mapping}")
-    summary = m.get("import") or {}
-    for source in summary.get("inputs", []):
-        click.echo(f"input:      {source.get('file')} ({source.get('format')})")
-    click.echo(
-        f"import:     {summary.get('accepted')} accepted, {summary.get('rejected')} rejected, "
-        f"{summary.get('duplicates')} duplicates"
-    )
-    if "previous" in m:
-        click.echo(f"previous:   version {m['previous']['version']} {m['previous']['digest']}")
-
-
-@hashset.command("verify")
-@click.argument("bundle", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option(
-    "--trusted",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Folder of trusted lab public keys; without it any valid signature passes.",
-)
-def verify_command(bundle: Path, trusted: Path | None) -> None:
-    """Re-hash every file of BUNDLE and check its signature and expiry."""
-    result = verify(bundle, trusted)
-    for problem in result.problems:
-        click.echo(problem, err=True)
-    if not result.ok:
-        raise InvalidInputError(
-            f"{bundle} failed verification ({len(result.problems)} problems); "
-            "re-import or re-copy the set."
-        )
-    click.echo(f"{bundle}: intact, signed by {result.signer}; "
-               f"{trust_state(result, checked=trusted is not None)}")
-
-
-@hashset.command("diff")
-@click.argument("old", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.argument("new", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option(
-    "--out",
-    "out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write a delta file `update` can apply.",
-)
-def diff_command(old: Path, new: Path, out: Path | None) -> None:
-    """Show what changed between two versions of a set."""
-    result = deltas.diff(Bundle.open(old), Bundle.open(new))
-    click.echo(f"{result.old.name} {result.old.version} -> {result.new.name} {result.new.version}")
-    for algorithm in result.added:
-        click.echo(
-            f"{algorithm}: +{result.added[algorithm]} -{result.removed[algorithm]} "
-            f"~{result.recategorised[algorithm]} recategorised"
-        )
-    if out is not None:
-        deltas.write_delta(result, out)
-        click.echo(f"delta written to {out}")
-
-
-@hashset.command("update")
-@click.argument("bundle", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.argument("delta_files", nargs=-1, required=True, type=EXISTING)
-@click.option("--version", "version", help="New version (default: the old one plus one).")
-@click.option("--expires", help="New expiry date YYYY-MM-DD.")
-@signing_options
-@click.option("--out", "out", type=FOLDER, help="Write the new version here, not over BUNDLE.")
-def update_command(
-    bundle: Path,
-    delta_files: tuple[Path, ...],
-    version: str | None,
-    expires: str | None,
-    sign_key: Path | None,
-    ask_passphrase: bool,
-    out: Path | None,
-) -> None:
-    """Apply delta files (or further exports, as additions) to BUNDLE as a new version."""
-    if not (bundle / MANIFEST).exists():
-        raise InvalidInputError(f"{bundle} is not a hash-set bundle; give the bundle folder.")
-    target, opened = deltas.apply_update(
-        bundle,
-        list(delta_files),
-        version=version,
-        out=out,
-        expires=_date(expires),
-        signer=_signer(sign_key, ask_passphrase),
-    )
-    counts = ", ".join(f"{alg} {n}" for alg, n in opened.counts.items())
-    click.echo(f"{target}: version {opened.version} ({counts})")
+for _command in COMMANDS:
+    hashset.add_command(_command)

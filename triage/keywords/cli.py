@@ -8,7 +8,7 @@ import click
 
 from triage import keys
 from triage.errors import InvalidInputError
-from triage.hashdb.cli import EXISTING, FOLDER, _print_table, _signer
+from triage.hashdb.cli_shared import EXISTING, FOLDER, load_signer, print_table
 from triage.hashdb.manifest import MANIFEST
 from triage.keywords.bundle import KEYWORDS_DIR, add, open_list
 
@@ -39,7 +39,7 @@ def add_command(source: Path, name: str, version: str, origin: str, sign_key: Pa
     Terms match whole words, ignoring case and accents; a report names the list and the line
     number of a matched term, never the term.
     """
-    signer = _signer(sign_key, ask_passphrase)
+    signer = load_signer(sign_key, ask_passphrase)
     assert signer is not None  # noqa: S101 - --sign is required
     added = add(source, name=name, version=version, into=into, signer=signer, origin=origin,
                 replace=replace)
@@ -71,7 +71,7 @@ def list_command(directory: Path, trusted: Path) -> None:
                      str(record["signer"] or "-"), "trusted" if loaded else "NOT USED"))
         if problem:
             refused.append(problem)
-    _print_table(rows)
+    print_table(rows)
     for problem in refused:
         click.echo(problem, err=True)
     if refused:
