@@ -97,3 +97,15 @@ def test_fill_digests_adds_only_what_is_missing_and_only_for_a_file_hashed_whole
     partial = FileRecord(Address("d", None, "/p"), "p", len(KNOWN))  # never hashed
     fill_digests(partial, _Content(KNOWN))
     assert partial.md5 is None
+
+
+def test_fill_digests_does_not_compute_the_sha256_it_already_has(monkeypatch):
+    record = FileRecord(Address("d", None, "/k"), "k", len(KNOWN))
+    hash_content(record, _Content(KNOWN), ())
+    made: list[str] = []
+    real = hashlib.new
+    monkeypatch.setattr("triage.stages.digests.hashlib.new",
+                        lambda name: made.append(name) or real(name))
+    fill_digests(record, _Content(KNOWN))
+    assert made == ["md5", "sha1"]
+    assert record.sha256 == hashlib.sha256(KNOWN).hexdigest()

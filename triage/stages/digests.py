@@ -46,15 +46,17 @@ def read_deadline(size: int) -> float:
 
 def hash_content(record: FileRecord, content: Content, algorithms: Iterable[str],
                  head: bytes = b"", *, deadline_s: float | None = None,
-                 clock: Clock = time.monotonic, keep: list[bytes] | None = None) -> None:
-    """Stream `content` once through every requested algorithm (SHA-256 always).
+                 clock: Clock = time.monotonic, keep: list[bytes] | None = None,
+                 sha256: bool = True) -> None:
+    """Stream `content` once through every requested algorithm (and SHA-256, unless
+    `sha256` is False: the record has it already).
 
     `head` is the already-read start of the content, reused so no byte is read twice. The
     reads must finish within `deadline_s` seconds (default: read_deadline(size)), checked
     between chunks; past it ReadError says how far the read got. Every piece read (the head
     first) is appended to `keep` when given, for a later stage that needs the whole file.
     """
-    wanted = {"sha256", *algorithms}
+    wanted = {*algorithms, *(("sha256",) if sha256 else ())}
     hashers = [(name, hashlib.new(name)) for name in ALGORITHMS if name in wanted]
     offset = 0
     size = content.size
@@ -95,15 +97,15 @@ def fill_digests(record: FileRecord, content: Content) -> None:
     file with a finding carries MD5, SHA-1 and SHA-256 in the report whatever the sets were.
 
     Only for a file whose content was hashed whole (`bytes_hashed` equals its size). The bytes
-    are streamed again through hash_content, with its read deadline; a read that fails now
-    leaves the missing digests unset, as they were.
+    are streamed again through hash_content, with its read deadline, for the missing digests
+    alone (the SHA-256 is known); a read that fails now leaves them unset, as they were.
     """
     missing = [name for name in ALGORITHMS if getattr(record, name) is None]
     if not missing or record.sha256 is None or record.bytes_hashed != content.size:
         return
     again = FileRecord(record.address, record.name, record.size)
     try:
-        hash_content(again, content, missing)
+        hash_content(again, content, missing, sha256=False)
     except ReadError:
         return
     for name in missing:
