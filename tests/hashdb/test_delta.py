@@ -135,3 +135,36 @@ def test_update_keeps_other_stages_columns(tmp_path: Path, monkeypatch: pytest.M
         "md5", np.frombuffer(bytes.fromhex("".join(H[:3] + [H[4]])), np.uint8).reshape(4, 16)
     )
     assert [updated.entry("md5", int(r)).extra["weight"] for r in rows] == [10, 11, 12, 0]
+
+
+def _covering_bundle(path: Path) -> Bundle:
+    """A set made from the files themselves: every MD5 came with its file's SHA-256."""
+    info = SetInfo("lab", version="1")
+    sink = EntryCollector(info)
+    sha256 = digests("sha256", 3, "e")
+    for number in range(3):
+        sink.add_file({"md5": bytes.fromhex(H[number]), "sha256": bytes.fromhex(sha256[number])},
+                      reference=f"file{number}")
+    write_bundle(path, info, sink.compile(), categories=sink.categories,
+                 references=sink.references, stats=sink.stats, inputs=[],
+                 sha256_covers=sink.sha256_covers())
+    return Bundle.open(path)
+
+
+def _delta_file(path: Path, *lines: str) -> Path:
+    path.write_text("\n".join([delta.DELTA_HEADER, *lines]) + "\n")
+    return path
+
+
+def test_an_update_keeps_what_sha256_covers_unless_it_adds_lone_digests(tmp_path: Path) -> None:
+    old = _covering_bundle(tmp_path / "v1")
+    assert old.needed_algorithms == {"sha256"}
+    removal = _delta_file(tmp_path / "minus.delta", f"-\tmd5\t{H[0]}\t\tfile0")
+    _, kept = delta.apply_update(old.path, [removal], out=tmp_path / "v2")
+    assert len(kept) == 5
+    assert kept.manifest["sha256_covers"] == ["md5"]
+    assert kept.needed_algorithms == {"sha256"}  # scans still skip MD5
+    # A delta's added MD5 has no SHA-256 known to come with it: scans must compute MD5 again.
+    addition = _delta_file(tmp_path / "plus.delta", f"+\tmd5\t{H[5]}\t\tnew")
+    _, grown = delta.apply_update(kept.path, [addition], out=tmp_path / "v3")
+    assert grown.needed_algorithms == {"md5", "sha256"}

@@ -147,12 +147,16 @@ class EntryCollector:
         *,
         category: str | None = None,
         columns: dict[str, np.ndarray] | None = None,
+        covered: bool = False,
     ) -> None:
         """Many entries as an (n, width) uint8 array (the fast path), with one category or
-        with ready-made column arrays whose ids already belong to this collector."""
+        with ready-made column arrays whose ids already belong to this collector. `covered`:
+        each came with its file's SHA-256, also in this set (carried over from a version
+        whose manifest says so)."""
         if len(digests) == 0:
             return
-        self._alone.add(algorithm)
+        if not covered:
+            self._alone.add(algorithm)
         self._present.add(algorithm)
         if columns is None:
             cat = self.category_id(category) if category else self.default_category

@@ -140,7 +140,10 @@ def _info_from(bundle: Bundle, version: str, expires: dt.date | None) -> SetInfo
 
 
 def _carry_over(bundle: Bundle, sink: EntryCollector, removals: dict[str, list[bytes]]) -> None:
-    """Copy the old bundle's entries into `sink`, minus the removed digests."""
+    """Copy the old bundle's entries into `sink`, minus the removed digests; those its
+    SHA-256 entries covered stay covered (a removal cannot uncover anything)."""
+    covers = bundle.manifest.get("sha256_covers")
+    covered = set(covers) if isinstance(covers, list) else set()
     category_ids = np.array([0] + [sink.category_id(c) for c in bundle.categories], dtype="<u2")
     old_refs = bundle.references()
     ref_ids = np.array([sink.reference_id(r) for r in old_refs] + [REFERENCE.missing], "<u4")
@@ -166,7 +169,8 @@ def _carry_over(bundle: Bundle, sink: EntryCollector, removals: dict[str, list[b
         columns = {name: values[keep] for name, values in columns.items()}
         if CATEGORY.name not in columns:
             columns[CATEGORY.name] = CATEGORY.empty(int(keep.sum()))
-        sink.add_many(algorithm, entries.digests()[keep], columns=columns)
+        sink.add_many(algorithm, entries.digests()[keep], columns=columns,
+                      covered=algorithm in covered)
 
 
 def apply_update(
@@ -199,6 +203,8 @@ def apply_update(
         else:
             plain.append(path)
     _carry_over(old, sink, removals)
+    # A delta's lines stand alone, so an added MD5 or SHA-1 is not known to have its file's
+    # SHA-256 beside it: its algorithm is no longer covered (sink.add), and scans compute it.
     for change in additions:
         sink.add(
             change.algorithm,
@@ -226,6 +232,7 @@ def apply_update(
         replace=True,
         now=now,
         previous={"version": old.version, "digest": old.digest},
+        sha256_covers=sink.sha256_covers(),
     )
     return target, Bundle.open(target)
 
