@@ -138,6 +138,7 @@ def test_apfs_volume_without_its_secret_stays_a_named_gap(
     assert volume["encryption"]["state"] == "locked"
     [gap] = [g for g in result.report["coverage"]["not_examined"] if g["kind"] == "encrypted"]
     assert gap["reason"] == volume["reason"]
+    assert gap["what"] == "volume"  # not a partition: it shares its container's space
     _assert_no_secret(tmp_path / "out", *secrets)
 
 

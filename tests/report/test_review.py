@@ -233,6 +233,19 @@ def test_review_marks_partitions_not_examined_and_stops(tmp_path: Path, trusted:
         "stopped early (stopped at the first RED finding (--stop-on-first-red))"]
 
 
+def test_a_locked_apfs_volume_is_named_once_as_a_volume(tmp_path: Path, trusted: Path,
+                                                        officer_key: keys.SigningKey) -> None:
+    mac = report(started="2025-01-10T09:00:00Z")
+    reason = "APFS volume 'Data' (FileVault) left locked: no secret was given for it"
+    mac["coverage"]["volumes"][1].update(fs="apfs", reason=reason)
+    mac["coverage"]["not_examined"] = [  # the same volume's gap, as the ledger records it
+        {"source": "suspect.img", "address": "suspect.img · p2@11534336", "what": "volume",
+         "kind": "encrypted", "offset": 11534336, "size": 5242880, "reason": reason}]
+    _sealed_visits(tmp_path / "r", officer_key, mac)
+    [entry] = review_reports(tmp_path / "r", trusted).entries
+    assert entry.incomplete() == [f"APFS volume not examined ({reason})"]
+
+
 def test_review_shows_countersignatures(tmp_path: Path, officer_key: keys.SigningKey,
                                         supervisor_key: keys.SigningKey, trusted: Path) -> None:
     _sealed_visits(tmp_path / "r", officer_key, _visit("2025-01-10T09:00:00Z", ["/a.jpg"]))

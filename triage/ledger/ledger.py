@@ -152,8 +152,10 @@ class Ledger:
     def volume_not_examined(self, volume: VolumeCoverage, kind: GapKind, reason: str) -> Gap:
         """Mark a volume as not examined and record the gap it leaves."""
         volume.status, volume.reason, volume.gap = "not_examined", reason, GapKind(kind)
+        # An APFS volume shares its container's space with its siblings: not a partition.
+        what = "volume" if volume.fs == "apfs" else "partition"
         return self.gap(kind, volume.address, reason, size=volume.size, offset=volume.offset,
-                        what="partition")
+                        what=what)
 
     # --- time and stopping ---
 

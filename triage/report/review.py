@@ -112,13 +112,15 @@ def incomplete_reasons(report: dict[str, Any], source: str | None = None) -> lis
     elif isinstance(stopped, dict):
         reasons.append(f"stopped early ({stopped.get('reason')})")
     parts = Counter(
-        f"{v.get('fs') or 'partition'} partition not examined ({v.get('reason')})"
+        ("APFS volume" if v.get("fs") == "apfs" else f"{v.get('fs') or 'partition'} partition")
+        + f" not examined ({v.get('reason')})"
         for v in _dicts(coverage.get("volumes"))
         if v.get("status") == "not_examined" and _about(v, source))
     parts.update(
         f"{item.get('what')} not examined ({item.get('reason')})"
         for item in _dicts(coverage.get("not_examined"))
-        if item.get("what") not in ("triage system", "files not reached", "partition")
+        if item.get("what") not in ("triage system", "files not reached", "partition",
+                                    "volume")  # volumes: listed above
         # Space outside any partition is listed, never carved, and does not cap the verdict
         # (alignment, the backup GPT): it does not make a visit incomplete either.
         and item.get("kind") not in ("excluded", "not_reached", "unpartitioned")
