@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
+import zipfile
 
 import pytest
 from PIL import Image, ImageDraw
 
+from triage.containers import ContainerLimits
 from triage.perceptual.build import build_from_folder
 from triage.pipeline import ScanOptions, run_scan
 from triage.report.listing import read_listing
@@ -67,6 +70,22 @@ def test_a_transformed_copy_is_a_perceptual_lead(perceptual_sets, tmp_path):
     assert ["· /broken.jpg ·" in w["address"] for w in warned] == [True]
     kinds = {s["kind"] for s in result.report["provenance"]["hashsets"]}
     assert "perceptual" in kinds
+
+
+def test_a_lead_inside_a_zip_carries_every_digest(perceptual_sets, tmp_path):
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    copy = _jpeg(_scene(1).resize((320, 240)), 70)
+    with zipfile.ZipFile(evidence / "parcel.zip", "w") as archive:
+        archive.writestr("inside/holiday.jpg", copy)
+    result = run_scan([str(evidence)], tmp_path / "out", ScanOptions(
+        hashsets=perceptual_sets, containers=ContainerLimits()))
+    [finding] = result.report["findings"]
+    assert (finding["kind"], finding["path"]) == ("perceptual", "/parcel.zip!inside/holiday.jpg")
+    # The member's bytes are gone when it is listed: its digests come from the picture held.
+    assert (finding["md5"], finding["sha1"], finding["sha256"]) == (
+        hashlib.md5(copy).hexdigest(), hashlib.sha1(copy).hexdigest(),  # noqa: S324
+        hashlib.sha256(copy).hexdigest())
 
 
 def _scan_with_a_failing_first_picture(perceptual_sets, tmp_path, monkeypatch, fail, warning

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from triage.errors import InvalidInputError
 from triage.ledger.records import Problem
 from triage.model import Content, FileRecord, Finding
+from triage.stages.digests import fill_digests
 
 if TYPE_CHECKING:
     from triage.artefacts import ArtefactCollector
@@ -29,6 +30,9 @@ class Matched:
     findings: list[Finding]
     problems: list[Problem]
     picture: PictureJob | None = None
+    # The picture's bytes, for the digests a perceptual finding's file must carry: by the time
+    # an archive member is listed its content is gone (see fill_digests).
+    content: Content | None = None
 
     @property
     def picture_bytes(self) -> int:
@@ -40,9 +44,12 @@ class Matched:
         if self.picture is None:
             return
         job, self.picture = self.picture, None
+        content, self.content = self.content, None
         found, problem = job.stage.settle(job)
         if not self.findings:  # a known file is not repeated as a "similar image" lead
             self.findings.extend(found)
+            if found and content is not None:
+                fill_digests(self.record, content)
         if problem:
             self.problems.append(Problem(str(self.record.address), "perceptual", problem))
 
@@ -82,6 +89,7 @@ class Matchers:
         matched = Matched(record, self._match_exact(record), [])
         if self.perceptual is not None and self.perceptual.wants(record):
             matched.picture = self.perceptual.submit(record, content)
+            matched.content = content
         return matched
 
     def _match_exact(self, record: FileRecord) -> list[Finding]:
