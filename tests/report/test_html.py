@@ -13,8 +13,10 @@ import pytest
 from PIL import Image
 
 from tests.report.factory import HOSTILE_NAME, record, report, write_scan_output
-from triage.report.html import BANNER_COLOURS, make_thumbnail, render_html, text
+from triage.report.html import BANNER_COLOURS, render_html
+from triage.report.markup import text
 from triage.report.sign import write_exports
+from triage.report.thumbnail import make_thumbnail
 from triage.ruleset.vocabulary import ORDER_WORDING
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

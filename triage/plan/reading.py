@@ -15,8 +15,8 @@ from triage.model import Content, FileRecord, utc_text
 from triage.plan.journal import Journal
 from triage.plan.planner import Plan
 from triage.plan.priority import CLASSES
-from triage.report.html import make_thumbnail
 from triage.report.listing import ListingWriter
+from triage.report.thumbnail import make_thumbnail
 from triage.stages.digests import fill_digests
 from triage.stages.matching import Matchers
 from triage.stages.process import (

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import base64
-import html
-import io
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from triage.ledger.records import SEPARATOR
 from triage.report import timeline
 from triage.report.atomic import write_atomic
+from triage.report.markup import digest, kv, table, text, wrap
 from triage.report.rulenote import rule_note
 from triage.wording import where_parts
 
@@ -28,13 +26,7 @@ PLAIN_VERDICT = {
 }
 # Warnings beyond this many are counted, not listed: a broken disk can yield millions.
 MAX_WARNINGS_LISTED = 200
-# Thumbnails: small and blurred so a reviewer can recognise a match without seeing detail.
-THUMBNAIL_PX = 96
-THUMBNAIL_BLUR = 4
 
-# Characters a suspect can put in a file name to hide or reorder text: C0/C1 controls,
-# bidirectional overrides (the "gpj.exe" trick), zero-width marks and lone surrogates.
-_HIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 _CSS = """
 @page { size: A4; margin: 12mm 12mm 14mm; }
@@ -70,49 +62,6 @@ tr { break-inside: avoid; }
 .thumb { width: 24mm; height: auto; filter: grayscale(1); }
 footer { margin-top: 6mm; font-size: 8.5pt; color: #444; }
 """
-
-
-def text(value: Any) -> str:
-    """A value as safe HTML text: escaped, hidden characters shown as visible escapes."""
-    if value is None or value == "":
-        return "—"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    shown = _HIDDEN.sub(lambda m: f"\\u{ord(m.group()):04x}", str(value))
-    return html.escape(shown, quote=True)
-
-
-def wrap(html_text: str) -> str:
-    """Let a long unbroken value (a path) wrap anywhere instead of widening the page."""
-    return f'<span class="wrap">{html_text}</span>'
-
-
-DIGEST_GROUP = 16  # hex digits between break opportunities: a SHA-256 wraps as 2 x 32 or 4 x 16
-
-
-def digest(value: Any) -> str:
-    """A hex digest in monospace that may wrap only between groups of 16 digits.
-
-    <wbr> breaks without adding a character, so a copied digest stays one unbroken string.
-    """
-    if not isinstance(value, str) or not value:
-        return text(value)
-    shown = text(value)
-    groups = [shown[i:i + DIGEST_GROUP] for i in range(0, len(shown), DIGEST_GROUP)]
-    return f'<span class="digest">{"<wbr>".join(groups)}</span>'
-
-
-def _table(headers: list[str], rows: Iterable[list[Any]], empty: str) -> str:
-    body = ["<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows]
-    if not body:
-        return f'<p class="none">{text(empty)}</p>'
-    head = "".join(f"<th>{text(h)}</th>" for h in headers)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-
-
-def _kv(pairs: list[tuple[str, Any]]) -> str:
-    rows = "".join(f"<tr><th>{text(k)}</th><td>{text(v)}</td></tr>" for k, v in pairs)
-    return f'<table class="kv"><tbody>{rows}</tbody></table>'
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -343,9 +292,9 @@ def _not_examined(coverage: dict[str, Any], report: dict[str, Any]) -> str:
     shown = min(len(warnings), MAX_WARNINGS_LISTED)
     return (
         f"<h2>What was not examined, and why</h2><p>{text(complete)}</p>"
-        + _table(["Source", "What", "Bytes", "Why"], rows, "Everything found was examined.")
+        + table(["Source", "What", "Bytes", "Why"], rows, "Everything found was examined.")
         + f"<h3>Warnings — {text(total)} (listed: {shown})</h3>"
-        + _table(["Where", "Stage", "Message"], warn_rows, "No warnings.")
+        + table(["Where", "Stage", "Message"], warn_rows, "No warnings.")
     )
 
 
@@ -362,10 +311,10 @@ def _devices(provenance: dict[str, Any], coverage: dict[str, Any]) -> str:
     ]
     return (
         "<h2>Devices examined</h2>"
-        + _table(["Source", "Kind", "Model", "Serial", "Bytes", "Read-only",
+        + table(["Source", "Kind", "Model", "Serial", "Bytes", "Read-only",
                   "SHA-256 of first MiB"], devices, "No device is recorded.")
         + "<h3>Partitions and file systems</h3>"
-        + _table(["Source", "Index", "Offset", "Bytes", "File system", "Status", "Files"],
+        + table(["Source", "Index", "Offset", "Bytes", "File system", "Status", "Files"],
                  volumes, "No volume is recorded.")
     )
 
@@ -384,16 +333,16 @@ def _references(provenance: dict[str, Any]) -> str:
     ]
     return (
         "<h2>Hash sets and rules used</h2>"
-        + _table(["Hash set", "Version", "Kind", "Entries", "Digest", "Signer", "Trusted",
+        + table(["Hash set", "Version", "Kind", "Entries", "Digest", "Signer", "Trusted",
                   "Expires"], sets, "No hash set was used.")
-        + _table(["Rule", "Version", "File", "SHA-256"], rules, "No rule was used.")
+        + table(["Rule", "Version", "File", "SHA-256"], rules, "No rule was used.")
     )
 
 
 def _case(report: dict[str, Any], provenance: dict[str, Any]) -> str:
     tool = _dict(provenance.get("tool"))
     coverage = _dict(report.get("coverage"))
-    return "<h2>Case, officer and times</h2>" + _kv([
+    return "<h2>Case, officer and times</h2>" + kv([
         ("Case", provenance.get("case")),
         ("Officer", provenance.get("officer")),
         ("Started (UTC)", provenance.get("started_utc")),
@@ -457,21 +406,3 @@ def render_html(report: dict[str, Any], thumbnails: Mapping[str, bytes] | None =
 def write_html(path: Path, report: dict[str, Any],
                thumbnails: Mapping[str, bytes] | None = None) -> None:
     write_atomic(path, render_html(report, thumbnails).encode("utf-8"))
-
-
-def make_thumbnail(image: bytes) -> bytes:
-    """A small, greyscale, blurred PNG of an image, for authorised reviewers' reports only."""
-    from PIL import Image, ImageFilter
-
-    try:
-        with Image.open(io.BytesIO(image)) as picture:
-            grey = picture.convert("L")
-    except (OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise ValueError(
-            f"cannot make a thumbnail: the file is not an image Pillow reads ({exc})."
-        ) from exc
-    grey.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX))
-    blurred = grey.filter(ImageFilter.GaussianBlur(THUMBNAIL_BLUR))
-    out = io.BytesIO()
-    blurred.save(out, format="PNG")
-    return out.getvalue()

@@ -13,8 +13,8 @@ from rich.text import Text
 
 from triage.errors import InvalidInputError
 from triage.plan.journal import JOURNAL_DIR
-from triage.report import html as page
 from triage.report.manifest import MANIFEST_NAME
+from triage.report.markup import text
 from triage.report.sign import REPORT_NAME, load_report
 from triage.report.verify import (
     NOT_A_REPORT,
@@ -341,20 +341,20 @@ def _rows(cells: list[list[str]], classes: tuple[str, ...]) -> str:
 
 
 def _head(names: tuple[str, ...], classes: tuple[str, ...]) -> str:
-    return "<tr>" + "".join(f'<th class="{k}">{page.text(n)}</th>'
+    return "<tr>" + "".join(f'<th class="{k}">{text(n)}</th>'
                             for n, k in zip(names, classes, strict=True)) + "</tr>"
 
 
 def _status_cell(entry: ReviewEntry) -> str:
     status = _status(entry)
     css = "ok" if status == VERIFIED else "bad" if status == TAMPERED else "warn"
-    return f'<span class="{css}">{page.text(_signature_text(entry))}</span>'
+    return f'<span class="{css}">{text(_signature_text(entry))}</span>'
 
 
 def _coverage_cell(reasons: list[str]) -> str:
     if not reasons:
         return "complete"
-    return '<span class="warn">INCOMPLETE</span>: ' + page.text("; ".join(reasons))
+    return '<span class="warn">INCOMPLETE</span>: ' + text("; ".join(reasons))
 
 
 # Short cells (dates, case, officer, verdict, counts) never wrap inside a word; only the long
@@ -386,12 +386,12 @@ _HISTORY_CLASSES = ("short", "short", "short", "short", "words", "long", "words"
 def render_review_html(review: Review) -> str:
     """The same review as one self-contained page; every value escaped."""
     rows = [[
-        page.text(e.started or "?"), page.text(e.case), page.text(e.officer),
-        page.text(", ".join(device_identity(d) for d in e.evidence)),
-        f'<span class="v-{page.text(e.verdict)}">{page.text(e.verdict.upper())}</span>',
-        page.text(_counts(e)), _coverage_cell(e.incomplete()), _status_cell(e),
-        "<br>".join(page.text(p) for p in [*e.result.problems, e.load_error or ""] if p) or "—",
-        page.text(str(e.folder)),
+        text(e.started or "?"), text(e.case), text(e.officer),
+        text(", ".join(device_identity(d) for d in e.evidence)),
+        f'<span class="v-{text(e.verdict)}">{text(e.verdict.upper())}</span>',
+        text(_counts(e)), _coverage_cell(e.incomplete()), _status_cell(e),
+        "<br>".join(text(p) for p in [*e.result.problems, e.load_error or ""] if p) or "—",
+        text(str(e.folder)),
     ] for e in review.entries]
     parts = [
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
@@ -403,12 +403,12 @@ def render_review_html(review: Review) -> str:
     ]
     for device, visits in review.devices.items():
         cells = [[
-            page.text(v.entry.started or "?"), page.text(v.entry.case),
-            page.text(v.entry.verdict.upper()), page.text(len(v.findings)),
-            _coverage_cell(v.incomplete), page.text(_new_text(v)), _status_cell(v.entry),
+            text(v.entry.started or "?"), text(v.entry.case),
+            text(v.entry.verdict.upper()), text(len(v.findings)),
+            _coverage_cell(v.incomplete), text(_new_text(v)), _status_cell(v.entry),
         ] for v in visits]
         parts.append(
-            f"<h2>Device {page.text(device)}</h2><table>" + _head(_HISTORY, _HISTORY_CLASSES)
+            f"<h2>Device {text(device)}</h2><table>" + _head(_HISTORY, _HISTORY_CLASSES)
             + _rows(cells, _HISTORY_CLASSES) + "</table>"
         )
     parts.append("</body></html>\n")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from triage.report.html import text
+from triage.report.markup import text
 from triage.store.engine import Store
 from triage.store.queries import NewSince, Visit, new_since, subjects, visits, why_passed_over
 
