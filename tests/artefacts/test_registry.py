@@ -43,3 +43,35 @@ def test_the_same_extractor_and_companion_as_asking_each_in_turn():
     for path in paths:
         assert extractor_for(path) is _one_by_one(path), path
         assert companion_of(path) == _companion_one_by_one(path), path
+
+
+def test_paths_ending_in_no_patterns_tail_are_turned_away_before_the_regex():
+    from triage.artefacts.registry import _index
+
+    tails = _index().tails
+    assert "/places.sqlite" in tails and ".lnk" in tails and "" not in tails
+    assert extractor_for("/Users/alex/Pictures/x.jpg") is None
+    assert extractor_for("/home/ALEX/.mozilla/firefox/a.default/PLACES.SQLITE").name == (
+        "firefox-history")
+
+
+class _Notes(Extractor):
+    name = "notes"
+    patterns = ("**/notes/*",)
+
+    def extract(self, copy, origin):  # noqa: ANN001, ANN201 - never called here
+        return iter(())
+
+
+def test_a_pattern_ending_in_a_wildcard_lets_every_path_reach_the_regex(monkeypatch):
+    from triage.artefacts import registry
+
+    notes = _Notes()
+    monkeypatch.setattr(registry, "EXTRACTORS", {**EXTRACTORS, "notes": notes})
+    registry._index.cache_clear()
+    try:
+        assert "" in registry._index().tails
+        assert extractor_for("/home/a/notes/todo") is notes
+    finally:
+        monkeypatch.undo()
+        registry._index.cache_clear()
