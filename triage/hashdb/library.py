@@ -92,6 +92,9 @@ class HashSetLibrary:
         self._sets = sets
         self._provenance = provenance
         self._problems = problems or []  # about the library as a whole (the trusted keys)
+        # Asked for every hashed file: worked out once (the sets never change once loaded).
+        self._algorithms = frozenset(a for loaded in sets
+                                     for a in loaded.source.needed_algorithms)
 
     @classmethod
     def load(
@@ -145,10 +148,7 @@ class HashSetLibrary:
     @property
     def algorithms(self) -> frozenset[str]:
         """The digests a scanned file needs so that every entry of every set can be found."""
-        found: set[str] = set()
-        for loaded in self._sets:
-            found |= loaded.source.needed_algorithms
-        return frozenset(found)
+        return self._algorithms
 
     @property
     def is_empty(self) -> bool:
