@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
+import sqlite3
 import sys
 import zipfile
 from pathlib import Path
@@ -29,6 +31,26 @@ def _docx() -> bytes:
         archive.writestr("[Content_Types].xml", "<Types/>")
         archive.writestr("word/document.xml", "<w:document/>")
     return out.getvalue()
+
+
+def _sqlite(tmp: Path, application_id: int) -> bytes:
+    """A real SQLite database with a table, stamped with an application id (GeoPackage's,
+    MBTiles'...) and a user version, as apps stamp theirs."""
+    path = tmp / f"{application_id}.db"
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        db.execute(f"PRAGMA application_id = {application_id}")
+        db.execute("PRAGMA user_version = 7")
+        db.execute("CREATE TABLE visits (id INTEGER PRIMARY KEY, url TEXT)")
+        db.executemany("INSERT INTO visits (url) VALUES (?)", [(f"https://example.org/{n}",)
+                                                                for n in range(200)])
+        db.commit()
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize("application_id", [0, 0x47504B47, 0x4D504258, 0x0F055112])
+def test_every_sqlite_database_is_named_as_libmagic_names_it(tmp_path, application_id):
+    head = _sqlite(tmp_path, application_id)[:HEAD_BYTES]
+    assert content_type(head) == magic.Magic(mime=True).from_buffer(head)
 
 
 SAMPLES = {
