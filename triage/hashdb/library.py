@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -49,11 +50,14 @@ class _PlainList:
     collected: Collected
     digest: str
 
-    @property
+    @cached_property
     def algorithms(self) -> frozenset[str]:
+        # Asked for every hashed file (lookup); the list never changes once imported.
         return frozenset(a for a, e in self.collected.compiled.items() if len(e))
 
-    needed_algorithms = algorithms  # a text list says nothing of which digests cover which
+    @property
+    def needed_algorithms(self) -> frozenset[str]:
+        return self.algorithms  # a text list says nothing of which digests cover which
 
     def find(self, algorithm: str, digests: np.ndarray) -> np.ndarray:
         entries = self.collected.compiled.get(algorithm)
