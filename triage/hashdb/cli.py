@@ -15,7 +15,14 @@ from triage.errors import InvalidInputError
 from triage.hashdb import signing
 from triage.hashdb.build import atomic_directory, bundle_path, check_name, write_bundle
 from triage.hashdb.cli_sets import COMMANDS
-from triage.hashdb.cli_shared import EXISTING, FOLDER, load_signer, parse_date, signing_options
+from triage.hashdb.cli_shared import (
+    EXISTING,
+    EXISTING_FOLDER,
+    FOLDER,
+    load_signer,
+    parse_date,
+    signing_options,
+)
 from triage.hashdb.collect import EntryCollector
 from triage.hashdb.formats import registry
 from triage.hashdb.formats.registry import ImportOptions
@@ -153,7 +160,7 @@ def _severities(pairs: tuple[str, ...]) -> dict[str, str]:
 
 
 @hashset.command("add-images")
-@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("folder", type=EXISTING_FOLDER)
 @click.option("--name", required=True, help="Set name (also its folder name).")
 @click.option("--category", help="Category of every picture in the folder.")
 @click.option("--version", "version", default="1", show_default=True)
@@ -229,7 +236,7 @@ def _block_filter(folder: Path, name: str, version: str, category: str | None,
 
 
 @hashset.command("add-files")
-@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("folder", type=EXISTING_FOLDER)
 @click.option("--name", required=True, help="Set name (also its folder name).")
 @click.option("--category", help="Category of every file in the folder.")
 @click.option("--version", "version", default="1", show_default=True)

@@ -12,11 +12,13 @@ from triage.hashdb import delta as deltas
 from triage.hashdb.bundle import Bundle
 from triage.hashdb.cli_shared import (
     EXISTING,
+    EXISTING_FOLDER,
     FOLDER,
     load_signer,
     parse_date,
     print_table,
     signing_options,
+    trusted_option,
 )
 from triage.hashdb.listing import list_folder, trust_state
 from triage.hashdb.manifest import MANIFEST
@@ -24,12 +26,8 @@ from triage.hashdb.verify import verify
 
 
 @click.command("list")
-@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option(
-    "--trusted",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Folder of trusted lab public keys; without it signers are not checked.",
-)
+@click.argument("directory", type=EXISTING_FOLDER)
+@trusted_option("signers are not checked")
 def list_command(directory: Path, trusted: Path | None) -> None:
     """List the hash sets in DIRECTORY with their trust state (exit 4 if one is not usable).
 
@@ -49,7 +47,7 @@ def list_command(directory: Path, trusted: Path | None) -> None:
 
 
 @click.command("info")
-@click.argument("bundle", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("bundle", type=EXISTING_FOLDER)
 def info_command(bundle: Path) -> None:
     """Show a bundle's manifest: identity, counts, categories, inputs."""
     opened = Bundle.open(bundle)
@@ -76,12 +74,8 @@ def info_command(bundle: Path) -> None:
 
 
 @click.command("verify")
-@click.argument("bundle", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option(
-    "--trusted",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Folder of trusted lab public keys; without it any valid signature passes.",
-)
+@click.argument("bundle", type=EXISTING_FOLDER)
+@trusted_option("any valid signature passes")
 def verify_command(bundle: Path, trusted: Path | None) -> None:
     """Re-hash every file of BUNDLE and check its signature and expiry."""
     result = verify(bundle, trusted)
@@ -97,8 +91,8 @@ def verify_command(bundle: Path, trusted: Path | None) -> None:
 
 
 @click.command("diff")
-@click.argument("old", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.argument("new", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("old", type=EXISTING_FOLDER)
+@click.argument("new", type=EXISTING_FOLDER)
 @click.option(
     "--out",
     "out",
@@ -120,7 +114,7 @@ def diff_command(old: Path, new: Path, out: Path | None) -> None:
 
 
 @click.command("update")
-@click.argument("bundle", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("bundle", type=EXISTING_FOLDER)
 @click.argument("delta_files", nargs=-1, required=True, type=EXISTING)
 @click.option("--version", "version", help="New version (default: the old one plus one).")
 @click.option("--expires", help="New expiry date YYYY-MM-DD.")

@@ -12,6 +12,13 @@ from triage.errors import InvalidInputError
 
 EXISTING = click.Path(exists=True, path_type=Path)
 FOLDER = click.Path(file_okay=False, path_type=Path)
+EXISTING_FOLDER = click.Path(exists=True, file_okay=False, path_type=Path)
+
+
+def trusted_option(what_without: str):
+    """--trusted FOLDER of lab public keys; `what_without` says what happens when it is left out."""
+    return click.option("--trusted", type=EXISTING_FOLDER,
+                        help=f"Folder of trusted lab public keys; without it {what_without}.")
 
 
 def parse_date(value: str | None) -> dt.date | None:
